@@ -1,0 +1,1 @@
+"""The pytest11 entry point: fixtures and hooks, built from the emulator's public API."""
