@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,8 @@ class Clock:
         self._sequence = 0
         self._pending = 0
         self._listeners: list[Callable[[datetime], None]] = []
+        # Servers in other threads schedule timers too (Resend scheduled mail, HTTP triggers).
+        self.lock = threading.RLock()
 
     # -- reading -----------------------------------------------------------------
     @property
@@ -96,11 +99,12 @@ class Clock:
     def call_at(self, when: datetime | int, callback: Callable[[], Any], *, label: str = "") -> Timer:
         """Park `callback` until `when` (a datetime or epoch microseconds); the past means now."""
         due_us = when if isinstance(when, int) else to_micros(when)
-        due_us = max(due_us, self._now_us)
-        timer = Timer(self, due_us, callback, label)
-        self._sequence += 1
-        heapq.heappush(self._heap, (due_us, self._sequence, timer))
-        self._pending += 1
+        with self.lock:
+            due_us = max(due_us, self._now_us)
+            timer = Timer(self, due_us, callback, label)
+            self._sequence += 1
+            heapq.heappush(self._heap, (due_us, self._sequence, timer))
+            self._pending += 1
         return timer
 
     def call_later(self, delay: timedelta, callback: Callable[[], Any], *, label: str = "") -> Timer:
@@ -135,9 +139,10 @@ class Clock:
     def run_until_idle(self, *, limit: int = _MAX_FIRINGS) -> int:
         """Jump from timer to timer until nothing is parked; returns how many fired."""
         fired = 0
-        while self._drop_dead() and fired < limit:
-            due_us, _, timer = heapq.heappop(self._heap)
-            fired += self._fire(due_us, timer)
+        with self.lock:
+            while self._drop_dead() and fired < limit:
+                due_us, _, timer = heapq.heappop(self._heap)
+                fired += self._fire(due_us, timer)
         if self._heap and fired >= limit:
             raise ClockError(f"still {self._pending} timers parked after {limit} firings; a "
                              "workflow may re-arm a timer forever (check recurring steps)")
@@ -146,11 +151,12 @@ class Clock:
     def _run_until(self, target_us: int) -> int:
         fired = 0
         heap = self._heap
-        while heap and heap[0][0] <= target_us:
-            due_us, _, timer = heapq.heappop(heap)
-            if timer.pending:
-                fired += self._fire(due_us, timer)
-        self._set_now(target_us)
+        with self.lock:
+            while heap and heap[0][0] <= target_us:
+                due_us, _, timer = heapq.heappop(heap)
+                if timer.pending:
+                    fired += self._fire(due_us, timer)
+            self._set_now(target_us)
         return fired
 
     def _fire(self, due_us: int, timer: Timer) -> int:
