@@ -19,8 +19,10 @@ _MAX_FIRINGS = 10_000_000  # guards run_until_idle against a timer that always r
 def to_micros(when: datetime) -> int:
     """Microseconds since the epoch; naive datetimes are refused so time zones never get guessed."""
     if when.tzinfo is None:
-        raise ClockError(f"{when!r} has no time zone; pass an aware datetime such as "
-                         "datetime(2025, 1, 1, tzinfo=timezone.utc)")
+        raise ClockError(
+            f"{when!r} has no time zone; pass an aware datetime such as "
+            "datetime(2025, 1, 1, tzinfo=timezone.utc)"
+        )
     delta = when - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -96,7 +98,9 @@ class Clock:
         return [t for _, _, t in sorted(self._heap) if t.pending]
 
     # -- scheduling --------------------------------------------------------------
-    def call_at(self, when: datetime | int, callback: Callable[[], Any], *, label: str = "") -> Timer:
+    def call_at(
+        self, when: datetime | int, callback: Callable[[], Any], *, label: str = ""
+    ) -> Timer:
         """Park `callback` until `when` (a datetime or epoch microseconds); the past means now."""
         due_us = when if isinstance(when, int) else to_micros(when)
         with self.lock:
@@ -107,7 +111,9 @@ class Clock:
             self._pending += 1
         return timer
 
-    def call_later(self, delay: timedelta, callback: Callable[[], Any], *, label: str = "") -> Timer:
+    def call_later(
+        self, delay: timedelta, callback: Callable[[], Any], *, label: str = ""
+    ) -> Timer:
         return self.call_at(self._now_us + _delta_us(delay), callback, label=label)
 
     # -- moving time -------------------------------------------------------------
@@ -119,16 +125,18 @@ class Clock:
             raise ClockError("pass either a timedelta or keyword units such as minutes=5, not both")
         step = _delta_us(delta)
         if step < 0:
-            raise ClockError(f"cannot advance by a negative amount ({delta}); virtual time only "
-                             "moves forward")
+            raise ClockError(
+                f"cannot advance by a negative amount ({delta}); virtual time only moves forward"
+            )
         return self._run_until(self._now_us + step)
 
     def advance_to(self, when: datetime) -> int:
         """Move forward to `when`, firing every timer due up to and including it."""
         target = to_micros(when)
         if target < self._now_us:
-            raise ClockError(f"cannot move back to {when.isoformat()}: it is already "
-                             f"{self.now.isoformat()}")
+            raise ClockError(
+                f"cannot move back to {when.isoformat()}: it is already {self.now.isoformat()}"
+            )
         return self._run_until(target)
 
     def advance_to_next(self) -> int:
@@ -144,8 +152,10 @@ class Clock:
                 due_us, _, timer = heapq.heappop(self._heap)
                 fired += self._fire(due_us, timer)
         if self._heap and fired >= limit:
-            raise ClockError(f"still {self._pending} timers parked after {limit} firings; a "
-                             "workflow may re-arm a timer forever (check recurring steps)")
+            raise ClockError(
+                f"still {self._pending} timers parked after {limit} firings; a "
+                "workflow may re-arm a timer forever (check recurring steps)"
+            )
         return fired
 
     def _run_until(self, target_us: int) -> int:
@@ -200,8 +210,10 @@ class Clock:
         try:
             import time_machine
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ClockError("clock.travel() needs time-machine: pip install time-machine, or "
-                             "use clock.freeze() (freezegun)") from exc
+            raise ClockError(
+                "clock.travel() needs time-machine: pip install time-machine, or "
+                "use clock.freeze() (freezegun)"
+            ) from exc
         with time_machine.travel(self.now, tick=False) as traveller:
             listener: Callable[[datetime], None] = traveller.move_to
             self._listeners.append(listener)

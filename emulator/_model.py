@@ -1,4 +1,4 @@
-"""The typed workflow model. Both loaders (our YAML, the Knock CLI layout) produce these objects.
+"""The typed workflow model: both loaders (our YAML, the Knock CLI layout) produce these objects.
 
 Field names follow Knock's Management API (`WorkflowStep`, `WorkflowBatchStep`, ...), so a user who
 knows `workflow.json` knows the model. `source` fields say where an object was read, for error
@@ -24,8 +24,11 @@ class Source:
     path: str = ""
 
     def at(self, suffix: str) -> Source:
-        joined = f"{self.path}{suffix}" if suffix.startswith("[") or not self.path else (
-            f"{self.path}.{suffix}")
+        joined = (
+            f"{self.path}{suffix}"
+            if suffix.startswith("[") or not self.path
+            else (f"{self.path}.{suffix}")
+        )
         return Source(self.file, joined)
 
 
@@ -213,14 +216,36 @@ class UpdateStep:
     source: Source = _source()
 
 
-Step: TypeAlias = (ChannelStep | DelayStep | BatchStep | BranchStep | ThrottleStep | FetchStep
-                   | TriggerWorkflowStep | UpdateStep)
-STEP_TYPES: tuple[str, ...] = ("channel", "delay", "batch", "branch", "throttle", "http_fetch",
-                               "trigger_workflow", "update_data", "update_user", "update_tenant",
-                               "update_object")
+Step: TypeAlias = (
+    ChannelStep
+    | DelayStep
+    | BatchStep
+    | BranchStep
+    | ThrottleStep
+    | FetchStep
+    | TriggerWorkflowStep
+    | UpdateStep
+)
+STEP_TYPES: tuple[str, ...] = (
+    "channel",
+    "delay",
+    "batch",
+    "branch",
+    "throttle",
+    "http_fetch",
+    "trigger_workflow",
+    "update_data",
+    "update_user",
+    "update_tenant",
+    "update_object",
+)
 # Known to Knock, refused by name until the emulator runs them.
-NOT_EMULATED_STEP_TYPES: tuple[str, ...] = ("random_cohort", "wait_for_event", "ai_agent",
-                                            "update_audience")
+NOT_EMULATED_STEP_TYPES: tuple[str, ...] = (
+    "random_cohort",
+    "wait_for_event",
+    "ai_agent",
+    "update_audience",
+)
 
 
 # -- workflows, layouts, partials ---------------------------------------------------------------
@@ -241,8 +266,9 @@ class Workflow:
     conditions: ConditionGroup | None = None
     settings: WorkflowSettings = WorkflowSettings()
     trigger_data_json_schema: Mapping[str, Any] | None = None
-    trigger_frequency: Literal["every_trigger", "once_per_recipient",
-                               "once_per_recipient_per_tenant"] = "every_trigger"
+    trigger_frequency: Literal[
+        "every_trigger", "once_per_recipient", "once_per_recipient_per_tenant"
+    ] = "every_trigger"
     active: bool = True
     source: Source = _source()
 
