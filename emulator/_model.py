@@ -2,7 +2,7 @@
 
 Field names follow Knock's Management API (`WorkflowStep`, `WorkflowBatchStep`, ...), so a user who
 knows `workflow.json` knows the model. `source` fields say where an object was read, for error
-messages; they never take part in equality, so the same workflow loaded from two formats compares equal.
+messages; they never take part in equality, so one workflow loaded from two formats compares equal.
 """
 
 from __future__ import annotations
