@@ -213,6 +213,13 @@ def _parse_leaf(raw: dict[str, Any], source: Source, problems: list[Problem]) ->
                 f'operator "{operator}" needs an `argument`',
                 _argument_fix(operator),
             )
+        elif _too_short(argument):
+            _problem(
+                problems,
+                source.at("argument"),
+                f'relative timestamp "{argument}" is shorter than Knock\'s 15-minute minimum',
+                'use at least "15 minutes ago" / "15 minutes from now"',
+            )
         elif operator == "is_timestamp_between" and not _is_pair(argument):
             _problem(
                 problems,
@@ -224,6 +231,11 @@ def _parse_leaf(raw: dict[str, Any], source: Source, problems: list[Problem]) ->
     if len(problems) != count:
         return None
     return Condition(str(variable), str(operator), raw.get("argument"), source)
+
+
+def _too_short(argument: Any) -> bool:
+    offset = ops.relative_offset(argument) if isinstance(argument, str) else None
+    return offset is not None and abs(offset) < ops.MIN_RELATIVE
 
 
 def _is_pair(argument: Any) -> bool:
