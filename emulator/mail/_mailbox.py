@@ -1,0 +1,433 @@
+"""The Mailbox: one thread-safe store of captured email for every way in.
+
+Isolation for parallel tests. Every server (SMTP, Resend) delivers into a *sink*: either a
+`Mailbox` or a `MailRouter`. A router picks the Mailbox per message:
+
+1. routes registered with `router.scoped(mailbox, recipients="*@test-42.example")` win first
+   (fnmatch on every envelope recipient, case-insensitive): concurrent tests in one process
+   share one server and still see only their own mail;
+2. otherwise the router's *current* mailbox, which `router.scoped(mailbox)` swaps for the
+   duration of a `with` block (one test at a time per process, e.g. a function fixture).
+
+Across pytest-xdist workers nothing is shared: each worker process runs its own servers on
+port 0. Failure rules live on the Mailbox (or the router, for `connect`), so they never leak
+into another test's mail.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, Protocol
+
+from .._clock import Clock
+from .._ids import IdFactory
+from ._failures import FailurePlan
+from ._mime import build_mime, parse_mime
+from ._model import (
+    CapturedAttachment,
+    CapturedEmail,
+    MailTimeout,
+    OutgoingEmail,
+    UnknownEmail,
+    WayIn,
+    addresses,
+)
+
+DEFAULT_RETENTION = 500  # Mailpit's default --max
+PROVENANCE_HEADERS = {
+    "x-doorstep-workflow": "workflow_key",
+    "x-doorstep-workflow-run-id": "workflow_run_id",
+    "x-doorstep-run-id": "run_id",
+    "x-doorstep-step": "step_ref",
+    "x-doorstep-recipient": "recipient_id",
+    "x-doorstep-message-id": "message_id",
+}
+
+
+class MailStore(Protocol):
+    """Persistence behind a Mailbox (see `SqliteMailStore`)."""
+
+    def save(self, email: CapturedEmail) -> None: ...
+    def delete(self, ids: list[str]) -> None: ...
+    def load(self, limit: int) -> list[CapturedEmail]: ...
+    def clear(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class EmailList(list[CapturedEmail]):
+    """Query results: a plain list, oldest first, with a few conveniences."""
+
+    def latest(self) -> CapturedEmail | None:
+        return self[-1] if self else None
+
+    @property
+    def subjects(self) -> list[str]:
+        return [e.subject for e in self]
+
+
+class Mailbox:
+    """Captured email, newest `retention` kept (0 keeps everything)."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        retention: int = DEFAULT_RETENTION,
+        store: str | Path | MailStore | None = None,
+        *,
+        name: str = "mailbox",
+        seed: int = 0,
+    ) -> None:
+        if retention < 0:
+            raise ValueError(f"retention={retention} must be 0 (unlimited) or a positive count")
+        self.clock = clock
+        self.retention = retention
+        self.name = name
+        self.failures = FailurePlan()
+        self._ids = IdFactory(seed)
+        self._emails: dict[str, CapturedEmail] = {}
+        self._lock = threading.RLock()
+        self._arrived = threading.Condition(self._lock)
+        self._store: MailStore | None = None
+        if store is not None:
+            if isinstance(store, str | Path):
+                from ._sqlite import SqliteMailStore
+
+                self._store = SqliteMailStore(store)
+            else:
+                self._store = store
+            for email in self._store.load(retention):
+                self._emails[email.id] = email
+
+    # -- routing (a Mailbox is its own sink) --------------------------------------
+    def route(self, recipients: Iterable[str]) -> Mailbox:
+        return self
+
+    # -- ingestion -----------------------------------------------------------------
+    def new_id(self) -> str:
+        with self._lock:
+            return self._ids.uuid4()
+
+    def now(self) -> datetime | None:
+        if self.clock is None:
+            return None
+        with self.clock.lock:
+            return self.clock.now
+
+    def add(self, email: CapturedEmail) -> CapturedEmail:
+        """Store a fully built email (every way in ends here) and wake `wait_for` callers."""
+        with self._lock:
+            if email.id in self._emails:
+                raise ValueError(f"email id {email.id!r} is already in {self.name}; ids are unique")
+            self._emails[email.id] = email
+            evicted: list[str] = []
+            if self.retention and len(self._emails) > self.retention:
+                for old in list(self._emails)[: len(self._emails) - self.retention]:
+                    del self._emails[old]
+                    evicted.append(old)
+            if self._store is not None:
+                self._store.save(email)
+                if evicted:
+                    self._store.delete(evicted)
+            self._arrived.notify_all()
+        return email
+
+    def capture_outgoing(
+        self,
+        email: OutgoingEmail,
+        *,
+        way_in: WayIn = "engine",
+        resend_request: dict[str, Any] | None = None,
+        email_id: str | None = None,
+        text: str | None = None,
+    ) -> CapturedEmail:
+        """Capture an email that never crossed SMTP; its raw MIME is built here."""
+        received = self.now()
+        when = received or datetime.now(UTC)
+        eid = email_id or self.new_id()
+        raw = build_mime(email, when=when, message_id=f"<{eid}@doorstep.local>")
+        parsed = parse_mime(raw)
+        atts = [
+            CapturedAttachment(
+                f"{eid}-{i}",
+                a.filename,
+                a.content_type,
+                a.content,
+                a.content_id,
+                "inline" if a.content_id else "attachment",
+            )
+            for i, a in enumerate(email.attachments)
+        ]
+        captured = CapturedEmail(
+            id=eid,
+            received_at=received,
+            received_wall_at=datetime.now(UTC),
+            way_in=way_in,
+            envelope_from=parseaddr(email.from_)[1],
+            envelope_to=addresses([*email.to, *email.cc, *email.bcc]),
+            headers=parsed.headers,
+            from_=email.from_,
+            to=list(email.to),
+            cc=list(email.cc),
+            bcc=list(email.bcc),
+            reply_to=list(email.reply_to),
+            subject=email.subject,
+            html=email.html,
+            text=email.text if text is None else text,
+            attachments=atts,
+            tags=[dict(t) for t in email.tags],
+            raw=raw,
+            workflow_key=email.workflow_key,
+            workflow_run_id=email.workflow_run_id,
+            run_id=email.run_id,
+            step_ref=email.step_ref,
+            recipient_id=email.recipient_id,
+            message_id=email.message_id,
+            batch=email.batch,
+            resend_request=resend_request,
+            defects=parsed.defects,
+        )
+        return self.add(captured)
+
+    def capture_raw(
+        self,
+        raw: bytes,
+        *,
+        envelope_from: str,
+        envelope_to: list[str],
+        way_in: WayIn = "smtp",
+        email_id: str | None = None,
+    ) -> CapturedEmail:
+        """Capture MIME bytes (SMTP DATA); Bcc = envelope recipients missing from the headers."""
+        parsed = parse_mime(raw)
+        eid = email_id or self.new_id()
+        visible = {a.lower() for a in addresses([*parsed.to, *parsed.cc])}
+        lookup = {k.lower(): v for k, v in parsed.headers}
+        prov = {attr: lookup.get(h) for h, attr in PROVENANCE_HEADERS.items()}
+        tags = [
+            {"name": t.strip(), "value": ""}
+            for t in lookup.get("x-tags", "").split(",")
+            if t.strip()
+        ]
+        captured = CapturedEmail(
+            id=eid,
+            received_at=self.now(),
+            received_wall_at=datetime.now(UTC),
+            way_in=way_in,
+            envelope_from=envelope_from,
+            envelope_to=list(envelope_to),
+            headers=parsed.headers,
+            from_=parsed.from_,
+            to=parsed.to,
+            cc=parsed.cc,
+            bcc=[a for a in envelope_to if a.lower() not in visible],
+            reply_to=parsed.reply_to,
+            subject=parsed.subject,
+            html=parsed.html,
+            text=parsed.text,
+            attachments=[
+                CapturedAttachment(
+                    f"{eid}-{i}",
+                    p.filename,
+                    p.content_type,
+                    p.content,
+                    p.content_id,
+                    p.disposition,
+                )
+                for i, p in enumerate(parsed.parts)
+            ],
+            tags=tags,
+            raw=raw,
+            defects=parsed.defects,
+            workflow_key=prov["workflow_key"],
+            workflow_run_id=prov["workflow_run_id"],
+            run_id=prov["run_id"],
+            step_ref=prov["step_ref"],
+            recipient_id=prov["recipient_id"],
+            message_id=prov["message_id"],
+        )
+        return self.add(captured)
+
+    # -- reading -------------------------------------------------------------------
+    def all(self) -> EmailList:
+        with self._lock:
+            return EmailList(self._emails.values())
+
+    def __len__(self) -> int:
+        return len(self._emails)
+
+    def __iter__(self) -> Iterator[CapturedEmail]:
+        return iter(self.all())
+
+    def get(self, email_id: str) -> CapturedEmail:
+        with self._lock:
+            try:
+                return self._emails[email_id]
+            except KeyError:
+                raise UnknownEmail(
+                    f"no email {email_id!r} in {self.name} ({len(self._emails)} captured); "
+                    "list them with mailbox.all() or check the retention limit"
+                ) from None
+
+    def latest(self) -> CapturedEmail | None:
+        with self._lock:
+            return next(reversed(self._emails.values()), None)
+
+    def filter(self, **filters: Any) -> EmailList:
+        """Emails matching every filter: to, from_, subject, subject_contains, subject_regex,
+        tag ("name" or "name=value"), workflow, run_id, way_in, since."""
+        check = _matcher(filters)
+        return EmailList(e for e in self.all() if check(e))
+
+    def wait_for(self, timeout: float = 5.0, **filters: Any) -> CapturedEmail:
+        """The first matching email, waiting (wall time) for another thread or process."""
+        check = _matcher(filters)
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                found = next((e for e in self._emails.values() if check(e)), None)
+                if found is not None:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise MailTimeout(self._timeout_message(timeout, filters))
+                self._arrived.wait(left)
+
+    def _timeout_message(self, timeout: float, filters: dict[str, Any]) -> str:
+        wanted = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "any email"
+        seen = [f"  - to {e.to} subject {e.subject!r} ({e.way_in})" for e in self._emails.values()]
+        arrived = "\n".join(seen[-20:]) if seen else "  (nothing arrived)"
+        return (
+            f"no email matching {wanted} arrived in {self.name} within {timeout}s; "
+            f"{len(seen)} captured:\n{arrived}\n"
+            "Check the filters, the recipient routing, or raise the timeout."
+        )
+
+    def clear(self) -> None:
+        with self._lock:
+            self._emails.clear()
+            if self._store is not None:
+                self._store.clear()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def __repr__(self) -> str:
+        return f"<Mailbox {self.name!r} {len(self._emails)} emails>"
+
+
+_FILTERS = frozenset(
+    {
+        "to",
+        "from_",
+        "subject",
+        "subject_contains",
+        "subject_regex",
+        "tag",
+        "workflow",
+        "run_id",
+        "way_in",
+        "since",
+    }
+)
+
+
+def _matcher(filters: dict[str, Any]) -> Any:
+    unknown = set(filters) - _FILTERS
+    if unknown:
+        raise TypeError(
+            f"unknown mail filter(s) {sorted(unknown)}; use {', '.join(sorted(_FILTERS))}"
+        )
+    to = filters.get("to")
+    sender = filters.get("from_")
+    regex = re.compile(filters["subject_regex"]) if filters.get("subject_regex") else None
+    tag = filters.get("tag")
+
+    def check(e: CapturedEmail) -> bool:
+        if to is not None and parseaddr(to)[1].lower() not in e.recipients:
+            return False
+        if sender is not None and parseaddr(sender)[1].lower() != parseaddr(e.from_)[1].lower():
+            return False
+        if "subject" in filters and e.subject != filters["subject"]:
+            return False
+        if filters.get("subject_contains") and filters["subject_contains"] not in e.subject:
+            return False
+        if regex is not None and not regex.search(e.subject):
+            return False
+        if tag is not None and not _has_tag(e, tag):
+            return False
+        if "workflow" in filters and e.workflow_key != filters["workflow"]:
+            return False
+        if "run_id" in filters and filters["run_id"] not in (e.run_id, e.workflow_run_id):
+            return False
+        if "way_in" in filters and e.way_in != filters["way_in"]:
+            return False
+        since = filters.get("since")
+        if since is not None:
+            stamp = e.received_at if e.received_at is not None else e.received_wall_at
+            if stamp < since:
+                return False
+        return True
+
+    return check
+
+
+def _has_tag(email: CapturedEmail, tag: str) -> bool:
+    name, sep, value = tag.partition("=")
+    return any(t.get("name") == name and (not sep or t.get("value") == value) for t in email.tags)
+
+
+class MailRouter:
+    """Picks the Mailbox for each message; see the module docstring for the rules."""
+
+    def __init__(self, default: Mailbox | None = None) -> None:
+        self._current = default if default is not None else Mailbox(name="default")
+        self._routes: list[tuple[str, Mailbox]] = []
+        self._lock = threading.Lock()
+        self.failures = FailurePlan()
+
+    @property
+    def current(self) -> Mailbox:
+        return self._current
+
+    def route(self, recipients: Iterable[str]) -> Mailbox:
+        targets = [r.lower() for r in recipients]
+        with self._lock:
+            for pattern, mailbox in self._routes:
+                if any(_fnmatch(t, pattern) for t in targets):
+                    return mailbox
+            return self._current
+
+    @contextmanager
+    def scoped(self, mailbox: Mailbox, recipients: str | None = None) -> Iterator[Mailbox]:
+        """Send mail to `mailbox` inside the block: all of it, or only `recipients` (a pattern)."""
+        with self._lock:
+            if recipients is None:
+                previous, self._current = self._current, mailbox
+            else:
+                entry = (recipients.lower(), mailbox)
+                self._routes.append(entry)
+        try:
+            yield mailbox
+        finally:
+            with self._lock:
+                if recipients is None:
+                    self._current = previous
+                else:
+                    self._routes.remove(entry)
+
+
+def _fnmatch(value: str, pattern: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+MailSink = Mailbox | MailRouter
