@@ -1,0 +1,327 @@
+"""Function steps (delay, batch, throttle, http_fetch, trigger_workflow, update_*): raw -> model.
+
+All of them keep their configuration under `settings`, as in Knock's workflow.json. Each parser
+records every problem it finds and still returns a step, so later checks (duplicate refs, unknown
+workflow keys) see the whole workflow.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
+from emulator._errors import DefinitionError
+from emulator._model import (
+    BatchStep,
+    DelayStep,
+    Duration,
+    FetchStep,
+    KeyValue,
+    Source,
+    ThrottleStep,
+    TriggerWorkflowStep,
+    UpdateStep,
+)
+
+from ._common import StepBase
+from ._durations import parse_duration
+from ._fields import (
+    Problems,
+    as_map,
+    check_keys,
+    get_enum,
+    get_int,
+    get_list,
+    get_str,
+    type_name,
+)
+
+_HTTP_METHODS = ("get", "post", "put", "delete", "patch")
+
+
+def _settings(raw: Mapping[str, Any], src: Source, probs: Problems) -> Mapping[str, Any]:
+    value = raw.get("settings")
+    if value is None:
+        return {}
+    return as_map(value, src.at("settings"), probs, "`settings`") or {}
+
+
+def _duration(
+    settings: Mapping[str, Any], key: str, src: Source, probs: Problems
+) -> Duration | None:
+    value = settings.get(key)
+    if value is None:
+        return None
+    try:
+        return parse_duration(value, src.at(key))
+    except DefinitionError as err:
+        probs.absorb(err)
+        return None
+
+
+def parse_delay(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> DelayStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    check_keys(s, ("delay_for", "delay_until_field_path"), src, probs, "delay settings")
+    delay_for = _duration(s, "delay_for", src, probs)
+    until = get_str(s, "delay_until_field_path", src, probs)
+    if s.get("delay_for") is None and until is None:
+        probs.add(
+            src,
+            "a delay needs `delay_for` or `delay_until_field_path`",
+            'add `delay_for: {"unit": "minutes", "value": 10}` (or `10m` in YAML), or '
+            "`delay_until_field_path: data.send_at`",
+        )
+    return DelayStep(
+        ref=base.ref,
+        delay_for=delay_for,
+        delay_until_field_path=until,
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )
+
+
+_BATCH_KEYS = (
+    "batch_key",
+    "batch_window",
+    "batch_until_field_path",
+    "batch_window_type",
+    "batch_window_extension_limit",
+    "batch_order",
+    "batch_items_max_limit",
+    "batch_items_render_limit",
+    "batch_execution_mode",
+    "workflow_version_mode",
+)
+
+
+def parse_batch(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> BatchStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    check_keys(s, _BATCH_KEYS, src, probs, "batch settings")
+    window = _duration(s, "batch_window", src, probs)
+    until = get_str(s, "batch_until_field_path", src, probs)
+    if s.get("batch_window") is None and until is None:
+        probs.add(
+            src,
+            "a batch needs `batch_window` or `batch_until_field_path`",
+            'add `batch_window: {"unit": "minutes", "value": 5}` (or `5m` in YAML), or '
+            "`batch_until_field_path: data.batch_until`",
+        )
+    window_type = get_enum(s, "batch_window_type", ("fixed", "sliding"), src, probs, "fixed")
+    extension = _duration(s, "batch_window_extension_limit", src, probs)
+    if window_type == "sliding" and s.get("batch_window_extension_limit") is None:
+        probs.add(
+            src.at("batch_window_type"),
+            "a sliding batch window needs `batch_window_extension_limit`",
+            'add `batch_window_extension_limit: {"unit": "hours", "value": 1}` (the longest '
+            "the window may grow from its opening), or use `batch_window_type: fixed`",
+        )
+    max_limit = get_int(s, "batch_items_max_limit", src, probs, low=2, high=1000)
+    render_limit = get_int(s, "batch_items_render_limit", src, probs, low=1, high=100)
+    return BatchStep(
+        ref=base.ref,
+        batch_window=window,
+        batch_until_field_path=until,
+        batch_key=get_str(s, "batch_key", src, probs),
+        batch_window_type=cast(Literal["fixed", "sliding"], window_type),
+        batch_window_extension_limit=extension,
+        batch_order=cast(
+            Literal["asc", "desc"],
+            get_enum(s, "batch_order", ("asc", "desc"), src, probs, "asc"),
+        ),
+        batch_items_max_limit=max_limit,
+        batch_items_render_limit=10 if render_limit is None else render_limit,
+        batch_execution_mode=cast(
+            Literal["accumulate", "flush_leading"],
+            get_enum(
+                s,
+                "batch_execution_mode",
+                ("accumulate", "flush_leading"),
+                src,
+                probs,
+                "accumulate",
+            ),
+        ),
+        workflow_version_mode=cast(
+            Literal["latest", "pinned"],
+            get_enum(s, "workflow_version_mode", ("latest", "pinned"), src, probs, "latest"),
+        ),
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )
+
+
+_THROTTLE_KEYS = ("throttle_window", "throttle_window_field_path", "throttle_limit", "throttle_key")
+
+
+def parse_throttle(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> ThrottleStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    check_keys(s, _THROTTLE_KEYS, src, probs, "throttle settings")
+    window = _duration(s, "throttle_window", src, probs)
+    field_path = get_str(s, "throttle_window_field_path", src, probs)
+    if s.get("throttle_window") is None and field_path is None:
+        probs.add(
+            src,
+            "a throttle needs `throttle_window` or `throttle_window_field_path`",
+            'add `throttle_window: {"unit": "hours", "value": 24}` (or `24h` in YAML)',
+        )
+    limit = get_int(s, "throttle_limit", src, probs, low=1, high=1_000_000)
+    return ThrottleStep(
+        ref=base.ref,
+        throttle_window=window,
+        throttle_window_field_path=field_path,
+        throttle_limit=1 if limit is None else limit,
+        throttle_key=get_str(s, "throttle_key", src, probs),
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )
+
+
+def _key_values(
+    s: Mapping[str, Any], key: str, src: Source, probs: Problems
+) -> tuple[KeyValue, ...] | str:
+    value = s.get(key)
+    if isinstance(value, str):
+        return value
+    out: list[KeyValue] = []
+    for i, item in enumerate(get_list(s, key, src, probs)):
+        at = src.at(key).at(f"[{i}]")
+        entry = as_map(item, at, probs, f"`{key}` item")
+        if entry is None:
+            continue
+        check_keys(entry, ("key", "value"), at, probs, f"a `{key}` item")
+        k = get_str(entry, "key", at, probs, required=True)
+        v = entry.get("value", "")
+        if not isinstance(v, str):
+            probs.add(at.at("value"), f"`value` must be a string, got {type_name(v)}", "quote it")
+            v = ""
+        if k is not None:
+            out.append(KeyValue(k, v))
+    return tuple(out)
+
+
+_FETCH_KEYS = (
+    "method",
+    "url",
+    "headers",
+    "query_params",
+    "body",
+    "response_path",
+    "signing_key",
+)
+
+
+def parse_fetch(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> FetchStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    check_keys(s, _FETCH_KEYS, src, probs, "http_fetch settings")
+    method = s.get("method")
+    if isinstance(method, str):
+        method = method.lower()
+    if method not in _HTTP_METHODS:
+        probs.add(
+            src.at("method"),
+            f"`method` is {method!r}; Knock's fetch step supports {', '.join(_HTTP_METHODS)}",
+            "set `method: get` (or post, put, delete, patch)",
+        )
+        method = "get"
+    body = s.get("body")
+    if isinstance(body, Mapping | list):
+        body = json.dumps(body)
+    elif body is not None and not isinstance(body, str):
+        probs.add(src.at("body"), f"`body` must be a string, got {type_name(body)}", "quote it")
+        body = None
+    return FetchStep(
+        ref=base.ref,
+        method=method,
+        url=get_str(s, "url", src, probs, required=True) or "",
+        headers=_key_values(s, "headers", src, probs),
+        query_params=_key_values(s, "query_params", src, probs),
+        body=body,
+        response_path=get_str(s, "response_path", src, probs),
+        signing_key=get_str(s, "signing_key", src, probs),
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )
+
+
+_TRIGGER_DEFAULTS = {
+    "recipients": "{{ recipient.id }}",
+    "actor": "{{ actor.id }}",
+    "tenant": "{{ tenant.id }}",
+    "data": "{{ data | json }}",
+    "cancellation_key": "{{ workflow.cancellation_key }}",
+}
+
+
+def parse_trigger_workflow(
+    raw: Mapping[str, Any], base: StepBase, probs: Problems
+) -> TriggerWorkflowStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    check_keys(s, ("workflow_key", *_TRIGGER_DEFAULTS), src, probs, "trigger_workflow settings")
+    values = {k: get_str(s, k, src, probs) or d for k, d in _TRIGGER_DEFAULTS.items()}
+    return TriggerWorkflowStep(
+        recipients=values["recipients"],
+        actor=values["actor"],
+        tenant=values["tenant"],
+        data=values["data"],
+        cancellation_key=values["cancellation_key"],
+        ref=base.ref,
+        workflow_key=get_str(s, "workflow_key", src, probs, required=True) or "",
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )
+
+
+def _json_text(s: Mapping[str, Any], key: str, src: Source, probs: Problems) -> str:
+    value = s.get(key)
+    if isinstance(value, Mapping):
+        return json.dumps(value)  # YAML users may write the object itself
+    text = get_str(s, key, src, probs, required=True)
+    return text or "{}"
+
+
+def parse_update(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> UpdateStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    kind = cast(
+        Literal["update_data", "update_user", "update_tenant", "update_object"], raw["type"]
+    )
+    if kind == "update_data":
+        check_keys(s, ("data",), src, probs, "update_data settings")
+        properties, mode, gid = _json_text(s, "data", src, probs), "current", None
+    else:
+        allowed: tuple[str, ...] = ("recipient_gid", "update_properties")
+        if kind != "update_object":
+            allowed = ("recipient_mode", *allowed)
+        check_keys(s, allowed, src, probs, f"{kind} settings")
+        properties = _json_text(s, "update_properties", src, probs)
+        mode = get_enum(s, "recipient_mode", ("current", "reference"), src, probs, "current")
+        if kind == "update_object":
+            mode = "reference"
+        gid = get_str(s, "recipient_gid", src, probs, required=mode == "reference")
+    return UpdateStep(
+        ref=base.ref,
+        type=kind,
+        properties=properties,
+        recipient_mode=cast(Literal["current", "reference"], mode),
+        recipient_gid=gid,
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )

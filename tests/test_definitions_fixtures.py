@@ -1,0 +1,68 @@
+"""The shipped fixtures load, in both formats, into equal models with the refs the engine uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emulator._definitions import load_definitions
+from emulator._model import BatchStep, BranchStep, ChannelStep, DelayStep, Duration
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def test_yaml_fixtures_load() -> None:
+    defs = load_definitions(FIXTURES / "workflows")
+    assert sorted(defs.workflows) == ["invoice-created", "invoice-updated", "unseen-fallback"]
+    assert sorted(defs.layouts) == ["default"]
+    assert sorted(defs.partials) == ["invoice-summary"]
+
+
+@pytest.mark.parametrize(
+    ("key", "refs"),
+    [
+        ("invoice-created", ["email_1", "in_app_feed_1"]),
+        (
+            "invoice-updated",
+            [
+                "branch_1",
+                "branch_2",
+                "email_payee_paid",
+                "email_payee_updated",
+                "batch_1",
+                "in_app_feed_1",
+                "email_1",
+            ],
+        ),
+        ("unseen-fallback", ["in_app_feed_1", "delay_1", "email_1"]),
+    ],
+)
+def test_fixture_refs(key: str, refs: list[str]) -> None:
+    workflow = load_definitions(FIXTURES / "workflows").workflows[key]
+    assert [s.ref for s in workflow.iter_steps()] == refs
+
+
+def test_invoice_updated_shape() -> None:
+    workflow = load_definitions(FIXTURES / "workflows").workflows["invoice-updated"]
+    branch = workflow.steps[0]
+    assert isinstance(branch, BranchStep)
+    payee, user = branch.branches
+    assert (payee.name, payee.terminates, payee.is_default) == ("Payee", True, False)
+    assert (user.name, user.is_default) == ("User", True)
+    batch = user.steps[0]
+    assert isinstance(batch, BatchStep)
+    assert batch.batch_window == Duration("minutes", 5)
+    assert batch.batch_key == "data.invoice_id"
+    assert workflow.categories == ("billing",)
+
+
+def test_unseen_fallback_shape() -> None:
+    workflow = load_definitions(FIXTURES / "workflows").workflows["unseen-fallback"]
+    _, delay, email = workflow.steps
+    assert isinstance(delay, DelayStep)
+    assert delay.delay_for == Duration("minutes", 10)
+    assert isinstance(email, ChannelStep)
+    assert email.conditions is not None
+    (leaf,) = email.conditions.items
+    assert getattr(leaf, "variable", None) == "refs.in_app_feed_1.engagement_status"
