@@ -193,6 +193,7 @@ class KnockEnvironment(Environment):
         )
         self.translations: Mapping[str, Any] = translations or {}
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
+        self.translation_templates: dict[str, BoundTemplate] = {}
         self.partial_sources: dict[str, str] = {p.content: key for key, p in partials.items()}
         self.add_tag(IncludeRefused)
         from ._filters import register_knock_filters

@@ -1,0 +1,83 @@
+"""Knock translations: the `t` filter (`{{ "key" | t }}`, `"ns:key"`, `count:` plurals).
+
+`translations` maps Knock's file names without `.json`: `"en"` is the default namespace of
+`translations/en/en.json`, `"admin.en"` the namespace `admin` (`translations/en/admin.en.json`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from liquid import Undefined
+from liquid.filter import with_context
+
+from ._diagnostics import note
+
+if TYPE_CHECKING:
+    from ._environment import KnockEnvironment
+
+DEFAULT_LOCALE = "en"
+
+
+def _candidates(locale: str) -> list[str]:
+    """lang-REGION → lang → the default locale."""
+    out = [locale]
+    if "-" in locale:
+        out.append(locale.split("-")[0])
+    if DEFAULT_LOCALE not in out:
+        out.append(DEFAULT_LOCALE)
+    return out
+
+
+def _lookup(table: Any, path: str) -> Any:
+    node = table
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def translate(
+    env: KnockEnvironment, key: str, locale: str, args: Mapping[str, Any]
+) -> tuple[str | None, str]:
+    """The translation source for `key` in `locale` (or None) and the locale it came from."""
+    namespace, _, path = key.rpartition(":")
+    for candidate in _candidates(locale):
+        file = f"{namespace}.{candidate}" if namespace else candidate
+        value = _lookup(env.translations.get(file), path)
+        if isinstance(value, Mapping) and "count" in args:
+            count = args["count"]
+            plural = "one" if count == 1 else ("zero" if count == 0 else "other")
+            value = value.get(plural, value.get("other"))
+        if isinstance(value, str):
+            return value, candidate
+    return None, locale
+
+
+@with_context
+def t_filter(value: object, *, context: Any, **args: Any) -> object:
+    """Look up `value` as a translation key and render the translation with `args`."""
+    if isinstance(value, Undefined) or value is None:
+        return ""
+    env: KnockEnvironment = context.env
+    recipient = context.resolve("recipient", default=None)
+    locale = DEFAULT_LOCALE
+    if isinstance(recipient, Mapping) and isinstance(recipient.get("locale"), str):
+        locale = recipient["locale"]
+    key = str(value)
+    source, _found_in = translate(env, key, locale, args)
+    if source is None:
+        note(
+            "missing_translation",
+            key,
+            f"no translation for {key!r} in locale {locale!r} (or its fallbacks); rendered the key",
+        )
+        return key
+    template = env.translation_templates.get(source)
+    if template is None:
+        template = env.from_string(source)
+        env.translation_templates[source] = template
+    scope = {**context.globals, **args} if isinstance(context.globals, Mapping) else dict(args)
+    return template.render(scope)
