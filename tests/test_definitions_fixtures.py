@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from emulator._definitions import load_definitions
+from emulator._errors import DefinitionError
 from emulator._model import BatchStep, BranchStep, ChannelStep, DelayStep, Duration
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -66,3 +67,40 @@ def test_unseen_fallback_shape() -> None:
     assert email.conditions is not None
     (leaf,) = email.conditions.items
     assert getattr(leaf, "variable", None) == "refs.in_app_feed_1.engagement_status"
+
+
+@pytest.mark.parametrize("key", ["invoice-created", "invoice-updated", "unseen-fallback"])
+def test_both_formats_give_equal_workflows(key: str) -> None:
+    yaml_defs = load_definitions(FIXTURES / "workflows")
+    knock_defs = load_definitions(FIXTURES / "knock")
+    assert yaml_defs.workflows[key] == knock_defs.workflows[key]
+
+
+def test_both_formats_give_equal_layouts_and_partials() -> None:
+    yaml_defs = load_definitions(FIXTURES / "workflows")
+    knock_defs = load_definitions(FIXTURES / "knock")
+    assert yaml_defs.layouts == knock_defs.layouts
+    assert yaml_defs.partials == knock_defs.partials
+    assert "{{ content }}" in knock_defs.layouts["default"].html_layout
+    assert "<style>" in knock_defs.layouts["default"].html_layout
+
+
+def test_knock_visual_blocks_are_inlined_two_levels_deep() -> None:
+    workflow = load_definitions(FIXTURES / "knock").workflows["invoice-updated"]
+    email = workflow.find_step("email_1")
+    assert isinstance(email, ChannelStep)
+    blocks = email.template["visual_blocks"]
+    assert [b["type"] for b in blocks] == ["markdown", "html"]
+    assert "pluralize" in blocks[0]["content"]
+    assert "{% for activity in activities %}" in blocks[1]["content"]
+    assert not any(key.endswith("@") for block in blocks for key in block)
+
+
+def test_loading_both_formats_at_once_reports_each_duplicate_key() -> None:
+    with pytest.raises(DefinitionError) as info:
+        load_definitions(FIXTURES)
+    messages = [p.message for p in info.value.problems]
+    assert len(messages) == 5  # 3 workflows, 1 layout, 1 partial
+    assert all("is defined twice" in m for m in messages)
+    assert any("knock/workflows/invoice-created/workflow.json" in m for m in messages)
+    assert any("workflows/invoice-created.yaml" in m for m in messages)
