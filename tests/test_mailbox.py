@@ -72,8 +72,10 @@ def test_in_process_capture_records_everything() -> None:
     ]
     parsed = parse_mime(got.raw)
     assert parsed.subject == "Hello 0"
-    assert parsed.html is not None and "Hi 0" in parsed.html
-    assert parsed.text is not None and parsed.text.strip() == "Hi 0"
+    assert parsed.html is not None
+    assert "Hi 0" in parsed.html
+    assert parsed.text is not None
+    assert parsed.text.strip() == "Hi 0"
     assert b"hidden@example.com" not in got.raw
     assert sorted(p.filename or "" for p in parsed.parts) == ["a.pdf", "logo.png"]
     assert got.header("x-entity-ref-id") == "42"
@@ -175,9 +177,7 @@ def test_sqlite_survives_reopen_and_honours_retention(tmp_path: Path) -> None:
     clock = Clock()
     box = Mailbox(clock, retention=3, store=tmp_path)
     for n in range(5):
-        box.capture_outgoing(
-            _email(n, attachments=[Attachment("f.txt", b"x" * n, "text/plain")])
-        )
+        box.capture_outgoing(_email(n, attachments=[Attachment("f.txt", b"x" * n, "text/plain")]))
         clock.advance(timedelta(seconds=1))
     before = box.all()
     box.close()

@@ -115,7 +115,7 @@ class ParsedMime:
 
 def parse_mime(raw: bytes) -> ParsedMime:
     """Best-effort parse; never raises on bad input (defects are reported instead)."""
-    msg = _PARSER.parsebytes(raw)
+    msg = _PARSER.parsebytes(raw.replace(b"\r\n", b"\n"))
     defects = [f"{type(d).__name__}: {d}" for d in msg.defects]
     headers: list[tuple[str, str]] = []
     for key, value in msg.raw_items():
@@ -184,7 +184,7 @@ def _part(part: Message, defects: list[str]) -> ParsedPart:
     cid_text = str(cid).strip().strip("<>") if cid else None
     disposition = part.get_content_disposition()
     kind: Literal["inline", "attachment"] = (
-        "inline" if disposition == "inline" or (disposition is None and cid_text) else "attachment"
+        "inline" if disposition == "inline" or cid_text else "attachment"
     )
     return ParsedPart(filename, part.get_content_type(), payload, cid_text, kind)
 

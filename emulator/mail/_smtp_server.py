@@ -1,0 +1,266 @@
+"""A fake SMTP server on aiosmtpd that captures into a Mailbox or MailRouter.
+
+aiosmtpd's Controller connects to its own port after binding to prove the server is up; with
+`port=0` that probe would dial port 0. `_Controller` reads the bound port back from the
+listening socket first. Each `start()` builds a fresh Controller, so the server restarts
+cleanly (on the same port once one was bound). STARTTLS uses a throwaway self-signed
+certificate made with `cryptography` (install it, or pass `tls_context=`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from .._errors import DoorstepError
+from ._failures import FailureRule, Where
+from ._mailbox import Mailbox, MailRouter
+
+DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
+
+
+class SmtpServerError(DoorstepError):
+    """The SMTP server could not start or was used while stopped."""
+
+
+class _Smtp(SMTP):
+    """aiosmtpd's SMTP with a connect-stage failure hook."""
+
+    def __init__(self, handler: _Handler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._doorstep = handler
+
+    async def _handle_client(self) -> None:
+        if not self._doorstep.probing:
+            rule = self._doorstep.take("smtp.connect", [])
+            if rule is not None:
+                if not rule.disconnect:
+                    await self.push(f"{rule.code} {rule.message}")
+                if self.transport is not None:
+                    self.transport.close()
+                return
+        await super()._handle_client()
+
+
+class _Handler:
+    """aiosmtpd handler hooks: failure rules, then capture into the routed Mailbox."""
+
+    def __init__(self, sink: Mailbox | MailRouter) -> None:
+        self.sink = sink
+        self.probing = False
+
+    def take(self, where: Where, recipients: list[str]) -> FailureRule | None:
+        if isinstance(self.sink, MailRouter):
+            rule = self.sink.failures.take(where, recipients)
+            if rule is not None:
+                return rule
+        return self.sink.route(recipients).failures.take(where, recipients)
+
+    @staticmethod
+    def _fail(server: SMTP, rule: FailureRule) -> str:
+        if rule.disconnect:
+            if server.transport is not None:
+                server.transport.close()
+            return "421 4.4.2 Doorstep dropped the connection (injected)"
+        return f"{rule.code} {rule.message}"
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        rule = self.take("smtp.mail", [])
+        if rule is not None:
+            return self._fail(server, rule)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        rule = self.take("smtp.rcpt", [address])
+        if rule is not None:
+            return self._fail(server, rule)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        recipients = list(envelope.rcpt_tos)
+        rule = self.take("smtp.data", recipients)
+        if rule is not None:
+            return self._fail(server, rule)
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        boxes: dict[int, Mailbox] = {}
+        for rcpt in recipients:
+            box = self.sink.route([rcpt])
+            boxes.setdefault(id(box), box)
+        ids = []
+        try:
+            for box in boxes.values():
+                captured = box.capture_raw(
+                    raw, envelope_from=envelope.mail_from or "", envelope_to=recipients
+                )
+                ids.append(captured.id)
+        except Exception as exc:
+            return f"451 4.3.0 Doorstep could not store the message ({type(exc).__name__}: {exc})"
+        return f"250 2.0.0 OK queued as {ids[0] if ids else 'nothing'}"
+
+
+class _Controller(Controller):
+    def __init__(self, handler: _Handler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._doorstep = handler
+
+    def factory(self) -> SMTP:
+        return _Smtp(self.handler, **self.SMTP_kwargs)
+
+    def _trigger_server(self) -> None:
+        sockets: Any = getattr(self.server, "sockets", None)
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        self._doorstep.probing = True
+        try:
+            super()._trigger_server()  # type: ignore[no-untyped-call]
+        finally:
+            self._doorstep.probing = False
+
+
+class SmtpServer:
+    """Start with `start()` or as a context manager; `port` is the bound port."""
+
+    def __init__(
+        self,
+        sink: Mailbox | MailRouter,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        data_size_limit: int = DEFAULT_DATA_LIMIT,
+        credentials: tuple[str, str] | None = None,
+        auth_required: bool = False,
+        starttls: bool = False,
+        tls_context: ssl.SSLContext | None = None,
+        hostname: str = "doorstep.local",
+    ) -> None:
+        self.sink = sink
+        self.host = host
+        self.port = port
+        self.data_size_limit = data_size_limit
+        self.credentials = credentials
+        self.auth_required = auth_required
+        self.hostname = hostname
+        self.tls_context = tls_context
+        if starttls and tls_context is None:
+            self.tls_context = self_signed_context(hostname)
+        self._handler = _Handler(sink)
+        self._controller: _Controller | None = None
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if self.credentials is None:
+            return AuthResult(success=True)
+        if isinstance(data, LoginPassword):
+            given = (
+                data.login.decode("utf-8", "replace"),
+                data.password.decode("utf-8", "replace"),
+            )
+            if given == self.credentials:
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+    def start(self) -> SmtpServer:
+        if self._controller is not None:
+            return self
+        kwargs: dict[str, Any] = {
+            "hostname": self.host,
+            "port": self.port,
+            "server_hostname": self.hostname,
+            "data_size_limit": self.data_size_limit,
+            "authenticator": self._authenticate,
+            "auth_required": self.auth_required,
+            "auth_require_tls": False,
+            "ready_timeout": 10.0,
+        }
+        if self.tls_context is not None:
+            kwargs["tls_context"] = self.tls_context
+        controller = _Controller(self._handler, **kwargs)
+        try:
+            controller.start()
+        except Exception as exc:
+            raise SmtpServerError(
+                f"SMTP server could not start on {self.host}:{self.port} ({exc}); "
+                "pick another port or use port=0"
+            ) from exc
+        self.port = controller.port
+        self._controller = controller
+        return self
+
+    def stop(self) -> None:
+        controller, self._controller = self._controller, None
+        if controller is not None:
+            controller.stop()
+
+    def restart(self) -> SmtpServer:
+        self.stop()
+        return self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self._controller is None:
+            raise SmtpServerError("the SMTP server is stopped; call start() first")
+        return (self.host, self.port)
+
+    def __enter__(self) -> SmtpServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"on {self.host}:{self.port}" if self.running else "stopped"
+        return f"<SmtpServer {state}>"
+
+
+def self_signed_context(hostname: str = "doorstep.local") -> ssl.SSLContext:
+    """A server SSLContext with a fresh self-signed certificate (needs `cryptography`)."""
+    try:
+        from ._tls import self_signed_pem
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise SmtpServerError(
+            "STARTTLS needs a certificate: pip install cryptography, or pass tls_context="
+        ) from exc
+    import tempfile
+    from pathlib import Path
+
+    cert, key = self_signed_pem(hostname)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_path, key_path = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+        cert_path.write_bytes(cert)
+        key_path.write_bytes(key)
+        context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+@contextlib.contextmanager
+def running_smtp(sink: Mailbox | MailRouter, **kwargs: Any) -> Iterator[SmtpServer]:
+    """`with running_smtp(mailbox) as server:` starts on port 0 and always stops."""
+    server = SmtpServer(sink, **kwargs).start()
+    try:
+        yield server
+    finally:
+        server.stop()
