@@ -1,3 +1,51 @@
-"""Doorstep: a local emulator for Knock-style notification workflows."""
+"""Doorstep: run Knock-style notification workflows offline, on a virtual clock.
 
-__all__: list[str] = []
+from emulator import Emulator
+emu = Emulator.from_directory("fixtures/workflows")
+emu.identify("u1", email="ada@example.com")
+result = emu.trigger("invoice-created", recipients=["u1"], data={"invoice_id": "inv_1"})
+emu.clock.advance(minutes=5)
+"""
+
+from ._channels import Channel
+from ._clock import Clock, Timer
+from ._definitions import load_definitions, parse_workflow
+from ._emulator import Emulator, TriggerResult
+from ._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
+from ._feed import Feed
+from ._messages import Message, UnknownMessage
+from ._model import Definitions, Layout, Partial, Workflow
+from ._runs import Activity, BatchInfo, Run, StepRecord
+from ._templates import TemplateError
+from .mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
+
+__all__ = [
+    "Activity",
+    "BatchInfo",
+    "CapturedEmail",
+    "Channel",
+    "Clock",
+    "ClockError",
+    "DefinitionError",
+    "Definitions",
+    "DeliveryError",
+    "DoorstepError",
+    "Emulator",
+    "Feed",
+    "Layout",
+    "Mailbox",
+    "Message",
+    "OutgoingEmail",
+    "Partial",
+    "Problem",
+    "Run",
+    "StepRecord",
+    "TemplateError",
+    "Timer",
+    "TriggerError",
+    "TriggerResult",
+    "UnknownMessage",
+    "Workflow",
+    "load_definitions",
+    "parse_workflow",
+]

@@ -1,0 +1,369 @@
+"""`Emulator`: the public face of the engine (see design.md section 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ._channels import Channel, Channels
+from ._clock import Clock
+from ._engine import Engine
+from ._errors import DoorstepError, TriggerError
+from ._feed import Feed
+from ._messages import Message
+from ._model import Definitions
+from ._runs import Run
+from ._state import RunState
+from ._steps import HANDLERS
+from ._steps._batch import OpenBatch, cancel_member
+from ._stores import USERS
+from ._triggers import TENANTS, parse_entity, parse_targets, parse_tenant
+from .mail import EmailProvider, InProcessProvider, Mailbox
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerResult:
+    """What a trigger returns: Knock's `workflow_run_id` and one Run per recipient."""
+
+    workflow_run_id: str
+    runs: list[Run] = field(default_factory=list)
+
+    def run_for(self, recipient: str) -> Run:
+        for run in self.runs:
+            if run.recipient_id == recipient:
+                return run
+        raise DoorstepError(
+            f"no run for recipient {recipient!r}; this trigger ran for "
+            f"{[r.recipient_id for r in self.runs]}"
+        )
+
+
+class Emulator(Engine):
+    """Runs Knock workflows in process, on a virtual clock, capturing every message."""
+
+    def __init__(
+        self,
+        definitions: Definitions | None = None,
+        *,
+        clock: Clock | None = None,
+        start: datetime | None = None,
+        vars: Mapping[str, Any] | None = None,
+        channels: Mapping[str, Mapping[str, Any] | Channel] | None = None,
+        mailbox: Mailbox | None = None,
+        email_provider: EmailProvider | None = None,
+        strict: bool = False,
+        seed: int = 0,
+    ) -> None:
+        clock = clock or Clock(start)
+        self.outbox = mailbox if mailbox is not None else Mailbox(clock=clock)
+        super().__init__(
+            definitions or Definitions(),
+            clock=clock,
+            channels=Channels(channels),
+            email_provider=email_provider or InProcessProvider(self.outbox),
+            seed=seed,
+            vars=vars,
+            strict=strict,
+        )
+        self.step_handlers.update(HANDLERS)
+        self._idempotency: dict[str, tuple[str, datetime, TriggerResult]] = {}
+
+    @classmethod
+    def from_directory(cls, path: str | os.PathLike[str], **options: Any) -> Emulator:
+        """Load workflows, layouts and partials (our YAML and/or Knock CLI layout) from `path`."""
+        from ._definitions import load_definitions
+
+        return cls(load_definitions(path), **options)
+
+    # -- recipients ----------------------------------------------------------------------
+    def identify(self, user_id: str, **properties: Any) -> dict[str, Any]:
+        """Create or deep-merge a user, like Knock's identify (`preferences` merge into sets)."""
+        with self.clock.lock:
+            return self.entities.upsert(USERS, user_id, properties, self.clock.now)
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        return self.entities.get(USERS, user_id)
+
+    def set_object(self, collection: str, object_id: str, **properties: Any) -> dict[str, Any]:
+        with self.clock.lock:
+            return self.entities.upsert(collection, object_id, properties, self.clock.now)
+
+    def set_tenant(self, tenant_id: str, **properties: Any) -> dict[str, Any]:
+        """Create or merge a tenant; `settings={"preference_set": {...}}` sets its defaults."""
+        with self.clock.lock:
+            return self.entities.upsert(TENANTS, tenant_id, properties, self.clock.now)
+
+    def subscribe(
+        self,
+        collection: str,
+        object_id: str,
+        recipients: Sequence[Any],
+        properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Subscribe recipients to an object so triggers to the object fan out to them."""
+        with self.clock.lock:
+            for index, raw in enumerate(recipients):
+                ref = parse_entity(raw, f"recipients[{index}]", self.entities, self.clock.now)
+                self.entities.subscribe(collection, object_id, ref, properties)
+
+    def set_preferences(
+        self,
+        user_id: str,
+        preference_set: Mapping[str, Any],
+        *,
+        set_id: str = "default",
+        collection: str = USERS,
+    ) -> None:
+        """Replace one preference set (Knock's PreferenceSet shape) for a user or object."""
+        self.entities.set_preference_set(collection, user_id, set_id, preference_set)
+
+    def set_environment_preferences(self, preference_set: Mapping[str, Any] | None) -> None:
+        """The environment default set (the lowest level of Knock's merge hierarchy)."""
+        self.environment_preferences = None if preference_set is None else dict(preference_set)
+
+    # -- triggers ------------------------------------------------------------------------
+    def trigger(
+        self,
+        key: str,
+        recipients: Sequence[Any],
+        *,
+        actor: Any = None,
+        data: Mapping[str, Any] | None = None,
+        tenant: Any = None,
+        cancellation_key: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> TriggerResult:
+        """Start one run per recipient and execute each until it finishes or parks on a timer."""
+        with self.clock.lock:
+            return self._trigger(
+                key,
+                recipients,
+                actor,
+                data,
+                tenant,
+                cancellation_key,
+                dict(settings or {}),
+                idempotency_key,
+            )
+
+    def _trigger(
+        self,
+        key: str,
+        recipients: Sequence[Any],
+        actor: Any,
+        data: Mapping[str, Any] | None,
+        tenant: Any,
+        cancellation_key: str | None,
+        settings: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> TriggerResult:
+        now = self.clock.now
+        workflow = self.workflow(key)
+        if idempotency_key is not None:
+            fingerprint = json.dumps(
+                [key, recipients, actor, data, tenant, cancellation_key, settings],
+                sort_keys=True,
+                default=str,
+            )
+            seen = self._idempotency.get(idempotency_key)
+            if seen is not None and now - seen[1] < IDEMPOTENCY_WINDOW:
+                if seen[0] != fingerprint:
+                    raise TriggerError(
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used "
+                        "with different parameters in the last 24 hours; use a "
+                        "new key",
+                        status=422,
+                    )
+                return seen[2]
+        if not workflow.active:
+            raise TriggerError(
+                "workflow_inactive",
+                f"workflow {key!r} is inactive; activate it (remove `active: false`) to trigger it",
+            )
+        payload = self._validate_data(workflow.key, workflow.trigger_data_json_schema, data)
+        actor_ref = None if actor is None else parse_entity(actor, "actor", self.entities, now)
+        tenant_id = parse_tenant(tenant, self.entities, now)
+        targets = parse_targets(recipients, actor_ref, self.entities, now)
+        result = TriggerResult(self.ids.uuid4())
+        for target in targets:
+            frequency = workflow.trigger_frequency
+            if frequency != "every_trigger":
+                once = (key, *target.ref) + ((tenant_id or "",) if "tenant" in frequency else ())
+                if once in self.once_per_recipient:
+                    continue
+                self.once_per_recipient.add(once)
+            record = Run(
+                id=self.ids.uuid4(),
+                workflow_run_id=result.workflow_run_id,
+                workflow=key,
+                recipient=_reference(target.ref),
+                actor=None if actor_ref is None else _reference(actor_ref),
+                tenant=tenant_id,
+                data={**payload, **target.trigger_data},
+                cancellation_key=cancellation_key,
+                inserted_at=now,
+                updated_at=now,
+            )
+            rs = RunState(
+                record,
+                workflow,
+                target.ref,
+                actor_ref,
+                tenant_id,
+                dict(record.data),
+                settings,
+                subscription=target.subscription,
+            )
+            result.runs.append(record)
+            self.start_run(rs)
+        self.drain()
+        if idempotency_key is not None:
+            self._idempotency[idempotency_key] = (fingerprint, now, result)
+        return result
+
+    def _validate_data(
+        self, key: str, schema: Mapping[str, Any] | None, data: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        if data is not None and not isinstance(data, Mapping):
+            raise TriggerError("invalid_params", f"data must be an object; got {data!r}")
+        payload = dict(data or {})
+        if schema:
+            import jsonschema
+
+            errors = sorted(
+                jsonschema.Draft202012Validator(schema).iter_errors(payload),
+                key=lambda e: list(e.absolute_path),
+            )
+            if errors:
+                lines = [
+                    f"data.{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+                    for e in errors
+                ]
+                raise TriggerError(
+                    "trigger_data_invalid",
+                    f"data does not match workflow "
+                    f"{key!r} trigger_data_json_schema: " + "; ".join(lines),
+                )
+        return payload
+
+    def cancel(
+        self, key: str, cancellation_key: str, *, recipients: Sequence[Any] | None = None
+    ) -> list[Run]:
+        """Cancel parked runs (and open batch memberships) of `key` with `cancellation_key`."""
+        with self.clock.lock:
+            self.workflow(key)
+            only = None
+            if recipients is not None:
+                only = {
+                    parse_entity(r, f"recipients[{i}]", self.entities, self.clock.now)
+                    for i, r in enumerate(recipients)
+                }
+            cancelled = []
+            for rs in self.runs_by_id.values():
+                record = rs.record
+                if (
+                    record.workflow != key
+                    or record.cancellation_key != cancellation_key
+                    or (only is not None and rs.recipient_ref not in only)
+                ):
+                    continue
+                if self._cancel_run(rs):
+                    cancelled.append(record)
+            return cancelled
+
+    def _cancel_run(self, rs: RunState) -> bool:
+        slot: OpenBatch | None = rs.batch_slot
+        if slot is not None and self.batches.get(slot.identity) is slot:
+            if not cancel_member(slot, rs):
+                return False
+            rs.batch_slot = None
+        elif rs.record.status != "waiting":
+            return False  # only paused runs can be stopped; finished ones are history
+        if rs.waiting is not None:
+            rs.waiting.outcome, rs.waiting.ended_at = "cancelled", self.clock.now
+        self.finish(rs, "cancelled", "cancelled by cancellation key")
+        return True
+
+    # -- time ----------------------------------------------------------------------------
+    def run_until_idle(self) -> int:
+        """Jump from timer to timer until nothing is parked; returns how many timers fired."""
+        return self.clock.run_until_idle()
+
+    def advance(self, delta: timedelta | None = None, /, **units: float) -> int:
+        return self.clock.advance(delta, **units)
+
+    # -- reading -------------------------------------------------------------------------
+    def runs(
+        self,
+        *,
+        workflow: str | None = None,
+        recipient: str | None = None,
+        status: str | None = None,
+    ) -> list[Run]:
+        return [
+            rs.record
+            for rs in self.runs_by_id.values()
+            if (workflow is None or rs.record.workflow == workflow)
+            and (recipient is None or rs.record.recipient_id == recipient)
+            and (status is None or rs.record.status == status)
+        ]
+
+    def run(self, run_id: str) -> Run:
+        try:
+            return self.runs_by_id[run_id].record
+        except KeyError:
+            raise DoorstepError(f"no run with id {run_id!r}") from None
+
+    def messages(
+        self,
+        *,
+        channel_type: str | None = None,
+        recipient: str | None = None,
+        workflow: str | None = None,
+        step_ref: str | None = None,
+        status: str | None = None,
+    ) -> list[Message]:
+        """Message records matching every given filter, oldest first."""
+        return self.messages_store.query(
+            channel_type=channel_type,
+            recipient=recipient,
+            workflow=workflow,
+            step_ref=step_ref,
+            status=status,
+        )
+
+    def message(self, message_id: str) -> Message:
+        return self.messages_store.get(message_id)
+
+    def feed(self, user_id: str, channel_key: str | None = None) -> Feed:
+        return Feed(self, user_id, channel_key)
+
+    def reset(self) -> None:
+        """Forget runs, messages, recipients and captured mail; keep definitions and the clock."""
+        with self.clock.lock:
+            for rs in self.runs_by_id.values():
+                if rs.timer is not None:
+                    rs.timer.cancel()
+            for batch in self.batches.values():
+                if batch.timer is not None:
+                    batch.timer.cancel()
+            self.runs_by_id.clear()
+            self.batches.clear()
+            self.throttles.clear()
+            self.once_per_recipient.clear()
+            self.messages_store.clear()
+            self.entities.clear()
+            self._idempotency.clear()
+            self.outbox.clear()
+
+
+def _reference(ref: tuple[str, str]) -> str | dict[str, str]:
+    return ref[1] if ref[0] == USERS else {"id": ref[1], "collection": ref[0]}

@@ -1,0 +1,298 @@
+"""The engine: fans a trigger out into recipient runs and drives each run through its steps.
+
+Runs execute synchronously until they finish or park on a timer (delay, batch window, retry).
+Timers fire when the clock moves. A ready queue (not recursion) resumes runs, so a step that
+triggers another workflow or closes a batch never nests executions.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ._channels import Channels
+from ._clock import Clock
+from ._conditions import ConditionScope, RefState, evaluate
+from ._delivery import Delivery
+from ._errors import DoorstepError, TriggerError
+from ._ids import IdFactory
+from ._messages import MessageStore
+from ._model import Definitions, Step, Workflow
+from ._runs import BatchInfo, Run, StepRecord
+from ._state import Frame, RunState
+from ._stores import Entities
+from ._templates import TemplateRenderer, build_context
+from .mail import EmailProvider
+
+if TYPE_CHECKING:
+    from ._steps._batch import OpenBatch
+
+NEXT, PAUSE, END = "next", "pause", "end"
+StepHandler = Callable[["Engine", RunState, Any, StepRecord], str]
+
+# Delivery-status order for picking the highest status of a step's messages (channel groups).
+_DELIVERY_RANK = {
+    s: i
+    for i, s in enumerate(
+        ("undelivered", "bounced", "delivery_attempted", "queued", "not_sent", "sent", "delivered")
+    )
+}
+
+
+class Engine:
+    """State and execution. `Emulator` adds the user-facing conveniences on top."""
+
+    def __init__(
+        self,
+        definitions: Definitions,
+        *,
+        clock: Clock,
+        channels: Channels,
+        email_provider: EmailProvider,
+        seed: int = 0,
+        vars: Mapping[str, Any] | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.definitions = definitions
+        self.clock = clock
+        self.ids = IdFactory(seed)
+        self.vars: dict[str, Any] = dict(vars or {})
+        self.strict = strict
+        self.entities = Entities()
+        self.messages_store = MessageStore()
+        self.templates = TemplateRenderer(
+            layouts=definitions.layouts,
+            partials=definitions.partials,
+            strict=strict,
+            now=lambda: clock.now,
+        )
+        self.runs_by_id: dict[str, RunState] = {}
+        self.environment_preferences: dict[str, Any] | None = None
+        self.batches: dict[tuple[str, ...], OpenBatch] = {}  # open batches by identity
+        self.throttles: dict[tuple[str, ...], Any] = {}
+        self.once_per_recipient: set[tuple[str, ...]] = set()
+        self._ready: deque[tuple[RunState, Callable[[], str] | None]] = deque()
+        self._draining = False
+        self.step_handlers: dict[str, StepHandler] = {}
+        self.channels = channels
+        self.delivery = Delivery(self, email_provider)
+
+    # -- run lifecycle -------------------------------------------------------------------
+    def start_run(self, rs: RunState) -> None:
+        """Register a new run and queue it; call `drain()` to execute."""
+        self.runs_by_id[rs.record.id] = rs
+        rs.frames.append(Frame(rs.workflow.steps))
+        self._ready.append((rs, lambda: self._trigger_gate(rs)))
+
+    def resume(self, rs: RunState, first: Callable[[], str] | None = None) -> None:
+        """Queue a parked run to go on (after a timer or a batch close) and execute the queue."""
+        rs.record.status = "running"
+        self._ready.append((rs, first))
+        self.drain()
+
+    def drain(self) -> None:
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._ready:
+                rs, first = self._ready.popleft()
+                self._step_loop(rs, first)
+        finally:
+            self._draining = False
+
+    def _step_loop(self, rs: RunState, first: Callable[[], str] | None) -> None:
+        if rs.record.finished:
+            return
+        if first is not None and first() != NEXT:
+            return
+        workflow = rs.workflow
+        frames = rs.frames
+        while True:
+            if not frames:
+                self.finish(rs, "completed")
+                return
+            frame = frames[-1]
+            if frame.index >= len(frame.steps):
+                frames.pop()
+                if frame.terminates:
+                    self.finish(rs, "terminated", f"branch {frame.branch!r} terminates the run")
+                    return
+                continue
+            step = frame.steps[frame.index]
+            frame.index += 1
+            current = self.definitions.workflows.get(workflow.key)
+            if current is not None and not current.active:
+                self.finish(rs, "terminated", "the workflow is inactive")
+                return
+            if self.execute_step(rs, step) != NEXT:
+                return
+
+    def _trigger_gate(self, rs: RunState) -> str:
+        """Workflow-level (trigger step) conditions: false ends the run before any step."""
+        if rs.workflow.conditions is None:
+            return NEXT
+        result = evaluate(rs.workflow.conditions, self.condition_scope(rs))
+        if result.passed:
+            return NEXT
+        self.finish(rs, "terminated", "workflow conditions are false: " + result.explain())
+        return END
+
+    def execute_step(self, rs: RunState, step: Step) -> str:
+        now = self.clock.now
+        record = StepRecord(step.ref, step.type, "executed", now)
+        rs.record.steps.append(record)
+        if step.conditions is not None:
+            result = evaluate(step.conditions, self.condition_scope(rs))
+            record.detail["conditions"] = result
+            if not result.passed:
+                return self.skip(rs, record, "conditions are false: " + result.explain())
+        handler = self.step_handlers.get(step.type)
+        if handler is None:  # the loader refuses these; guard against a hand-built model
+            raise DoorstepError(f"step {step.ref!r}: type {step.type!r} is not emulated")
+        try:
+            outcome = handler(self, rs, step, record)
+        except Exception as exc:
+            record.outcome, record.error, record.ended_at = "failed", str(exc), self.clock.now
+            self.finish(rs, "failed", f"step {step.ref!r} failed: {exc}")
+            if self.strict or not isinstance(exc, DoorstepError):
+                raise
+            return END
+        if outcome == NEXT and record.ended_at is None:
+            record.ended_at = self.clock.now
+        return outcome
+
+    def skip(self, rs: RunState, record: StepRecord, reason: str) -> str:
+        record.outcome, record.skipped_because, record.ended_at = "skipped", reason, self.clock.now
+        if record.type == "channel":
+            rs.refs.setdefault(record.ref, [])
+        return NEXT
+
+    def park(self, rs: RunState, record: StepRecord) -> str:
+        record.outcome = "waiting"
+        rs.waiting = record
+        rs.record.status = "waiting"
+        rs.record.updated_at = self.clock.now
+        return PAUSE
+
+    def finish(self, rs: RunState, status: str, because: str | None = None) -> None:
+        rs.record.status = status
+        rs.record.ended_because = because
+        rs.record.updated_at = self.clock.now
+        rs.waiting = None
+        if rs.timer is not None:
+            rs.timer.cancel()
+            rs.timer = None
+
+    # -- scopes --------------------------------------------------------------------------
+    def recipient_scope(self, rs: RunState) -> dict[str, Any]:
+        collection, entity_id = rs.recipient_ref
+        out = self.entities.serialize(collection, entity_id)
+        if rs.subscription is not None:
+            out["subscription"] = rs.subscription
+        return out
+
+    def actor_scope(self, rs: RunState) -> dict[str, Any] | None:
+        return None if rs.actor_ref is None else self.entities.serialize(*rs.actor_ref)
+
+    def tenant_scope(self, rs: RunState) -> dict[str, Any] | None:
+        if rs.tenant_id is None:
+            return None
+        return self.entities.serialize("$tenants", rs.tenant_id) | {"__typename": "Tenant"}
+
+    def workflow_scope(self, rs: RunState) -> dict[str, Any]:
+        wf = rs.workflow
+        return {
+            "key": wf.key,
+            "id": wf.key,
+            "name": wf.name,
+            "categories": list(wf.categories),
+            "commercial": wf.settings.is_commercial,
+            "override_preferences": wf.settings.override_preferences,
+            "cancellation_key": rs.record.cancellation_key,
+        }
+
+    def condition_scope(self, rs: RunState) -> ConditionScope:
+        batch = rs.batch
+        namespaces = {
+            "data": rs.data,
+            "recipient": self.recipient_scope(rs),
+            "actor": self.actor_scope(rs),
+            "tenant": self.tenant_scope(rs),
+            "vars": self.vars,
+            "workflow": self.workflow_scope(rs),
+            "run": {
+                "total_activities": batch.total_activities if batch else 1,
+                "total_actors": batch.total_actors if batch else int(rs.actor_ref is not None),
+            },
+        }
+        return ConditionScope(namespaces, _RefView(self, rs), self.clock.now)
+
+    def template_context(self, rs: RunState) -> dict[str, Any]:
+        batch = rs.batch
+        actor = self.actor_scope(rs)
+        return build_context(
+            data=rs.data,
+            recipient=self.recipient_scope(rs),
+            actor=actor,
+            tenant=self.tenant_scope(rs),
+            vars=self.vars,
+            workflow=self.workflow_scope(rs),
+            timestamp=rs.record.inserted_at,
+            total_activities=batch.total_activities if batch else 1,
+            total_actors=batch.total_actors if batch else (1 if actor else 0),
+            activities=[a.to_template() for a in batch.activities] if batch else (),
+            actors=list(batch.actors) if batch else ([actor] if actor else []),
+        )
+
+    def ref_state(self, rs: RunState, ref: str) -> RefState:
+        ids = rs.refs.get(ref)
+        if not ids:
+            return RefState("skipped")
+        messages = [self.messages_store.get(i) for i in ids]
+        status = max((m.status for m in messages), key=lambda s: _DELIVERY_RANK.get(s, -1))
+        engagement = frozenset(s for m in messages for s in m.engagement_statuses)
+        return RefState(status, engagement)
+
+    # -- queries -------------------------------------------------------------------------
+    def workflow(self, key: str) -> Workflow:
+        try:
+            return self.definitions.workflows[key]
+        except KeyError:
+            known = ", ".join(sorted(self.definitions.workflows)) or "none loaded"
+            raise TriggerError(
+                "workflow_missing",
+                f"no workflow with key {key!r} (known: "
+                f"{known}); check the key or the workflows directory",
+                status=404,
+            ) from None
+
+    def now(self) -> datetime:
+        return self.clock.now
+
+    def batch_info_of(self, rs: RunState) -> BatchInfo | None:
+        return rs.batch
+
+    def open_runs(self) -> list[Run]:
+        return [rs.record for rs in self.runs_by_id.values() if not rs.record.finished]
+
+
+class _RefView(Mapping[str, RefState]):
+    """`refs.<step_ref>` computed when a condition reads it, not for every step."""
+
+    def __init__(self, engine: Engine, rs: RunState) -> None:
+        self._engine, self._rs = engine, rs
+
+    def __getitem__(self, ref: str) -> RefState:
+        return self._engine.ref_state(self._rs, ref)
+
+    def __iter__(self) -> Any:
+        return iter(self._rs.refs)
+
+    def __len__(self) -> int:
+        return len(self._rs.refs)
+
+    def __contains__(self, ref: object) -> bool:
+        return True  # a step not reached yet reads as skipped, as Knock does

@@ -1,0 +1,76 @@
+"""A user's in-app feed and the engagement actions its UI would call."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._errors import DoorstepError
+from ._messages import Message
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+
+
+class Feed:
+    """In-app messages for one user, newest first, as Knock's feed API lists them."""
+
+    def __init__(self, engine: Engine, user_id: str, channel_key: str | None = None) -> None:
+        self._engine = engine
+        self.user_id = user_id
+        self.channel_key = channel_key
+
+    def items(self, *, archived: str = "exclude") -> list[Message]:
+        """`archived` is Knock's filter: exclude (default), include or only."""
+        if archived not in ("exclude", "include", "only"):
+            raise DoorstepError(f"archived={archived!r}: use 'exclude', 'include' or 'only'")
+        found = [
+            m
+            for m in self._engine.messages_store.query(
+                channel_type="in_app_feed", recipient=self.user_id
+            )
+            if self.channel_key is None or m.channel_key == self.channel_key
+        ]
+        if archived == "exclude":
+            found = [m for m in found if m.archived_at is None]
+        elif archived == "only":
+            found = [m for m in found if m.archived_at is not None]
+        return found[::-1]
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+    @property
+    def unseen_count(self) -> int:
+        return sum(1 for m in self.items() if m.seen_at is None)
+
+    @property
+    def unread_count(self) -> int:
+        return sum(1 for m in self.items() if m.read_at is None)
+
+    def mark_seen(self, message_id: str) -> Message:
+        return self._mark(message_id, "seen")
+
+    def mark_read(self, message_id: str) -> Message:
+        return self._mark(message_id, "read")
+
+    def mark_interacted(self, message_id: str) -> Message:
+        """Knock's feed marks a clicked item interacted and read."""
+        self._mark(message_id, "read")
+        return self._mark(message_id, "interacted")
+
+    def mark_archived(self, message_id: str) -> Message:
+        return self._mark(message_id, "archived")
+
+    def mark_all_seen(self) -> list[Message]:
+        return [self._mark(m.id, "seen") for m in self.items() if m.seen_at is None]
+
+    def _mark(self, message_id: str, status: str) -> Message:
+        message = self._engine.messages_store.get(message_id)
+        if message.recipient_id != self.user_id:
+            raise DoorstepError(
+                f"message {message_id} belongs to {message.recipient_id!r}, not "
+                f"to {self.user_id!r}; use emulator.feed({message.recipient_id!r})"
+            )
+        with self._engine.clock.lock:
+            message.set_engagement(status, True, self._engine.clock.now)
+        return message

@@ -1,0 +1,41 @@
+"""Internal run state: where a run is in its step lists and what it carries between steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._clock import Timer
+from ._model import Step, Workflow
+from ._runs import BatchInfo, Run, StepRecord
+
+
+@dataclass(slots=True)
+class Frame:
+    """A step list being run: the workflow's top level or the chosen branch of a branch step."""
+
+    steps: tuple[Step, ...]
+    index: int = 0
+    terminates: bool = False
+    branch: str | None = None
+
+
+@dataclass(slots=True)
+class RunState:
+    """A run plus the cursor and scope the engine needs to resume it after a pause."""
+
+    record: Run
+    workflow: Workflow
+    recipient_ref: tuple[str, str]  # (collection, id); users are ("$users", id)
+    actor_ref: tuple[str, str] | None
+    tenant_id: str | None
+    data: dict[str, Any]
+    settings: dict[str, Any]
+    frames: list[Frame] = field(default_factory=list)
+    batch: BatchInfo | None = None
+    refs: dict[str, list[str]] = field(default_factory=dict)  # step ref -> message ids
+    timer: Timer | None = None  # the run's own timer (delay); batch timers belong to the batch
+    waiting: StepRecord | None = None
+    subscription: dict[str, Any] | None = None
+    trigger_data: dict[str, Any] = field(default_factory=dict)
+    batch_slot: Any = None  # the open batch this run waits on, if any

@@ -1,0 +1,152 @@
+"""Channel steps in Knock's order: conditions (done by the engine) -> channel data -> preferences ->
+send window -> render -> Message (queued) -> delivery. The run never waits for delivery."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._messages import Message
+from .._model import ChannelStep
+from .._preferences import evaluate_preferences, resolve_preferences
+from .._runs import StepRecord
+from .._state import RunState
+from .._stores import USERS
+from ._sendwindow import next_send_time
+
+if TYPE_CHECKING:
+    from .._engine import Engine
+
+NEXT = "next"
+
+
+def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRecord) -> str:
+    batch = rs.batch
+    if batch is not None and batch.total_activities == 0:
+        return engine.skip(rs, record, "the batch closed with no activities (all cancelled)")
+    recipient = engine.recipient_scope(rs)
+    missing = _missing_channel_data(step, recipient)
+    if missing:
+        return engine.skip(rs, record, missing)
+    if not rs.workflow.settings.override_preferences:
+        blocked = _preference_block(engine, rs, step)
+        if blocked:
+            return engine.skip(rs, record, f"preferences: {blocked}")
+    channel = engine.channels.resolve(step.channel_key, step.channel_type)
+    context = engine.template_context(rs)
+    rendered = engine.templates.render_channel(
+        step.channel_type,
+        step.template,
+        step.channel_overrides,
+        context,
+        workflow=rs.workflow.key,
+        step=step.ref,
+    )
+    now = engine.clock.now
+    message = Message(
+        id=engine.ids.ksuid(),
+        channel_type=step.channel_type,
+        channel_key=channel.key,
+        recipient=_reference(rs.recipient_ref),
+        workflow=rs.workflow.key,
+        step_ref=step.ref,
+        run_id=rs.record.id,
+        workflow_run_id=rs.record.workflow_run_id,
+        content=dict(rendered.fields),
+        inserted_at=now,
+        updated_at=now,
+        actors=_actors(rs, batch),
+        tenant=rs.tenant_id,
+        categories=rs.workflow.categories,
+        data=dict(rs.data),
+        diagnostics=rendered.diagnostics,
+        batch=None
+        if batch is None
+        else {
+            "key": batch.key,
+            "total_activities": batch.total_activities,
+            "run_ids": list(batch.run_ids),
+        },
+    )
+    message.events.append(("message.created", now))
+    message.events.append(("message.queued", now))
+    engine.messages_store.add(message)
+    rs.refs.setdefault(step.ref, []).append(message.id)
+    record.message_ids.append(message.id)
+    if rendered.diagnostics:
+        record.detail["diagnostics"] = list(rendered.diagnostics)
+    sandbox = bool(rs.settings.get("sandbox_mode")) or channel.sandbox_mode
+    scheduled = next_send_time(step.send_windows, now, recipient.get("timezone"))
+    if scheduled is not None and scheduled > now and not sandbox:
+        message.scheduled_at = scheduled
+        engine.clock.call_at(
+            scheduled,
+            lambda: engine.delivery.deliver(message, channel, rs),
+            label=f"{rs.workflow.key}/{step.ref} send window",
+        )
+    else:
+        engine.delivery.deliver(message, channel, rs, sandbox=sandbox)
+    return NEXT
+
+
+def _missing_channel_data(step: ChannelStep, recipient: dict[str, Any]) -> str | None:
+    kind = step.channel_type
+    overrides = step.channel_overrides
+    if kind == "email" and not (recipient.get("email") or overrides.get("to_address")):
+        return "the recipient has no email (identify them with an email, or set to_address)"
+    if kind == "sms":
+        settings = step.template.get("settings") or {}
+        if not (recipient.get("phone_number") or settings.get("to_number")):
+            return "the recipient has no phone_number"
+    if kind in ("push", "chat"):
+        channel_data = recipient.get("channel_data") or {}
+        entry = channel_data.get(step.channel_key or "") if step.channel_key else None
+        if entry is None and channel_data and not step.channel_key:
+            entry = next(iter(channel_data.values()))
+        if not entry or (kind == "push" and not entry.get("tokens")):
+            what = "push tokens" if kind == "push" else "a chat connection"
+            return f"the recipient has no {what} in channel_data for channel {step.channel_key!r}"
+    return None
+
+
+def _preference_block(engine: Engine, rs: RunState, step: ChannelStep) -> str | None:
+    collection, entity_id = rs.recipient_ref
+    sets = engine.entities.preference_sets(collection, entity_id)
+    tenant = engine.tenant_scope(rs) if rs.tenant_id else None
+    tenant_default = None
+    if tenant is not None:
+        settings = tenant.get("settings") or {}
+        tenant_default = settings.get("preference_set") if isinstance(settings, dict) else None
+    if not sets and tenant_default is None and engine.environment_preferences is None:
+        return None  # nothing set anywhere: everything defaults to true
+    merged = resolve_preferences(
+        recipient_sets=sets,
+        tenant_id=rs.tenant_id,
+        tenant_default=tenant_default,
+        environment_default=engine.environment_preferences,
+    )
+    decision = evaluate_preferences(
+        merged,
+        workflow_key=rs.workflow.key,
+        categories=rs.workflow.categories,
+        channel_type=step.channel_type,
+        channel_id=step.channel_key,
+        is_commercial=rs.workflow.settings.is_commercial,
+        scope=engine.condition_scope(rs),
+    )
+    return None if decision.allowed else (decision.rule or "opted out")
+
+
+def _reference(ref: tuple[str, str]) -> str | dict[str, str]:
+    collection, entity_id = ref
+    return entity_id if collection == USERS else {"id": entity_id, "collection": collection}
+
+
+def _actors(rs: RunState, batch: Any) -> list[str | dict[str, str]]:
+    if batch is not None and batch.actors:
+        return [
+            a["id"]
+            if a.get("__typename") == "User"
+            else {"id": a["id"], "collection": a.get("collection", "")}
+            for a in batch.actors
+        ]
+    return [] if rs.actor_ref is None else [_reference(rs.actor_ref)]
