@@ -67,7 +67,10 @@ def read_resource_dir(directory: Path, main: str, show: Show) -> tuple[list[Load
     raw, problems = read_json_object(path, show)
     if raw is None:
         return [], problems
+    readonly = raw.get("__readonly")
     resolved = resolve_refs(raw, root=directory, file=path, show=show)
+    if kind == "workflow" and isinstance(readonly, dict) and "active" in readonly:
+        resolved.data["active"] = readonly["active"]  # Knock pulls record it there
     problems = list(resolved.problems)
     try:
         value = parse_resource(

@@ -120,9 +120,11 @@ def _line_index(node: yaml.Node) -> dict[str, int]:
         out.setdefault(path, n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
-                name = str(k.value).removesuffix("@")
+                name = str(k.value)
                 child = name if not path else f"{path}.{name}"
                 out[child] = k.start_mark.line + 1
+                if name.endswith("@"):  # problems in the inlined field point at the reference
+                    out.setdefault(child[:-1], k.start_mark.line + 1)
                 walk(v, child)
         elif isinstance(n, yaml.SequenceNode):
             for i, v in enumerate(n.value):
