@@ -20,7 +20,11 @@ from ._providers import (
     provenance_headers,
     resend_request_body,
 )
+from ._resend_service import ResendService
+from ._resend_validation import ResendApiError, html_to_text
+from ._smtp_server import SmtpServer, SmtpServerError, running_smtp, self_signed_context
 from ._sqlite import SqliteMailStore
+from ._webhooks import WebhookError, WebhookSender, sign
 
 __all__ = [
     "DEFAULT_RETENTION",
@@ -40,11 +44,21 @@ __all__ = [
     "MailTimeout",
     "Mailbox",
     "OutgoingEmail",
+    "ResendApiError",
     "ResendHttpProvider",
+    "ResendService",
     "SmtpProvider",
+    "SmtpServer",
+    "SmtpServerError",
     "SqliteMailStore",
     "UnknownEmail",
     "WayIn",
+    "WebhookError",
+    "WebhookSender",
+    "html_to_text",
     "provenance_headers",
     "resend_request_body",
+    "running_smtp",
+    "self_signed_context",
+    "sign",
 ]

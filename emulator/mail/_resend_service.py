@@ -1,0 +1,366 @@
+"""The state behind the fake Resend API: sent emails, schedules, idempotency, rate limit.
+
+Kept apart from Starlette so the rules are testable without HTTP. Scheduled mail waits on a
+virtual-clock timer; PATCH moves the timer and cancel cancels it. Releasing an email
+captures it into the routed Mailbox under the same id the API returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .._clock import Clock, Timer
+from ._mailbox import Mailbox, MailRouter
+from ._model import addresses
+from ._resend_validation import ResendApiError, ValidEmail, parse_schedule, validate_send
+from ._webhooks import WebhookSender
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+_UUID_CHARS = frozenset("0123456789abcdef-")
+
+
+@dataclass(slots=True)
+class AttachmentRecord:
+    id: str
+    filename: str | None
+    content_type: str
+    content_id: str | None
+    content: bytes
+    path: str | None
+
+    @property
+    def disposition(self) -> str:
+        return "inline" if self.content_id else "attachment"
+
+
+@dataclass(slots=True)
+class EmailRecord:
+    """One email as the Resend API knows it (also before and without delivery)."""
+
+    id: str
+    request: dict[str, Any]
+    valid: ValidEmail
+    created_at: datetime
+    last_event: str
+    scheduled_at: datetime | None = None
+    timer: Timer | None = None
+    mailbox: Mailbox | None = None
+    attachments: list[AttachmentRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Idempotent:
+    fingerprint: str
+    response: dict[str, Any] | None  # None while in flight
+    expires: datetime
+
+
+class ResendService:
+    """Everything `POST/GET/PATCH /emails...` does, independent of the web framework."""
+
+    def __init__(
+        self,
+        sink: Mailbox | MailRouter,
+        clock: Clock | None = None,
+        *,
+        api_keys: set[str] | None = None,
+        rate_limit: int = 10,
+        enforce_rate_limit: bool = False,
+        webhooks: WebhookSender | None = None,
+        max_body_bytes: int = 50 * 1024 * 1024,
+    ) -> None:
+        self.sink = sink
+        box_clock = sink.current.clock if isinstance(sink, MailRouter) else sink.clock
+        self.clock = clock or box_clock or Clock(datetime.now(UTC))
+        self.api_keys = api_keys
+        self.rate_limit = rate_limit
+        self.enforce_rate_limit = enforce_rate_limit
+        self.webhooks = webhooks
+        self.max_body_bytes = max_body_bytes
+        self._records: dict[str, EmailRecord] = {}
+        self._keys: dict[str, _Idempotent] = {}
+        self._window: list[float] = []
+        self._lock = threading.RLock()
+        self._ids = Mailbox(name="resend-ids")
+
+    # -- auth and rate limit ---------------------------------------------------------
+    def check_key(self, authorization: str | None) -> None:
+        if not authorization:
+            raise ResendApiError(
+                401, "missing_api_key", "Missing API key in the authorization header."
+            )
+        scheme, _, key = authorization.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key.startswith("re_"):
+            raise ResendApiError(403, "invalid_api_key", "API key is invalid.")
+        if self.api_keys is not None and key not in self.api_keys:
+            raise ResendApiError(403, "invalid_api_key", "API key is invalid.")
+
+    def rate_headers(self, *, count: bool = True) -> tuple[dict[str, str], bool]:
+        """Headers for this response, and whether the request is over the limit."""
+        now = time.monotonic()
+        with self._lock:
+            self._window = [t for t in self._window if now - t < 1.0]
+            over = self.enforce_rate_limit and len(self._window) >= self.rate_limit
+            if count and not over:
+                self._window.append(now)
+            remaining = max(0, self.rate_limit - len(self._window))
+            reset = 1.0 - (now - self._window[0]) if self._window else 1.0
+        headers = {
+            "ratelimit-limit": str(self.rate_limit),
+            "ratelimit-remaining": str(remaining),
+            "ratelimit-reset": str(max(1, math.ceil(reset))),
+        }
+        if over:
+            headers["retry-after"] = str(max(1, math.ceil(reset)))
+        return headers, over
+
+    # -- idempotency -----------------------------------------------------------------
+    def idempotency_begin(self, key: str | None, route: str, body: bytes) -> dict[str, Any] | None:
+        """A cached response for a replayed key, or None to go ahead (the key is now in flight)."""
+        if key is None:
+            return None
+        if not 1 <= len(key) <= 256:
+            raise ResendApiError(
+                400,
+                "invalid_idempotency_key",
+                "The key must be between 1-256 chars.",
+            )
+        fingerprint = route + ":" + hashlib.sha256(_canonical(body)).hexdigest()
+        now = self.clock.now
+        with self._lock:
+            entry = self._keys.get(key)
+            if entry is not None and entry.expires > now:
+                if entry.fingerprint != fingerprint:
+                    raise ResendApiError(
+                        409,
+                        "invalid_idempotent_request",
+                        "Same idempotency key used with a different request payload. Change your "
+                        "idempotency key or payload.",
+                    )
+                if entry.response is None:
+                    raise ResendApiError(
+                        409,
+                        "concurrent_idempotent_requests",
+                        "Same idempotency key used while original request is still in progress. "
+                        "Try the request again later.",
+                    )
+                return entry.response
+            self._keys[key] = _Idempotent(fingerprint, None, now + IDEMPOTENCY_TTL)
+        return None
+
+    def idempotency_end(self, key: str | None, response: dict[str, Any] | None) -> None:
+        """Cache a 2xx response for the key, or forget the key after an error."""
+        if key is None:
+            return
+        with self._lock:
+            if response is None:
+                self._keys.pop(key, None)
+            elif key in self._keys:
+                self._keys[key].response = response
+
+    # -- sending ---------------------------------------------------------------------
+    def send(self, body: Any) -> dict[str, Any]:
+        with self.clock.lock:
+            now = self.clock.now
+        valid = validate_send(body, now=now)
+        self._inject_failure(valid)
+        return {"id": self._store(body, valid, now).id}
+
+    def send_batch(self, body: Any, *, permissive: bool) -> dict[str, Any]:
+        if not isinstance(body, list):
+            raise ResendApiError(
+                422, "validation_error", "The request body must be an array of emails."
+            )
+        if not body:
+            raise ResendApiError(
+                422, "validation_error", "The batch must contain at least 1 email."
+            )
+        if len(body) > 100:
+            raise ResendApiError(
+                422,
+                "validation_error",
+                f"Too many emails in the batch: {len(body)}; the maximum is 100 per request.",
+            )
+        with self.clock.lock:
+            now = self.clock.now
+        checked: list[tuple[int, ValidEmail | ResendApiError]] = []
+        for index, item in enumerate(body):
+            try:
+                checked.append((index, validate_send(item, now=now, batch=True)))
+            except ResendApiError as exc:
+                if not permissive:
+                    raise ResendApiError(
+                        exc.status, exc.name, f"{exc.message} (at index {index})"
+                    ) from None
+                checked.append((index, exc))
+        good = [(i, v) for i, v in checked if isinstance(v, ValidEmail)]
+        for _, valid in good:
+            self._inject_failure(valid)
+        data = [{"id": self._store(body[i], v, now).id} for i, v in good]
+        result: dict[str, Any] = {"data": data}
+        if permissive:
+            result["errors"] = [
+                {"index": i, "message": v.message}
+                for i, v in checked
+                if isinstance(v, ResendApiError)
+            ]
+        return result
+
+    def _inject_failure(self, valid: ValidEmail) -> None:
+        e = valid.email
+        recipients = addresses([*e.to, *e.cc, *e.bcc])
+        box = self.sink.route(recipients)
+        rule = None
+        if isinstance(self.sink, MailRouter):
+            rule = self.sink.failures.take("resend", recipients)
+        rule = rule or box.failures.take("resend", recipients)
+        if rule is not None:
+            raise ResendApiError(
+                rule.code,
+                rule.name or "application_error",
+                rule.message,
+                retry_after=rule.retry_after,
+            )
+
+    def _store(self, body: dict[str, Any], valid: ValidEmail, now: datetime) -> EmailRecord:
+        with self._lock:
+            record = EmailRecord(
+                id=self._ids.new_id(),
+                request=body,
+                valid=valid,
+                created_at=now,
+                last_event="queued",
+                attachments=[
+                    AttachmentRecord(
+                        self._ids.new_id(),
+                        a.filename or None,
+                        a.content_type,
+                        a.content_id,
+                        a.content,
+                        path,
+                    )
+                    for a, path in zip(valid.email.attachments, valid.attachment_paths, strict=True)
+                ],
+            )
+            self._records[record.id] = record
+            if valid.scheduled_at is not None and valid.scheduled_at > now:
+                record.last_event = "scheduled"
+                record.scheduled_at = valid.scheduled_at
+                record.timer = self.clock.call_at(
+                    valid.scheduled_at, lambda: self._release(record), label=f"resend {record.id}"
+                )
+                self._event(record, "email.scheduled")
+            else:
+                self._release(record)
+        return record
+
+    def _release(self, record: EmailRecord) -> None:
+        with self._lock:
+            if record.last_event not in ("queued", "scheduled"):
+                return
+            e = record.valid.email
+            box = self.sink.route(addresses([*e.to, *e.cc, *e.bcc]))
+            box.capture_outgoing(
+                e,
+                way_in="resend",
+                resend_request=record.request,
+                email_id=record.id,
+                text=record.valid.text,
+            )
+            record.mailbox = box
+            record.timer = None
+            record.last_event = "sent"
+            self._event(record, "email.sent")
+            record.last_event = "delivered"
+            self._event(record, "email.delivered")
+
+    def _event(self, record: EmailRecord, kind: str) -> None:
+        if self.webhooks is not None:
+            self.webhooks.email_event(kind, record, self.clock.now)
+
+    # -- reading and changing ----------------------------------------------------------
+    def get(self, email_id: str) -> EmailRecord:
+        if not email_id or not set(email_id.lower()) <= _UUID_CHARS or len(email_id) != 36:
+            raise ResendApiError(422, "invalid_parameter", "The `id` must be a valid UUID.")
+        with self._lock:
+            record = self._records.get(email_id)
+        if record is None:
+            raise ResendApiError(404, "not_found", "Email not found")
+        return record
+
+    def list(
+        self, limit: int, after: str | None, before: str | None
+    ) -> tuple[list[EmailRecord], bool]:
+        with self._lock:
+            newest_first = list(reversed(self._records.values()))
+        ids = [r.id for r in newest_first]
+        if after is not None:
+            start = ids.index(self.get(after).id) + 1
+            page = newest_first[start : start + limit]
+            return page, start + limit < len(newest_first)
+        if before is not None:
+            end = ids.index(self.get(before).id)
+            page = newest_first[max(0, end - limit) : end]
+            return page, end - limit > 0
+        return newest_first[:limit], len(newest_first) > limit
+
+    def reschedule(self, email_id: str, body: Any) -> EmailRecord:
+        record = self.get(email_id)
+        if not isinstance(body, dict) or body.get("scheduled_at") in (None, ""):
+            raise ResendApiError(422, "missing_required_field", "Missing `scheduled_at` field.")
+        if not isinstance(body["scheduled_at"], str):
+            raise ResendApiError(422, "validation_error", "Invalid `scheduled_at` field.")
+        with self.clock.lock, self._lock:
+            if record.last_event != "scheduled":
+                raise ResendApiError(
+                    422,
+                    "validation_error",
+                    f"Email {email_id} is `{record.last_event}`; only scheduled emails can be "
+                    "updated.",
+                )
+            when = parse_schedule(body["scheduled_at"], self.clock.now)
+            if record.timer is not None:
+                record.timer.cancel()
+            record.scheduled_at = when
+            record.timer = self.clock.call_at(
+                when, lambda: self._release(record), label=f"resend {record.id}"
+            )
+        return record
+
+    def cancel(self, email_id: str) -> EmailRecord:
+        record = self.get(email_id)
+        with self.clock.lock, self._lock:
+            if record.last_event != "scheduled":
+                raise ResendApiError(
+                    422,
+                    "validation_error",
+                    f"Email {email_id} is `{record.last_event}`; only scheduled emails can be "
+                    "canceled.",
+                )
+            if record.timer is not None:
+                record.timer.cancel()
+            record.timer = None
+            record.last_event = "canceled"
+        return record
+
+    def attachment(self, email_id: str, attachment_id: str) -> AttachmentRecord:
+        record = self.get(email_id)
+        found = next((a for a in record.attachments if a.id == attachment_id), None)
+        if found is None:
+            raise ResendApiError(404, "not_found", "Attachment not found")
+        return found
+
+
+def _canonical(body: bytes) -> bytes:
+    try:
+        return json.dumps(json.loads(body or b"null"), sort_keys=True).encode()
+    except ValueError:
+        return body

@@ -1,0 +1,280 @@
+"""Validation of Resend `SendEmailRequest` bodies, with Resend's error names and statuses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html as htmllib
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from html.parser import HTMLParser
+from typing import Any
+
+from .._errors import DoorstepError
+from ._model import Attachment, OutgoingEmail
+
+MAX_RECIPIENTS = 50
+MAX_BATCH = 100
+MAX_ATTACHMENT_BYTES = 40 * 1024 * 1024
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
+_TAG = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_FORMAT_HINT = (
+    "The email address needs to follow the `email@example.com` or "
+    "`Name <email@example.com>` format."
+)
+_IN = re.compile(r"^in\s+(\d+)\s*(second|sec|minute|min|hour|hr|day)s?$", re.IGNORECASE)
+_UNITS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400}
+
+
+class ResendApiError(DoorstepError):
+    """An error Resend would answer with: `{"statusCode", "name", "message"}`."""
+
+    def __init__(
+        self, status: int, name: str, message: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"{status} {name}: {message}")
+        self.retry_after = retry_after
+        self.status = status
+        self.name = name
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"statusCode": self.status, "name": self.name, "message": self.message}
+
+
+def _invalid(message: str, status: int = 422) -> ResendApiError:
+    return ResendApiError(status, "validation_error", message)
+
+
+@dataclass(slots=True)
+class ValidEmail:
+    """A send request that passed validation: what to deliver and when."""
+
+    email: OutgoingEmail
+    text: str | None
+    scheduled_at: datetime | None
+    attachment_paths: list[str | None] = field(default_factory=list)
+
+
+def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmail:
+    """Check one `SendEmailRequest`; raises `ResendApiError` exactly as Resend would answer."""
+    if not isinstance(body, dict):
+        raise _invalid("The request body must be a JSON object (a `SendEmailRequest`).")
+    for name in ("from", "to", "subject"):
+        if body.get(name) in (None, "", []):
+            if name == "subject" and body.get("template") is not None:
+                continue
+            raise ResendApiError(422, "missing_required_field", f"Missing `{name}` field.")
+    sender = body["from"]
+    if not isinstance(sender, str) or not _valid_address(sender):
+        raise _invalid(f"Invalid `from` field. {_FORMAT_HINT}")
+    to = _addresses(body, "to")
+    if len(to) > MAX_RECIPIENTS:
+        raise _invalid(
+            f"Invalid `to` field. Too many recipients: {len(to)}; the maximum is "
+            f"{MAX_RECIPIENTS} per email (split them, or use the batch endpoint)."
+        )
+    subject = body.get("subject", "")
+    if not isinstance(subject, str):
+        raise _invalid("Invalid `subject` field. It must be a string.")
+    html_body, text_body = _string_or_none(body, "html"), _string_or_none(body, "text")
+    if body.get("template") is not None:
+        if html_body is not None or text_body is not None:
+            raise _invalid("The `template` field cannot be used together with `html` or `text`.")
+        raise _invalid(
+            "Invalid `template` field. Doorstep's Resend emulator has no published templates; "
+            "send `html`/`text` instead."
+        )
+    headers = body.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise _invalid("Invalid `headers` field. It must be an object of string keys and values.")
+    if batch and body.get("attachments"):
+        raise _invalid(
+            "Invalid `attachments` field. Attachments are not supported in batch emails."
+        )
+    attachments, paths = _attachments(body.get("attachments"))
+    tags = _tags(body.get("tags"))
+    scheduled = _scheduled(body.get("scheduled_at"), now)
+    email = OutgoingEmail(
+        from_=sender,
+        to=to,
+        subject=subject,
+        html=html_body,
+        text=text_body,
+        cc=_addresses(body, "cc"),
+        bcc=_addresses(body, "bcc"),
+        reply_to=_addresses(body, "reply_to"),
+        headers=dict(headers),
+        attachments=attachments,
+        tags=tags,
+    )
+    derived = (
+        text_body if text_body is not None else (html_to_text(html_body) if html_body else None)
+    )
+    return ValidEmail(email, derived, scheduled, paths)
+
+
+def _valid_address(value: str) -> bool:
+    name, addr = parseaddr(value)
+    return bool(addr) and bool(_ADDRESS.match(addr)) and ("<" in value or not name)
+
+
+def _addresses(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise _invalid(f"Invalid `{key}` field. It must be a string or an array of strings.")
+    for item in items:
+        if not _valid_address(item):
+            raise _invalid(f"Invalid `{key}` field. {_FORMAT_HINT}")
+    return list(items)
+
+
+def _string_or_none(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _invalid(f"Invalid `{key}` field. It must be a string.")
+    return value
+
+
+def _attachments(value: Any) -> tuple[list[Attachment], list[str | None]]:
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        raise _invalid("Invalid `attachments` field. It must be an array.")
+    out: list[Attachment] = []
+    paths: list[str | None] = []
+    total = 0
+    for index, item in enumerate(value):
+        where = f"`attachments[{index}]`"
+        if not isinstance(item, dict):
+            raise ResendApiError(422, "invalid_attachment", f"{where} must be an object.")
+        content, path = item.get("content"), item.get("path")
+        if content is None and path is None:
+            raise ResendApiError(
+                422, "invalid_attachment", "Attachment must have either a `content` or `path`."
+            )
+        data = _decode_content(content, where) if content is not None else b""
+        total += len(data)
+        filename = item.get("filename")
+        if filename is not None and not isinstance(filename, str):
+            raise ResendApiError(422, "invalid_attachment", f"{where}.filename must be a string.")
+        name = filename or (str(path).rsplit("/", 1)[-1] if path else "")
+        ctype = (
+            item.get("content_type") or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        )
+        cid = item.get("content_id") or item.get("inline_content_id")
+        out.append(Attachment(name, data, str(ctype), str(cid) if cid else None))
+        paths.append(str(path) if path is not None else None)
+    if total > MAX_ATTACHMENT_BYTES:
+        raise _invalid(
+            f"Invalid `attachments` field. The attachments add up to {total} bytes; "
+            "the maximum is 40MB per email."
+        )
+    return out, paths
+
+
+def _decode_content(content: Any, where: str) -> bytes:
+    if isinstance(content, str):
+        try:
+            return base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise ResendApiError(
+                422, "invalid_attachment", f"{where}.content is not valid base64."
+            ) from None
+    if isinstance(content, list) and all(
+        isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in content
+    ):
+        return bytes(content)
+    raise ResendApiError(
+        422, "invalid_attachment", f"{where}.content must be a base64 string or an array of bytes."
+    )
+
+
+def _tags(value: Any) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    rule = (
+        "Tag names and values can only contain ASCII letters, numbers, underscores, or "
+        "dashes, and can contain no more than 256 characters."
+    )
+    if not isinstance(value, list):
+        raise _invalid("Invalid `tags` field. It must be an array of `{name, value}` objects.")
+    out: list[dict[str, str]] = []
+    for index, tag in enumerate(value):
+        if not isinstance(tag, dict) or not isinstance(tag.get("name"), str):
+            raise _invalid(f"Invalid `tags[{index}]` field. Each tag needs a string `name`.")
+        name, val = tag["name"], tag.get("value", "")
+        if not _TAG.match(name) or not isinstance(val, str) or (val and not _TAG.match(val)):
+            raise _invalid(f"Invalid `tags[{index}]` field. {rule}")
+        out.append({"name": name, "value": val})
+    return out
+
+
+def parse_schedule(value: str, now: datetime) -> datetime:
+    """ISO 8601 or `in N minutes|hours|days`; raises ResendApiError otherwise."""
+    text = value.strip()
+    match = _IN.match(text)
+    if match:
+        return now + timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _invalid(
+            f"Invalid `scheduled_at` field. {value!r} is neither ISO 8601 "
+            "(2025-01-01T09:00:00Z) nor a phrase like `in 10 minutes`."
+        ) from None
+    if when.tzinfo is None:
+        raise _invalid("Invalid `scheduled_at` field. Give a time zone, e.g. `2025-01-01T09:00Z`.")
+    return when
+
+
+def _scheduled(value: Any, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _invalid("Invalid `scheduled_at` field. It must be a string.")
+    when = parse_schedule(value, now)
+    if when - now > MAX_SCHEDULE_AHEAD:
+        raise _invalid("Invalid `scheduled_at` field. Emails can be scheduled up to 30 days ahead.")
+    return when
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "head"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.chunks.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text from HTML, the way Resend fills `text` when only `html` was sent."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = (
+        " ".join(line.split()) for line in htmllib.unescape("".join(parser.chunks)).splitlines()
+    )
+    return "\n".join(line for line in lines if line)
