@@ -51,6 +51,7 @@ from ._knock_dir import Loaded, parse_resource
 from ._refs import resolve_refs
 
 Show = Callable[[Path], str]
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 KINDS = ("workflow", "layout", "partial")
 
 
@@ -59,8 +60,13 @@ def read_yaml_file(path: Path, show: Show) -> tuple[list[Loaded], list[Problem]]
     file = show(path)
     try:
         text = path.read_text(encoding="utf-8")
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-        lines = [_line_index(node) for node in yaml.compose_all(text) if node is not None]
+        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
+        constructor = _Loader("")
+        try:
+            documents = [constructor.construct_document(n) for n in nodes]
+        finally:
+            constructor.dispose()
+        lines = [_line_index(n) for n in nodes]
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
