@@ -33,7 +33,18 @@ steps:
            argument: $message.seen}
     template:
       subject: You missed a message
-      html_body@: unseen-fallback/email.html
+      settings: {layout_key: default}
+      html_body@: bodies/unseen.html   # read from fixtures/workflows/bodies/unseen.html
+```
+
+A layout in YAML (`{{ content }}` is required):
+
+```yaml
+kind: layout
+key: default
+name: Default
+html_layout: "<html><body>{{ content }}</body></html>"
+footer_links: [{text: Preferences, url: "https://example.com/prefs"}]
 ```
 """
 
