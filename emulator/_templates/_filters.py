@@ -160,27 +160,40 @@ def format_number_filter(value: object, locale: object = "en") -> object:
     if _missing(value):
         return ""
     number = _number("format_number", value)
-    return value if number is None else format_number(number, str(locale))
+    if number is None:
+        return value
+    try:
+        return format_number(number, str(locale))
+    except (InvalidOperation, ValueError, OverflowError) as err:
+        _fail("format_number", value, f"cannot be formatted ({type(err).__name__})")
+        return value
 
 
 def currency(value: object, code: object = "USD", locale: object = "en") -> object:
     """`10 | currency: "GBP", "en"` → `£10.00` (USD and two decimals by default)."""
     if _missing(value):
         return ""
-    number = _number("currency", value)
-    if number is None:
-        return value
-    return format_currency(number, str(code or "USD"), str(locale or "en"), rounded=False)
+    return _currency("currency", value, code, locale, rounded=False)
 
 
 def rounded_currency(value: object, code: object = "USD", locale: object = "en") -> object:
     """`10.99 | rounded_currency: "GBP", "en"` → `£11`."""
     if _missing(value):
         return ""
-    number = _number("rounded_currency", value)
+    return _currency("rounded_currency", value, code, locale, rounded=True)
+
+
+def _currency(name: str, value: object, code: object, locale: object, *, rounded: bool) -> object:
+    number = _number(name, value)
     if number is None:
         return value
-    return format_currency(number, str(code or "USD"), str(locale or "en"), rounded=True)
+    code_text = "USD" if _missing(code) or not code else str(code)
+    locale_text = "en" if _missing(locale) or not locale else str(locale)
+    try:
+        return format_currency(number, code_text, locale_text, rounded=rounded)
+    except (InvalidOperation, ValueError, OverflowError) as err:
+        _fail(name, value, f"cannot be formatted ({type(err).__name__})")
+        return value
 
 
 def _plain(value: object) -> object:

@@ -25,6 +25,7 @@ _LOCALE_NAMES = (
 )
 KNOCK_LOCALES = frozenset(_LOCALE_NAMES.split())
 STYLES = ("short", "medium", "long", "full")
+_CURRENCIES = frozenset(babel_numbers.list_currencies())
 _HELP = "https://docs.knock.app/template-editor/reference-liquid-helpers"
 
 
@@ -92,7 +93,7 @@ def format_currency(number: Decimal, code: str, locale: str, *, rounded: bool) -
     name = "rounded_currency" if rounded else "currency"
     loc = locale_for(locale, name)
     code = code.upper()
-    if code not in babel_numbers.list_currencies():
+    if code not in _CURRENCIES:
         note("filter_error", name, f"currency {code!r} is not an ISO 4217 code; used USD")
         code = "USD"
     kwargs: dict[str, Any] = {"locale": loc}
