@@ -103,7 +103,7 @@ def _missing_channel_data(step: ChannelStep, recipient: dict[str, Any]) -> str |
         if entry is None and channel_data and not step.channel_key:
             entry = next(iter(channel_data.values()))
         if not entry or (kind == "push" and not entry.get("tokens")):
-            what = "push tokens" if kind == "push" else "a chat connection"
+            what = "push tokens" if kind == "push" else "chat connection"
             return f"the recipient has no {what} in channel_data for channel {step.channel_key!r}"
     return None
 

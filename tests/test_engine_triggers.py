@@ -1,0 +1,174 @@
+"""Triggers: recipient forms, inline identify, object fan-out, validation, idempotency, frequency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from wfbuild import in_app, make_emulator, workflow
+
+from emulator import Emulator, TriggerError
+
+
+def simple(**top: Any) -> Emulator:
+    return make_emulator(workflow("notify", in_app(body="Hi {{ recipient.name }}"), **top))
+
+
+def test_one_run_per_recipient_sharing_a_workflow_run_id() -> None:
+    emu = simple()
+    result = emu.trigger("notify", ["u1", "u2"], actor="u0", data={"x": 1}, tenant="acme")
+    assert [r.recipient_id for r in result.runs] == ["u1", "u2"]
+    assert {r.workflow_run_id for r in result.runs} == {result.workflow_run_id}
+    assert len({r.id for r in result.runs}) == 2
+    assert all(r.tenant == "acme" and r.actor == "u0" for r in result.runs)
+    assert result.run_for("u2") is result.runs[1]
+
+
+def test_ids_are_deterministic_for_a_seed() -> None:
+    first = simple().trigger("notify", ["u1"]).workflow_run_id
+    assert simple().trigger("notify", ["u1"]).workflow_run_id == first
+    assert (
+        make_emulator(workflow("notify", in_app()), seed=7)
+        .trigger("notify", ["u1"])
+        .workflow_run_id
+        != first
+    )
+
+
+def test_inline_identify_upserts_and_deep_merges() -> None:
+    emu = simple()
+    emu.identify("u1", name="Ada", settings={"theme": "dark", "lang": "en"})
+    emu.trigger("notify", [{"id": "u1", "email": "ada@example.com", "settings": {"lang": "fr"}}])
+    user = emu.user("u1")
+    assert user is not None
+    assert (user["name"], user["email"], user["settings"]) == (
+        "Ada",
+        "ada@example.com",
+        {"theme": "dark", "lang": "fr"},
+    )
+    assert emu.messages()[0].content["markdown_body"].strip() == "Hi Ada"
+
+
+def test_recipients_are_deduplicated() -> None:
+    emu = simple()
+    result = emu.trigger("notify", ["u1", {"id": "u1"}, "u2", "u1"])
+    assert [r.recipient_id for r in result.runs] == ["u1", "u2"]
+
+
+def test_trigger_data_per_recipient_is_merged_over_data() -> None:
+    emu = simple()
+    result = emu.trigger(
+        "notify",
+        [{"id": "u1", "$trigger_data": {"role": "admin"}}, "u2"],
+        data={"role": "member", "x": 1},
+    )
+    assert [r.data for r in result.runs] == [{"role": "admin", "x": 1}, {"role": "member", "x": 1}]
+
+
+def test_object_recipient_fans_out_to_subscribers_excluding_the_actor() -> None:
+    emu = simple()
+    emu.set_object("projects", "p1", name="Apollo")
+    emu.subscribe("projects", "p1", ["u1", "u2", "actor"], properties={"role": "watcher"})
+    emu.set_object("teams", "t1")
+    emu.subscribe("teams", "t1", [{"id": "p1", "collection": "projects"}])
+    result = emu.trigger("notify", [{"id": "t1", "collection": "teams"}], actor="actor")
+    recipients = [r.recipient for r in result.runs]
+    assert recipients == [
+        {"id": "t1", "collection": "teams"},
+        {"id": "p1", "collection": "projects"},
+        "u1",
+        "u2",
+    ]
+    assert result.runs[2].status == "completed"
+
+
+def test_subscription_properties_reach_the_recipient_scope() -> None:
+    emu = make_emulator(
+        workflow(
+            "notify",
+            in_app(
+                body="{{ recipient.subscription.role }} of {{ recipient.subscription.object.name }}"
+            ),
+        )
+    )
+    emu.set_object("projects", "p1", name="Apollo")
+    emu.subscribe("projects", "p1", ["u1"], properties={"role": "watcher"})
+    emu.trigger("notify", [{"id": "p1", "collection": "projects"}])
+    bodies = [m.content["markdown_body"].strip() for m in emu.messages(recipient="u1")]
+    assert bodies == ["watcher of Apollo"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code", "text"),
+    [
+        ({"key": "nope", "recipients": ["u1"]}, "workflow_missing", "known: notify"),
+        ({"key": "notify", "recipients": []}, "invalid_params", "recipients is empty"),
+        ({"key": "notify", "recipients": "u1"}, "invalid_params", "must be a list"),
+        ({"key": "notify", "recipients": [{"name": "x"}]}, "invalid_params", "recipients[0].id"),
+        ({"key": "notify", "recipients": [42]}, "invalid_params", "recipients[0] must be"),
+        ({"key": "notify", "recipients": ["u"] * 1001}, "invalid_params", "at most 1000"),
+        ({"key": "notify", "recipients": ["u1"], "data": [1]}, "invalid_params", "data must be"),
+        ({"key": "notify", "recipients": ["u1"], "tenant": 5}, "invalid_params", "tenant must"),
+    ],
+)
+def test_malformed_triggers_raise_knock_errors(
+    kwargs: dict[str, Any], code: str, text: str
+) -> None:
+    emu = simple()
+    key, recipients = kwargs.pop("key"), kwargs.pop("recipients")
+    with pytest.raises(TriggerError) as info:
+        emu.trigger(key, recipients, **kwargs)
+    assert info.value.code == code
+    assert text in str(info.value)
+    assert emu.runs() == []
+
+
+def test_trigger_data_json_schema_is_enforced() -> None:
+    schema = {
+        "type": "object",
+        "required": ["invoice_id"],
+        "properties": {"invoice_id": {"type": "string"}},
+    }
+    emu = simple(trigger_data_json_schema=schema)
+    with pytest.raises(TriggerError, match="'invoice_id' is a required property"):
+        emu.trigger("notify", ["u1"], data={})
+    with pytest.raises(TriggerError, match=r"data.invoice_id: 5 is not of type 'string'"):
+        emu.trigger("notify", ["u1"], data={"invoice_id": 5})
+    assert emu.trigger("notify", ["u1"], data={"invoice_id": "i1"}).runs
+
+
+def test_inactive_workflow_refuses_triggers() -> None:
+    emu = make_emulator(workflow("notify", in_app(), __readonly={"active": False}))
+    with pytest.raises(TriggerError, match="workflow_inactive"):
+        emu.trigger("notify", ["u1"])
+
+
+def test_idempotency_key_returns_the_first_result_and_starts_nothing() -> None:
+    emu = simple()
+    first = emu.trigger("notify", ["u1"], idempotency_key="k")
+    again = emu.trigger("notify", ["u1"], idempotency_key="k")
+    assert again is first
+    assert len(emu.runs()) == 1
+    with pytest.raises(TriggerError, match="different parameters"):
+        emu.trigger("notify", ["u2"], idempotency_key="k")
+    emu.clock.advance(hours=24)
+    assert emu.trigger("notify", ["u1"], idempotency_key="k") is not first
+
+
+@pytest.mark.parametrize(
+    ("frequency", "runs"),
+    [("every_trigger", 3), ("once_per_recipient", 1), ("once_per_recipient_per_tenant", 2)],
+)
+def test_trigger_frequency(frequency: str, runs: int) -> None:
+    emu = simple(trigger_frequency=frequency)
+    emu.trigger("notify", ["u1"], tenant="a")
+    emu.trigger("notify", ["u1"], tenant="a")
+    emu.trigger("notify", ["u1"], tenant="b")
+    assert len(emu.runs()) == runs
+
+
+def test_tenant_inline_object_is_stored() -> None:
+    emu = make_emulator(workflow("notify", in_app(body="{{ tenant.name }}")))
+    emu.trigger("notify", ["u1"], tenant={"id": "acme", "name": "Acme Inc"})
+    assert emu.messages()[0].content["markdown_body"].strip() == "Acme Inc"
+    assert emu.messages()[0].tenant == "acme"
