@@ -1,9 +1,9 @@
 """Durations and the "window value" resolver shared by delay, batch and throttle steps.
 
 A dynamic window value (from `delay_until_field_path`, `batch_until_field_path`, ...) may be an
-ISO-8601 timestamp, a `{unit, value}` duration, or a window rule `{frequency, days, hours, minutes}`;
-anything else is invalid, and the step that asked is skipped with the reason (Knock logs it and
-moves on).
+ISO-8601 timestamp, a `{unit, value}` duration, or a window rule `{frequency, days, hours,
+minutes}`; anything else is invalid, and the step that asked is skipped with the reason (Knock
+logs it and moves on).
 """
 
 from __future__ import annotations

@@ -217,6 +217,7 @@ def test_send_window_schedules_the_message_without_pausing_the_run() -> None:
     assert run.status == "completed"
     [message] = emu.messages(channel_type="email")
     assert message.status == "queued"
-    assert message.scheduled_at is not None and message.scheduled_at.hour == 10
+    assert message.scheduled_at is not None
+    assert message.scheduled_at.hour == 10
     emu.clock.advance(hours=1)
     assert message.status == "delivered"

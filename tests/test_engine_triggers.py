@@ -1,4 +1,4 @@
-"""Triggers: recipient forms, inline identify, object fan-out, validation, idempotency, frequency."""
+"""Triggers: recipient forms, inline identify, fan-out, validation, idempotency, frequency."""
 
 from __future__ import annotations
 
