@@ -277,3 +277,20 @@ def test_other_channels(channel: str, template: dict[str, Any], expected: dict[s
 def test_unknown_channel_type_is_an_error() -> None:
     with pytest.raises(TemplateError, match="unknown channel type 'fax'"):
         renderer().render_channel("fax", {}, {}, CONTEXT, workflow="w", step="s")
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>a</p><p>b</p>", "a\n\nb"),
+        ('<p>See <a href="https://x.io">the page</a></p>', "See the page (https://x.io)"),
+        ('<a href="https://x.io">https://x.io</a>', "https://x.io"),
+        ("<ul><li>one</li><li>two</li></ul>", "- one\n- two"),
+        ("<head><style>p{}</style></head><p>A &amp; B<br>C</p>", "A & B\nC"),
+        ('<img src="i.png" alt="Logo"><hr>', "Logo\n\n---"),
+    ],
+)
+def test_derived_text(html: str, text: str) -> None:
+    from emulator._templates._text import html_to_text
+
+    assert html_to_text(html) == text

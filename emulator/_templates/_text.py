@@ -1,63 +1,51 @@
-"""The plain-text part Knock derives from an HTML email body when no `text_body` is given."""
+"""The plain-text part Knock derives from an HTML email body when no `text_body` is given.
+
+Regular expressions rather than html.parser: this runs once per email and html.parser cost
+more than the whole Liquid render of a digest.
+"""
 
 from __future__ import annotations
 
+import html as html_lib
 import re
-from html.parser import HTMLParser
 
-_BLOCK = frozenset(
-    {"p", "div", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"}
-    | {"pre", "section", "article", "header", "footer"}
+_DROP = re.compile(r"<(head|style|script|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_LINK = re.compile(
+    r"<a\b[^>]*?\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)')[^>]*>(.*?)</a\s*>",
+    re.IGNORECASE | re.DOTALL,
 )
-_SKIP = frozenset(("head", "style", "script", "title"))
+_IMG_ALT = re.compile(r"<img\b[^>]*?\balt\s*=\s*(?:\"([^\"]*)\"|'([^']*)')[^>]*>", re.IGNORECASE)
+_BLOCK = re.compile(
+    r"</?(?:p|div|table|tr|h[1-6]|ul|ol|blockquote|pre|section|article|header|footer)\b[^>]*>",
+    re.IGNORECASE,
+)
+_BR = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
+_LI = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
+_HR = re.compile(r"<hr\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANKS = re.compile(r"\n{3,}")
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.links: list[tuple[str, int]] = []  # (href, index of the link's first part)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self.skipping += 1
-        elif tag in _BLOCK:
-            self.parts.append("\n\n")
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag == "li":
-            self.parts.append("\n- ")
-        elif tag == "hr":
-            self.parts.append("\n\n---\n\n")
-        elif tag == "a":
-            self.links.append((dict(attrs).get("href") or "", len(self.parts)))
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt:
-                self.parts.append(alt)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCK:
-            self.parts.append("\n\n")
-        elif tag == "a" and self.links:
-            href, start = self.links.pop()
-            label = "".join(self.parts[start:]).strip()
-            if href and not href.startswith("#") and href != label:
-                self.parts.append(f" ({href})" if label else href)
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(re.sub(r"\s+", " ", data))
+def _link(match: re.Match[str]) -> str:
+    href = match.group(1) if match.group(1) is not None else match.group(2)
+    label = _TAG.sub("", match.group(3)).strip()
+    if not href or href.startswith("#") or html_lib.unescape(href) == html_lib.unescape(label):
+        return match.group(3)
+    return f"{match.group(3)} ({href})" if label else href
 
 
 def html_to_text(html: str) -> str:
     """Readable text: block elements become paragraphs, links keep their URL in parentheses."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts)
-    lines = [line.strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = _COMMENT.sub("", _DROP.sub("", html))
+    text = re.sub(r"\s+", " ", text)  # source whitespace is not meaningful in HTML
+    text = _LINK.sub(_link, text)
+    text = _IMG_ALT.sub(lambda m: m.group(1) or m.group(2) or "", text)
+    text = _HR.sub("\n\n---\n\n", text)
+    text = _BLOCK.sub("\n\n", text)
+    text = _BR.sub("\n", text)
+    text = _LI.sub("\n- ", text)
+    text = html_lib.unescape(_TAG.sub("", text))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
