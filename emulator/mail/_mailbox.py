@@ -151,6 +151,11 @@ class Mailbox:
         received = self.now()
         when = received or datetime.now(UTC)
         eid = email_id or self.new_id()
+        lookup = {k.lower(): v for k, v in email.headers.items()}
+        prov = {
+            attr: getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
+            for h, attr in PROVENANCE_HEADERS.items()
+        }
         raw = build_mime(email, when=when, message_id=f"<{eid}@doorstep.local>")
         parsed = parse_mime(raw)
         atts = [
@@ -183,12 +188,12 @@ class Mailbox:
             attachments=atts,
             tags=[dict(t) for t in email.tags],
             raw=raw,
-            workflow_key=email.workflow_key,
-            workflow_run_id=email.workflow_run_id,
-            run_id=email.run_id,
-            step_ref=email.step_ref,
-            recipient_id=email.recipient_id,
-            message_id=email.message_id,
+            workflow_key=prov["workflow_key"],
+            workflow_run_id=prov["workflow_run_id"],
+            run_id=prov["run_id"],
+            step_ref=prov["step_ref"],
+            recipient_id=prov["recipient_id"],
+            message_id=prov["message_id"],
             batch=email.batch,
             resend_request=resend_request,
             defects=parsed.defects,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .._clock import Clock, Timer
+from .._ids import IdFactory
 from ._mailbox import Mailbox, MailRouter
 from ._model import addresses
 from ._resend_validation import ResendApiError, ValidEmail, parse_schedule, validate_send
@@ -88,7 +89,8 @@ class ResendService:
         self._keys: dict[str, _Idempotent] = {}
         self._window: list[float] = []
         self._lock = threading.RLock()
-        self._ids = Mailbox(name="resend-ids")
+        # A stream of its own: the Mailbox's ids (seed 0) must never collide with ours.
+        self._ids = IdFactory(seed=0x5E4D)
 
     # -- auth and rate limit ---------------------------------------------------------
     def check_key(self, authorization: str | None) -> None:
@@ -233,14 +235,14 @@ class ResendService:
     def _store(self, body: dict[str, Any], valid: ValidEmail, now: datetime) -> EmailRecord:
         with self._lock:
             record = EmailRecord(
-                id=self._ids.new_id(),
+                id=self._ids.uuid4(),
                 request=body,
                 valid=valid,
                 created_at=now,
                 last_event="queued",
                 attachments=[
                     AttachmentRecord(
-                        self._ids.new_id(),
+                        self._ids.uuid4(),
                         a.filename or None,
                         a.content_type,
                         a.content_id,
