@@ -25,6 +25,7 @@ EMAIL_OVERRIDES = (
     "reply_to_address",
     "cc_address",
     "bcc_address",
+    "json_overrides",  # Liquid that renders to a JSON object merged into the provider payload
 )
 
 # Media queries stay in a <style> tag (inline styles cannot express them); remote stylesheets
