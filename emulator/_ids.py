@@ -20,9 +20,4 @@ class IdFactory:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
     def ksuid(self) -> str:
-        number = self._random.getrandbits(160)
-        chars = []
-        for _ in range(27):
-            number, digit = divmod(number, 62)
-            chars.append(_BASE62[digit])
-        return "".join(chars)
+        return "".join(self._random.choices(_BASE62, k=27))
