@@ -19,5 +19,5 @@ def test_readme_has_examples() -> None:
 @pytest.mark.parametrize("source", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example_runs(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    exec(compile(source, "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
+    exec(compile(source, "README.md", "exec"), {"__name__": "readme"})
     assert os.getcwd() == str(ROOT)
