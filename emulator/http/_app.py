@@ -1,0 +1,146 @@
+"""The one ASGI app `doorstep serve` runs: every API on one port, by path prefix.
+
+`/v1/...` is the Knock API and `/emails...` the Resend API, so both official SDKs take the bare
+server URL as their base. `/api/...` is the inspection API, `/ui/...` the web inspector and `/`
+redirects to `/ui/`. Sub-apps keep their own error shapes, so dispatch is by prefix rather than
+by Starlette `Mount` (which would strip the prefix their routes expect).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..mail import ResendService
+from ._inspect import Inspection, error_response, inspect_routes
+from ._inspector import inspector_routes, static_mount
+from ._resend import create_resend_app
+
+if TYPE_CHECKING:
+    from .._emulator import Emulator
+
+MAX_BODY_BYTES = 50 * 1024 * 1024  # Resend's and Mailpit's message limits are of this order
+
+
+class DoorstepApp:
+    """Dispatches by path prefix and refuses bodies over `max_body_bytes` with 413."""
+
+    def __init__(
+        self,
+        inspection: Inspection,
+        *,
+        resend: ASGIApp,
+        knock: ASGIApp | None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.inspection = inspection
+        self.resend = resend
+        self.knock = knock
+        self.max_body_bytes = max_body_bytes
+        self.main = _main_app(inspection)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.main(scope, receive, send)
+            return
+        path: str = scope["path"]
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            response = JSONResponse(
+                {
+                    "error": f"request body of {declared} bytes is over the "
+                    f"{self.max_body_bytes}-byte limit; send less",
+                    "status": 413,
+                },
+                status_code=413,
+            )
+            await response(scope, receive, send)
+            return
+        if path == "/v1" or path.startswith("/v1/"):
+            if self.knock is None:
+                response = error_response(
+                    404,
+                    "the Knock API (/v1) is not available in this build: emulator.http._knock "
+                    "is missing",
+                )
+                await response(scope, receive, send)
+                return
+            await self.knock(scope, receive, send)
+        elif path == "/emails" or path.startswith("/emails/"):
+            await self.resend(scope, receive, send)
+        else:
+            await self.main(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _main_app(inspection: Inspection) -> Starlette:
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/ui/", status_code=307)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        path = request.url.path
+        if status == 404:
+            message = f"no route {path}; the inspection API is under /api/, the inspector at /ui/"
+        elif status == 405:
+            message = f"method {request.method} is not allowed on {path}"
+        else:
+            message = f"{exc}"
+        if path.startswith("/ui"):
+            return Response(message, status_code=status, media_type="text/plain")
+        return error_response(status, message)
+
+    routes: list[Any] = [
+        Route("/", root),
+        *inspect_routes(inspection),
+        *inspector_routes(inspection),
+    ]
+    routes.append(static_mount())
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+
+
+def knock_app(emulator: Emulator) -> ASGIApp | None:
+    """The Knock `/v1` app from `emulator.http._knock`, or None when that module is absent."""
+    try:
+        module = importlib.import_module("emulator.http._knock")
+    except ModuleNotFoundError as exc:
+        if exc.name != "emulator.http._knock":
+            raise
+        return None
+    factory: Any = module.knock_app
+    app: ASGIApp = factory(emulator)
+    return app
+
+
+def create_app(
+    emulator: Emulator,
+    *,
+    clock_mode: str = "manual",
+    resend_service: ResendService | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> DoorstepApp:
+    """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/ui`."""
+    inspection = Inspection(emulator, clock_mode=clock_mode)
+    service = resend_service or ResendService(emulator.outbox, emulator.clock)
+    return DoorstepApp(
+        inspection,
+        resend=create_resend_app(service),
+        knock=knock_app(emulator),
+        max_body_bytes=max_body_bytes,
+    )
