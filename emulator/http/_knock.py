@@ -1,0 +1,115 @@
+"""The Knock-compatible HTTP API: the official `knockapi` and `@knocklabs/node` SDKs work against
+it unchanged (base URL `http://127.0.0.1:PORT`, any `sk_` key).
+
+    from knockapi import Knock
+    app = knock_app(emulator)              # mount at the server root; routes live under /v1
+    knock = Knock(api_key="sk_test", base_url=server.base_url, max_retries=0)
+
+Shapes follow wire.md section 2 and the OpenAPI document; errors use Knock's
+`{"code", "message", "status", "type"}` with the matching status. Only trigger honours the
+`Idempotency-Key` header (the SDKs send one on every non-GET request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ._knock_core import KnockContext, endpoint, json_response, no_content
+from ._knock_errors import KnockAPIError, get_dict, get_list, get_str, invalid
+from ._knock_messages import message_routes
+from ._knock_recipients import recipient_routes
+
+if TYPE_CHECKING:
+    from .._emulator import Emulator
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def trigger(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+    key = request.path_params["key"]
+    recipients = get_list(body, "recipients", required=True)
+    idempotency_key = request.headers.get("idempotency-key") or None
+    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise invalid(
+            "Idempotency-Key",
+            f"is {len(idempotency_key)} characters; Knock allows at most {MAX_IDEMPOTENCY_KEY}",
+        )
+    result = ctx.emulator.trigger(
+        key,
+        recipients or [],
+        actor=body.get("actor"),
+        data=body.get("data"),
+        tenant=body.get("tenant"),
+        cancellation_key=get_str(body, "cancellation_key"),
+        settings=get_dict(body, "settings"),
+        idempotency_key=idempotency_key,
+    )
+    headers: dict[str, str] = {}
+    if idempotency_key is not None:
+        if ctx.replays.get(idempotency_key) == result.workflow_run_id:
+            headers["idempotent-replayed"] = "true"
+        ctx.replays[idempotency_key] = result.workflow_run_id
+    return json_response({"workflow_run_id": result.workflow_run_id}, headers=headers)
+
+
+def cancel(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+    """204 whether or not a run was waiting, like Knock (its cancel is asynchronous)."""
+    cancellation_key = get_str(body, "cancellation_key", required=True) or ""
+    recipients = get_list(body, "recipients")
+    ctx.emulator.cancel(request.path_params["key"], cancellation_key, recipients=recipients)
+    return no_content()
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """Knock's router answers unknown paths with Phoenix's shape, not the API error shape."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    if status == 405:
+        return KnockAPIError(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not supported on {request.url.path}; see the Knock API "
+            "reference for the methods of this path",
+        ).response()
+    return JSONResponse({"errors": {"detail": f"{status} Not Found"}}, status_code=status)
+
+
+def knock_app(
+    emulator: Emulator,
+    *,
+    api_keys: Collection[str] | None = None,
+    max_body_bytes: int = 10 * 1024 * 1024,
+) -> Starlette:
+    """A Starlette app serving Knock's `/v1` API over `emulator`.
+
+    `api_keys`: accepted secret keys; by default any `Bearer sk_...` key is accepted.
+    `max_body_bytes`: larger request bodies get 413 (Knock caps trigger data at 10 MB).
+    """
+    ctx = KnockContext(
+        emulator=emulator,
+        api_keys=None if api_keys is None else frozenset(api_keys),
+        max_body_bytes=max_body_bytes,
+    )
+    routes = [
+        Route(
+            "/v1/workflows/{key}/trigger",
+            endpoint(ctx, trigger, "required"),
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/workflows/{key}/cancel",
+            endpoint(ctx, cancel, "required"),
+            methods=["POST"],
+        ),
+        *message_routes(ctx),
+        *recipient_routes(ctx),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app.state.knock = ctx
+    return app

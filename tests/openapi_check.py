@@ -1,0 +1,111 @@
+"""Validate JSON bodies against the Knock OpenAPI document (components or operation responses).
+
+`check_schema("Message", body)` validates against `components/schemas/Message`;
+`check_response("get", "/v1/messages/{message_id}", 200, body)` against that operation's response
+schema. `$ref`s resolve inside the document. knock-api.yml is OpenAPI 3.0.0 (`nullable`), so the
+3.0 dialect validator is used, with format checking (uuid, date-time).
+
+The document has three defects that reject every conforming server; `_patched` fixes each one
+narrowly (and never loosens a field) so the checks stay meaningful:
+1. `type: object` next to a `oneOf`/`anyOf` whose alternatives allow booleans or null
+   (PreferenceSetWorkflowCategorySetting, Activity.actor, preference_set): the outer `type` is
+   dropped, the alternatives decide.
+2. `Recipient` is `oneOf [User, Object]` but User allows extra properties, so every Object also
+   matches User: each branch is pinned to its `__typename` (a discriminator, stricter than before).
+3. The same `oneOf` ambiguity for `RecipientReference` does not occur (string vs object).
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+SPEC = Path("/work/shared/reference/openapi/knock-api.yml")
+
+
+@cache
+def _patched() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(SPEC.read_text())
+    _drop_conflicting_types(spec)
+    schemas = spec["components"]["schemas"]
+    schemas["Recipient"] = {
+        "oneOf": [
+            {
+                "allOf": [
+                    {"$ref": "#/components/schemas/User"},
+                    {"properties": {"__typename": {"enum": ["User"]}}},
+                ]
+            },
+            {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Object"},
+                    {"properties": {"__typename": {"enum": ["Object"]}}},
+                ]
+            },
+        ],
+    }
+    return spec
+
+
+def _drop_conflicting_types(node: Any) -> None:
+    if isinstance(node, dict):
+        alternatives = node.get("oneOf") or node.get("anyOf")
+        if (
+            node.get("type") == "object"
+            and isinstance(alternatives, list)
+            and any(_admits_non_object(alt) for alt in alternatives)
+        ):
+            del node["type"]
+        for value in node.values():
+            _drop_conflicting_types(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_conflicting_types(value)
+
+
+def _admits_non_object(alt: Any) -> bool:
+    return isinstance(alt, dict) and (
+        alt.get("type") in {"boolean", "string", "integer", "number"}
+        or (alt.get("nullable") is True and "type" not in alt and "$ref" not in alt)
+    )
+
+
+def _validate(schema: dict[str, Any], body: Any) -> None:
+    spec = _patched()
+    wrapper = {**copy.deepcopy(schema), "components": spec["components"]}
+    OAS30Validator(wrapper, format_checker=oas30_format_checker).validate(body)
+
+
+def check_schema(name: str, body: Any) -> None:
+    """Raise jsonschema.ValidationError unless `body` satisfies components/schemas/`name`."""
+    if name not in _patched()["components"]["schemas"]:
+        raise KeyError(f"no schema {name!r} in {SPEC.name}; check the component name")
+    _validate({"$ref": f"#/components/schemas/{name}"}, body)
+
+
+def response_schema(method: str, path: str, status: int = 200) -> dict[str, Any] | None:
+    """The JSON schema of an operation's response, or None when it has no body (204)."""
+    paths = _patched()["paths"]
+    if path not in paths or method.lower() not in paths[path]:
+        raise KeyError(f"no operation {method.upper()} {path} in {SPEC.name}")
+    responses = paths[path][method.lower()]["responses"]
+    if str(status) not in responses:
+        raise KeyError(f"{method.upper()} {path} documents no {status} response: {list(responses)}")
+    content = responses[str(status)].get("content") or {}
+    media = content.get("application/json")
+    return None if media is None else dict(media["schema"])
+
+
+def check_response(method: str, path: str, status: int, body: Any) -> None:
+    """Validate `body` against the documented response of `method path` with `status`."""
+    schema = response_schema(method, path, status)
+    if schema is None:
+        if body not in (None, b"", ""):
+            raise AssertionError(f"{method.upper()} {path} -> {status} has no body, got {body!r}")
+        return
+    _validate(schema, body)
