@@ -1,1 +1,48 @@
-"""The pytest11 entry point: fixtures and hooks, built from the emulator's public API."""
+"""The pytest11 entry point: options, the `doorstep` marker, fixtures and scenario collection.
+
+Everything here is wiring; the fixtures live in `_fixtures`/`_servers`, the helpers in
+`assertions`, the collector in `scenarios`. Heavy imports wait until a fixture is used, so the
+plugin costs next to nothing in test runs that never touch Doorstep.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from . import _fixtures, _options, scenarios
+from ._fixtures import clock, doorstep_settings, emulator, frozen_clock, outbox
+from ._servers import (
+    doorstep_resend_session,
+    doorstep_smtp_session,
+    resend_server,
+    smtp_server,
+)
+from ._snapshot import message_snapshot
+
+__all__ = [
+    "clock",
+    "doorstep_resend_session",
+    "doorstep_settings",
+    "doorstep_smtp_session",
+    "emulator",
+    "frozen_clock",
+    "message_snapshot",
+    "outbox",
+    "resend_server",
+    "smtp_server",
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    _options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _options.MARKER_HELP)
+    _fixtures.configure(config)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    return scenarios.collect_file(file_path, parent)

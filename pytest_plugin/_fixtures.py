@@ -1,0 +1,142 @@
+"""The per-test fixtures: a fresh Emulator over definitions parsed once per session (or worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ._options import Settings, resolve, with_markers
+
+if TYPE_CHECKING:
+    from emulator import Clock, Definitions, Emulator, Mailbox
+
+SETTINGS_KEY = pytest.StashKey["Settings"]()
+CACHE_KEY = pytest.StashKey["DefinitionsCache"]()
+
+
+class DefinitionsCache:
+    """Parsed definitions per directory; `Definitions` is immutable, so tests share one copy."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[Path, Definitions | Exception] = {}
+
+    def get(self, path: Path, origin: str) -> Definitions:
+        found = self._loaded.get(path)
+        if found is None:
+            from emulator import DoorstepError, load_definitions
+
+            try:
+                found = load_definitions(path)
+            except DoorstepError as exc:
+                found = exc
+            self._loaded[path] = found
+        if isinstance(found, Exception):
+            pytest.fail(
+                f"Doorstep could not load the workflows in {path} (from {origin}):\n{found}",
+                pytrace=False,
+            )
+        return found
+
+
+def configure(config: pytest.Config) -> None:
+    config.stash[SETTINGS_KEY] = resolve(config)
+    config.stash[CACHE_KEY] = DefinitionsCache()
+
+
+def base_settings(config: pytest.Config) -> Settings:
+    return config.stash[SETTINGS_KEY]
+
+
+def definitions_for(config: pytest.Config, settings: Settings) -> Definitions:
+    """The shared parsed definitions for these settings, or a failure naming where we looked."""
+    if settings.workflows is None:
+        looked = ", ".join(str(p) for p in settings.searched) or "nowhere"
+        pytest.fail(
+            "Doorstep found no workflows directory (looked in: "
+            f"{looked}); set --doorstep-workflows, DOORSTEP_WORKFLOWS, the doorstep_workflows "
+            "ini option, or @pytest.mark.doorstep(workflows=...)",
+            pytrace=False,
+        )
+    return config.stash[CACHE_KEY].get(settings.workflows, settings.origin)
+
+
+def build_emulator(
+    config: pytest.Config,
+    settings: Settings,
+    *,
+    mailbox: Mailbox | None = None,
+    email_provider: Any = None,
+) -> Emulator:
+    from emulator import Clock, Emulator
+
+    clock = Clock(settings.start)
+    if mailbox is not None:
+        mailbox.clock = clock
+    return Emulator(
+        definitions_for(config, settings),
+        clock=clock,
+        vars=settings.vars,
+        channels=settings.channels,
+        strict=settings.strict,
+        mailbox=mailbox,
+        email_provider=email_provider,
+    )
+
+
+@pytest.fixture
+def doorstep_settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings for this test: options, then `@pytest.mark.doorstep` (closest wins)."""
+    return with_markers(
+        base_settings(request.config), request.node.iter_markers("doorstep"), request.path.parent
+    )
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest, doorstep_settings: Settings) -> Iterator[Emulator]:
+    """A fresh Emulator per test; the workflow definitions are parsed once per session.
+
+    With `email_provider` smtp or resend, email really crosses the session server and lands in
+    the same per-test `outbox`."""
+    provider = doorstep_settings.email_provider
+    if provider == "inprocess":
+        yield build_emulator(request.config, doorstep_settings)
+        return
+    from emulator.mail import ResendHttpProvider, SmtpProvider
+
+    if provider == "smtp":
+        smtp = request.getfixturevalue("smtp_server")
+        yield build_emulator(
+            request.config,
+            doorstep_settings,
+            mailbox=smtp.outbox,
+            email_provider=SmtpProvider(smtp.host, smtp.port),
+        )
+        return
+    resend = request.getfixturevalue("resend_server")
+    sender = ResendHttpProvider(resend.base_url, resend.api_key)
+    yield build_emulator(
+        request.config, doorstep_settings, mailbox=resend.outbox, email_provider=sender
+    )
+    sender.close()
+
+
+@pytest.fixture
+def clock(emulator: Emulator) -> Clock:
+    """The test's virtual clock (`advance(minutes=5)`, `advance_to(...)`, `now`)."""
+    return emulator.clock
+
+
+@pytest.fixture
+def outbox(emulator: Emulator) -> Mailbox:
+    """Every email the test's emulator sent, whatever the provider."""
+    return emulator.outbox
+
+
+@pytest.fixture
+def frozen_clock(emulator: Emulator) -> Iterator[Clock]:
+    """The virtual clock, shown to application code through freezegun while the test runs."""
+    with emulator.clock.freeze():
+        yield emulator.clock

@@ -1,0 +1,249 @@
+"""Plugin settings: command line > environment > ini > default, then the closest marker.
+
+Each setting has three spellings, for `workflows` they are `--doorstep-workflows`,
+`DOORSTEP_WORKFLOWS` and the `doorstep_workflows` ini key; likewise `start` (virtual start time,
+ISO 8601 with a zone), `strict` (on by default), `vars`, `channels` and `email_provider`
+(`inprocess`, `smtp` or `resend`). `pytest --help` lists them under "Doorstep".
+
+Paths given on the command line or in the environment are relative to the directory pytest was
+started from; ini paths are relative to the rootdir. Without any setting the workflows directory
+is searched for under the rootdir in this order: `fixtures/workflows`, `workflows`, `knock`.
+`vars` and `channels` take a YAML/JSON file path or an inline `{...}` mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SEARCH = ("fixtures/workflows", "workflows", "knock")
+PROVIDERS = ("inprocess", "smtp", "resend")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+MARKER_KEYS = frozenset({"workflows", "start", "strict", "vars", "channels", "email_provider"})
+MARKER_HELP = (
+    "doorstep(workflows=None, start=None, strict=None, vars=None, channels=None, "
+    "email_provider=None): per-test Doorstep settings; the closest marker (function, class, "
+    "module) wins for each key"
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value and its three spellings."""
+
+    name: str
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--doorstep-" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "DOORSTEP_" + self.name.upper()
+
+    @property
+    def ini(self) -> str:
+        return "doorstep_" + self.name
+
+
+SETTINGS = (
+    Setting(
+        "workflows", "workflows directory (default: search fixtures/workflows, workflows, knock)"
+    ),
+    Setting("start", "virtual start time, ISO 8601 with a zone (default 2025-01-01T09:00:00Z)"),
+    Setting("strict", "strict templates: on (default) or off; undefined variables fail the test"),
+    Setting("vars", "template `vars`: a YAML/JSON file or an inline {...} mapping"),
+    Setting("channels", "channel configuration: a YAML/JSON file or an inline {...} mapping"),
+    Setting("email_provider", "how the emulator sends email: inprocess (default), smtp, resend"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one test; `origin` says where the workflows directory came from."""
+
+    workflows: Path | None = None
+    origin: str = "default search"
+    start: datetime | None = None
+    strict: bool = True
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    channels: Mapping[str, Any] = field(default_factory=dict)
+    email_provider: str = "inprocess"
+    searched: tuple[Path, ...] = ()
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("doorstep", "Doorstep workflow emulator")
+    for setting in SETTINGS:
+        group.addoption(
+            setting.flag, dest=f"doorstep_{setting.name}", default=None, help=setting.help
+        )
+        parser.addini(setting.ini, setting.help, default=None)
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """Read every setting from the command line, the environment or the ini file, in that order."""
+    cwd = Path(config.invocation_params.dir)
+    root = Path(config.rootpath)
+    raw: dict[str, tuple[str, str, Path]] = {}
+    for setting in SETTINGS:
+        found = _lookup(config, setting, cwd, root)
+        if found is not None:
+            raw[setting.name] = found
+    settings = Settings()
+    if "workflows" in raw:
+        text, origin, base = raw["workflows"]
+        path = (base / text).resolve()
+        if not path.is_dir():
+            raise pytest.UsageError(
+                f"{origin}={text!r}: no such directory ({path}); point it at the folder holding "
+                "your workflow YAML files or Knock CLI export"
+            )
+        settings = replace(settings, workflows=path, origin=origin)
+    else:
+        candidates = tuple(root / name for name in SEARCH)
+        found_dir = next((c for c in candidates if c.is_dir()), None)
+        settings = replace(settings, workflows=found_dir, searched=candidates)
+    if "start" in raw:
+        settings = replace(settings, start=parse_start(raw["start"][0], raw["start"][1]))
+    if "strict" in raw:
+        settings = replace(settings, strict=parse_bool(raw["strict"][0], raw["strict"][1]))
+    if "vars" in raw:
+        settings = replace(settings, vars=parse_mapping(*raw["vars"]))
+    if "channels" in raw:
+        settings = replace(settings, channels=parse_mapping(*raw["channels"]))
+    if "email_provider" in raw:
+        text, origin, _ = raw["email_provider"]
+        settings = replace(settings, email_provider=parse_provider(text, origin))
+    return settings
+
+
+def _lookup(
+    config: pytest.Config, setting: Setting, cwd: Path, root: Path
+) -> tuple[str, str, Path] | None:
+    value = config.getoption(f"doorstep_{setting.name}")
+    if value is not None:
+        return str(value), setting.flag, cwd
+    env = os.environ.get(setting.env)
+    if env:
+        return env, setting.env, cwd
+    ini = config.getini(setting.ini)
+    if ini:
+        base = Path(config.inipath).parent if config.inipath else root
+        return str(ini).strip(), f"{setting.ini} (ini)", base
+    return None
+
+
+def with_markers(settings: Settings, markers: Iterable[pytest.Mark], base: Path) -> Settings:
+    """Apply `@pytest.mark.doorstep(...)` keywords, closest marker first (it wins per key)."""
+    seen: set[str] = set()
+    for mark in markers:
+        if mark.args:
+            raise pytest.UsageError(
+                f"@pytest.mark.doorstep takes keywords only, got positional {mark.args!r}; "
+                "write doorstep(workflows='...')"
+            )
+        unknown = set(mark.kwargs) - MARKER_KEYS
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.doorstep: unknown keyword(s) {sorted(unknown)}; "
+                f"use {', '.join(sorted(MARKER_KEYS))}"
+            )
+        for key, value in mark.kwargs.items():
+            if key in seen:
+                continue
+            seen.add(key)
+            settings = _apply(settings, key, value, base)
+    return settings
+
+
+def _apply(settings: Settings, key: str, value: Any, base: Path) -> Settings:
+    where = f"@pytest.mark.doorstep({key}=...)"
+    if key == "workflows":
+        path = (base / Path(value)).resolve()
+        if not path.is_dir():
+            raise pytest.UsageError(
+                f"{where}: no such directory {path}; marker paths are relative to the test file"
+            )
+        return replace(settings, workflows=path, origin=where)
+    if key == "start":
+        start = value if isinstance(value, datetime) else parse_start(str(value), where)
+        if start.tzinfo is None:
+            raise pytest.UsageError(f"{where}: {start!r} has no time zone; add tzinfo=UTC")
+        return replace(settings, start=start)
+    if key == "strict":
+        return replace(
+            settings, strict=value if isinstance(value, bool) else parse_bool(value, where)
+        )
+    if key in ("vars", "channels"):
+        if not isinstance(value, Mapping):
+            raise pytest.UsageError(f"{where}: expected a dict, got {type(value).__name__}")
+        if key == "vars":
+            return replace(settings, vars=dict(value))
+        return replace(settings, channels=dict(value))
+    return replace(settings, email_provider=parse_provider(str(value), where))
+
+
+def parse_start(text: str, origin: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise pytest.UsageError(
+            f"{origin}={text!r} is not an ISO 8601 time; write e.g. 2025-01-01T09:00:00Z"
+        ) from None
+    if when.tzinfo is None:
+        raise pytest.UsageError(
+            f"{origin}={text!r} has no time zone; add one, e.g. {text}Z or {text}+00:00"
+        )
+    return when
+
+
+def parse_bool(text: object, origin: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise pytest.UsageError(f"{origin}={text!r}: use on/off (or true/false, 1/0, yes/no)")
+
+
+def parse_provider(text: str, origin: str) -> str:
+    lowered = text.strip().lower()
+    if lowered not in PROVIDERS:
+        raise pytest.UsageError(f"{origin}={text!r}: use one of {', '.join(PROVIDERS)}")
+    return lowered
+
+
+def parse_mapping(text: str, origin: str, base: Path) -> dict[str, Any]:
+    import yaml
+
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        source, content = "inline value", stripped
+    else:
+        path = base / stripped
+        try:
+            content = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"{origin}={text!r}: cannot read {path} ({exc.strerror}); give a YAML/JSON file "
+                "or an inline {...} mapping"
+            ) from None
+        source = str(path)
+    try:
+        data = yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        raise pytest.UsageError(f"{origin}: {source} is not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise pytest.UsageError(
+            f"{origin}: {source} must hold a mapping (key: value), got {type(data).__name__}"
+        )
+    return data

@@ -1,0 +1,113 @@
+"""Mail servers: one SMTP and one Resend server per session (per xdist worker), on port 0.
+
+Isolation: each server delivers into a `MailRouter`; the function fixtures swap in a fresh
+`Mailbox` with `router.scoped(...)` for the test, so no test ever sees another test's mail.
+Workers are separate processes with their own servers, so nothing is shared across them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from emulator.http import ServerThread
+    from emulator.mail import Mailbox, MailRouter, ResendService, SmtpServer
+
+RESEND_API_KEY = "re_doorstep_test"
+
+
+@dataclass(frozen=True)
+class SmtpHandle:
+    """What a test needs to point its code at the server: `host`, `port` and its `outbox`."""
+
+    host: str
+    port: int
+    outbox: Mailbox
+    server: SmtpServer
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+
+@dataclass(frozen=True)
+class ResendHandle:
+    """`base_url` and `api_key` for the `resend` SDK or httpx, and the test's `outbox`."""
+
+    base_url: str
+    api_key: str
+    outbox: Mailbox
+    service: ResendService
+    server: ServerThread
+
+
+@pytest.fixture(scope="session")
+def doorstep_smtp_session() -> Iterator[tuple[SmtpServer, MailRouter]]:
+    """The session's (worker's) SMTP server on 127.0.0.1, port 0, and its router."""
+    from emulator.mail import MailRouter, SmtpServer
+
+    router = MailRouter()
+    server = SmtpServer(router, port=0).start()
+    yield server, router
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server(
+    request: pytest.FixtureRequest, doorstep_smtp_session: tuple[SmtpServer, MailRouter]
+) -> Iterator[SmtpHandle]:
+    """The shared SMTP server, capturing this test's mail into a fresh `outbox`."""
+    from emulator.mail import Mailbox
+
+    server, router = doorstep_smtp_session
+    mailbox = Mailbox(name=f"smtp:{request.node.nodeid}")
+    with router.scoped(mailbox):
+        yield SmtpHandle(server.host, server.port, mailbox, server)
+
+
+@pytest.fixture(scope="session")
+def doorstep_resend_session() -> Iterator[tuple[ServerThread, MailRouter, ResendService]]:
+    """The session's (worker's) Resend-compatible API on 127.0.0.1, port 0."""
+    from emulator.http import ServerThread, create_resend_app
+    from emulator.mail import MailRouter, ResendService
+
+    router = MailRouter()
+    service = ResendService(router)
+    server = ServerThread(create_resend_app(service)).start()
+    yield server, router, service
+    server.stop()
+
+
+@pytest.fixture
+def resend_server(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    doorstep_resend_session: tuple[ServerThread, MailRouter, ResendService],
+) -> Iterator[ResendHandle]:
+    """The shared Resend API with a fresh `outbox` for this test; `RESEND_API_URL` and, when
+    the `resend` SDK is installed, `resend.api_url`/`resend.api_key` point at it meanwhile."""
+    from emulator.mail import Mailbox
+
+    server, router, service = doorstep_resend_session
+    mailbox = Mailbox(name=f"resend:{request.node.nodeid}")
+    monkeypatch.setenv("RESEND_API_URL", server.base_url)
+    monkeypatch.setenv("RESEND_API_KEY", RESEND_API_KEY)
+    sdk = _optional("resend")
+    if sdk is not None:
+        monkeypatch.setattr(sdk, "api_url", server.base_url, raising=False)
+        monkeypatch.setattr(sdk, "api_key", RESEND_API_KEY, raising=False)
+    with router.scoped(mailbox):
+        yield ResendHandle(server.base_url, RESEND_API_KEY, mailbox, service, server)
+
+
+def _optional(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None

@@ -1,0 +1,78 @@
+"""Collect `*.scenario.yaml` / `*.scenario.yml` files as pytest tests (one test per file)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ._fixtures import CACHE_KEY, base_settings, definitions_for
+
+if TYPE_CHECKING:
+    from emulator import Emulator
+    from emulator.scenarios import Scenario
+
+SUFFIXES = (".scenario.yaml", ".scenario.yml")
+
+
+def is_scenario(path: Path) -> bool:
+    return path.name.endswith(SUFFIXES)
+
+
+class ScenarioFailed(Exception):
+    """Carries the scenario report (failures with file:line, then the timeline)."""
+
+
+class ScenarioFile(pytest.File):
+    """A scenario file; a file that cannot be loaded becomes one failing test saying why."""
+
+    def collect(self) -> Iterator[ScenarioItem]:
+        yield ScenarioItem.from_parent(self, name=self.path.name.split(".scenario.")[0])
+
+
+class ScenarioItem(pytest.Item):
+    """Loads (errors point at file:line), then plays the scenario on the plugin's settings."""
+
+    def runtest(self) -> None:
+        from emulator.scenarios import load_scenario, run_scenario
+
+        scenario = load_scenario(self.path)
+        result = run_scenario(scenario, emulator_factory=self._emulator)
+        if not result.passed:
+            raise ScenarioFailed(result.report())
+
+    def _emulator(self, scenario: Scenario) -> Emulator:
+        from emulator.scenarios import scenario_emulator
+
+        settings = base_settings(self.config)
+        definitions = None
+        if scenario.workflows is None:
+            definitions = definitions_for(self.config, settings)
+        else:
+            definitions = self.config.stash[CACHE_KEY].get(scenario.workflows, scenario.where)
+        return scenario_emulator(
+            scenario,
+            definitions,
+            start=settings.start,
+            strict=settings.strict,
+            vars=settings.vars,
+            channels=settings.channels,
+        )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        from emulator.scenarios import ScenarioError
+
+        if isinstance(excinfo.value, ScenarioFailed | ScenarioError):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario: {self.name}"
+
+
+def collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    if is_scenario(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
