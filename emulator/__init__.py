@@ -10,12 +10,14 @@ emu.clock.advance(minutes=5)
 from ._channels import Channel
 from ._clock import Clock, Timer
 from ._definitions import load_definitions, parse_workflow
-from ._emulator import Emulator, TriggerResult
+from ._dispatch import TriggerResult
+from ._emulator import Emulator
 from ._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
 from ._feed import Feed
 from ._messages import Message, UnknownMessage
 from ._model import Definitions, Layout, Partial, Workflow
 from ._runs import Activity, BatchInfo, Run, StepRecord
+from ._steps._fetch import FetchError, FetchRequest, FetchResponse
 from ._templates import TemplateError
 from .mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
 
@@ -32,6 +34,9 @@ __all__ = [
     "DoorstepError",
     "Emulator",
     "Feed",
+    "FetchError",
+    "FetchRequest",
+    "FetchResponse",
     "Layout",
     "Mailbox",
     "Message",

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from ._channels import Channel, Channels
 from ._clock import Clock
+from ._dispatch import TriggerResult, start_trigger
 from ._engine import Engine
-from ._errors import DoorstepError, TriggerError
+from ._errors import DoorstepError
 from ._feed import Feed
 from ._messages import Message
 from ._model import Definitions
@@ -20,28 +19,11 @@ from ._runs import Run
 from ._state import RunState
 from ._steps import HANDLERS
 from ._steps._batch import OpenBatch, cancel_member
+from ._steps._fetch import Responder
+from ._steps._fetch import http_responder as real_http_responder
 from ._stores import USERS
-from ._triggers import TENANTS, parse_entity, parse_targets, parse_tenant
+from ._triggers import TENANTS, parse_entity
 from .mail import EmailProvider, InProcessProvider, Mailbox
-
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class TriggerResult:
-    """What a trigger returns: Knock's `workflow_run_id` and one Run per recipient."""
-
-    workflow_run_id: str
-    runs: list[Run] = field(default_factory=list)
-
-    def run_for(self, recipient: str) -> Run:
-        for run in self.runs:
-            if run.recipient_id == recipient:
-                return run
-        raise DoorstepError(
-            f"no run for recipient {recipient!r}; this trigger ran for "
-            f"{[r.recipient_id for r in self.runs]}"
-        )
 
 
 class Emulator(Engine):
@@ -59,6 +41,8 @@ class Emulator(Engine):
         email_provider: EmailProvider | None = None,
         strict: bool = False,
         seed: int = 0,
+        http_responder: Responder | None = None,
+        allow_hosts: Collection[str] = (),
     ) -> None:
         clock = clock or Clock(start)
         self.outbox = mailbox if mailbox is not None else Mailbox(clock=clock)
@@ -72,7 +56,10 @@ class Emulator(Engine):
             strict=strict,
         )
         self.step_handlers.update(HANDLERS)
-        self._idempotency: dict[str, tuple[str, datetime, TriggerResult]] = {}
+        if http_responder is not None:
+            self.http_responder = http_responder
+        elif allow_hosts:
+            self.http_responder = real_http_responder(set(allow_hosts))
 
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str], **options: Any) -> Emulator:
@@ -142,117 +129,17 @@ class Emulator(Engine):
     ) -> TriggerResult:
         """Start one run per recipient and execute each until it finishes or parks on a timer."""
         with self.clock.lock:
-            return self._trigger(
+            return start_trigger(
+                self,
                 key,
                 recipients,
-                actor,
-                data,
-                tenant,
-                cancellation_key,
-                dict(settings or {}),
-                idempotency_key,
-            )
-
-    def _trigger(
-        self,
-        key: str,
-        recipients: Sequence[Any],
-        actor: Any,
-        data: Mapping[str, Any] | None,
-        tenant: Any,
-        cancellation_key: str | None,
-        settings: dict[str, Any],
-        idempotency_key: str | None,
-    ) -> TriggerResult:
-        now = self.clock.now
-        workflow = self.workflow(key)
-        if idempotency_key is not None:
-            fingerprint = json.dumps(
-                [key, recipients, actor, data, tenant, cancellation_key, settings],
-                sort_keys=True,
-                default=str,
-            )
-            seen = self._idempotency.get(idempotency_key)
-            if seen is not None and now - seen[1] < IDEMPOTENCY_WINDOW:
-                if seen[0] != fingerprint:
-                    raise TriggerError(
-                        "idempotency_key_reused",
-                        "this Idempotency-Key was used "
-                        "with different parameters in the last 24 hours; use a "
-                        "new key",
-                        status=422,
-                    )
-                return seen[2]
-        if not workflow.active:
-            raise TriggerError(
-                "workflow_inactive",
-                f"workflow {key!r} is inactive; activate it (remove `active: false`) to trigger it",
-            )
-        payload = self._validate_data(workflow.key, workflow.trigger_data_json_schema, data)
-        actor_ref = None if actor is None else parse_entity(actor, "actor", self.entities, now)
-        tenant_id = parse_tenant(tenant, self.entities, now)
-        targets = parse_targets(recipients, actor_ref, self.entities, now)
-        result = TriggerResult(self.ids.uuid4())
-        for target in targets:
-            frequency = workflow.trigger_frequency
-            if frequency != "every_trigger":
-                once = (key, *target.ref) + ((tenant_id or "",) if "tenant" in frequency else ())
-                if once in self.once_per_recipient:
-                    continue
-                self.once_per_recipient.add(once)
-            record = Run(
-                id=self.ids.uuid4(),
-                workflow_run_id=result.workflow_run_id,
-                workflow=key,
-                recipient=_reference(target.ref),
-                actor=None if actor_ref is None else _reference(actor_ref),
-                tenant=tenant_id,
-                data={**payload, **target.trigger_data},
+                actor=actor,
+                data=data,
+                tenant=tenant,
                 cancellation_key=cancellation_key,
-                inserted_at=now,
-                updated_at=now,
+                settings=dict(settings or {}),
+                idempotency_key=idempotency_key,
             )
-            rs = RunState(
-                record,
-                workflow,
-                target.ref,
-                actor_ref,
-                tenant_id,
-                dict(record.data),
-                settings,
-                subscription=target.subscription,
-            )
-            result.runs.append(record)
-            self.start_run(rs)
-        self.drain()
-        if idempotency_key is not None:
-            self._idempotency[idempotency_key] = (fingerprint, now, result)
-        return result
-
-    def _validate_data(
-        self, key: str, schema: Mapping[str, Any] | None, data: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
-        if data is not None and not isinstance(data, Mapping):
-            raise TriggerError("invalid_params", f"data must be an object; got {data!r}")
-        payload = dict(data or {})
-        if schema:
-            import jsonschema
-
-            errors = sorted(
-                jsonschema.Draft202012Validator(schema).iter_errors(payload),
-                key=lambda e: list(e.absolute_path),
-            )
-            if errors:
-                lines = [
-                    f"data.{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                    for e in errors
-                ]
-                raise TriggerError(
-                    "trigger_data_invalid",
-                    f"data does not match workflow "
-                    f"{key!r} trigger_data_json_schema: " + "; ".join(lines),
-                )
-        return payload
 
     def cancel(
         self, key: str, cancellation_key: str, *, recipients: Sequence[Any] | None = None
@@ -361,7 +248,7 @@ class Emulator(Engine):
             self.once_per_recipient.clear()
             self.messages_store.clear()
             self.entities.clear()
-            self._idempotency.clear()
+            self.idempotency.clear()
             self.outbox.clear()
 
 

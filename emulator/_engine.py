@@ -22,11 +22,13 @@ from ._messages import MessageStore
 from ._model import Definitions, Step, Workflow
 from ._runs import BatchInfo, Run, StepRecord
 from ._state import Frame, RunState
+from ._steps._fetch import Responder, no_responder
 from ._stores import Entities
 from ._templates import TemplateRenderer, build_context
 from .mail import EmailProvider
 
 if TYPE_CHECKING:
+    from ._dispatch import TriggerResult
     from ._steps._batch import OpenBatch
 
 NEXT, PAUSE, END = "next", "pause", "end"
@@ -77,6 +79,8 @@ class Engine:
         self._draining = False
         self.step_handlers: dict[str, StepHandler] = {}
         self.channels = channels
+        self.idempotency: dict[str, tuple[str, datetime, TriggerResult]] = {}
+        self.http_responder: Responder = no_responder
         self.delivery = Delivery(self, email_provider)
 
     # -- run lifecycle -------------------------------------------------------------------
@@ -152,17 +156,25 @@ class Engine:
         handler = self.step_handlers.get(step.type)
         if handler is None:  # the loader refuses these; guard against a hand-built model
             raise DoorstepError(f"step {step.ref!r}: type {step.type!r} is not emulated")
-        try:
-            outcome = handler(self, rs, step, record)
-        except Exception as exc:
-            record.outcome, record.error, record.ended_at = "failed", str(exc), self.clock.now
-            self.finish(rs, "failed", f"step {step.ref!r} failed: {exc}")
-            if self.strict or not isinstance(exc, DoorstepError):
-                raise
-            return END
+        outcome = self.guarded(rs, record, lambda: handler(self, rs, step, record))
         if outcome == NEXT and record.ended_at is None:
             record.ended_at = self.clock.now
         return outcome
+
+    def guarded(self, rs: RunState, record: StepRecord, work: Callable[[], str]) -> str:
+        """Run a step's work; an error fails the step and halts the run, as Knock does.
+
+        Our own errors (render, fetch, data) are recorded and the run ends `failed`; in strict
+        mode, and for unexpected exceptions (bugs), they also propagate to the caller.
+        """
+        try:
+            return work()
+        except Exception as exc:
+            record.outcome, record.error, record.ended_at = "failed", str(exc), self.clock.now
+            self.finish(rs, "failed", f"step {record.ref!r} failed: {exc}")
+            if self.strict or not isinstance(exc, DoorstepError):
+                raise
+            return END
 
     def skip(self, rs: RunState, record: StepRecord, reason: str) -> str:
         record.outcome, record.skipped_because, record.ended_at = "skipped", reason, self.clock.now

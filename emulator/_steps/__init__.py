@@ -6,6 +6,8 @@ from typing import Any
 
 from ._batch import run_batch
 from ._channel import run_channel
+from ._data import run_trigger_workflow, run_update
+from ._fetch import run_fetch
 from ._flow import run_branch
 from ._timing import run_delay, run_throttle
 
@@ -15,6 +17,12 @@ HANDLERS: dict[str, Any] = {
     "batch": run_batch,
     "branch": run_branch,
     "throttle": run_throttle,
+    "http_fetch": run_fetch,
+    "trigger_workflow": run_trigger_workflow,
+    "update_data": run_update,
+    "update_user": run_update,
+    "update_tenant": run_update,
+    "update_object": run_update,
 }
 
 __all__ = ["HANDLERS"]
