@@ -15,6 +15,7 @@ from ._errors import DoorstepError
 from ._feed import Feed
 from ._messages import Message
 from ._model import Definitions
+from ._preferences import merge_preference_set, validate_preference_set
 from ._runs import Run
 from ._state import RunState
 from ._steps import HANDLERS
@@ -107,11 +108,20 @@ class Emulator(Engine):
         set_id: str = "default",
         collection: str = USERS,
     ) -> None:
-        """Replace one preference set (Knock's PreferenceSet shape) for a user or object."""
-        self.entities.set_preference_set(collection, user_id, set_id, preference_set)
+        """Write one preference set (Knock's PreferenceSet shape) for a user or object.
+
+        Replaces the set, like Knock's API, unless it carries `"__persistence_strategy__": "merge"`.
+        """
+        validate_preference_set(preference_set)
+        with self.clock.lock:
+            existing = self.entities.preference_sets(collection, user_id).get(set_id)
+            merged = merge_preference_set(existing, preference_set, strategy="replace")
+            self.entities.set_preference_set(collection, user_id, set_id, merged)
 
     def set_environment_preferences(self, preference_set: Mapping[str, Any] | None) -> None:
         """The environment default set (the lowest level of Knock's merge hierarchy)."""
+        if preference_set is not None:
+            validate_preference_set(preference_set, "environment preferences")
         self.environment_preferences = None if preference_set is None else dict(preference_set)
 
     # -- triggers ------------------------------------------------------------------------

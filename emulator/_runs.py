@@ -73,6 +73,7 @@ class BatchInfo:
     actors: tuple[dict[str, Any], ...]
     run_ids: tuple[str, ...]  # every run whose trigger is in the batch, arrival order
     merged_data: dict[str, Any]
+    first: Activity | None = None  # the opening activity: preference conditions read it
 
     @property
     def activity_data(self) -> list[dict[str, Any]]:

@@ -221,3 +221,45 @@ def test_send_window_schedules_the_message_without_pausing_the_run() -> None:
     assert message.scheduled_at.hour == 10
     emu.clock.advance(hours=1)
     assert message.status == "delivered"
+
+
+def test_preference_conditions_after_a_batch_read_the_first_activity() -> None:
+    step = {
+        "ref": "batch_1",
+        "type": "batch",
+        "settings": {"batch_window": {"unit": "minutes", "value": 5}},
+    }
+    emu = make_emulator(workflow("notify", step, in_app(body="x")))
+    emu.set_preferences(
+        "u1",
+        {
+            "channel_types": {
+                "in_app_feed": {
+                    "conditions": [
+                        {"variable": "data.priority", "operator": "equal_to", "argument": "high"}
+                    ]
+                }
+            }
+        },
+    )
+    emu.trigger("notify", ["u1"], data={"priority": "high"})
+    emu.trigger("notify", ["u1"], data={"priority": "low"})  # merged data says low
+    emu.run_until_idle()
+    assert len(emu.messages()) == 1
+
+
+def test_set_preferences_rejects_malformed_sets_with_the_path() -> None:
+    emu = make_emulator(workflow("notify", in_app()))
+    with pytest.raises(Exception, match=r"conditions\[0\]\.operator"):
+        emu.set_preferences(
+            "u1",
+            {
+                "channel_types": {
+                    "email": {
+                        "conditions": [
+                            {"variable": "data.x", "operator": "equals_to", "argument": 1}
+                        ]
+                    }
+                }
+            },
+        )

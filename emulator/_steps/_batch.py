@@ -220,4 +220,5 @@ def _info(batch: OpenBatch, members: list[Member], *, closed_at: datetime) -> Ba
         actors=tuple(shown_actors),
         run_ids=tuple(a.run_id for a in activities),
         merged_data=merged,
+        first=activities[0] if activities else None,
     )

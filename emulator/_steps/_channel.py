@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._conditions import ConditionScope
 from .._messages import Message
 from .._model import ChannelStep
 from .._preferences import evaluate_preferences, resolve_preferences
@@ -131,9 +132,17 @@ def _preference_block(engine: Engine, rs: RunState, step: ChannelStep) -> str | 
         channel_type=step.channel_type,
         channel_id=step.channel_key,
         is_commercial=rs.workflow.settings.is_commercial,
-        scope=engine.condition_scope(rs),
+        scope=_first_activity_scope(engine, rs),
     )
     return None if decision.allowed else (decision.rule or "opted out")
+
+
+def _first_activity_scope(engine: Engine, rs: RunState) -> ConditionScope:
+    """After a batch Knock evaluates preference conditions against the first activity."""
+    scope = engine.condition_scope(rs)
+    if rs.batch is None or rs.batch.first is None:
+        return scope
+    return ConditionScope({**scope.namespaces, "data": rs.batch.first.data}, scope.refs, scope.now)
 
 
 def _reference(ref: tuple[str, str]) -> str | dict[str, str]:
