@@ -12,12 +12,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from ._clock import Clock
 from ._definitions import load_definitions
@@ -178,9 +177,9 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+    previous: list[tuple[signal.Signals, Any]] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, on_signal)
+        previous.append((sig, signal.signal(sig, on_signal)))
     try:
         print(service.banner(), file=out, flush=True)
         while not stop.wait(0.5):
@@ -188,7 +187,7 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
     finally:
         print("doorstep: shutting down", file=out, flush=True)
         service.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+        for sig, handler in previous:
+            signal.signal(sig, handler)
     print("doorstep: stopped", file=out, flush=True)
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -231,7 +231,10 @@ def inspector_routes(inspection: Inspection) -> list[Route]:
         origin = request.headers.get("origin")
         if origin and urlsplit(origin).netloc != request.headers.get("host"):
             return _text(403, f"cross-origin form post from {origin} refused")
-        form = await request.form()
+        raw = await request.body()
+        if len(raw) > 4096:
+            return _text(413, "form body too large; the clock form sends a few fields")
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
         back = str(form.get("back") or "/ui/")
         if not back.startswith("/ui") or back.startswith("//"):
             back = "/ui/"

@@ -1,0 +1,120 @@
+"""`doorstep validate`: good fixture directories pass, broken ones fail with asserted output."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from emulator.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+LINT = "fixtures/broken/lint/welcome.yaml"
+SCHEMA = "fixtures/broken/schema/order-shipped.yaml"
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["validate", *args], out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # findings name files relative to the directory given
+
+
+@pytest.mark.parametrize("directory", ["fixtures/workflows", "fixtures/knock"])
+@pytest.mark.parametrize("fmt", ["human", "json", "github"])
+def test_good_fixtures_pass_in_every_format(directory: str, fmt: str) -> None:
+    code, out = run(directory, "--format", fmt)
+    assert code == 0
+    if fmt == "json":
+        body = json.loads(out)
+        assert body["ok"] is True
+        assert body["findings"] == []
+        assert (body["workflows"], body["layouts"], body["partials"]) == (3, 1, 1)
+    else:
+        assert out == f"OK: {directory}: 3 workflows, 1 layouts, 1 partials; 0 errors, 0 warnings\n"
+
+
+def test_lint_human_output() -> None:
+    code, out = run("fixtures/broken/lint")
+    assert code == 1
+    lines = [ln for ln in out.splitlines() if not ln.startswith("    ")]
+    assert lines == [
+        f"{LINT}:15: warning: step `email_1` subject uses `data.trial_end`, but the workflow's "
+        "trigger_data_json_schema defines only plan [undefined-variable]",
+        f"{LINT}:19: error: workflow 'welcome', step 'email_1', field 'html_body': Liquid syntax "
+        "error: syntax error: expected tag endif, found end of expression (template line 3) "
+        "[liquid-syntax]",
+        f"{LINT}:32: error: `sms_1` in workflow `welcome` can never run: every branch of "
+        "`branch_1` terminates the workflow [unreachable-step]",
+        f"{LINT}:32: error: step `sms_1` sends sms through channel `postmark`, which "
+        "`welcome`/`email_1` uses as email [unknown-channel]",
+        f"{LINT}:37: warning: step `sms_1` text_body uses `user.name`, but `user` is not a "
+        "variable Knock provides (it renders empty) [unknown-variable]",
+        "FAILED: fixtures/broken/lint: 1 workflows, 0 layouts, 0 partials; 3 errors, 2 warnings",
+    ]
+    assert "    fix: correct the Liquid syntax" in out
+
+
+def test_lint_json_output() -> None:
+    code, out = run("fixtures/broken/lint", "--format", "json")
+    assert code == 1
+    body = json.loads(out)
+    assert (body["ok"], body["errors"], body["warnings"]) == (False, 3, 2)
+    rules = [(f["rule"], f["severity"], f["line"], f["path"]) for f in body["findings"]]
+    assert rules == [
+        ("undefined-variable", "warning", 15, "steps[0].template.subject"),
+        ("liquid-syntax", "error", 19, "steps[0].template.html_body"),
+        ("unreachable-step", "error", 32, "steps[2]"),
+        ("unknown-channel", "error", 32, "steps[2].channel_key"),
+        ("unknown-variable", "warning", 37, "steps[2].template.text_body"),
+    ]
+    assert all(f["file"] == LINT and f["fix"] for f in body["findings"])
+
+
+def test_lint_github_annotations() -> None:
+    code, out = run("fixtures/broken/lint", "--format", "github")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1].startswith(
+        f"::error file={LINT},line=19,title=doorstep liquid-syntax::steps[0].template.html_body: "
+    )
+    assert "{%25 if %25}" in lines[1]  # GitHub's escaping of % in messages
+    assert lines[0].startswith(f"::warning file={LINT},line=15,title=doorstep undefined-variable::")
+    assert sum(ln.startswith("::error ") for ln in lines) == 3
+    assert lines[-1].startswith("FAILED: fixtures/broken/lint:")
+
+
+def test_schema_errors_from_the_loader() -> None:
+    code, out = run("fixtures/broken/schema", "--format", "github")
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        f"::error file={SCHEMA},line=6,title=doorstep schema::steps[0].branches: branch step "
+        "`branch_1` has 1 branches; Knock needs 2 to 10 (fix: keep 2-10 branches: at least one "
+        "with conditions and a last default branch without)",
+        f"::error file={SCHEMA},line=6,title=doorstep schema::steps[0].branches: branch step "
+        "`branch_1` has no default branch (fix: add a last branch without conditions (Knock's "
+        "default branch))",
+    ]
+
+
+def test_strict_turns_warnings_into_failure(tmp_path: Path) -> None:
+    (tmp_path / "w.yaml").write_text(
+        "key: welcome\nname: W\nsteps:\n  - ref: email_1\n    type: channel\n    channel_key: pm\n"
+        "    channel_type: email\n    template:\n      subject: 'Hi {{ user.name }}'\n"
+        "      html_body: '<p>x</p>'\n"
+    )
+    assert run(str(tmp_path))[0] == 0
+    assert run(str(tmp_path), "--strict")[0] == 1
+
+
+def test_missing_directory() -> None:
+    code, out = run("no/such/dir")
+    assert code == 1
+    assert "no/such/dir: error: no/such/dir is not a directory" in out
