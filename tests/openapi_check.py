@@ -18,10 +18,12 @@ narrowly (and never loosens a field) so the checks stay meaningful:
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
@@ -109,3 +111,37 @@ def check_response(method: str, path: str, status: int, body: Any) -> None:
             raise AssertionError(f"{method.upper()} {path} -> {status} has no body, got {body!r}")
         return
     _validate(schema, body)
+
+
+@cache
+def _operations() -> list[tuple[re.Pattern[str], str, int]]:
+    """(regex, template, number of parameters) per documented path, most literal first."""
+    found = []
+    for template in _patched()["paths"]:
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        found.append((re.compile(f"^{pattern}$"), template, template.count("{")))
+    return sorted(found, key=lambda item: item[2])
+
+
+def operation_path(method: str, path: str) -> str | None:
+    """The spec template for a request path: `/v1/users/u1` -> `/v1/users/{user_id}`."""
+    paths = _patched()["paths"]
+    for pattern, template, _ in _operations():
+        if pattern.match(path) and method.lower() in paths[template]:
+            return template
+    return None
+
+
+def check_exchange(response: httpx.Response) -> None:
+    """An httpx response hook: the body must satisfy the spec for its operation and status;
+    error bodies must have Knock's error shape. Raises AssertionError or ValidationError."""
+    request = response.request
+    response.read()
+    template = operation_path(request.method, request.url.path)
+    if template is None:
+        raise AssertionError(f"{request.method} {request.url.path} is not in {SPEC.name}")
+    if response.status_code >= 400:
+        check_schema("AuthenticationError", response.json())  # Knock's shared error shape
+        return
+    body = response.json() if response.content else None
+    check_response(request.method, template, response.status_code, body)
