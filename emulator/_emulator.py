@@ -46,7 +46,8 @@ class Emulator(Engine):
         allow_hosts: Collection[str] = (),
     ) -> None:
         clock = clock or Clock(start)
-        self.outbox = mailbox if mailbox is not None else Mailbox(clock=clock)
+        # In-process capture keeps every email: a test must never lose mail to retention.
+        self.outbox = mailbox if mailbox is not None else Mailbox(clock=clock, retention=0)
         super().__init__(
             definitions or Definitions(),
             clock=clock,
