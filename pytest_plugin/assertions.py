@@ -27,7 +27,7 @@ def assert_path(run: Run, expected: Sequence[str]) -> None:
     """The refs of the executed steps, in order; write `ref:outcome` to compare the full trace
     (`["branch_1", "batch_1:merged"]`)."""
     __tracebackhide__ = True
-    wanted = list(expected)
+    wanted = [ref.removesuffix(":executed") for ref in expected]
     actual = run.trace if any(":" in ref for ref in wanted) else run.path
     assert actual == wanted, f"unexpected path; what the run did:\n{describe_run(run)}"
 
