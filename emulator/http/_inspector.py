@@ -75,7 +75,7 @@ def _security_headers(csp: str) -> dict[str, str]:
     return {
         "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
 
