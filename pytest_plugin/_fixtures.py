@@ -89,9 +89,14 @@ def build_emulator(
 @pytest.fixture
 def doorstep_settings(request: pytest.FixtureRequest) -> Settings:
     """Settings for this test: options, then `@pytest.mark.doorstep` (closest wins)."""
-    return with_markers(
-        base_settings(request.config), request.node.iter_markers("doorstep"), request.path.parent
-    )
+    try:
+        return with_markers(
+            base_settings(request.config),
+            request.node.iter_markers("doorstep"),
+            request.path.parent,
+        )
+    except pytest.UsageError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

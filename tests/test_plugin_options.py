@@ -1,0 +1,255 @@
+"""Options (command line > environment > ini > search) and the `doorstep` marker, via pytester."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
+REPORT = """
+def test_report(doorstep_settings, emulator):
+    s = doorstep_settings
+    print("WORKFLOWS", s.workflows.relative_to(s.workflows.parent.parent), "FROM", s.origin)
+    print("START", emulator.clock.now.isoformat(), "STRICT", s.strict)
+    print("VARS", dict(s.vars), "CHANNELS", sorted(s.channels), "PROVIDER", s.email_provider)
+"""
+
+
+def project(pytester: pytest.Pytester, ini: str = "") -> None:
+    for name in ("fixtures/workflows", "alt/flows", "env/flows", "cli/flows"):
+        shutil.copytree(WORKFLOWS, pytester.path / name)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n" + ini)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WORKFLOWS", "START", "STRICT", "VARS", "CHANNELS", "EMAIL_PROVIDER"):
+        monkeypatch.delenv(f"DOORSTEP_{name}", raising=False)
+
+
+PRECEDENCE = [
+    pytest.param("", {}, [], "WORKFLOWS fixtures/workflows FROM default search", id="search"),
+    pytest.param(
+        "doorstep_workflows = alt/flows",
+        {},
+        [],
+        "WORKFLOWS alt/flows FROM doorstep_workflows*",
+        id="ini",
+    ),
+    pytest.param(
+        "doorstep_workflows = alt/flows",
+        {"DOORSTEP_WORKFLOWS": "env/flows"},
+        [],
+        "WORKFLOWS env/flows FROM DOORSTEP_WORKFLOWS",
+        id="env-over-ini",
+    ),
+    pytest.param(
+        "doorstep_workflows = alt/flows",
+        {"DOORSTEP_WORKFLOWS": "env/flows"},
+        ["--doorstep-workflows=cli/flows"],
+        "WORKFLOWS cli/flows FROM --doorstep-workflows",
+        id="cli-over-env",
+    ),
+    pytest.param(
+        "doorstep_start = 2024-06-01T08:00:00Z\ndoorstep_strict = off",
+        {"DOORSTEP_START": "2024-07-01T08:00:00+02:00"},
+        [],
+        "START 2024-07-01T06:00:00+00:00 STRICT False",
+        id="start-env-strict-ini",
+    ),
+    pytest.param(
+        "doorstep_strict = off",
+        {},
+        ["--doorstep-strict=on", "--doorstep-start=2030-01-02T03:04:05Z"],
+        "START 2030-01-02T03:04:05+00:00 STRICT True",
+        id="strict-cli",
+    ),
+    pytest.param(
+        'doorstep_vars = {app_url: "https://ini"}\ndoorstep_channels = channels.yaml',
+        {"DOORSTEP_EMAIL_PROVIDER": "inprocess"},
+        [],
+        "VARS {'app_url': 'https://ini'} CHANNELS [[]'postmark'[]] PROVIDER inprocess",
+        id="vars-channels",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ini", "env", "args", "line"), PRECEDENCE)
+def test_precedence(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    ini: str,
+    env: dict[str, str],
+    args: list[str],
+    line: str,
+) -> None:
+    project(pytester, ini)
+    pytester.makefile(".yaml", channels="postmark: {type: email, from_address: a@b.c}\n")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    pytester.makepyfile(REPORT)
+    result = pytester.runpytest("-s", *args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*{line}*"])
+
+
+USAGE_ERRORS = [
+    pytest.param(
+        ["--doorstep-workflows=nope"],
+        "*--doorstep-workflows='nope': no such directory*",
+        id="missing-dir",
+    ),
+    pytest.param(
+        ["--doorstep-start=2025-01-01T09:00"],
+        "*--doorstep-start='2025-01-01T09:00' has no time zone; add one, e.g. 2025-01-01T09:00Z*",
+        id="naive-start",
+    ),
+    pytest.param(
+        ["--doorstep-start=tomorrow"], "*'tomorrow' is not an ISO 8601 time*", id="bad-start"
+    ),
+    pytest.param(
+        ["--doorstep-strict=maybe"], "*--doorstep-strict='maybe': use on/off*", id="bad-strict"
+    ),
+    pytest.param(
+        ["--doorstep-vars=missing.yaml"],
+        "*--doorstep-vars='missing.yaml': cannot read*",
+        id="vars-file",
+    ),
+    pytest.param(
+        ["--doorstep-channels={a: [1"],
+        "*--doorstep-channels: inline value is not valid YAML*",
+        id="bad-yaml",
+    ),
+    pytest.param(
+        ["--doorstep-email-provider=pigeon"],
+        "*--doorstep-email-provider='pigeon': use one of inprocess, smtp, resend*",
+        id="bad-provider",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "line"), USAGE_ERRORS)
+def test_bad_option_values_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], line: str
+) -> None:
+    project(pytester)
+    pytester.makepyfile(REPORT)
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([line])
+
+
+def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        ["*Doorstep workflow emulator*", "*--doorstep-workflows=DOORSTEP_WORKFLOWS*"]
+    )
+    result.stdout.fnmatch_lines(["*doorstep_strict (string):*"])
+
+
+def test_marker_closest_wins(pytester: pytest.Pytester) -> None:
+    project(pytester, "doorstep_start = 2020-01-01T00:00:00Z")
+    pytester.makepyfile(
+        """
+from datetime import datetime, timezone
+import pytest
+
+pytestmark = pytest.mark.doorstep(workflows="alt/flows", start="2021-01-01T00:00:00Z")
+
+def test_module(emulator, doorstep_settings):
+    assert emulator.clock.now.year == 2021
+    assert doorstep_settings.workflows.parts[-2:] == ("alt", "flows")
+
+@pytest.mark.doorstep(start=datetime(2022, 1, 1, tzinfo=timezone.utc), strict=False)
+class TestClass:
+    def test_class(self, emulator, doorstep_settings):
+        assert emulator.clock.now.year == 2022
+        assert doorstep_settings.strict is False
+        assert doorstep_settings.workflows.parts[-2:] == ("alt", "flows")
+
+    @pytest.mark.doorstep(start="2023-01-01T00:00:00Z", vars={"app_url": "x"})
+    def test_function(self, emulator, doorstep_settings):
+        assert emulator.clock.now.year == 2023
+        assert doorstep_settings.strict is False
+        assert dict(doorstep_settings.vars) == {"app_url": "x"}
+"""
+    )
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=3)
+
+
+MARKER_ERRORS = [
+    pytest.param(
+        "doorstep(colour='red')",
+        "*unknown keyword(s) [[]'colour'[]]; use channels, email_provider, start*",
+        id="keyword",
+    ),
+    pytest.param("doorstep('flows')", "*takes keywords only*", id="positional"),
+    pytest.param(
+        "doorstep(workflows='nope')", "*no such directory*relative to the test*", id="dir"
+    ),
+    pytest.param("doorstep(start='2025-01-01')", "*has no time zone*", id="naive"),
+    pytest.param("doorstep(vars=[1])", "*vars=...)*expected a dict, got list*", id="vars"),
+]
+
+
+@pytest.mark.parametrize(("marker", "line"), MARKER_ERRORS)
+def test_marker_errors(pytester: pytest.Pytester, marker: str, line: str) -> None:
+    project(pytester)
+    pytester.makepyfile(
+        f"import pytest\n\n@pytest.mark.{marker}\ndef test_it(emulator):\n    pass\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([line])
+
+
+def test_strict_templates_fail_with_workflow_step_and_field(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    pytester.makepyfile(
+        """
+import pytest
+
+def test_strict(emulator):
+    emulator.identify("u1", email="ada@example.com")
+    emulator.trigger("invoice-created", ["u1"], data={"invoice_id": "inv_1"})
+
+@pytest.mark.doorstep(strict=False)
+def test_lenient(emulator):
+    emulator.identify("u1", email="ada@example.com")
+    emulator.trigger("invoice-created", ["u1"], data={"invoice_id": "inv_1"})
+    assert len(emulator.outbox) == 1
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*TemplateError: workflow 'invoice-created', step 'email_1', field 'html_body'*"]
+    )
+
+
+def test_no_workflows_directory_fails_with_where_we_looked(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile("def test_it(emulator):\n    pass\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Doorstep found no workflows directory (looked in: *fixtures/workflows, *workflows, "
+            "*knock); set --doorstep-workflows, DOORSTEP_WORKFLOWS*"
+        ]
+    )
+
+
+def test_broken_definitions_fail_each_test_with_the_problem(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makefile(".yaml", **{"fixtures/workflows/bad": "steps:\n  - ref: x\n    type: nope\n"})
+    pytester.makepyfile("def test_one(emulator):\n    pass\n\ndef test_two(emulator):\n    pass\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*Doorstep could not load the workflows in *fixtures/workflows*"])
+    result.stdout.fnmatch_lines(["*bad.yaml*"])
