@@ -141,6 +141,8 @@ def _many(n: int) -> list[str]:
         ("/emails", {**OK, "scheduled_at": "whenever"}, 422, "validation_error"),
         ("/emails", {**OK, "scheduled_at": "in 31 days"}, 422, "validation_error"),
         ("/emails", {**OK, "headers": {"X": 1}}, 422, "validation_error"),
+        ("/emails", {**OK, "headers": {"X": "a\r\nBcc: evil@x.test"}}, 422, "validation_error"),
+        ("/emails", {**OK, "headers": {"Bad Name": "v"}}, 422, "validation_error"),
         ("/emails", [OK], 422, "validation_error"),
         ("/emails/batch", [OK] * 101, 422, "validation_error"),
         ("/emails/batch", [], 422, "validation_error"),

@@ -59,7 +59,9 @@ class ServerThread:
         if self._server is not None:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # proto says TCP; with proto 0, Nagle + delayed ACK add ~40 ms to every response.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
@@ -72,6 +74,7 @@ class ServerThread:
         config = uvicorn.Config(
             self.app,
             log_level=self.log_level,
+            log_config=None,
             lifespan="off",
             access_log=False,
             limit_concurrency=self.limit_concurrency,

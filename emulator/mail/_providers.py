@@ -86,7 +86,7 @@ class InProcessProvider:
                 retry_after=rule.retry_after,
                 status=rule.code,
             )
-        return box.capture_outgoing(email, way_in="engine", resend_request=body).id
+        return box.ingest_outgoing(email, way_in="engine", resend_request=body)
 
 
 class ResendHttpProvider:

@@ -270,7 +270,7 @@ class ResendService:
                 return
             e = record.valid.email
             box = self.sink.route(addresses([*e.to, *e.cc, *e.bcc]))
-            box.capture_outgoing(
+            box.ingest_outgoing(
                 e,
                 way_in="resend",
                 resend_request=record.request,

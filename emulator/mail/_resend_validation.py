@@ -20,6 +20,7 @@ MAX_RECIPIENTS = 50
 MAX_BATCH = 100
 MAX_ATTACHMENT_BYTES = 40 * 1024 * 1024
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")
 _TAG = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _FORMAT_HINT = (
@@ -94,6 +95,12 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
     ):
         raise _invalid("Invalid `headers` field. It must be an object of string keys and values.")
+    for key, value in headers.items():
+        if not _HEADER_NAME.match(key) or "\r" in value or "\n" in value:
+            raise _invalid(
+                f"Invalid `headers` field. Header {key!r} needs a name of printable ASCII "
+                "without `:` or spaces, and a value without line breaks."
+            )
     if batch and body.get("attachments"):
         raise _invalid(
             "Invalid `attachments` field. Attachments are not supported in batch emails."

@@ -105,10 +105,11 @@ class _Handler:
         ids = []
         try:
             for box in boxes.values():
-                captured = box.capture_raw(
-                    raw, envelope_from=envelope.mail_from or "", envelope_to=recipients
+                ids.append(
+                    box.ingest_raw(
+                        raw, envelope_from=envelope.mail_from or "", envelope_to=recipients
+                    )
                 )
-                ids.append(captured.id)
         except Exception as exc:
             return f"451 4.3.0 Doorstep could not store the message ({type(exc).__name__}: {exc})"
         return f"250 2.0.0 OK queued as {ids[0] if ids else 'nothing'}"
