@@ -1,4 +1,4 @@
-"""The web inspector in Debian's Chromium via Playwright: digest email, sandbox, clock, live list."""
+"""The web inspector in Chromium via Playwright: digest email, sandbox, clock, live list."""
 
 from __future__ import annotations
 
