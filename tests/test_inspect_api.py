@@ -299,3 +299,29 @@ def test_clock_form_refuses_cross_origin_posts(client: TestClient) -> None:
         "/ui/clock/advance", data={"seconds": "300"}, headers={"origin": "http://evil.example"}
     )
     assert response.status_code == 403
+
+
+def test_knock_and_resend_apis_share_the_port(client: TestClient) -> None:
+    auth = {"authorization": "Bearer sk_test_doorstep"}
+    triggered = client.post(
+        "/v1/workflows/invoice-created/trigger",
+        json={"recipients": ["u1"], "data": {"invoice_id": "inv_7", "amount": "$1"}},
+        headers=auth,
+    )
+    assert triggered.status_code == 200, triggered.text
+    runs = client.get("/api/runs", params={"workflow": "invoice-created"}).json()
+    assert runs["total"] == 1
+    sent = client.post(
+        "/emails",
+        json={
+            "from": "a@example.com",
+            "to": ["b@example.com"],
+            "subject": "via resend",
+            "text": "x",
+        },
+        headers={"authorization": "Bearer re_test_doorstep"},
+    )
+    assert sent.status_code == 200, sent.text
+    subjects = [m["Subject"] for m in client.get("/api/v1/messages").json()["messages"]]
+    assert "via resend" in subjects
+    assert "Invoice inv_7 created" in subjects
