@@ -24,7 +24,7 @@ from emulator.http._server import ServerThread
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 WORKFLOW = "invoice-created"  # one email (layout + partial + CSS inlining) and one in-app message
-DATA = {"invoice_id": "inv_1", "amount": "$5"}
+DATA: dict[str, object] = {"invoice_id": "inv_1", "amount": "$5"}
 
 
 def fresh() -> Emulator:

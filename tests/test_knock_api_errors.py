@@ -111,12 +111,12 @@ UNPROCESSABLE: list[tuple[str, Callable[[knockapi.Knock], Any], str]] = [
     ),
     (
         "bad preference value",
-        lambda k: k.users.set_preferences("u1", "default", channel_types={"email": "yes"}),  # type: ignore[dict-item]
+        lambda k: k.users.set_preferences("u1", "default", channel_types={"email": "yes"}),  # type: ignore[arg-type]
         "invalid_params",
     ),
     (
         "bad inline preferences",
-        lambda k: k.users.update("u1", preferences={"default": {"workflows": []}}),  # type: ignore[dict-item]
+        lambda k: k.users.update("u1", preferences={"default": {"workflows": []}}),  # type: ignore[typeddict-item]
         "invalid_params",
     ),
     (
@@ -160,8 +160,10 @@ def test_invalid_input_raises_unprocessable(
 ) -> None:
     with pytest.raises(knockapi.UnprocessableEntityError) as caught:
         call(env.knock)
-    assert_knock_error(caught.value.body, 422, code)
-    assert caught.value.body["type"] == "invalid_request_error"
+    body = caught.value.body
+    assert_knock_error(body, 422, code)
+    assert isinstance(body, dict)
+    assert body["type"] == "invalid_request_error"
 
 
 def test_idempotency_key_reused_with_other_parameters(env: Env) -> None:
@@ -216,7 +218,8 @@ def test_malformed_bodies(
 
 def test_body_size_limit_is_413() -> None:
     with knock_env(max_body_bytes=1000) as env:
-        big = {"recipients": ["u1"], "data": {"blob": "x" * 2000}}
+        blob: dict[str, object] = {"blob": "x" * 2000}
+        big = {"recipients": ["u1"], "data": blob}
         response = httpx.post(
             f"{env.base_url}/v1/workflows/invoice-created/trigger",
             json=big,
@@ -225,7 +228,7 @@ def test_body_size_limit_is_413() -> None:
         assert response.status_code == 413
         assert_knock_error(response.json(), 413, "request_too_large")
         with pytest.raises(knockapi.APIStatusError) as caught:
-            env.knock.workflows.trigger("invoice-created", recipients=["u1"], data=big["data"])  # type: ignore[arg-type]
+            env.knock.workflows.trigger("invoice-created", recipients=["u1"], data=blob)
         assert caught.value.status_code == 413
         assert env.emulator.runs() == []
 
