@@ -8,7 +8,6 @@ by Starlette `Mount` (which would strip the prefix their routes expect).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..mail import ResendService
 from ._inspect import Inspection, error_response, inspect_routes
 from ._inspector import inspector_routes, static_mount
+from ._knock import knock_app
 from ._resend import create_resend_app
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class DoorstepApp:
         inspection: Inspection,
         *,
         resend: ASGIApp,
-        knock: ASGIApp | None,
+        knock: ASGIApp,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.inspection = inspection
@@ -64,14 +64,6 @@ class DoorstepApp:
             await response(scope, receive, send)
             return
         if path == "/v1" or path.startswith("/v1/"):
-            if self.knock is None:
-                response = error_response(
-                    404,
-                    "the Knock API (/v1) is not available in this build: emulator.http._knock "
-                    "is missing",
-                )
-                await response(scope, receive, send)
-                return
             await self.knock(scope, receive, send)
         elif path == "/emails" or path.startswith("/emails/"):
             await self.resend(scope, receive, send)
@@ -113,19 +105,6 @@ def _main_app(inspection: Inspection) -> Starlette:
     ]
     routes.append(static_mount())
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
-
-
-def knock_app(emulator: Emulator) -> ASGIApp | None:
-    """The Knock `/v1` app from `emulator.http._knock`, or None when that module is absent."""
-    try:
-        module = importlib.import_module("emulator.http._knock")
-    except ModuleNotFoundError as exc:
-        if exc.name != "emulator.http._knock":
-            raise
-        return None
-    factory: Any = module.knock_app
-    app: ASGIApp = factory(emulator)
-    return app
 
 
 def create_app(
