@@ -27,9 +27,9 @@ from emulator.http import ServerThread, create_resend_app
 from emulator.mail import Mailbox, ResendService, SmtpServer
 
 CLIENTS = 4
-SMTP_PER_CLIENT = 400
+SMTP_PER_CLIENT = 500
 HTTP_PER_CLIENT = 500
-ROUNDS = 3
+ROUNDS = 2
 BODY = (
     "From: Acme <noreply@acme.test>\r\nTo: user@example.com\r\nSubject: Benchmark ✓\r\n"
     "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"

@@ -2,6 +2,7 @@
 
 from ._failures import FailurePlan, FailureRule, FailureRuleError
 from ._mailbox import DEFAULT_RETENTION, EmailList, Mailbox, MailRouter, MailSink, MailStore
+from ._mime import html_to_text
 from ._model import (
     Attachment,
     CapturedAttachment,
@@ -21,7 +22,7 @@ from ._providers import (
     resend_request_body,
 )
 from ._resend_service import ResendService
-from ._resend_validation import ResendApiError, html_to_text
+from ._resend_validation import ResendApiError
 from ._smtp_server import SmtpServer, SmtpServerError, running_smtp, self_signed_context
 from ._sqlite import SqliteMailStore
 from ._webhooks import WebhookError, WebhookSender, sign

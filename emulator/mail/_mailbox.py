@@ -30,7 +30,7 @@ from typing import Any, Protocol, cast
 from .._clock import Clock
 from .._ids import IdFactory
 from ._failures import FailurePlan
-from ._mime import build_mime, parse_mime
+from ._mime import build_mime, html_to_text, parse_mime
 from ._model import (
     CapturedAttachment,
     CapturedEmail,
@@ -173,11 +173,15 @@ class Mailbox:
         way_in: WayIn = "engine",
         resend_request: dict[str, Any] | None = None,
         email_id: str | None = None,
-        text: str | None = None,
+        derive_text: bool = False,
     ) -> CapturedEmail:
         """Capture an email that never crossed SMTP and return it built (raw MIME included)."""
         eid = self.ingest_outgoing(
-            email, way_in=way_in, resend_request=resend_request, email_id=email_id, text=text
+            email,
+            way_in=way_in,
+            resend_request=resend_request,
+            email_id=email_id,
+            derive_text=derive_text,
         )
         return self.get(eid)
 
@@ -188,14 +192,19 @@ class Mailbox:
         way_in: WayIn = "engine",
         resend_request: dict[str, Any] | None = None,
         email_id: str | None = None,
-        text: str | None = None,
+        derive_text: bool = False,
     ) -> str:
-        """Accept an outgoing email cheaply; its MIME is built on the first read."""
+        """Accept an outgoing email cheaply; its MIME is built on the first read.
+
+        `derive_text=True` fills a missing `text` from `html`, as Resend does."""
         received = self.now()
         wall = datetime.now(UTC)
         eid = email_id or self.new_id()
 
         def make() -> CapturedEmail:
+            text = email.text
+            if text is None and derive_text and email.html:
+                text = html_to_text(email.html)
             return _build(email, eid, received, wall, way_in, resend_request, text)
 
         self._put(_Raw(eid, b"", "", [], way_in, received, wall, make))

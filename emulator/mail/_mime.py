@@ -8,12 +8,14 @@ reads any bytes into fields without raising: malformed input yields defects, not
 from __future__ import annotations
 
 import contextlib
+import html as htmllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
+from html.parser import HTMLParser
 from typing import Literal
 
 from ._model import Attachment, OutgoingEmail
@@ -200,3 +202,35 @@ def _split(msg: EmailMessage, name: str) -> list[str]:
         except Exception:
             out.extend(p.strip() for p in str(value).split(",") if p.strip())
     return out
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "head"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.chunks.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text from HTML, the way Resend fills `text` when only `html` was sent."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = (
+        " ".join(line.split()) for line in htmllib.unescape("".join(parser.chunks)).splitlines()
+    )
+    return "\n".join(line for line in lines if line)

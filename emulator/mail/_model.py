@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
@@ -189,6 +190,20 @@ class CapturedEmail:
         return out
 
 
+_PLAIN = re.compile(r"^[\w.+'-]+@[\w-]+(?:\.[\w-]+)+$")
+_NAMED = re.compile(r"^[\w .'-]*<([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>$")
+
+
 def addresses(values: list[str]) -> list[str]:
     """Bare addresses (`a@b.c`) out of header-style values such as `Name <a@b.c>`."""
-    return [addr for _, addr in getaddresses(values) if addr]
+    out: list[str] = []
+    for value in values:
+        if _PLAIN.match(value):
+            out.append(value)
+            continue
+        named = _NAMED.match(value)
+        if named:
+            out.append(named.group(1))
+        else:  # quoted names, groups, comments: the stdlib knows the grammar
+            out.extend(addr for _, addr in getaddresses([value]) if addr)
+    return out

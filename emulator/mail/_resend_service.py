@@ -12,6 +12,7 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,7 +88,7 @@ class ResendService:
         self.max_body_bytes = max_body_bytes
         self._records: dict[str, EmailRecord] = {}
         self._keys: dict[str, _Idempotent] = {}
-        self._window: list[float] = []
+        self._window: deque[float] = deque()
         self._lock = threading.RLock()
         # A stream of its own: the Mailbox's ids (seed 0) must never collide with ours.
         self._ids = IdFactory(seed=0x5E4D)
@@ -109,7 +110,9 @@ class ResendService:
         """Headers for this response, and whether the request is over the limit."""
         now = time.monotonic()
         with self._lock:
-            self._window = [t for t in self._window if now - t < 1.0]
+            window = self._window
+            while window and now - window[0] >= 1.0:
+                window.popleft()
             over = self.enforce_rate_limit and len(self._window) >= self.rate_limit
             if count and not over:
                 self._window.append(now)
@@ -275,7 +278,7 @@ class ResendService:
                 way_in="resend",
                 resend_request=record.request,
                 email_id=record.id,
-                text=record.valid.text,
+                derive_text=True,
             )
             record.mailbox = box
             record.timer = None

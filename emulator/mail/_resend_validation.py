@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html as htmllib
 import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from html.parser import HTMLParser
+from functools import cached_property
 from typing import Any
 
 from .._errors import DoorstepError
+from ._mime import html_to_text
 from ._model import Attachment, OutgoingEmail
 
 MAX_RECIPIENTS = 50
 MAX_BATCH = 100
 MAX_ATTACHMENT_BYTES = 40 * 1024 * 1024
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
+_SIMPLE = re.compile(
+    r"^(?:[\w .'-]*<[\w.+'-]+@[\w-]+(?:\.[\w-]+)+>|[\w.+'-]+@[\w-]+(?:\.[\w-]+)+)$"
+)
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
 _TAG = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -51,14 +54,19 @@ def _invalid(message: str, status: int = 422) -> ResendApiError:
     return ResendApiError(status, "validation_error", message)
 
 
-@dataclass(slots=True)
+@dataclass
 class ValidEmail:
     """A send request that passed validation: what to deliver and when."""
 
     email: OutgoingEmail
-    text: str | None
     scheduled_at: datetime | None
     attachment_paths: list[str | None] = field(default_factory=list)
+
+    @cached_property
+    def text(self) -> str | None:
+        """`text` as sent, or derived from `html` like Resend does (computed when first read)."""
+        e = self.email
+        return e.text if e.text is not None else (html_to_text(e.html) if e.html else None)
 
 
 def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmail:
@@ -121,13 +129,12 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
         attachments=attachments,
         tags=tags,
     )
-    derived = (
-        text_body if text_body is not None else (html_to_text(html_body) if html_body else None)
-    )
-    return ValidEmail(email, derived, scheduled, paths)
+    return ValidEmail(email, scheduled, paths)
 
 
 def _valid_address(value: str) -> bool:
+    if _SIMPLE.match(value):
+        return True
     name, addr = parseaddr(value)
     return bool(addr) and bool(_ADDRESS.match(addr)) and ("<" in value or not name)
 
@@ -253,35 +260,3 @@ def _scheduled(value: Any, now: datetime) -> datetime | None:
     if when - now > MAX_SCHEDULE_AHEAD:
         raise _invalid("Invalid `scheduled_at` field. Emails can be scheduled up to 30 days ahead.")
     return when
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("style", "script", "head"):
-            self._skip += 1
-        elif tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "script", "head") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.chunks.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Plain text from HTML, the way Resend fills `text` when only `html` was sent."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    lines = (
-        " ".join(line.split()) for line in htmllib.unescape("".join(parser.chunks)).splitlines()
-    )
-    return "\n".join(line for line in lines if line)
