@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from emulator import Emulator, OutgoingEmail
@@ -325,3 +327,27 @@ def test_knock_and_resend_apis_share_the_port(client: TestClient) -> None:
     subjects = [m["Subject"] for m in client.get("/api/v1/messages").json()["messages"]]
     assert "via resend" in subjects
     assert "Invoice inv_7 created" in subjects
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    count=st.integers(0, 30),
+    limit=st.integers(1, 12),
+    word=st.sampled_from(["alpha", "beta", "to:zed@", "subject:1", "is:unread"]),
+)
+def test_pages_cover_everything_and_negation_partitions(count: int, limit: int, word: str) -> None:
+    emu = Emulator()
+    ids = [
+        capture(emu, f"alpha {i}" if i % 3 else f"beta {i}", to=f"u{i % 4}@x.io")
+        for i in range(count)
+    ]
+    with TestClient(create_app(emu)) as c:
+        seen: list[str] = []
+        for start in range(0, count + limit, limit):
+            page = c.get("/api/v1/messages", params={"start": start, "limit": limit}).json()
+            assert page["count"] == len(page["messages"]) <= limit
+            seen += [m["ID"] for m in page["messages"]]
+        assert seen == ids[::-1]
+        hit = c.get("/api/v1/search", params={"query": word}).json()["messages_count"]
+        miss = c.get("/api/v1/search", params={"query": f"-{word}"}).json()["messages_count"]
+        assert hit + miss == count
