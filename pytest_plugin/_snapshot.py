@@ -5,7 +5,8 @@
         message_snapshot(emulator.outbox.latest())   # compare; `pytest --snapshot-update` writes
 
 Volatile values become placeholders: UUIDs turn into `<uuid:1>`, `<uuid:2>`... in order of first
-appearance (so "same id twice" is still visible), ISO timestamps into `<datetime>`, and the
+appearance (so "same id twice" is still visible), ISO timestamps into `<datetime>`, MIME
+boundaries into `<boundary>`, and the
 `Date`, `Message-ID` and Doorstep id headers are dropped.
 """
 
@@ -19,6 +20,7 @@ import pytest
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+_BOUNDARY = re.compile(r"={5,}\d+={2,}")
 VOLATILE_HEADERS = frozenset(
     {"date", "message-id", "x-doorstep-workflow-run-id", "x-doorstep-run-id"}
     | {"x-doorstep-message-id"}
@@ -63,7 +65,8 @@ def _clean(value: Any, ids: dict[str, str]) -> Any:
             key = match.group(0).lower()
             return ids.setdefault(key, f"<uuid:{len(ids) + 1}>")
 
-        return _ISO.sub("<datetime>", _UUID.sub(number, value))
+        text = _BOUNDARY.sub("<boundary>", _UUID.sub(number, value))
+        return _ISO.sub("<datetime>", text)
     if isinstance(value, Mapping):
         return {str(k): _clean(v, ids) for k, v in value.items()}
     if isinstance(value, list | tuple):
