@@ -71,7 +71,7 @@ def _scenario(doc: LineDict, file: Path, problems: _Problems) -> Scenario | None
             problems.add(
                 line_of(doc, key), key, "unknown key", f"use one of {', '.join(sorted(TOP_KEYS))}"
             )
-    name = doc.get("name", file.name.removesuffix(".yaml").removesuffix(".yml"))
+    name = doc.get("name", file.name.split(".scenario.")[0])
     steps = doc.get("steps")
     if not isinstance(steps, list) or not steps:
         problems.add(
