@@ -67,6 +67,7 @@ class Clock:
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now_us = to_micros(start or DEFAULT_START)
+        self._now_dt = from_micros(self._now_us)  # cached: `now` is read on every step
         self._heap: list[tuple[int, int, Timer]] = []
         self._sequence = 0
         self._pending = 0
@@ -77,7 +78,7 @@ class Clock:
     # -- reading -----------------------------------------------------------------
     @property
     def now(self) -> datetime:
-        return from_micros(self._now_us)
+        return self._now_dt
 
     @property
     def now_us(self) -> int:
@@ -185,6 +186,7 @@ class Clock:
 
     def _set_now(self, micros: int) -> None:
         self._now_us = micros
+        self._now_dt = from_micros(micros)
         if self._listeners:
             now = from_micros(micros)
             for listener in self._listeners:

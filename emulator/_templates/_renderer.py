@@ -82,6 +82,8 @@ class TemplateRenderer:
         found: list[Diagnostic],
     ) -> str:
         """Render and append diagnostics to `found`; strict mode raises on the first one."""
+        if "{" not in source:
+            return source  # plain text: nothing for Liquid to do (most static fields)
         template = self._compile(source, where)
         sink: list[Note] = []
         token = SINK.set(sink)
