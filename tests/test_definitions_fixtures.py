@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -96,9 +97,11 @@ def test_knock_visual_blocks_are_inlined_two_levels_deep() -> None:
     assert not any(key.endswith("@") for block in blocks for key in block)
 
 
-def test_loading_both_formats_at_once_reports_each_duplicate_key() -> None:
+def test_loading_both_formats_at_once_reports_each_duplicate_key(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "workflows", tmp_path / "workflows")
+    shutil.copytree(FIXTURES / "knock", tmp_path / "knock")
     with pytest.raises(DefinitionError) as info:
-        load_definitions(FIXTURES)
+        load_definitions(tmp_path)
     messages = [p.message for p in info.value.problems]
     assert len(messages) == 5  # 3 workflows, 1 layout, 1 partial
     assert all("is defined twice" in m for m in messages)
