@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from emulator import Emulator
     from emulator.http import ServerThread
     from emulator.mail import Mailbox, MailRouter, ResendService, SmtpServer
 
@@ -111,3 +112,70 @@ def _optional(name: str) -> Any:
         return importlib.import_module(name)
     except ImportError:
         return None
+
+
+KNOCK_API_KEY = "sk_test_doorstep"
+
+
+class _CurrentApp:
+    """ASGI app that forwards to the running test's Knock app (one test at a time per worker)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        app = self.app
+        if app is None:
+            if scope["type"] != "http":
+                return
+            body = b'{"code":"no_test","message":"no test is using the knock_api fixture now"}'
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class KnockHandle:
+    """The Knock API over this test's emulator: `base_url`, `api_key`, `client()`."""
+
+    base_url: str
+    api_key: str
+    emulator: Emulator
+
+    def client(self) -> Any:
+        """An official `knockapi.Knock` client pointed at the emulator (no retries)."""
+        from knockapi import Knock
+
+        return Knock(api_key=self.api_key, base_url=self.base_url, max_retries=0)
+
+
+@pytest.fixture(scope="session")
+def doorstep_knock_session() -> Iterator[tuple[ServerThread, _CurrentApp]]:
+    """The session's (worker's) Knock API server on 127.0.0.1, port 0."""
+    from emulator.http import ServerThread
+
+    current = _CurrentApp()
+    server = ServerThread(current).start()
+    yield server, current
+    server.stop()
+
+
+@pytest.fixture
+def knock_api(
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    doorstep_knock_session: tuple[ServerThread, _CurrentApp],
+) -> Iterator[KnockHandle]:
+    """Knock's `/v1` API over the test's `emulator`; `KNOCK_BASE_URL` and `KNOCK_API_KEY` are
+    set meanwhile so code that builds its own `knockapi.Knock()` finds it."""
+    from emulator.http._knock import knock_app
+
+    server, current = doorstep_knock_session
+    monkeypatch.setenv("KNOCK_BASE_URL", server.base_url)
+    monkeypatch.setenv("KNOCK_API_KEY", KNOCK_API_KEY)
+    current.app = knock_app(emulator)
+    try:
+        yield KnockHandle(server.base_url, KNOCK_API_KEY, emulator)
+    finally:
+        current.app = None

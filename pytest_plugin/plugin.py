@@ -14,8 +14,10 @@ import pytest
 from . import _fixtures, _options, scenarios
 from ._fixtures import clock, doorstep_settings, emulator, frozen_clock, outbox
 from ._servers import (
+    doorstep_knock_session,
     doorstep_resend_session,
     doorstep_smtp_session,
+    knock_api,
     resend_server,
     smtp_server,
 )
@@ -23,11 +25,13 @@ from ._snapshot import message_snapshot
 
 __all__ = [
     "clock",
+    "doorstep_knock_session",
     "doorstep_resend_session",
     "doorstep_settings",
     "doorstep_smtp_session",
     "emulator",
     "frozen_clock",
+    "knock_api",
     "message_snapshot",
     "outbox",
     "resend_server",

@@ -217,3 +217,29 @@ def test_it(emu, message_snapshot):
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Invoice inv_2 created*"])
+
+
+def test_knock_api_serves_the_tests_emulator_to_the_official_sdk(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester)
+    pytester.makepyfile(
+        """
+import os
+from knockapi import Knock
+from pytest_plugin import assert_one_email
+
+def test_one(emu, knock_api):
+    knock = knock_api.client()
+    knock.workflows.trigger("invoice-created", recipients=["u1"],
+                            data={"invoice_id": "inv_7", "amount": "$3"})
+    assert_one_email(emu, to="ada@example.com", subject="Invoice inv_7 created")
+
+def test_two(emulator, knock_api):
+    assert os.environ["KNOCK_BASE_URL"] == knock_api.base_url
+    Knock(max_retries=0, base_url=os.environ["KNOCK_BASE_URL"]).users.update("u9", name="Zed")
+    assert emulator.user("u9")["name"] == "Zed"
+    assert emulator.messages() == []
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
