@@ -9,6 +9,7 @@ emu.clock.advance(minutes=5)
 
 from ._channels import Channel
 from ._clock import Clock, Timer
+from ._config import EmulatorConfig, load_config
 from ._definitions import load_definitions, parse_workflow
 from ._dispatch import TriggerResult
 from ._emulator import Emulator
@@ -33,6 +34,7 @@ __all__ = [
     "DeliveryError",
     "DoorstepError",
     "Emulator",
+    "EmulatorConfig",
     "Feed",
     "FetchError",
     "FetchRequest",
@@ -51,6 +53,7 @@ __all__ = [
     "TriggerResult",
     "UnknownMessage",
     "Workflow",
+    "load_config",
     "load_definitions",
     "parse_workflow",
 ]

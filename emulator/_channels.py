@@ -30,7 +30,7 @@ class Channels:
     def __init__(self, configured: Mapping[str, Mapping[str, Any] | Channel] | None = None) -> None:
         self._by_key: dict[str, Channel] = {}
         for key, raw in (configured or {}).items():
-            self._by_key[key] = raw if isinstance(raw, Channel) else _parse(key, raw)
+            self._by_key[key] = raw if isinstance(raw, Channel) else parse_channel(key, raw)
 
     def resolve(self, key: str | None, channel_type: str) -> Channel:
         if key is not None and key in self._by_key:
@@ -48,7 +48,7 @@ class Channels:
         return iter(self._by_key.values())
 
 
-def _parse(key: str, raw: Mapping[str, Any]) -> Channel:
+def parse_channel(key: str, raw: Mapping[str, Any]) -> Channel:
     known = {"type", "from_address", "from_name", "sandbox_mode", "confirm_delivery"}
     if "type" not in raw:
         raise DoorstepError(

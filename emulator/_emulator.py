@@ -9,6 +9,7 @@ from typing import Any
 
 from ._channels import Channel, Channels
 from ._clock import Clock
+from ._config import EmulatorConfig, load_config
 from ._dispatch import TriggerResult, start_trigger
 from ._engine import Engine
 from ._errors import DoorstepError
@@ -44,7 +45,14 @@ class Emulator(Engine):
         seed: int = 0,
         http_responder: Responder | None = None,
         allow_hosts: Collection[str] = (),
+        config: EmulatorConfig | str | os.PathLike[str] | None = None,
     ) -> None:
+        if config is not None and not isinstance(config, EmulatorConfig):
+            config = load_config(config)
+        if config is not None:  # explicit arguments win over the config file
+            start = start or config.start
+            vars = {**config.vars, **(vars or {})}
+            channels = {**config.channels, **(channels or {})}
         clock = clock or Clock(start)
         # In-process capture keeps every email: a test must never lose mail to retention.
         self.outbox = mailbox if mailbox is not None else Mailbox(clock=clock, retention=0)
@@ -58,6 +66,8 @@ class Emulator(Engine):
             strict=strict,
         )
         self.step_handlers.update(HANDLERS)
+        if config is not None and config.environment_preferences is not None:
+            self.set_environment_preferences(config.environment_preferences)
         if http_responder is not None:
             self.http_responder = http_responder
         elif allow_hosts:
