@@ -31,6 +31,7 @@ MAIL_DB = "mail.sqlite3"
 @dataclass(frozen=True, slots=True)
 class ServeOptions:
     workflows: Path | None = None
+    config: Path | None = None
     host: str = "127.0.0.1"
     smtp_port: int = 1025
     http_port: int = 8025
@@ -42,6 +43,11 @@ class ServeOptions:
 def bundled_workflows() -> Path:
     """The example workflows shipped with the repository (`fixtures/workflows`)."""
     return Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
+
+
+def bundled_config() -> Path:
+    """The environment (vars, channels) the bundled workflows expect (`fixtures/doorstep.yaml`)."""
+    return Path(__file__).resolve().parent.parent / "fixtures" / "doorstep.yaml"
 
 
 class RealTimeTicker:
@@ -101,7 +107,10 @@ class Service:
         self.mailbox = Mailbox(
             clock=self.clock, retention=options.max_messages, store=store, name="doorstep"
         )
-        self.emulator = Emulator(definitions, clock=self.clock, mailbox=self.mailbox)
+        config = options.config
+        if config is None and options.workflows is None and bundled_config().is_file():
+            config = bundled_config()
+        self.emulator = Emulator(definitions, clock=self.clock, mailbox=self.mailbox, config=config)
         self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
         self.http = ServerThread(
             create_app(self.emulator, clock_mode=options.clock), options.host, options.http_port

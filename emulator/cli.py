@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--config",
+        "DOORSTEP_CONFIG",
+        Path,
+        None,
+        "doorstep.yaml with vars, channels and environment preferences (default: the bundled "
+        "fixtures/doorstep.yaml when serving the bundled workflows)",
+        metavar="FILE",
+    )
+    _option(
+        serve,
         "--host",
         "DOORSTEP_HOST",
         str,
@@ -246,6 +256,7 @@ def main(
 
         options = ServeOptions(
             workflows=args.workflows,
+            config=args.config,
             host=args.host,
             smtp_port=args.smtp_port,
             http_port=args.http_port,

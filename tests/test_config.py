@@ -82,3 +82,16 @@ def test_bad_config_names_the_file_path_and_fix(
     assert str(file) in message
     assert path in message
     assert fix in message
+
+
+def test_serve_uses_the_bundled_config_with_the_bundled_workflows(tmp_path: Path) -> None:
+    from emulator._serve import ServeOptions, Service
+
+    bundled = Service(ServeOptions(http_port=0, smtp_port=0))
+    assert bundled.emulator.vars["app_url"] == "https://app.example.com"
+    custom = tmp_path / "doorstep.yaml"
+    custom.write_text("vars: {app_url: https://staging.example.com}\n")
+    chosen = Service(ServeOptions(http_port=0, smtp_port=0, config=custom))
+    assert chosen.emulator.vars["app_url"] == "https://staging.example.com"
+    plain = Service(ServeOptions(http_port=0, smtp_port=0, workflows=FIXTURES / "workflows"))
+    assert "app_url" not in plain.emulator.vars
