@@ -74,12 +74,13 @@ def bench_triggers(triggers: int = 10_000, recipients: int = 1_000) -> None:
     env = Environment()
     env.filters["pluralize"] = lambda value, one, many: one if value == 1 else many
     layout = definitions.layouts["default"].html_layout
+    text_layout = definitions.layouts["default"].text_layout
     compiled: dict[str, Any] = {}
     jobs = []
     for channel_type, template, context in calls:
         sources = liquid_fields(template)
         if channel_type == "email":
-            sources.append(layout)
+            sources += [layout, text_layout]
         for source in sources:
             if source not in compiled:
                 compiled[source] = env.from_string(source)

@@ -107,6 +107,8 @@ class Delivery:
 def _addresses(value: Any) -> list[str]:
     if not value:
         return []
+    if isinstance(value, str) and not any(c in value for c in ',<>"('):
+        return [value.strip()]  # a bare address: the common case, no parsing needed
     items = value if isinstance(value, list) else [str(value)]
     return [formataddr(pair) if pair[0] else pair[1] for pair in getaddresses(items) if pair[1]]
 

@@ -227,20 +227,15 @@ class Engine:
         }
 
     def condition_scope(self, rs: RunState) -> ConditionScope:
+        return ConditionScope(_Namespaces(self, rs), _RefView(self, rs), self.clock.now)
+
+    def run_scope(self, rs: RunState) -> dict[str, Any]:
+        """`run.total_activities` / `run.total_actors` for conditions."""
         batch = rs.batch
-        namespaces = {
-            "data": rs.data,
-            "recipient": self.recipient_scope(rs),
-            "actor": self.actor_scope(rs),
-            "tenant": self.tenant_scope(rs),
-            "vars": self.vars,
-            "workflow": self.workflow_scope(rs),
-            "run": {
-                "total_activities": batch.total_activities if batch else 1,
-                "total_actors": batch.total_actors if batch else int(rs.actor_ref is not None),
-            },
+        return {
+            "total_activities": batch.total_activities if batch else 1,
+            "total_actors": batch.total_actors if batch else int(rs.actor_ref is not None),
         }
-        return ConditionScope(namespaces, _RefView(self, rs), self.clock.now)
 
     def template_context(self, rs: RunState) -> dict[str, Any]:
         batch = rs.batch
@@ -289,6 +284,39 @@ class Engine:
 
     def open_runs(self) -> list[Run]:
         return [rs.record for rs in self.runs_by_id.values() if not rs.record.finished]
+
+
+class _Namespaces(Mapping[str, Any]):
+    """A condition's `data.`, `recipient.`, ... roots, built only when a condition reads them."""
+
+    _BUILDERS: dict[str, Callable[[Engine, RunState], Any]] = {
+        "data": lambda engine, rs: rs.data,
+        "recipient": Engine.recipient_scope,
+        "actor": Engine.actor_scope,
+        "tenant": Engine.tenant_scope,
+        "vars": lambda engine, rs: engine.vars,
+        "workflow": Engine.workflow_scope,
+        "run": Engine.run_scope,
+    }
+
+    def __init__(self, engine: Engine, rs: RunState) -> None:
+        self._engine, self._rs = engine, rs
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            builder = self._BUILDERS[name]  # KeyError for unknown namespaces, as a dict would
+            self._built[name] = builder(self._engine, self._rs)
+        return self._built[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._BUILDERS)
+
+    def __len__(self) -> int:
+        return len(self._BUILDERS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._BUILDERS
 
 
 class _RefView(Mapping[str, RefState]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,15 +19,9 @@ NEXT, END = "next", "end"
 MAX_DELAY = timedelta(days=365)
 
 
-def field_scope(engine: Engine, rs: RunState) -> dict[str, Any]:
-    """What a `*_field_path` can point into: data, recipient, actor, tenant, vars."""
-    return {
-        "data": rs.data,
-        "recipient": engine.recipient_scope(rs),
-        "actor": engine.actor_scope(rs),
-        "tenant": engine.tenant_scope(rs),
-        "vars": engine.vars,
-    }
+def field_scope(engine: Engine, rs: RunState) -> Mapping[str, Any]:
+    """What a `*_field_path` can point into (data, recipient, actor, tenant, vars), built lazily."""
+    return engine.condition_scope(rs).namespaces
 
 
 def window_end(

@@ -87,7 +87,7 @@ def render_email(
 
     text_source = template.get("text_body")
     text = fr.text("text_body", text_source, scope) if text_source else html_to_text(body)
-    if layout is not None:
+    if layout is not None and layout.text_layout.strip() != "{{ content }}":
         text_scope = {**layout_scope, "content": text}
         text = fr.text(f"layout {layout.key!r} text_layout", layout.text_layout, text_scope)
     fields["text_body"] = text.strip() + "\n" if text.strip() else ""
