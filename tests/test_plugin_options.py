@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported up front: pytester's in-process runs drop modules first imported inside them, and
+# libyaml's C parser cannot be imported twice (nodes of the old yaml would not match).
+import emulator.scenarios  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
