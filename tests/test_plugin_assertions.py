@@ -32,6 +32,7 @@ def update(emu, who="u1", actor="a1", status="open", invoice="inv_1"):
 """
 INI = """[pytest]
 asyncio_default_fixture_loop_scope = function
+addopts = -p no:benchmark
 doorstep_vars = {app_url: "https://app.example.com"}
 """
 HEADER = "from conftest import update\nfrom pytest_plugin import *\n\n"

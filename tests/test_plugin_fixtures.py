@@ -17,6 +17,7 @@ pytest_plugins = ["pytester"]
 WORKFLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 INI = """[pytest]
 asyncio_default_fixture_loop_scope = function
+addopts = -p no:benchmark
 doorstep_vars = {app_url: "https://app.example.com"}
 """
 CONFTEST = """

@@ -26,7 +26,9 @@ def test_report(doorstep_settings, emulator):
 def project(pytester: pytest.Pytester, ini: str = "") -> None:
     for name in ("fixtures/workflows", "alt/flows", "env/flows", "cli/flows"):
         shutil.copytree(WORKFLOWS, pytester.path / name)
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n" + ini)
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n" + ini
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -237,7 +239,9 @@ def test_lenient(emulator):
 
 
 def test_no_workflows_directory_fails_with_where_we_looked(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
+    )
     pytester.makepyfile("def test_it(emulator):\n    pass\n")
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
@@ -250,7 +254,9 @@ def test_no_workflows_directory_fails_with_where_we_looked(pytester: pytest.Pyte
 
 
 def test_broken_definitions_fail_each_test_with_the_problem(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
+    )
     pytester.makefile(".yaml", **{"fixtures/workflows/bad": "steps:\n  - ref: x\n    type: nope\n"})
     pytester.makepyfile("def test_one(emulator):\n    pass\n\ndef test_two(emulator):\n    pass\n")
     result = pytester.runpytest()

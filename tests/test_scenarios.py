@@ -230,7 +230,7 @@ def test_collected_by_pytest_with_readable_failures(pytester: pytest.Pytester) -
         text = example.read_text().replace("workflows: ../workflows\n", "")
         (pytester.path / example.name).write_text(text)
     pytester.makeini(
-        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
         'doorstep_vars = {app_url: "https://app.example.com"}\n'
     )
     (pytester.path / "broken.scenario.yaml").write_text("name: b\nsteps:\n  - advance: soon\n")
