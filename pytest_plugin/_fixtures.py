@@ -73,8 +73,8 @@ def build_emulator(
     from emulator import Clock, Emulator
 
     clock = Clock(settings.start)
-    # A network-fed mailbox keeps wall-clock stamps: the engine holds the clock lock while it
-    # sends, so a server thread reading the virtual clock on arrival would wait for it forever.
+    if mailbox is not None and mailbox.clock is None:
+        mailbox.clock = clock  # mail arriving over SMTP/HTTP is stamped with virtual time too
     return Emulator(
         definitions_for(config, settings),
         clock=clock,

@@ -169,7 +169,7 @@ def knock_api(
 ) -> Iterator[KnockHandle]:
     """Knock's `/v1` API over the test's `emulator`; `KNOCK_BASE_URL` and `KNOCK_API_KEY` are
     set meanwhile so code that builds its own `knockapi.Knock()` finds it."""
-    from emulator.http._knock import knock_app
+    from emulator.http import knock_app
 
     server, current = doorstep_knock_session
     monkeypatch.setenv("KNOCK_BASE_URL", server.base_url)

@@ -65,3 +65,16 @@ def test_engine_sends_over_smtp_to_the_fake_smtp_server() -> None:
     assert email.html is not None
     assert "inv_3" in email.html
     assert email.step_ref == "email_1"
+
+
+def test_network_capture_into_a_virtual_clock_mailbox_does_not_deadlock() -> None:
+    emu = Emulator.from_directory(FIXTURES)
+    captured = Mailbox(clock=emu.clock)
+    with running_smtp(captured) as smtp:
+        host, port = smtp.address
+        emu.delivery.email_provider = SmtpProvider(host, port)
+        emu.identify("u1", email="ada@example.com")
+        emu.clock.advance(minutes=3)
+        emu.trigger("invoice-created", ["u1"], data={"invoice_id": "inv_4", "amount": 5})
+        email = captured.wait_for(timeout=10, to="ada@example.com")
+    assert email.received_at == emu.clock.now

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from emulator import Emulator, OutgoingEmail
-from emulator.http._app import create_app
+from emulator.http import create_app
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 SUMMARY_KEYS = {

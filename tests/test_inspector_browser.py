@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from emulator import Emulator, OutgoingEmail
-from emulator.http import ServerThread
-from emulator.http._app import create_app
+from emulator.http import ServerThread, create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"

@@ -16,7 +16,7 @@ from knockapi import Knock
 from openapi_check import check_exchange
 
 from emulator import Emulator
-from emulator.http._knock import knock_app
+from emulator.http import knock_app
 from emulator.http._server import ServerThread
 
 FIXTURES = "fixtures/workflows"

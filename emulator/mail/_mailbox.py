@@ -135,10 +135,9 @@ class Mailbox:
             return self._ids.uuid4()
 
     def now(self) -> datetime | None:
-        if self.clock is None:
-            return None
-        with self.clock.lock:
-            return self.clock.now
+        # No clock.lock here: reading `now` is one attribute read, and the engine holds the
+        # lock while a network provider sends, so a server thread taking it would deadlock.
+        return None if self.clock is None else self.clock.now
 
     def add(self, email: CapturedEmail) -> CapturedEmail:
         """Store a fully built email (every way in ends here) and wake `wait_for` callers."""
