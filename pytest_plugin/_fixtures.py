@@ -11,7 +11,7 @@ import pytest
 from ._options import Settings, resolve, with_markers
 
 if TYPE_CHECKING:
-    from emulator import Clock, Definitions, Emulator, Mailbox
+    from emulator import Clock, Definitions, Emulator, EmulatorConfig, Mailbox
 
 SETTINGS_KEY = pytest.StashKey["Settings"]()
 CACHE_KEY = pytest.StashKey["DefinitionsCache"]()
@@ -22,6 +22,22 @@ class DefinitionsCache:
 
     def __init__(self) -> None:
         self._loaded: dict[Path, Definitions | Exception] = {}
+        self._configs: dict[Path, EmulatorConfig | Exception] = {}
+
+    def config(self, path: Path) -> EmulatorConfig:
+        """The parsed doorstep.yaml (frozen, shared like the definitions)."""
+        found = self._configs.get(path)
+        if found is None:
+            from emulator import DoorstepError, load_config
+
+            try:
+                found = load_config(path)
+            except DoorstepError as exc:
+                found = exc
+            self._configs[path] = found
+        if isinstance(found, Exception):
+            pytest.fail(f"Doorstep could not load the config file {path}:\n{found}", pytrace=False)
+        return found
 
     def get(self, path: Path, origin: str) -> Definitions:
         found = self._loaded.get(path)
@@ -72,7 +88,8 @@ def build_emulator(
 ) -> Emulator:
     from emulator import Clock, Emulator
 
-    clock = Clock(settings.start)
+    env = None if settings.config is None else config.stash[CACHE_KEY].config(settings.config)
+    clock = Clock(settings.start or (env.start if env is not None else None))
     if mailbox is not None and mailbox.clock is None:
         mailbox.clock = clock  # mail arriving over SMTP/HTTP is stamped with virtual time too
     return Emulator(
@@ -80,6 +97,7 @@ def build_emulator(
         clock=clock,
         vars=settings.vars,
         channels=settings.channels,
+        config=env,
         strict=settings.strict,
         mailbox=mailbox,
         email_provider=email_provider,

@@ -8,7 +8,10 @@ ISO 8601 with a zone), `strict` (on by default), `vars`, `channels` and `email_p
 Paths given on the command line or in the environment are relative to the directory pytest was
 started from; ini paths are relative to the rootdir. Without any setting the workflows directory
 is searched for under the rootdir in this order: `fixtures/workflows`, `workflows`, `knock`.
-`vars` and `channels` take a YAML/JSON file path or an inline `{...}` mapping.
+`vars` and `channels` take a YAML/JSON file path or an inline `{...}` mapping. `config` names a
+`doorstep.yaml` (vars, channels, environment preferences, start; see `emulator.load_config`);
+without it `doorstep.yaml` then `fixtures/doorstep.yaml` under the rootdir are used if present.
+Explicit `vars`/`channels`/`start` settings win over the config file's.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from typing import Any
 import pytest
 
 SEARCH = ("fixtures/workflows", "workflows", "knock")
+CONFIG_SEARCH = ("doorstep.yaml", "fixtures/doorstep.yaml")
 PROVIDERS = ("inprocess", "smtp", "resend")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-MARKER_KEYS = frozenset({"workflows", "start", "strict", "vars", "channels", "email_provider"})
+MARKER_KEYS = frozenset(
+    {"workflows", "config", "start", "strict", "vars", "channels", "email_provider"}
+)
 MARKER_HELP = (
-    "doorstep(workflows=None, start=None, strict=None, vars=None, channels=None, "
+    "doorstep(workflows=None, config=None, start=None, strict=None, vars=None, channels=None, "
     "email_provider=None): per-test Doorstep settings; the closest marker (function, class, "
     "module) wins for each key"
 )
@@ -58,6 +64,11 @@ SETTINGS = (
     Setting(
         "workflows", "workflows directory (default: search fixtures/workflows, workflows, knock)"
     ),
+    Setting(
+        "config",
+        "doorstep.yaml with vars, channels, environment preferences (default: doorstep.yaml or "
+        "fixtures/doorstep.yaml under the rootdir, if present)",
+    ),
     Setting("start", "virtual start time, ISO 8601 with a zone (default 2025-01-01T09:00:00Z)"),
     Setting("strict", "strict templates: on (default) or off; undefined variables fail the test"),
     Setting("vars", "template `vars`: a YAML/JSON file or an inline {...} mapping"),
@@ -72,6 +83,7 @@ class Settings:
 
     workflows: Path | None = None
     origin: str = "default search"
+    config: Path | None = None
     start: datetime | None = None
     strict: bool = True
     vars: Mapping[str, Any] = field(default_factory=dict)
@@ -112,6 +124,12 @@ def resolve(config: pytest.Config) -> Settings:
         candidates = tuple(root / name for name in SEARCH)
         found_dir = next((c for c in candidates if c.is_dir()), None)
         settings = replace(settings, workflows=found_dir, searched=candidates)
+    if "config" in raw:
+        text, origin, base = raw["config"]
+        settings = replace(settings, config=_config_file(base / text, origin, text))
+    else:
+        found_file = next((root / n for n in CONFIG_SEARCH if (root / n).is_file()), None)
+        settings = replace(settings, config=found_file)
     if "start" in raw:
         settings = replace(settings, start=parse_start(raw["start"][0], raw["start"][1]))
     if "strict" in raw:
@@ -174,6 +192,8 @@ def _apply(settings: Settings, key: str, value: Any, base: Path) -> Settings:
                 f"{where}: no such directory {path}; marker paths are relative to the test file"
             )
         return replace(settings, workflows=path, origin=where)
+    if key == "config":
+        return replace(settings, config=_config_file(base / Path(value), where, str(value)))
     if key == "start":
         start = value if isinstance(value, datetime) else parse_start(str(value), where)
         if start.tzinfo is None:
@@ -190,6 +210,15 @@ def _apply(settings: Settings, key: str, value: Any, base: Path) -> Settings:
             return replace(settings, vars=dict(value))
         return replace(settings, channels=dict(value))
     return replace(settings, email_provider=parse_provider(str(value), where))
+
+
+def _config_file(path: Path, origin: str, text: str) -> Path:
+    resolved = path.resolve()
+    if not resolved.is_file():
+        raise pytest.UsageError(
+            f"{origin}={text!r}: no such file ({resolved}); point it at a doorstep.yaml"
+        )
+    return resolved
 
 
 def parse_start(text: str, origin: str) -> datetime:

@@ -191,7 +191,7 @@ class TestClass:
 MARKER_ERRORS = [
     pytest.param(
         "doorstep(colour='red')",
-        "*unknown keyword(s) [[]'colour'[]]; use channels, email_provider, start*",
+        "*unknown keyword(s) [[]'colour'[]]; use channels, config, email_provider, start*",
         id="keyword",
     ),
     pytest.param("doorstep('flows')", "*takes keywords only*", id="positional"),
@@ -263,3 +263,30 @@ def test_broken_definitions_fail_each_test_with_the_problem(pytester: pytest.Pyt
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*Doorstep could not load the workflows in *fixtures/workflows*"])
     result.stdout.fnmatch_lines(["*bad.yaml*"])
+
+
+def test_config_file_supplies_vars_channels_and_start(pytester: pytest.Pytester) -> None:
+    shutil.copytree(WORKFLOWS, pytester.path / "fixtures" / "workflows")
+    (pytester.path / "doorstep.yaml").write_text(
+        "vars: {app_url: https://app.test}\n"
+        "channels: {postmark: {type: email, from_address: bills@acme.test}}\n"
+        "start: 2030-05-01T08:00:00Z\n"
+    )
+    pytester.makepyfile(
+        """
+        def test_config(emulator, outbox):
+            assert emulator.clock.now.isoformat() == "2030-05-01T08:00:00+00:00"
+            emulator.identify("u1", email="ada@example.com")
+            emulator.trigger("invoice-created", ["u1"], data={"invoice_id": "i1", "amount": 1})
+            [note] = emulator.messages(channel_type="in_app_feed")
+            assert note.content["action_url"] == "https://app.test/invoices/i1"
+            assert outbox.all()[0].from_ == "bills@acme.test"
+        """
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_missing_config_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest_subprocess("--doorstep-config=nope.yaml")
+    result.stderr.fnmatch_lines(["*--doorstep-config='nope.yaml': no such file*doorstep.yaml*"])
