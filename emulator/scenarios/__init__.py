@@ -9,6 +9,7 @@ File format (one scenario per file; see fixtures/scenarios/ for complete example
 
     name: Two updates are batched            # optional; default: the file name
     workflows: ../workflows                  # optional; relative to this file
+    config: ../doorstep.yaml                 # optional: vars, channels, environment preferences
     start: 2025-01-01T09:00:00Z              # optional; also strict, vars, channels
     users: [{id: u1, email: ada@example.com, preferences: {...}}]
     steps:

@@ -14,7 +14,7 @@ from ._model import ACTIONS, ENGAGEMENTS, Action, Scenario, ScenarioError
 from ._yaml import LineDict, YamlSyntaxError, line_of, load_marked
 
 TOP_KEYS = frozenset(
-    {"name", "description", "workflows", "start", "strict", "vars", "channels", "users"}
+    {"name", "description", "workflows", "config", "start", "strict", "vars", "channels", "users"}
     | {"tenants", "steps", "tags"}
 )
 OPTIONS: dict[str, frozenset[str]] = {
@@ -87,6 +87,14 @@ def _scenario(doc: LineDict, file: Path, problems: _Problems) -> Scenario | None
         if (a := _action(raw, i, line_of(steps, i), str(file), problems)) is not None
     ]
     workflows = doc.get("workflows")
+    config = doc.get("config")
+    if config is not None and not (file.parent / str(config)).is_file():
+        problems.add(
+            line_of(doc, "config"),
+            "config",
+            f"no config file {config!r} next to the scenario",
+            "give a doorstep.yaml path relative to the scenario file",
+        )
     start = doc.get("start")
     return Scenario(
         name=str(name),
@@ -97,6 +105,7 @@ def _scenario(doc: LineDict, file: Path, problems: _Problems) -> Scenario | None
         tenants=tuple(_entities(doc, "tenants", problems)),
         description=str(doc.get("description", "")),
         workflows=None if workflows is None else (file.parent / str(workflows)).resolve(),
+        config=None if config is None else (file.parent / str(config)).resolve(),
         start=None if start is None else _datetime(start, line_of(doc, "start"), "start", problems),
         strict=_bool(doc, "strict", problems),
         vars=_mapping(doc, "vars", problems),

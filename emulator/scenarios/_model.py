@@ -75,6 +75,7 @@ class Scenario:
     tenants: tuple[Mapping[str, Any], ...] = ()
     description: str = ""
     workflows: Path | None = None
+    config: Path | None = None  # a doorstep.yaml (vars, channels, environment preferences)
     start: datetime | None = None
     strict: bool | None = None
     vars: Mapping[str, Any] | None = None

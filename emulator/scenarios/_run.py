@@ -68,6 +68,7 @@ def scenario_emulator(
         strict=strict if scenario.strict is None else scenario.strict,
         vars={**(vars or {}), **(scenario.vars or {})},
         channels={**(channels or {}), **(scenario.channels or {})},
+        config=scenario.config,
     )
 
 
