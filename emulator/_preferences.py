@@ -14,6 +14,7 @@ from typing import Any, Literal
 from ._conditions import ConditionScope, evaluate, parse_conditions
 from ._errors import DefinitionError, Problem
 from ._model import Condition, Source
+from ._stores import deep_merge
 
 __all__ = [
     "PreferenceDecision",
@@ -42,18 +43,7 @@ def merge_preference_set(
     body = {k: copy.deepcopy(v) for k, v in update.items() if k != _PERSISTENCE}
     if chosen == "replace" or existing is None:
         return body
-    return _deep_merge(dict(copy.deepcopy(existing)), body)
-
-
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """`top` wins key by key; objects merge recursively; lists and scalars are replaced."""
-    for key, value in top.items():
-        current = base.get(key)
-        if isinstance(current, dict) and isinstance(value, Mapping):
-            base[key] = _deep_merge(current, value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
+    return deep_merge(copy.deepcopy(dict(existing)), body)
 
 
 # -- resolution ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from .._errors import DefinitionError, DoorstepError, TriggerError
 from ._knock_errors import KnockAPIError, parse_json
+from ._limits import read_limited
 
 if TYPE_CHECKING:
     from .._emulator import Emulator
@@ -79,18 +80,7 @@ def authenticate(ctx: KnockContext, request: Request) -> None:
 
 async def read_body(ctx: KnockContext, request: Request) -> bytes:
     """The raw body, refused with 413 as soon as it exceeds the limit (before buffering it)."""
-    limit = ctx.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(size, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_limited(request, ctx.max_body_bytes, _too_large)
 
 
 def _too_large(size: int, limit: int) -> KnockAPIError:

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from ..mail._resend_service import AttachmentRecord, EmailRecord, ResendService
 from ..mail._resend_validation import ResendApiError
+from ._limits import read_limited
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 LIST_DEFAULT = 20
@@ -214,17 +215,7 @@ def create_resend_app(service: ResendService) -> Starlette:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(size, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_limited(request, limit, _too_large)
 
 
 def _too_large(size: int, limit: int) -> ResendApiError:
