@@ -20,16 +20,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .._errors import ClockError, DoorstepError
-from ._inspect import (
-    ApiError,
-    Inspection,
-    advance,
-    iso,
-    jsonable,
-    mailpit_time,
-    received,
-    snippet,
-)
+from ._inspect import ApiError, Inspection, advance
+from ._inspect_shapes import iso, jsonable, mailpit_time, received, snippet
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
