@@ -132,6 +132,17 @@ def test_delete_all_messages(emu: Emulator, client: TestClient) -> None:
     assert client.get("/api/v1/messages").json()["total"] == 0
 
 
+def test_delete_selected_messages_like_mailpit(emu: Emulator, client: TestClient) -> None:
+    keep, drop = capture(emu, "keep"), capture(emu, "drop")
+    assert client.request("DELETE", "/api/v1/messages", json={"IDs": [drop]}).status_code == 200
+    listed = client.get("/api/v1/messages").json()["messages"]
+    assert [m["ID"] for m in listed] == [keep]
+    missing = client.request("DELETE", "/api/v1/messages", json={"IDs": [keep, "nope"]})
+    assert missing.status_code == 404
+    assert "nothing was deleted" in missing.json()["error"]
+    assert client.get("/api/v1/messages").json()["total"] == 1
+
+
 def test_runs_show_branch_batch_and_messages(client: TestClient) -> None:
     client.post("/api/clock/advance", json={"next": True})
     runs = client.get("/api/runs").json()

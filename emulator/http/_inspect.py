@@ -197,11 +197,11 @@ def inspect_routes(inspection: Inspection) -> list[Route]:
         body = await json_body(request, required=False)
         ids = _ids(body)
         if ids:
-            raise ApiError(
-                400,
-                "deleting selected messages is not supported; send no body (or an empty `IDs` "
-                "list) to delete all, or POST /api/reset to clear everything",
-            )
+            try:
+                emu.outbox.delete(ids)
+            except UnknownEmail as exc:
+                raise ApiError(404, str(exc)) from None
+            return Response("ok", media_type="text/plain")
         emu.outbox.clear()
         inspection.forget_reads()
         return Response("ok", media_type="text/plain")

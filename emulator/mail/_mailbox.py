@@ -314,6 +314,23 @@ class Mailbox:
             "Check the filters, the recipient routing, or raise the timeout."
         )
 
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove these emails (Mailpit's DELETE with `IDs`); unknown ids raise, nothing removed."""
+        wanted = list(dict.fromkeys(ids))
+        with self._lock:
+            missing = [i for i in wanted if i not in self._emails]
+            if missing:
+                raise UnknownEmail(
+                    f"no email {missing[0]!r} in {self.name}; nothing was deleted "
+                    "(list ids with GET /api/v1/messages)"
+                )
+            for email_id in wanted:
+                if isinstance(self._emails.pop(email_id), _Raw):
+                    self._unparsed -= 1
+            if self._store is not None and wanted:
+                self._store.delete(wanted)
+        return len(wanted)
+
     def clear(self) -> None:
         with self._lock:
             self._emails.clear()
