@@ -194,6 +194,8 @@ class Engine:
         rs.record.ended_because = because
         rs.record.updated_at = self.clock.now
         rs.waiting = None
+        if status != "merged_into_batch":  # a merged run may still carry its batch on
+            rs.frames.clear()  # a finished run never resumes; free its cursor
         if rs.timer is not None:
             rs.timer.cancel()
             rs.timer = None

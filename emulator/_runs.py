@@ -92,7 +92,7 @@ class StepRecord:
     skipped_because: str | None = None
     branch: str | None = None
     batch: BatchInfo | None = None
-    message_ids: list[str] = field(default_factory=list)
+    message_ids: tuple[str, ...] = ()  # a tuple: cheaper for the GC than one list per step
     error: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 

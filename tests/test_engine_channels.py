@@ -76,7 +76,7 @@ def test_every_channel_type_creates_a_message(
     [message] = emu.messages()
     assert message.status == status
     assert (message.step_ref, message.run_id, message.recipient_id) == (step["ref"], run.id, "u1")
-    assert run.step(step["ref"]).message_ids == [message.id]
+    assert run.step(step["ref"]).message_ids == (message.id,)
     assert message.events[0][0] == "message.created"
 
 

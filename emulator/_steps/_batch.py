@@ -45,6 +45,7 @@ class OpenBatch:
     members: list[Member] = field(default_factory=list)
     timer: Timer | None = None
     continuing: Member | None = None  # the run that goes on at close
+    actors: dict[str, dict[str, Any]] = field(default_factory=dict)  # shared actor snapshots
     leading: Member | None = None  # flush_leading: the run that went on at once
 
 
@@ -58,7 +59,7 @@ def run_batch(engine: Engine, rs: RunState, step: BatchStep, record: StepRecord)
     identity = (rs.workflow.key, version, *rs.recipient_ref, key)
     record.detail["batch_key"] = key
     batch = engine.batches.get(identity)
-    member = Member(rs, record, _activity(engine, rs))
+    member = Member(rs, record, _activity(engine, rs, batch))
     if batch is None:
         return _open(engine, rs, step, record, identity, key, member)
     return _join(engine, batch, member)
@@ -184,14 +185,23 @@ def cancel_member(batch: OpenBatch, rs: RunState) -> bool:
     return False
 
 
-def _activity(engine: Engine, rs: RunState) -> Activity:
+def _activity(engine: Engine, rs: RunState, batch: OpenBatch | None) -> Activity:
+    recipient, actor = engine.recipient_scope(rs), engine.actor_scope(rs)
+    if batch is not None:  # share equal snapshots: big batches then keep one copy per actor
+        recipient = next(
+            (m.activity.recipient for m in batch.members[:1] if m.activity.recipient == recipient),
+            recipient,
+        )
+        if actor is not None:
+            actor = batch.actors.setdefault(str(actor.get("id")), actor)
+    # Run data is replaced, never mutated in place, so the activity can hold it as it is.
     return Activity(
         id=engine.ids.ksuid(),
         run_id=rs.record.id,
         inserted_at=engine.clock.now,
-        actor=engine.actor_scope(rs),
-        recipient=engine.recipient_scope(rs),
-        data=dict(rs.data),
+        actor=actor,
+        recipient=recipient,
+        data=rs.data,
     )
 
 

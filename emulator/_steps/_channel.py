@@ -72,7 +72,7 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
     message.events.append(("message.queued", now))
     engine.messages_store.add(message)
     rs.refs.setdefault(step.ref, []).append(message.id)
-    record.message_ids.append(message.id)
+    record.message_ids += (message.id,)
     if rendered.diagnostics:
         record.detail["diagnostics"] = list(rendered.diagnostics)
     sandbox = bool(rs.settings.get("sandbox_mode")) or channel.sandbox_mode
