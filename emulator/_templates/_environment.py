@@ -4,6 +4,7 @@
 - Unknown filters pass their input through, and are recorded.
 - `{% render 'partial_key', a: b %}` loads Knock partials (depth at most 5);
   `{% include %}` is refused at parse time, as the Knock CLI refuses it.
+- `{% t %}…{% endt %}` renders the block's translation (`_t_tag.py`).
 """
 
 from __future__ import annotations
@@ -197,5 +198,7 @@ class KnockEnvironment(Environment):
         self.partial_sources: dict[str, str] = {p.content: key for key, p in partials.items()}
         self.add_tag(IncludeRefused)
         from ._filters import register_knock_filters
+        from ._t_tag import TranslateTag
 
+        self.add_tag(TranslateTag)
         register_knock_filters(self)

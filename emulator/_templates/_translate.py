@@ -2,6 +2,7 @@
 
 `translations` maps Knock's file names without `.json`: `"en"` is the default namespace of
 `translations/en/en.json`, `"admin.en"` the namespace `admin` (`translations/en/admin.en.json`).
+The `{% t %}` block tag (`_t_tag.py`) looks its literal text up here too (`literal=True`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from liquid import Undefined
+from liquid import BoundTemplate, Undefined
 from liquid.filter import with_context
 
 from ._diagnostics import note
@@ -40,13 +41,26 @@ def _lookup(table: Any, path: str) -> Any:
 
 
 def translate(
-    env: KnockEnvironment, key: str, locale: str, args: Mapping[str, Any]
+    env: KnockEnvironment,
+    key: str,
+    locale: str,
+    args: Mapping[str, Any],
+    *,
+    literal: bool = False,
 ) -> tuple[str | None, str]:
-    """The translation source for `key` in `locale` (or None) and the locale it came from."""
-    namespace, _, path = key.rpartition(":")
+    """The translation source for `key` in `locale` (or None) and the locale it came from.
+
+    `literal` keys (the text of a `{% t %}` block) are one flat key of the default namespace:
+    their `:` and `.` are prose, not a namespace or a nested path.
+    """
+    namespace, _, path = ("", "", key) if literal else key.rpartition(":")
     for candidate in _candidates(locale):
         file = f"{namespace}.{candidate}" if namespace else candidate
-        value = _lookup(env.translations.get(file), path)
+        table = env.translations.get(file)
+        if literal:
+            value = table.get(key) if isinstance(table, Mapping) else None
+        else:
+            value = _lookup(table, path)
         if isinstance(value, Mapping) and "count" in args:
             count = args["count"]
             plural = "one" if count == 1 else ("zero" if count == 0 else "other")
@@ -56,16 +70,30 @@ def translate(
     return None, locale
 
 
+def recipient_locale(context: Any) -> str:
+    """`recipient.locale` of the render in progress, else the default locale."""
+    recipient = context.resolve("recipient", default=None)
+    if isinstance(recipient, Mapping) and isinstance(recipient.get("locale"), str):
+        return str(recipient["locale"])
+    return DEFAULT_LOCALE
+
+
+def compiled_translation(env: KnockEnvironment, source: str) -> BoundTemplate:
+    """A translation value parsed as Liquid, once per environment."""
+    template = env.translation_templates.get(source)
+    if template is None:
+        template = env.from_string(source)
+        env.translation_templates[source] = template
+    return template
+
+
 @with_context
 def t_filter(value: object, *, context: Any, **args: Any) -> object:
     """Look up `value` as a translation key and render the translation with `args`."""
     if isinstance(value, Undefined) or value is None:
         return ""
     env: KnockEnvironment = context.env
-    recipient = context.resolve("recipient", default=None)
-    locale = DEFAULT_LOCALE
-    if isinstance(recipient, Mapping) and isinstance(recipient.get("locale"), str):
-        locale = recipient["locale"]
+    locale = recipient_locale(context)
     key = str(value)
     source, _found_in = translate(env, key, locale, args)
     if source is None:
@@ -75,9 +103,6 @@ def t_filter(value: object, *, context: Any, **args: Any) -> object:
             f"no translation for {key!r} in locale {locale!r} (or its fallbacks); rendered the key",
         )
         return key
-    template = env.translation_templates.get(source)
-    if template is None:
-        template = env.from_string(source)
-        env.translation_templates[source] = template
+    template = compiled_translation(env, source)
     scope = {**context.globals, **args} if isinstance(context.globals, Mapping) else dict(args)
     return template.render(scope)
