@@ -112,6 +112,12 @@ class MessageStore:
                 f"no message with id {message_id!r}; list ids with emulator.messages()"
             ) from None
 
+    def remove(self, message_id: str) -> Message:
+        """Delete one message (Knock's bulk `delete` action); raises UnknownMessage."""
+        message = self.get(message_id)
+        del self._by_id[message_id]
+        return message
+
     def __iter__(self) -> Iterator[Message]:
         return iter(self._by_id.values())
 

@@ -70,6 +70,7 @@ NOT_FOUND: list[tuple[str, Callable[[knockapi.Knock], Any], str]] = [
     ),
     ("preferences", lambda k: k.users.get_preferences("ghost", "default"), "resource_missing"),
     ("run", lambda k: k.workflow_recipient_runs.get("ghost"), "resource_missing"),
+    ("bulk operation", lambda k: k.bulk_operations.get("ghost"), "resource_missing"),
     (
         "workflow",
         lambda k: k.workflows.trigger("no-such-flow", recipients=["u1"]),

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ._knock_bulk import bulk_routes
 from ._knock_core import KnockContext, endpoint, json_response, no_content
 from ._knock_errors import KnockAPIError, get_dict, get_list, get_str, invalid
 from ._knock_messages import message_routes
@@ -108,6 +109,7 @@ def knock_app(
             methods=["POST"],
         ),
         *message_routes(ctx),
+        *bulk_routes(ctx),
         *recipient_routes(ctx),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})

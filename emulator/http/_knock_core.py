@@ -7,7 +7,7 @@ become Knock's error shape here, so handlers only raise.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._errors import DefinitionError, DoorstepError, TriggerError
+from .._messages import Message
 from ._knock_errors import KnockAPIError, parse_json
+from ._knock_serialize import channel_uuid
 from ._limits import read_limited
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ class KnockContext:
     replays: dict[str, str] = field(default_factory=dict)
     # (collection, object id, recipient collection, recipient id) -> first subscribed at.
     subscribed_at: dict[tuple[str, str, str, str], datetime] = field(default_factory=dict)
+    # BulkOperation JSON by id, for GET /v1/bulk_operations/{id}.
+    bulk_operations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 Handler = Callable[[KnockContext, Request, dict[str, Any]], Response]
@@ -136,13 +140,33 @@ def endpoint(
     return run
 
 
-def channel_keys(ctx: KnockContext, channel_type: str) -> set[str]:
-    """Channel keys of `channel_type` the emulator knows: configured channels, workflow steps
-    and messages already sent."""
+def channel_keys(ctx: KnockContext, channel_type: str | None) -> set[str]:
+    """Channel keys of `channel_type` (None: every type) the emulator knows: configured channels,
+    workflow steps and messages already sent."""
     emulator = ctx.emulator
-    keys = {c.key for c in emulator.channels if c.type == channel_type}
+    keys = {c.key for c in emulator.channels if channel_type is None or c.type == channel_type}
     for workflow in emulator.definitions.workflows.values():
         for step in workflow.iter_steps():
-            if getattr(step, "channel_type", None) == channel_type:
-                keys.add(getattr(step, "channel_key", None) or channel_type)
+            step_type = getattr(step, "channel_type", None)
+            if step_type is not None and channel_type in (None, step_type):
+                keys.add(getattr(step, "channel_key", None) or step_type)
     return keys
+
+
+def message_channel(message: Message) -> str:
+    """The key a message's `channel_id` is derived from (its channel type when it has no key)."""
+    return message.channel_key or message.channel_type
+
+
+def channel_messages(
+    ctx: KnockContext, channel_id: str, messages: Iterable[Message], channel_type: str | None
+) -> list[Message]:
+    """The messages of the channel `channel_id` names: a channel key, or the UUID the API reports
+    as `channel_id`. An id that names no known channel (of `channel_type`, None: any) keeps every
+    in-app feed message, so a client configured with a real Knock channel UUID still works."""
+    listed = list(messages)
+    keys = channel_keys(ctx, channel_type) | {message_channel(m) for m in listed}
+    chosen = next((k for k in sorted(keys) if channel_id in (k, channel_uuid(k))), None)
+    if chosen is None:
+        return [m for m in listed if m.channel_type == "in_app_feed"]
+    return [m for m in listed if message_channel(m) == chosen]

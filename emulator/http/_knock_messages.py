@@ -12,7 +12,13 @@ from starlette.routing import Route
 
 from .._messages import DELIVERY_STATUSES, Message, UnknownMessage
 from .._runs import Run
-from ._knock_core import KnockContext, channel_keys, endpoint, json_response
+from ._knock_core import (
+    KnockContext,
+    channel_messages,
+    endpoint,
+    json_response,
+    message_channel,
+)
 from ._knock_errors import get_dict, get_list, invalid, missing
 from ._knock_query import (
     paginate,
@@ -58,13 +64,13 @@ _KNOCK_RUN_STATUSES = ("queued", "processing", "paused", "completed", "cancelled
 
 
 # -- filtering -----------------------------------------------------------------------------------
-def _engaged(message: Message, wanted: str) -> bool:
+def engaged(message: Message, wanted: str) -> bool:
     if wanted.startswith("un"):
         return getattr(message, f"{wanted[2:]}_at") is None
     return getattr(message, f"{wanted}_at") is not None
 
 
-def _matches_data(data: dict[str, Any], wanted: dict[str, Any]) -> bool:
+def matches_data(data: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(key in data and data[key] == value for key, value in wanted.items())
 
 
@@ -83,7 +89,7 @@ def common_filters(params: QueryParams, messages: Iterable[Message]) -> list[Mes
         and (tenant is None or m.tenant == tenant)
         and (has_tenant is None or (m.tenant is not None) == has_tenant)
         and (not categories or categories & set(m.categories))
-        and (trigger_data is None or _matches_data(m.data, trigger_data))
+        and (trigger_data is None or matches_data(m.data, trigger_data))
         and when(m.inserted_at)
     ]
 
@@ -107,8 +113,8 @@ def _message_filters(params: QueryParams, messages: Iterable[Message]) -> list[M
         m
         for m in common_filters(params, messages)
         if (not statuses or m.status in statuses)
-        and (not engagement or any(_engaged(m, e) for e in engagement))
-        and (channel is None or channel in (m.channel_key, channel_uuid(m.channel_key or "")))
+        and (not engagement or any(engaged(m, e) for e in engagement))
+        and (channel is None or channel in (m.channel_key, channel_uuid(message_channel(m))))
         and (not ids or m.id in ids)
         and (run_id is None or m.workflow_run_id == run_id)
         and (recipient_run is None or m.run_id == recipient_run)
@@ -166,7 +172,7 @@ def list_events(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Re
     return json_response({"items": page, "page_info": info})
 
 
-def _apply(
+def apply_action(
     ctx: KnockContext, message: Message, action: str, metadata: dict[str, Any] | None
 ) -> None:
     now = ctx.emulator.clock.now
@@ -187,7 +193,7 @@ def update_message(ctx: KnockContext, request: Request, body: dict[str, Any]) ->
     if request.method == "DELETE":
         action = action if action.startswith("un") else f"un{action}"
     message = _message(ctx, request.path_params["message_id"])
-    _apply(ctx, message, action, _metadata(body) if action == "interacted" else None)
+    apply_action(ctx, message, action, _metadata(body) if action == "interacted" else None)
     return json_response(message_json(message, ctx.metadata.get(message.id)))
 
 
@@ -201,7 +207,7 @@ def batch_update(ctx: KnockContext, request: Request, body: dict[str, Any]) -> R
     messages = [_message(ctx, message_id) for message_id in ids]
     metadata = _metadata(body) if action == "interacted" else None
     for message in messages:
-        _apply(ctx, message, action, metadata)
+        apply_action(ctx, message, action, metadata)
     return json_response([message_json(m, ctx.metadata.get(m.id)) for m in messages])
 
 
@@ -221,10 +227,7 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
         for m in ctx.emulator.messages_store
         if m.channel_type == "in_app_feed" and m.recipient == user_id
     ]
-    keys = channel_keys(ctx, "in_app_feed") | {m.channel_key for m in items if m.channel_key}
-    chosen = next((k for k in sorted(keys) if channel_id in (k, channel_uuid(k))), None)
-    if chosen is not None:
-        items = [m for m in items if m.channel_key == chosen]
+    items = channel_messages(ctx, channel_id, items, "in_app_feed")
     base = common_filters(params, items)
     badge = [m for m in base if m.archived_at is None]
     if archived == "exclude":
@@ -234,7 +237,7 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
     else:
         listed = base
     if status != "all":
-        listed = [m for m in listed if _engaged(m, status)]
+        listed = [m for m in listed if engaged(m, status)]
     listed = listed[::-1]
     page, info = paginate(listed, _ident, params)
     return json_response(
