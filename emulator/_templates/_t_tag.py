@@ -111,8 +111,8 @@ class TranslateNode(Node):
     def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
         """Render the translation of the block in the current scope, or the block itself."""
         template, found_in = self._lookup(context)
-        if template is None:
-            return self.block.render(context, buffer)
+        if template is None:  # the block as written; whitespace-only text is output too
+            return sum(node.render(context, buffer) for node in self.block.nodes)
         notes: list[Note] = []
         token = SINK.set(notes)
         try:
@@ -126,7 +126,10 @@ class TranslateNode(Node):
         """Async twin of `render_to_output`."""
         template, found_in = self._lookup(context)
         if template is None:
-            return await self.block.render_async(context, buffer)
+            written = 0
+            for node in self.block.nodes:
+                written += await node.render_async(context, buffer)
+            return written
         notes: list[Note] = []
         token = SINK.set(notes)
         try:
