@@ -221,7 +221,7 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
     channel_id = request.path_params["channel_id"]
     status = q_choice(params, "status", ("unread", "read", "unseen", "seen", "all"), "all")
     archived = q_choice(params, "archived", ("exclude", "include", "only"), "exclude")
-    q_choice(params, "mode", ("rich", "compact"), "rich")  # validated; rich is always served
+    compact = q_choice(params, "mode", ("rich", "compact"), "rich") == "compact"
     items = [
         m
         for m in ctx.emulator.messages_store
@@ -242,7 +242,7 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
     page, info = paginate(listed, _ident, params)
     return json_response(
         {
-            "entries": [feed_item_json(ctx.emulator, m) for m in page],
+            "entries": [feed_item_json(ctx.emulator, m, compact=compact) for m in page],
             "meta": {
                 "__typename": "FeedMetadata",
                 "total_count": len(listed),

@@ -166,8 +166,15 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     return [{"type": "markdown", "name": "body", "content": str(body), "rendered": str(body)}]
 
 
-def feed_item_json(emulator: Emulator, message: Message) -> dict[str, Any]:
-    """An in-app FeedItem: activities are the runs whose triggers the message covers."""
+def feed_item_json(
+    emulator: Emulator, message: Message, *, compact: bool = False
+) -> dict[str, Any]:
+    """An in-app FeedItem: activities are the runs whose triggers the message covers.
+
+    `compact` is Knock's `mode=compact` (knock.md 6.3): no `activities`/`total_activities`,
+    `data` without nested objects or arrays, at most one actor (`total_actors` still counts all).
+    Knock's spec marks the two dropped fields required, as real Knock's compact feed violates it.
+    """
     run_ids = list(message.batch["run_ids"]) if message.batch else [message.run_id]
     activities = []
     for run_id in run_ids:
@@ -177,7 +184,7 @@ def feed_item_json(emulator: Emulator, message: Message) -> dict[str, Any]:
     actors = [recipient_json(emulator, a, message.inserted_at) for a in message.actors]
     total = int(message.batch["total_activities"]) if message.batch else len(activities) or 1
     stamp = iso(message.inserted_at)
-    return {
+    item = {
         "__typename": "FeedItem",
         "id": message.id,
         "inserted_at": stamp,
@@ -202,6 +209,11 @@ def feed_item_json(emulator: Emulator, message: Message) -> dict[str, Any]:
             "categories": list(message.categories),
         },
     }
+    if compact:
+        del item["activities"], item["total_activities"]
+        item["actors"] = actors[:1]
+        item["data"] = {k: v for k, v in message.data.items() if not isinstance(v, (dict, list))}
+    return item
 
 
 def _activity(emulator: Emulator, run: Run) -> dict[str, Any]:
