@@ -78,6 +78,18 @@ def start_trigger(
         )
     payload = _validate_data(workflow.key, workflow.trigger_data_json_schema, data)
     actor_ref = None if actor is None else parse_entity(actor, "actor", engine.entities, now)
+    if (
+        isinstance(actor, str)
+        and engine.require_identified_actor
+        and engine.entities.get(USERS, actor) is None
+    ):
+        raise TriggerError(
+            "actor_missing",
+            f"actor {actor!r} has not been identified; identify the user first, pass the actor "
+            'inline ({"id": ..., "name": ...}), or build the Emulator with '
+            "require_identified_actor=False",
+            status=404,
+        )
     tenant_id = parse_tenant(tenant, engine.entities, now)
     targets = parse_targets(recipients, actor_ref, engine.entities, now)
     result = TriggerResult(engine.ids.uuid4())

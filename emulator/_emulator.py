@@ -46,6 +46,7 @@ class Emulator(Engine):
         http_responder: Responder | None = None,
         allow_hosts: Collection[str] = (),
         config: EmulatorConfig | str | os.PathLike[str] | None = None,
+        require_identified_actor: bool = True,
     ) -> None:
         if config is not None and not isinstance(config, EmulatorConfig):
             config = load_config(config)
@@ -66,6 +67,7 @@ class Emulator(Engine):
             strict=strict,
         )
         self.step_handlers.update(HANDLERS)
+        self.require_identified_actor = require_identified_actor
         if config is not None and config.environment_preferences is not None:
             self.set_environment_preferences(config.environment_preferences)
         if http_responder is not None:

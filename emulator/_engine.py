@@ -80,6 +80,8 @@ class Engine:
         self.step_handlers: dict[str, StepHandler] = {}
         self.channels = channels
         self.idempotency: dict[str, tuple[str, datetime, TriggerResult]] = {}
+        # Knock answers `actor_missing` when an actor id was never identified.
+        self.require_identified_actor = True
         self.http_responder: Responder = no_responder
         self.delivery = Delivery(self, email_provider)
 

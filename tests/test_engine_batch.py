@@ -18,7 +18,7 @@ def digest(**settings: Any) -> Emulator:
 
 
 def fire(emu: Emulator, actor: str = "a1", **data: object) -> str:
-    return emu.trigger("digest", ["u1"], actor=actor, data=data).runs[0].id
+    return emu.trigger("digest", ["u1"], actor={"id": actor}, data=data).runs[0].id
 
 
 def test_fixed_window_merges_later_triggers_into_the_opener() -> None:

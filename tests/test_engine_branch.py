@@ -121,7 +121,7 @@ def test_invoice_updated_fixture_paths(
     run = emu.trigger(
         "invoice-updated",
         [recipient],
-        actor="u9",
+        actor={"id": "u9", "name": "Nine"},
         data={"invoice_id": "inv_1", "status": status, "amount": 10},
     ).runs[0]
     emu.run_until_idle()

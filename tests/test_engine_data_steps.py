@@ -184,6 +184,7 @@ def test_trigger_workflow_starts_a_child_run_with_rendered_settings() -> None:
     )
     child = workflow("child", in_app(body="child for {{ recipient.id }}: {{ data.n }}"))
     emu = make_emulator(parent, child)
+    emu.identify("u0", name="Zero")
     run = emu.trigger("parent", ["u1"], actor="u0", data={"n": 5}).runs[0]
     [child_run] = emu.runs(workflow="child")
     assert run.step("trigger_workflow_1").detail["run_ids"] == [child_run.id]

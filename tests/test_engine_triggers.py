@@ -16,6 +16,7 @@ def simple(**top: Any) -> Emulator:
 
 def test_one_run_per_recipient_sharing_a_workflow_run_id() -> None:
     emu = simple()
+    emu.identify("u0")
     result = emu.trigger("notify", ["u1", "u2"], actor="u0", data={"x": 1}, tenant="acme")
     assert [r.recipient_id for r in result.runs] == ["u1", "u2"]
     assert {r.workflow_run_id for r in result.runs} == {result.workflow_run_id}
@@ -71,6 +72,7 @@ def test_object_recipient_fans_out_to_subscribers_excluding_the_actor() -> None:
     emu.subscribe("projects", "p1", ["u1", "u2", "actor"], properties={"role": "watcher"})
     emu.set_object("teams", "t1")
     emu.subscribe("teams", "t1", [{"id": "p1", "collection": "projects"}])
+    emu.identify("actor")
     result = emu.trigger("notify", [{"id": "t1", "collection": "teams"}], actor="actor")
     recipients = [r.recipient for r in result.runs]
     assert recipients == [
@@ -172,3 +174,16 @@ def test_tenant_inline_object_is_stored() -> None:
     emu.trigger("notify", ["u1"], tenant={"id": "acme", "name": "Acme Inc"})
     assert emu.messages()[0].content["markdown_body"].strip() == "Acme Inc"
     assert emu.messages()[0].tenant == "acme"
+
+
+def test_unidentified_actor_is_refused_like_knock() -> None:
+    emu = simple()
+    with pytest.raises(TriggerError) as info:
+        emu.trigger("notify", ["u1"], actor="ghost")
+    assert (info.value.code, info.value.status) == ("actor_missing", 404)
+    assert "identify the user first" in str(info.value)
+    assert emu.runs() == []
+    emu.trigger("notify", ["u1"], actor={"id": "ghost", "name": "Inline"})  # inline identify
+    assert emu.user("ghost") == {**emu.user("ghost"), "name": "Inline"}  # type: ignore[dict-item]
+    lenient = make_emulator(workflow("notify", in_app()), require_identified_actor=False)
+    assert lenient.trigger("notify", ["u1"], actor="ghost").runs[0].actor == "ghost"
