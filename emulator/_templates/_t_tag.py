@@ -76,6 +76,10 @@ class TranslateNode(Node):
         """The compiled translation (None when missing, after recording it) and its locale."""
         env: KnockEnvironment = context.env  # type: ignore[assignment]
         locale = recipient_locale(context)
+        if not env.translations:
+            # No translation files at all: Knock seeds the default locale with the block's own
+            # text on commit, so the block renders as written and nothing is missing.
+            return None, locale
         source, found_in = translate(env, self.key, locale, {}, literal=True)
         if source is None:
             note(
