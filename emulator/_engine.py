@@ -20,7 +20,7 @@ from ._errors import DoorstepError, TriggerError
 from ._ids import IdFactory
 from ._messages import MessageStore
 from ._model import Definitions, Step, Workflow
-from ._runs import BatchInfo, Run, StepRecord
+from ._runs import StepRecord
 from ._state import Frame, RunState
 from ._steps._fetch import Responder, no_responder
 from ._stores import Entities
@@ -279,15 +279,6 @@ class Engine:
                 f"{known}); check the key or the workflows directory",
                 status=404,
             ) from None
-
-    def now(self) -> datetime:
-        return self.clock.now
-
-    def batch_info_of(self, rs: RunState) -> BatchInfo | None:
-        return rs.batch
-
-    def open_runs(self) -> list[Run]:
-        return [rs.record for rs in self.runs_by_id.values() if not rs.record.finished]
 
 
 class _Namespaces(Mapping[str, Any]):
