@@ -218,13 +218,15 @@ class Emulator(Engine):
         recipient: str | None = None,
         status: str | None = None,
     ) -> list[Run]:
-        return [
-            rs.record
-            for rs in self.runs_by_id.values()
-            if (workflow is None or rs.record.workflow == workflow)
-            and (recipient is None or rs.record.recipient_id == recipient)
-            and (status is None or rs.record.status == status)
-        ]
+        """Runs matching every given filter, in start order."""
+        with self.clock.lock:  # servers may be starting runs from their threads
+            return [
+                rs.record
+                for rs in self.runs_by_id.values()
+                if (workflow is None or rs.record.workflow == workflow)
+                and (recipient is None or rs.record.recipient_id == recipient)
+                and (status is None or rs.record.status == status)
+            ]
 
     def run(self, run_id: str) -> Run:
         try:
@@ -242,13 +244,14 @@ class Emulator(Engine):
         status: str | None = None,
     ) -> list[Message]:
         """Message records matching every given filter, oldest first."""
-        return self.messages_store.query(
-            channel_type=channel_type,
-            recipient=recipient,
-            workflow=workflow,
-            step_ref=step_ref,
-            status=status,
-        )
+        with self.clock.lock:
+            return self.messages_store.query(
+                channel_type=channel_type,
+                recipient=recipient,
+                workflow=workflow,
+                step_ref=step_ref,
+                status=status,
+            )
 
     def message(self, message_id: str) -> Message:
         return self.messages_store.get(message_id)

@@ -23,13 +23,11 @@ class Feed:
         """`archived` is Knock's filter: exclude (default), include or only."""
         if archived not in ("exclude", "include", "only"):
             raise DoorstepError(f"archived={archived!r}: use 'exclude', 'include' or 'only'")
-        found = [
-            m
-            for m in self._engine.messages_store.query(
+        with self._engine.clock.lock:
+            listed = self._engine.messages_store.query(
                 channel_type="in_app_feed", recipient=self.user_id
             )
-            if self.channel_key is None or m.channel_key == self.channel_key
-        ]
+        found = [m for m in listed if self.channel_key is None or m.channel_key == self.channel_key]
         if archived == "exclude":
             found = [m for m in found if m.archived_at is None]
         elif archived == "only":
