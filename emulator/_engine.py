@@ -67,6 +67,7 @@ class Engine:
         self.templates = TemplateRenderer(
             layouts=definitions.layouts,
             partials=definitions.partials,
+            translations=definitions.translations,
             strict=strict,
             now=lambda: clock.now,
         )

@@ -315,11 +315,13 @@ class Partial:
 
 @dataclass(frozen=True, slots=True)
 class Definitions:
-    """Everything loaded from a directory: workflows, layouts and partials by key."""
+    """Everything loaded from a directory: workflows, layouts and partials by key, and
+    translations by Knock's file name without `.json` (`"en"`, `"admin.en"`)."""
 
     workflows: Mapping[str, Workflow] = field(default_factory=dict)
     layouts: Mapping[str, Layout] = field(default_factory=dict)
     partials: Mapping[str, Partial] = field(default_factory=dict)
+    translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _find(steps: tuple[Step, ...], ref: str) -> Step | None:

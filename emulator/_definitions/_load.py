@@ -8,6 +8,7 @@ and raised as one DefinitionError; a key defined twice names both files.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -24,6 +25,7 @@ from emulator._model import (
 )
 
 from ._knock_dir import MAIN_FILES, Loaded, knock_dir_of, read_resource_dir
+from ._translations import read_translations
 from ._yaml import read_yaml_file
 
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -54,7 +56,22 @@ def load_definitions(path: str | os.PathLike[str]) -> Definitions:
                 "pass a YAML file, a directory of YAML files, or a Knock CLI project directory",
             )
         )
+    translations: dict[str, dict[str, Any]] = {}
     for kind, target in _discover(root, problems):
+        if kind == "translations":
+            tables, errors = read_translations(target, show)
+            problems += errors
+            for name in tables.keys() & translations.keys():
+                problems.append(
+                    Problem(
+                        show(target),
+                        "",
+                        f"translation file `{name}.json` is defined twice",
+                        "keep one translations/ directory per project",
+                    )
+                )
+            translations.update(tables)
+            continue
         found, errors = (
             read_yaml_file(target, show)
             if kind == "yaml"
@@ -62,7 +79,7 @@ def load_definitions(path: str | os.PathLike[str]) -> Definitions:
         )
         loaded += found
         problems += errors
-    definitions = _merge(loaded, problems)
+    definitions = dataclasses.replace(_merge(loaded, problems), translations=translations)
     _check_references(definitions, problems)
     if problems:
         raise DefinitionError(problems)
@@ -122,7 +139,9 @@ def _walk(root: Path, problems: list[Problem], visited: set[Path]) -> Iterator[t
         child = root / name
         if name.startswith(".") or name == "node_modules":
             continue
-        if child.is_dir():
+        if name == "translations" and child.is_dir():
+            yield "translations", child
+        elif child.is_dir():
             yield from _walk(child, problems, visited)
         elif child.suffix.lower() in _YAML_SUFFIXES:
             yield "yaml", child

@@ -13,6 +13,7 @@ from typing import Any
 
 import css_inline
 
+from .._model import Layout
 from ._blocks import BASE_BLOCK_CSS, render_visual_blocks
 from ._channels import FieldRenderer
 from ._diagnostics import TemplateError
@@ -31,6 +32,19 @@ EMAIL_OVERRIDES = (
 # Media queries stay in a <style> tag (inline styles cannot express them); remote stylesheets
 # are never fetched, so rendering stays offline and deterministic.
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+
+
+# Stands in for the account's `default` layout when the project did not pull `layouts/default`.
+BUILTIN_DEFAULT_LAYOUT = Layout(
+    key="default",
+    name="Default",
+    html_layout=(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        '<body style="margin:0;padding:24px;font-family:Helvetica,Arial,sans-serif">'
+        "{{ content }}</body></html>"
+    ),
+)
 
 
 def inline_css(html: str) -> str:
@@ -68,6 +82,8 @@ def render_email(
     layout = None
     if layout_key:
         layout = fr.renderer.layouts.get(layout_key)
+        if layout is None and layout_key == "default":
+            layout = BUILTIN_DEFAULT_LAYOUT  # every Knock account has one, pulled or not
         if layout is None:
             known = ", ".join(sorted(fr.renderer.layouts)) or "none are defined"
             raise TemplateError(
