@@ -131,21 +131,29 @@ class Branch:
     steps: tuple[Step, ...]
     terminates: bool = False
     source: Source = _source()
+    percentage: float | None = None  # experiment (random_cohort) branches only
 
     @property
     def is_default(self) -> bool:
-        return self.conditions is None
+        return self.conditions is None and self.percentage is None
 
 
 @dataclass(frozen=True, slots=True)
 class BranchStep:
+    """A branch step, or an experiment (`random_cohort`): the same shape, chosen differently.
+
+    Branches are picked by their conditions; cohorts by hashing `cohort_key` (default the
+    recipient id) into the branches' percentages.
+    """
+
     ref: str
     branches: tuple[Branch, ...]
     name: str | None = None
     description: str | None = None
     source: Source = _source()
-    conditions: None = None  # Knock allows no conditions on a branch step
-    type: Literal["branch"] = "branch"
+    conditions: None = None  # Knock allows no conditions on a branch or experiment step
+    type: Literal["branch", "random_cohort"] = "branch"
+    cohort_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +246,10 @@ STEP_TYPES: tuple[str, ...] = (
     "update_user",
     "update_tenant",
     "update_object",
+    "random_cohort",
 )
 # Known to Knock, refused by name until the emulator runs them.
 NOT_EMULATED_STEP_TYPES: tuple[str, ...] = (
-    "random_cohort",
     "wait_for_event",
     "ai_agent",
     "update_audience",

@@ -206,6 +206,8 @@ def _parse_step(raw: Mapping[str, Any], src: Source, probs: Problems, depth: int
         return parse_channel(raw, base, probs)
     if kind == "branch":
         return _parse_branch_step(raw, base, probs, depth + 1)
+    if kind == "random_cohort":
+        return _parse_cohort_step(raw, base, probs, depth + 1)
     check_keys(raw, (*COMMON_STEP_KEYS, "settings"), src, probs, f"a {kind} step")
     return _FUNCTION_PARSERS[kind](raw, base, probs)
 
@@ -264,6 +266,89 @@ def _parse_branch_step(
         description=base.description,
         source=src,
     )
+
+
+def _parse_cohort_step(
+    raw: Mapping[str, Any], base: StepBase, probs: Problems, depth: int
+) -> BranchStep:
+    """An experiment: 2-10 cohorts whose percentages (0-100, one decimal) add up to 100."""
+    src = base.source
+    check_keys(
+        raw, (*COMMON_STEP_KEYS, "cohort_key", "cohort_branches"), src, probs, "an experiment step"
+    )
+    if raw.get("conditions") not in (None, {}):
+        probs.add(
+            src.at("conditions"),
+            f"experiment step `{base.ref}` has conditions; Knock allows none on it",
+            "put a branch step with conditions before the experiment",
+        )
+    if depth > MAX_BRANCH_DEPTH:
+        probs.add(
+            src,
+            f"experiment step `{base.ref}` is nested {depth} deep; Knock allows at most "
+            f"{MAX_BRANCH_DEPTH}",
+            "flatten the branches",
+        )
+    items = get_list(raw, "cohort_branches", src, probs)
+    if not 2 <= len(items) <= 10:
+        probs.add(
+            src.at("cohort_branches"),
+            f"experiment step `{base.ref}` has {len(items)} cohorts; Knock needs 2 to 10",
+            "keep 2-10 entries in cohort_branches",
+        )
+    cohorts: list[Branch] = []
+    for i, item in enumerate(items):
+        at = src.at("cohort_branches").at(f"[{i}]")
+        entry = as_map(item, at, probs, "a cohort")
+        if entry is None:
+            continue
+        check_keys(entry, ("name", "percentage", "steps", "terminates"), at, probs, "a cohort")
+        percentage = _percentage(entry.get("percentage"), at.at("percentage"), probs)
+        cohorts.append(
+            Branch(
+                name=get_str(entry, "name", at, probs, required=True) or "",
+                conditions=None,
+                steps=_parse_steps(entry, at, probs, depth=depth),
+                terminates=get_bool(entry, "terminates", at, probs, False),
+                source=at,
+                percentage=percentage,
+            )
+        )
+    total = sum(c.percentage or 0.0 for c in cohorts)
+    if cohorts and len(cohorts) == len(items) and abs(total - 100) > 1e-6:
+        probs.add(
+            src.at("cohort_branches"),
+            f"the cohorts of `{base.ref}` add up to {total:g}%, not 100%",
+            "adjust the percentages so they sum to exactly 100",
+        )
+    cohort_key = raw.get("cohort_key")
+    if cohort_key is not None and not isinstance(cohort_key, str):
+        probs.add(src.at("cohort_key"), "`cohort_key` must be a string", "quote it, or remove it")
+        cohort_key = None
+    return BranchStep(
+        ref=base.ref,
+        branches=tuple(cohorts),
+        name=base.name,
+        description=base.description,
+        source=src,
+        type="random_cohort",
+        cohort_key=cohort_key,
+    )
+
+
+def _percentage(value: Any, src: Source, probs: Problems) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not 0 <= number <= 100 or round(number, 1) != number:
+        probs.add(
+            src,
+            f"percentage {value!r} is not a number from 0 to 100 with at most one decimal",
+            'write e.g. 50 or "33.3"',
+        )
+        return 0.0
+    return number
 
 
 def _parse_branch(

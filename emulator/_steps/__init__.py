@@ -8,7 +8,7 @@ from ._batch import run_batch
 from ._channel import run_channel
 from ._data import run_trigger_workflow, run_update
 from ._fetch import run_fetch
-from ._flow import run_branch
+from ._flow import run_branch, run_cohort
 from ._timing import run_delay, run_throttle
 
 HANDLERS: dict[str, Any] = {
@@ -16,6 +16,7 @@ HANDLERS: dict[str, Any] = {
     "delay": run_delay,
     "batch": run_batch,
     "branch": run_branch,
+    "random_cohort": run_cohort,
     "throttle": run_throttle,
     "http_fetch": run_fetch,
     "trigger_workflow": run_trigger_workflow,

@@ -1,7 +1,8 @@
-"""Branch steps: the first branch whose conditions hold runs; otherwise the default branch."""
+"""Branch steps (first branch whose conditions hold, else the default) and experiments."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from .._conditions import evaluate
@@ -32,6 +33,34 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
     record.detail["evaluated"] = tried
     if chosen is None:
         return engine.skip(rs, record, "no branch matched and there is no default branch")
+    record.branch = chosen.name
+    rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
+    return NEXT
+
+
+def run_cohort(engine: Engine, rs: RunState, step: BranchStep, record: StepRecord) -> str:
+    """Experiments: hash the cohort key into 0.1% buckets and walk the cumulative percentages.
+
+    Knock does not document its hash; sha256 of `<step ref>:<key>` keeps a recipient in the same
+    cohort of the same step across runs, and matches the one-decimal percentage granularity.
+    """
+    from .._keys import render_key
+
+    source = step.cohort_key or "recipient.id"
+    try:
+        key = render_key(engine, rs, source, step.ref, "cohort_key")
+    except ValueError as exc:
+        key = rs.recipient_ref[1]
+        record.detail["cohort_key_problem"] = f"{exc}; used the recipient id"
+    bucket = int(hashlib.sha256(f"{step.ref}:{key}".encode()).hexdigest(), 16) % 1000
+    threshold = 0.0
+    chosen = step.branches[-1]
+    for cohort in step.branches:
+        threshold += (cohort.percentage or 0.0) * 10
+        if bucket < threshold:
+            chosen = cohort
+            break
+    record.detail.update(cohort_key=key, bucket=bucket / 10)
     record.branch = chosen.name
     rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
     return NEXT
