@@ -23,6 +23,7 @@ from ._steps import HANDLERS
 from ._steps._batch import OpenBatch, cancel_member
 from ._steps._fetch import Responder
 from ._steps._fetch import http_responder as real_http_responder
+from ._steps._wait import Event
 from ._stores import USERS
 from ._triggers import TENANTS, parse_entity
 from .mail import EmailProvider, InProcessProvider, Mailbox
@@ -86,7 +87,37 @@ class Emulator(Engine):
     def identify(self, user_id: str, **properties: Any) -> dict[str, Any]:
         """Create or deep-merge a user, like Knock's identify (`preferences` merge into sets)."""
         with self.clock.lock:
-            return self.entities.upsert(USERS, user_id, properties, self.clock.now)
+            user = self.entities.upsert(USERS, user_id, properties, self.clock.now)
+            payload = {
+                "recipient": user_id,
+                "event_type": "recipient.updated",
+                "timestamp": self.clock.now.isoformat(),
+                "properties": dict(properties),
+            }
+            self.emit(Event("recipient", "updated", (USERS, user_id), payload=payload))
+            return user
+
+    def send_event(
+        self,
+        event_key: str,
+        recipient: Any,
+        data: Mapping[str, Any] | None = None,
+        *,
+        source_key: str | None = None,
+    ) -> None:
+        """An integration-source event for `recipient`: resolves matching wait_for_event steps."""
+        with self.clock.lock:
+            ref = parse_entity(recipient, "recipient", self.entities, self.clock.now)
+            payload = {
+                "data": dict(data or {}),
+                "user_id": ref[1],
+                "inserted_at": self.clock.now.isoformat(),
+            }
+            self.emit(
+                Event(
+                    "integration_source", event_key, ref, "integration_source", source_key, payload
+                )
+            )
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         return self.entities.get(USERS, user_id)

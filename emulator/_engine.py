@@ -23,13 +23,16 @@ from ._model import Definitions, Step, Workflow
 from ._runs import StepRecord
 from ._state import Frame, RunState
 from ._steps._fetch import Responder, no_responder
-from ._stores import Entities
+from ._steps._wait import Event, emit
+from ._stores import USERS, Entities
 from ._templates import TemplateRenderer, build_context
 from .mail import EmailProvider
 
 if TYPE_CHECKING:
     from ._dispatch import TriggerResult
+    from ._messages import Message
     from ._steps._batch import OpenBatch
+    from ._steps._wait import Wait
 
 NEXT, PAUSE, END = "next", "pause", "end"
 StepHandler = Callable[["Engine", RunState, Any, StepRecord], str]
@@ -84,6 +87,7 @@ class Engine:
         # Knock answers `actor_missing` when an actor id was never identified.
         self.require_identified_actor = True
         self.http_responder: Responder = no_responder
+        self.waits: list[Wait] = []  # runs parked on wait_for_event steps
         self.delivery = Delivery(self, email_provider)
 
     # -- run lifecycle -------------------------------------------------------------------
@@ -92,6 +96,8 @@ class Engine:
         self.runs_by_id[rs.record.id] = rs
         rs.frames.append(Frame(rs.workflow.steps))
         self._ready.append((rs, lambda: self._trigger_gate(rs)))
+        if self.waits:
+            self._workflow_event(rs, "started")
 
     def resume(self, rs: RunState, first: Callable[[], str] | None = None) -> None:
         """Queue a parked run to go on (after a timer or a batch close) and execute the queue."""
@@ -197,11 +203,54 @@ class Engine:
         rs.record.ended_because = because
         rs.record.updated_at = self.clock.now
         rs.waiting = None
+        if status == "completed" and self.waits:
+            self._workflow_event(rs, "completed")
         if status != "merged_into_batch":  # a merged run may still carry its batch on
             rs.frames.clear()  # a finished run never resumes; free its cursor
         if rs.timer is not None:
             rs.timer.cancel()
             rs.timer = None
+
+    # -- events for wait_for_event steps ------------------------------------------------
+    def emit(self, event: Event) -> None:
+        if self.waits:
+            emit(self, event)
+
+    def message_event(self, message: Message, key: str) -> None:
+        """A message's status or engagement changed: Knock's `message` event of that key."""
+        if not self.waits:
+            return
+        recipient = message.recipient
+        ref = (
+            (USERS, recipient)
+            if isinstance(recipient, str)
+            else (recipient["collection"], recipient["id"])
+        )
+        payload = {
+            "message_id": message.id,
+            "event_type": f"message.{key}",
+            "channel_type": message.channel_type,
+            "channel_id": message.channel_key,
+            "tenant_id": message.tenant,
+            "step_ref": message.step_ref,
+            "recipient": message.recipient_id,
+            "inserted_at": self.clock.now.isoformat(),
+            "source": {"type": "workflow", "key": message.workflow},
+            "data": message.data,
+        }
+        self.emit(Event("message", key, ref, "workflow", message.workflow, payload))
+
+    def _workflow_event(self, rs: RunState, key: str) -> None:
+        payload = {
+            "workflow_key": rs.workflow.key,
+            "workflow_run_id": rs.record.workflow_run_id,
+            "recipient": rs.recipient_ref[1],
+            "status": rs.record.status,
+            "tenant_id": rs.tenant_id,
+            "inserted_at": self.clock.now.isoformat(),
+            "data": rs.data,
+        }
+        self.emit(Event("workflow", key, rs.recipient_ref, "workflow", rs.workflow.key, payload))
 
     # -- scopes --------------------------------------------------------------------------
     def recipient_scope(self, rs: RunState) -> dict[str, Any]:
@@ -231,8 +280,14 @@ class Engine:
             "cancellation_key": rs.record.cancellation_key,
         }
 
-    def condition_scope(self, rs: RunState) -> ConditionScope:
-        return ConditionScope(_Namespaces(self, rs), _RefView(self, rs), self.clock.now)
+    def condition_scope(
+        self, rs: RunState, extra: Mapping[str, Any] | None = None
+    ) -> ConditionScope:
+        """What conditions read; `extra` adds namespaces such as a wait step's `event`."""
+        namespaces = _Namespaces(self, rs)
+        if extra:
+            namespaces._built.update(extra)
+        return ConditionScope(namespaces, _RefView(self, rs), self.clock.now)
 
     def run_scope(self, rs: RunState) -> dict[str, Any]:
         """`run.total_activities` / `run.total_actors` for conditions."""
@@ -260,6 +315,8 @@ class Engine:
         )
 
     def ref_state(self, rs: RunState, ref: str) -> RefState:
+        if ref in rs.wait_results:  # a wait step: `refs.<ref>.matched`, `.signal_variables`
+            return RefState("skipped", extra=rs.wait_results[ref])
         ids = rs.refs.get(ref)
         if not ids:
             return RefState("skipped")
@@ -306,13 +363,13 @@ class _Namespaces(Mapping[str, Any]):
         return self._built[name]
 
     def __iter__(self) -> Any:
-        return iter(self._BUILDERS)
+        return iter(self._BUILDERS.keys() | self._built.keys())
 
     def __len__(self) -> int:
-        return len(self._BUILDERS)
+        return len(self._BUILDERS.keys() | self._built.keys())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._BUILDERS
+        return name in self._BUILDERS or name in self._built
 
 
 class _RefView(Mapping[str, RefState]):

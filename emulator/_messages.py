@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,8 @@ class Message:
     attempts: int = 0
     error: str | None = None
     provider_id: str | None = None
+    # Told of every status and engagement change (the engine feeds wait_for_event steps).
+    listener: Callable[[Message, str], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def recipient_id(self) -> str:
@@ -75,6 +77,8 @@ class Message:
             self.status = status
             self.updated_at = at
             self.events.append((f"message.{status}", at))
+            if self.listener is not None:
+                self.listener(self, status)
 
     def set_engagement(self, status: str, on: bool, at: datetime) -> None:
         """Mark (on=True) or unmark an engagement status; timestamps record the latest action."""
@@ -85,7 +89,10 @@ class Message:
         setattr(self, f"{status}_at", at if on else None)
         self.updated_at = at
         negated = {"seen": "unseen", "read": "unread", "archived": "unarchived"}
-        self.events.append((f"message.{status if on else negated.get(status, status)}", at))
+        key = status if on else negated.get(status, status)
+        self.events.append((f"message.{key}", at))
+        if self.listener is not None:
+            self.listener(self, key)
 
     def __repr__(self) -> str:
         subject = self.content.get("subject") or self.content.get("markdown_body") or ""

@@ -224,6 +224,24 @@ class UpdateStep:
     source: Source = _source()
 
 
+@dataclass(frozen=True, slots=True)
+class WaitForEventStep:
+    """Pause until a matching event (message engagement, another workflow, an integration
+    source) arrives for this recipient, or until `expires_after` runs out."""
+
+    ref: str
+    event: Mapping[str, str]  # event_type, event_key, source_type/source_key, ...
+    match_conditions: tuple[ConditionGroup, ...] = ()  # OR of AND groups
+    expires_after: Duration = Duration("minutes", 15)
+    on_match: Literal["continue", "halt"] = "continue"
+    on_timeout: Literal["continue", "halt"] = "halt"
+    conditions: ConditionGroup | None = None
+    name: str | None = None
+    description: str | None = None
+    source: Source = _source()
+    type: Literal["wait_for_event"] = "wait_for_event"
+
+
 Step: TypeAlias = (
     ChannelStep
     | DelayStep
@@ -233,6 +251,7 @@ Step: TypeAlias = (
     | FetchStep
     | TriggerWorkflowStep
     | UpdateStep
+    | WaitForEventStep
 )
 STEP_TYPES: tuple[str, ...] = (
     "channel",
@@ -247,10 +266,10 @@ STEP_TYPES: tuple[str, ...] = (
     "update_tenant",
     "update_object",
     "random_cohort",
+    "wait_for_event",
 )
 # Known to Knock, refused by name until the emulator runs them.
 NOT_EMULATED_STEP_TYPES: tuple[str, ...] = (
-    "wait_for_event",
     "ai_agent",
     "update_audience",
 )

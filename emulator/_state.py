@@ -39,3 +39,4 @@ class RunState:
     subscription: dict[str, Any] | None = None
     trigger_data: dict[str, Any] = field(default_factory=dict)
     batch_slot: Any = None  # the open batch this run waits on, if any
+    wait_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # wait step outputs

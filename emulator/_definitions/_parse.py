@@ -44,6 +44,7 @@ from ._steps import (
     parse_throttle,
     parse_trigger_workflow,
     parse_update,
+    parse_wait_for_event,
 )
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]{3,255}$")
@@ -58,6 +59,7 @@ _FUNCTION_PARSERS: dict[str, Callable[[Mapping[str, Any], StepBase, Problems], S
     "update_user": parse_update,
     "update_tenant": parse_update,
     "update_object": parse_update,
+    "wait_for_event": parse_wait_for_event,
 }
 # Names people write by mistake, and what Knock calls them.
 _ALIASES = {

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
+from emulator._conditions import parse_conditions
 from emulator._errors import DefinitionError
 from emulator._model import (
     BatchStep,
@@ -22,6 +23,7 @@ from emulator._model import (
     ThrottleStep,
     TriggerWorkflowStep,
     UpdateStep,
+    WaitForEventStep,
 )
 
 from ._common import StepBase
@@ -325,3 +327,89 @@ def parse_update(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> Upd
         description=base.description,
         source=base.source,
     )
+
+
+WAIT_EVENT_TYPES = ("message", "workflow", "integration_source", "recipient")
+_MAX_WAIT = 30 * 24 * 60  # minutes: Knock's 30-day limit
+
+
+def parse_wait_for_event(
+    raw: Mapping[str, Any], base: StepBase, probs: Problems
+) -> WaitForEventStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    check_keys(
+        s,
+        ("event", "match_conditions", "expires_after", "on_match", "on_timeout"),
+        src,
+        probs,
+        "wait_for_event settings",
+    )
+    event = as_map(s.get("event"), src.at("event"), probs, "`event`") or {}
+    kind = event.get("event_type")
+    if kind not in WAIT_EVENT_TYPES:
+        what = "not emulated yet" if kind == "audience" else "not a known event type"
+        probs.add(
+            src.at("event.event_type"),
+            f"event_type {kind!r} is {what}",
+            f"use one of {', '.join(WAIT_EVENT_TYPES)}",
+        )
+    if not isinstance(event.get("event_key"), str) or not event.get("event_key"):
+        probs.add(
+            src.at("event.event_key"),
+            "`event_key` is required",
+            'name the event, e.g. "interacted" for a message event',
+        )
+    groups = []
+    for i, item in enumerate(get_list(s, "match_conditions", src, probs)):
+        at = src.at("match_conditions").at(f"[{i}]")
+        entry = as_map(item, at, probs, "a match condition group") or {}
+        try:
+            group = parse_conditions(entry.get("conditions") or [], at.at("conditions"))
+        except DefinitionError as err:
+            probs.absorb(err)
+            continue
+        if group is not None:
+            groups.append(group)
+    if kind in ("message", "workflow") and not groups:
+        probs.add(
+            src.at("match_conditions"),
+            f"{kind} events need `match_conditions`",
+            'add e.g. [{"operator": "and", "conditions": [{"variable": '
+            '"event.recipient", "operator": "equal_to", "argument": "recipient.id"}]}]',
+        )
+    expires = _duration(s, "expires_after", src, probs) or Duration("minutes", 15)
+    if _minutes(expires) > _MAX_WAIT:
+        probs.add(
+            src.at("expires_after"), "waits expire after at most 30 days", "shorten `expires_after`"
+        )
+    return WaitForEventStep(
+        ref=base.ref,
+        event={str(k): str(v) for k, v in event.items() if v is not None},
+        match_conditions=tuple(groups),
+        expires_after=expires,
+        on_match=cast(
+            Literal["continue", "halt"],
+            get_enum(s, "on_match", ("continue", "halt"), src, probs, "continue"),
+        ),
+        on_timeout=cast(
+            Literal["continue", "halt"],
+            get_enum(s, "on_timeout", ("continue", "halt"), src, probs, "halt"),
+        ),
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )
+
+
+def _minutes(duration: Duration) -> float:
+    per = {
+        "seconds": 1 / 60,
+        "minutes": 1,
+        "hours": 60,
+        "days": 1440,
+        "weeks": 10080,
+        "months": 43200,
+    }
+    return duration.value * per[duration.unit]

@@ -10,6 +10,7 @@ from ._data import run_trigger_workflow, run_update
 from ._fetch import run_fetch
 from ._flow import run_branch, run_cohort
 from ._timing import run_delay, run_throttle
+from ._wait import run_wait
 
 HANDLERS: dict[str, Any] = {
     "channel": run_channel,
@@ -24,6 +25,7 @@ HANDLERS: dict[str, Any] = {
     "update_user": run_update,
     "update_tenant": run_update,
     "update_object": run_update,
+    "wait_for_event": run_wait,
 }
 
 __all__ = ["HANDLERS"]
