@@ -190,3 +190,14 @@ def test_malformed_waits_name_the_path(settings: dict[str, Any], message: str) -
     with pytest.raises(DefinitionError, match=message) as info:
         parse_workflow({"name": "w", "steps": [step]}, key="waits", file="waits.json")
     assert "steps[0].settings" in str(info.value)
+
+
+def test_the_knock_run_api_lists_wait_conditions_evaluated_events() -> None:
+    from emulator.http._knock_serialize import run_detail_json
+
+    emu = engagement_flow()
+    run = emu.trigger("nudge", ["u1"], data={"text": "x"}).runs[0]
+    emu.feed("u1").mark_read(emu.feed("u1").items()[0].id)
+    events = [e for e in run_detail_json(run)["events"] if e["step_ref"] == "wait_1"]
+    assert [e["event"] for e in events] == ["wait_conditions_evaluated", "step_executed"]
+    assert events[0]["data"]["passed"] is True

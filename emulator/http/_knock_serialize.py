@@ -325,8 +325,9 @@ def run_json(run: Run) -> dict[str, Any]:
 
 
 def run_detail_json(run: Run) -> dict[str, Any]:
-    """A run with one event per step record: Knock's `message_enqueued` for each message, and
-    `step_<outcome>` (our vocabulary, knock.md section 8.2) for every other step outcome."""
+    """A run with one event per step record: Knock's `message_enqueued` for each message and
+    `wait_conditions_evaluated` for each event a wait step considered, and `step_<outcome>`
+    (our vocabulary, knock.md section 8.2) for every other step outcome."""
     events: list[dict[str, Any]] = []
     for number, step in enumerate(run.steps):
         base = {
@@ -349,6 +350,16 @@ def run_detail_json(run: Run) -> dict[str, Any]:
                     }
                 )
             continue
+        for offset, evaluation in enumerate(step.detail.get("evaluations") or ()):
+            events.append(
+                base
+                | {
+                    "id": f"{run.id}-{number}-w{offset}",
+                    "event": "wait_conditions_evaluated",
+                    "status": "ok",
+                    "data": dict(evaluation),
+                }
+            )
         data: dict[str, Any] = {"outcome": step.outcome}
         for key, value in (
             ("skipped_because", step.skipped_because),
