@@ -24,7 +24,7 @@ from ._runs import StepRecord
 from ._state import Frame, RunState
 from ._steps._fetch import Responder, no_responder
 from ._steps._wait import Event, emit
-from ._stores import USERS, Entities
+from ._stores import USERS, Entities, EntityView
 from ._templates import TemplateRenderer, build_context
 from .mail import EmailProvider
 
@@ -71,6 +71,7 @@ class Engine:
             layouts=definitions.layouts,
             partials=definitions.partials,
             translations=definitions.translations,
+            entities=EntityView(self.entities),
             strict=strict,
             now=lambda: clock.now,
         )

@@ -109,7 +109,40 @@ class Entities:
     ) -> list[tuple[tuple[str, str], dict[str, Any]]]:
         return list(self._subscriptions.get((collection, object_id), {}).items())
 
+    def subscriptions_of(self, recipient: tuple[str, str]) -> list[dict[str, Any]]:
+        """`{object, properties}` for every object `recipient` is subscribed to."""
+        return [
+            {"object": self.serialize(*obj), "properties": dict(subs[recipient])}
+            for obj, subs in self._subscriptions.items()
+            if recipient in subs
+        ]
+
     def clear(self) -> None:
         self._items.clear()
         self._preferences.clear()
         self._subscriptions.clear()
+
+
+class EntityView:
+    """What templates' `user`, `object`, `tenant` and `subscriptions` filters read."""
+
+    def __init__(self, entities: Entities) -> None:
+        self._entities = entities
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        return self._serialized(USERS, user_id)
+
+    def object(self, collection: str, object_id: str) -> dict[str, Any] | None:
+        return self._serialized(collection, object_id)
+
+    def tenant(self, tenant_id: str) -> dict[str, Any] | None:
+        found = self._serialized("$tenants", tenant_id)
+        return None if found is None else found | {"__typename": "Tenant"}
+
+    def subscriptions(self, user_id: str) -> list[dict[str, Any]]:
+        return self._entities.subscriptions_of((USERS, user_id))
+
+    def _serialized(self, collection: str, entity_id: str) -> dict[str, Any] | None:
+        if self._entities.get(collection, entity_id) is None:
+            return None
+        return self._entities.serialize(collection, entity_id)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from liquid.stream import TokenStream
     from liquid.token import Token
 
+    from ._data_filters import EntityLookup
+
 MAX_PARTIAL_DEPTH = 5
 
 
@@ -185,6 +187,7 @@ class KnockEnvironment(Environment):
         partials: Mapping[str, Partial],
         translations: Mapping[str, Any] | None,
         now: Callable[[], datetime] | None,
+        entities: EntityLookup | None = None,
     ) -> None:
         super().__init__(
             loader=PartialLoader(partials),
@@ -193,6 +196,7 @@ class KnockEnvironment(Environment):
             tolerance=Mode.STRICT,
         )
         self.translations: Mapping[str, Any] = translations or {}
+        self.entities = entities  # for the user/object/tenant/subscriptions filters
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self.translation_templates: dict[str, BoundTemplate] = {}
         self.partial_sources: dict[str, str] = {p.content: key for key, p in partials.items()}

@@ -314,6 +314,7 @@ def equals(value: object, other: object) -> bool:
 
 def register_knock_filters(env: KnockEnvironment) -> None:
     """Add Knock's filters to `env` (standard Shopify filters are already registered)."""
+    from ._data_filters import DATA_FILTERS
     from ._translate import t_filter
 
     filters: dict[str, Any] = {
@@ -337,5 +338,5 @@ def register_knock_filters(env: KnockEnvironment) -> None:
         "equals": equals,
         "t": t_filter,
     }
-    for name, func in filters.items():
+    for name, func in {**filters, **DATA_FILTERS}.items():
         env.add_filter(name, func)

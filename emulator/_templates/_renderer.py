@@ -11,6 +11,7 @@ from liquid import BoundTemplate
 from liquid.exceptions import ContextDepthError, LiquidError, LiquidSyntaxError
 
 from .._model import Layout, Partial
+from ._data_filters import EntityLookup
 from ._diagnostics import (
     SINK,
     Diagnostic,
@@ -40,11 +41,14 @@ class TemplateRenderer:
         strict: bool = False,
         translations: Mapping[str, Any] | None = None,
         now: Callable[[], datetime] | None = None,
+        entities: EntityLookup | None = None,
     ) -> None:
         self.layouts: Mapping[str, Layout] = layouts or {}
         self.partials: Mapping[str, Partial] = partials or {}
         self.strict = strict
-        self.env = KnockEnvironment(partials=self.partials, translations=translations, now=now)
+        self.env = KnockEnvironment(
+            partials=self.partials, translations=translations, now=now, entities=entities
+        )
         self._compiled: dict[str, BoundTemplate] = {}
 
     # -- public API -------------------------------------------------------------------------------
