@@ -18,12 +18,14 @@ from ._feed import Feed
 from ._messages import Message, UnknownMessage
 from ._model import Definitions, Layout, Partial, Workflow
 from ._runs import Activity, BatchInfo, Run, StepRecord
+from ._steps._agent import AiRequest
 from ._steps._fetch import FetchError, FetchRequest, FetchResponse
 from ._templates import TemplateError
 from .mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
 
 __all__ = [
     "Activity",
+    "AiRequest",
     "BatchInfo",
     "CapturedEmail",
     "Channel",

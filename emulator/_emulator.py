@@ -20,6 +20,7 @@ from ._preferences import merge_preference_set, validate_preference_set
 from ._runs import Run
 from ._state import RunState
 from ._steps import HANDLERS
+from ._steps._agent import AiResponder
 from ._steps._batch import OpenBatch, cancel_member
 from ._steps._fetch import Responder
 from ._steps._fetch import http_responder as real_http_responder
@@ -48,6 +49,7 @@ class Emulator(Engine):
         allow_hosts: Collection[str] = (),
         config: EmulatorConfig | str | os.PathLike[str] | None = None,
         require_identified_actor: bool = True,
+        ai_responder: AiResponder | None = None,
     ) -> None:
         if config is not None and not isinstance(config, EmulatorConfig):
             config = load_config(config)
@@ -69,6 +71,8 @@ class Emulator(Engine):
         )
         self.step_handlers.update(HANDLERS)
         self.require_identified_actor = require_identified_actor
+        if ai_responder is not None:
+            self.ai_responder = ai_responder
         if config is not None and config.environment_preferences is not None:
             self.set_environment_preferences(config.environment_preferences)
         if http_responder is not None:

@@ -22,6 +22,7 @@ from ._messages import MessageStore
 from ._model import Definitions, Step, Workflow
 from ._runs import StepRecord
 from ._state import Frame, RunState
+from ._steps._agent import AiResponder, no_ai_responder
 from ._steps._fetch import Responder, no_responder
 from ._steps._wait import Event, emit
 from ._stores import USERS, Entities, EntityView
@@ -88,6 +89,7 @@ class Engine:
         # Knock answers `actor_missing` when an actor id was never identified.
         self.require_identified_actor = True
         self.http_responder: Responder = no_responder
+        self.ai_responder: AiResponder = no_ai_responder
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
         self.delivery = Delivery(self, email_provider)
 

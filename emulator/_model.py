@@ -242,6 +242,24 @@ class WaitForEventStep:
     type: Literal["wait_for_event"] = "wait_for_event"
 
 
+@dataclass(frozen=True, slots=True)
+class AiAgentStep:
+    """Run a prompt on a model; the answer lands in `data.<ref>` (`.text`, or the JSON object)."""
+
+    ref: str
+    model: str
+    request_prompt: str
+    response_type: Literal["text", "json"] = "text"
+    response_schema: Mapping[str, Any] | None = None
+    web_search_enabled: bool = False
+    halt_on_error: bool = True
+    conditions: ConditionGroup | None = None
+    name: str | None = None
+    description: str | None = None
+    source: Source = _source()
+    type: Literal["ai_agent"] = "ai_agent"
+
+
 Step: TypeAlias = (
     ChannelStep
     | DelayStep
@@ -252,6 +270,7 @@ Step: TypeAlias = (
     | TriggerWorkflowStep
     | UpdateStep
     | WaitForEventStep
+    | AiAgentStep
 )
 STEP_TYPES: tuple[str, ...] = (
     "channel",
@@ -267,12 +286,10 @@ STEP_TYPES: tuple[str, ...] = (
     "update_object",
     "random_cohort",
     "wait_for_event",
+    "ai_agent",
 )
 # Known to Knock, refused by name until the emulator runs them.
-NOT_EMULATED_STEP_TYPES: tuple[str, ...] = (
-    "ai_agent",
-    "update_audience",
-)
+NOT_EMULATED_STEP_TYPES: tuple[str, ...] = ("update_audience",)
 
 
 # -- workflows, layouts, partials ---------------------------------------------------------------

@@ -38,6 +38,7 @@ from ._fields import (
     get_str_list,
 )
 from ._steps import (
+    parse_ai_agent,
     parse_batch,
     parse_delay,
     parse_fetch,
@@ -60,6 +61,7 @@ _FUNCTION_PARSERS: dict[str, Callable[[Mapping[str, Any], StepBase, Problems], S
     "update_tenant": parse_update,
     "update_object": parse_update,
     "wait_for_event": parse_wait_for_event,
+    "ai_agent": parse_ai_agent,
 }
 # Names people write by mistake, and what Knock calls them.
 _ALIASES = {

@@ -14,6 +14,7 @@ from typing import Any, Literal, cast
 from emulator._conditions import parse_conditions
 from emulator._errors import DefinitionError
 from emulator._model import (
+    AiAgentStep,
     BatchStep,
     DelayStep,
     Duration,
@@ -413,3 +414,63 @@ def _minutes(duration: Duration) -> float:
         "months": 43200,
     }
     return duration.value * per[duration.unit]
+
+
+def parse_ai_agent(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> AiAgentStep:
+    src = base.source.at("settings")
+    s = _settings(raw, base.source, probs)
+    check_keys(
+        s,
+        (
+            "model",
+            "request_prompt",
+            "response_type",
+            "response_schema",
+            "web_search_enabled",
+            "halt_on_error",
+        ),
+        src,
+        probs,
+        "ai_agent settings",
+    )
+    kind = get_enum(s, "response_type", ("text", "json"), src, probs, "text")
+    schema_text = s.get("response_schema")
+    schema: Mapping[str, Any] | None = None
+    if kind == "json":
+        try:
+            loaded = json.loads(schema_text) if isinstance(schema_text, str) else schema_text
+        except json.JSONDecodeError as exc:
+            loaded = None
+            probs.add(
+                src.at("response_schema"),
+                f"`response_schema` is not JSON ({exc})",
+                "give a JSON schema string",
+            )
+        if not isinstance(loaded, Mapping):
+            if schema_text is None or loaded is not None:
+                probs.add(
+                    src.at("response_schema"),
+                    "`response_type: json` needs a JSON schema in `response_schema`",
+                    'add e.g. \'{"type": "object", "properties": {...}}\'',
+                )
+        else:
+            schema = loaded
+    elif schema_text is not None:
+        probs.add(
+            src.at("response_schema"),
+            "`response_schema` is only for `response_type: json`",
+            "remove it, or set response_type: json",
+        )
+    return AiAgentStep(
+        ref=base.ref,
+        model=get_str(s, "model", src, probs, required=True) or "",
+        request_prompt=get_str(s, "request_prompt", src, probs, required=True) or "",
+        response_type=cast(Literal["text", "json"], kind),
+        response_schema=schema,
+        web_search_enabled=bool(s.get("web_search_enabled") or False),
+        halt_on_error=s.get("halt_on_error") is not False,
+        conditions=base.conditions,
+        name=base.name,
+        description=base.description,
+        source=base.source,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._agent import run_agent
 from ._batch import run_batch
 from ._channel import run_channel
 from ._data import run_trigger_workflow, run_update
@@ -26,6 +27,7 @@ HANDLERS: dict[str, Any] = {
     "update_tenant": run_update,
     "update_object": run_update,
     "wait_for_event": run_wait,
+    "ai_agent": run_agent,
 }
 
 __all__ = ["HANDLERS"]
