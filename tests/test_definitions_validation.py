@@ -437,9 +437,7 @@ def test_rule(tmp_path: Path, steps: list[Any], path: str, message: str, fix: st
     assert matching[0].file.endswith("workflows/broken/workflow.json")
 
 
-@pytest.mark.parametrize(
-    "step_type", ["update_audience"]
-)
+@pytest.mark.parametrize("step_type", ["update_audience"])
 def test_not_emulated_step_types_are_named(tmp_path: Path, step_type: str) -> None:
     (problem,) = _problems(tmp_path, [FEED, {"ref": "x_1", "type": step_type, "settings": {}}])
     assert problem.path == "steps[1].type"
