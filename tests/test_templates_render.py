@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -192,3 +193,18 @@ def test_build_context_batch_fields() -> None:
     assert context["x"] == 1
     assert context["workflow"]["categories"] == ["c"]
     assert context["current_message"] == {"id": "m"}
+
+
+@pytest.mark.parametrize(
+    ("source", "fix"),
+    [
+        ("{{ vars.app_url }}", "set `app_url` under `vars:` in doorstep.yaml"),
+        ("{{ data.name }}", "define the value in the trigger data"),
+        ("{{ 1 | no_such_filter }}", "use one of Knock's filters"),
+    ],
+)
+def test_strict_mode_fix_says_what_to_do(source: str, fix: str) -> None:
+    from emulator._templates import TemplateError, TemplateLocation, TemplateRenderer
+
+    with pytest.raises(TemplateError, match=re.escape(fix)):
+        TemplateRenderer(strict=True).render(source, {"vars": {}}, TemplateLocation("w", "s", "f"))

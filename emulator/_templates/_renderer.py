@@ -160,8 +160,7 @@ class TemplateRenderer:
                     f"strict mode: {message}",
                     where,
                     line=line,
-                    fix="define the value in the trigger data / recipient, use `| default: ...`, "
-                    "or render without strict mode",
+                    fix=_strict_fix(item.kind, item.name),
                 )
             found.append(diagnostic)
 
@@ -210,3 +209,20 @@ class TemplateRenderer:
                 if str(err.message) == message:
                     return line_of(source, start)
         return line_of(source, len(source))
+
+
+def _strict_fix(kind: str, name: str) -> str:
+    """How to fix a strict-mode failure, by what went wrong."""
+    if kind == "missing_translation":
+        return "add the key to translations/<locale>/<locale>.json, or render without strict mode"
+    if kind == "unknown_filter":
+        return "use one of Knock's filters (docs: template-editor/reference-liquid-helpers)"
+    if name.startswith("vars."):
+        return (
+            f"set `{name.removeprefix('vars.')}` under `vars:` in doorstep.yaml (Emulator(config="
+            "...), the plugin's doorstep_config / doorstep_vars), or use `| default: ...`"
+        )
+    return (
+        "define the value in the trigger data / recipient, use `| default: ...`, or render "
+        "without strict mode"
+    )
