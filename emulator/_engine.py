@@ -300,15 +300,19 @@ class Engine:
             "total_actors": batch.total_actors if batch else int(rs.actor_ref is not None),
         }
 
-    def template_context(self, rs: RunState) -> dict[str, Any]:
+    def template_context(
+        self, rs: RunState, current_message: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         batch = rs.batch
         actor = self.actor_scope(rs)
+        tenant = self.tenant_scope(rs)
         return build_context(
             data=rs.data,
             recipient=self.recipient_scope(rs),
             actor=actor,
-            tenant=self.tenant_scope(rs),
-            vars=self.vars,
+            tenant=tenant,
+            vars=self._vars_for(tenant),
+            current_message=current_message,
             workflow=self.workflow_scope(rs),
             timestamp=rs.record.inserted_at,
             total_activities=batch.total_activities if batch else 1,
@@ -316,6 +320,16 @@ class Engine:
             activities=[a.to_template() for a in batch.activities] if batch else (),
             actors=list(batch.actors) if batch else ([actor] if actor else []),
         )
+
+    def _vars_for(self, tenant: Mapping[str, Any] | None) -> dict[str, Any]:
+        """`vars`, with the tenant's `settings.branding` over the account's `vars.branding`."""
+        settings = tenant.get("settings") if tenant else None
+        branding = settings.get("branding") if isinstance(settings, Mapping) else None
+        if not isinstance(branding, Mapping) or not branding:
+            return self.vars
+        account = self.vars.get("branding")
+        merged = {**(account if isinstance(account, Mapping) else {}), **branding}
+        return {**self.vars, "branding": merged}
 
     def ref_state(self, rs: RunState, ref: str) -> RefState:
         if ref in rs.wait_results:  # a wait step: `refs.<ref>.matched`, `.signal_variables`

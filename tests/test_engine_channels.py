@@ -263,3 +263,20 @@ def test_set_preferences_rejects_malformed_sets_with_the_path() -> None:
                 }
             },
         )
+
+
+def test_templates_see_current_message_and_tenant_branding() -> None:
+    body = "{{ current_message.id }}|{{ vars.branding.primary_color }}|{{ vars.branding.logo_url }}"
+    emu = make_emulator(
+        workflow("notify", in_app(body=body)),
+        vars={"branding": {"primary_color": "#111111", "logo_url": "a.png"}},
+    )
+    emu.trigger("notify", ["u1"])
+    emu.trigger(
+        "notify",
+        ["u1"],
+        tenant={"id": "acme", "settings": {"branding": {"primary_color": "#ff0000"}}},
+    )
+    plain, branded = emu.messages()
+    assert plain.content["markdown_body"].strip() == f"{plain.id}|#111111|a.png"
+    assert branded.content["markdown_body"].strip() == f"{branded.id}|#ff0000|a.png"

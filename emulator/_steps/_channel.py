@@ -33,7 +33,11 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
         if blocked:
             return engine.skip(rs, record, f"preferences: {blocked}")
     channel = engine.channels.resolve(step.channel_key, step.channel_type)
-    context = engine.template_context(rs)
+    now = engine.clock.now
+    message_id = engine.ids.ksuid()  # known before rendering: templates read current_message
+    stamp = now.isoformat()
+    current = {"id": message_id, "inserted_at": stamp, "updated_at": stamp}
+    context = engine.template_context(rs, current_message=current)
     rendered = engine.templates.render_channel(
         step.channel_type,
         step.template,
@@ -42,9 +46,8 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
         workflow=rs.workflow.key,
         step=step.ref,
     )
-    now = engine.clock.now
     message = Message(
-        id=engine.ids.ksuid(),
+        id=message_id,
         channel_type=step.channel_type,
         channel_key=channel.key,
         recipient=_reference(rs.recipient_ref),
