@@ -238,26 +238,17 @@ def _parse_branch_step(
 ) -> BranchStep:
     src = base.source
     check_keys(raw, (*COMMON_STEP_KEYS, "branches"), src, probs, "a branch step")
-    if raw.get("conditions") not in (None, {}):
-        probs.add(
-            src.at("conditions"),
-            f"branch step `{base.ref}` has conditions; Knock allows none on a branch step",
-            "move the conditions onto the branches (each branch has its own `conditions`)",
-        )
-    if depth > MAX_BRANCH_DEPTH:
-        probs.add(
-            src,
-            f"branch step `{base.ref}` is nested {depth} deep; Knock allows at most "
-            f"{MAX_BRANCH_DEPTH}",
-            "flatten the branches, or split the workflow and use a trigger_workflow step",
-        )
-    items = get_list(raw, "branches", src, probs)
-    if not 2 <= len(items) <= 10:
-        probs.add(
-            src.at("branches"),
-            f"branch step `{base.ref}` has {len(items)} branches; Knock needs 2 to 10",
-            "keep 2-10 branches: at least one with conditions and a last default branch without",
-        )
+    items = _branch_items(
+        raw,
+        base,
+        probs,
+        depth,
+        "branches",
+        "branch step",
+        "branches",
+        "move the conditions onto the branches (each branch has its own `conditions`)",
+        "keep 2-10 branches: at least one with conditions and a last default branch without",
+    )
     branches = [
         _parse_branch(item, src.at("branches").at(f"[{i}]"), probs, depth)
         for i, item in enumerate(items)
@@ -272,6 +263,41 @@ def _parse_branch_step(
     )
 
 
+def _branch_items(
+    raw: Mapping[str, Any],
+    base: StepBase,
+    probs: Problems,
+    depth: int,
+    key: str,
+    what: str,
+    noun: str,
+    conditions_fix: str,
+    count_fix: str,
+) -> list[Any]:
+    """Checks branch and experiment steps share: no conditions, depth <= 5, 2-10 entries."""
+    src = base.source
+    if raw.get("conditions") not in (None, {}):
+        probs.add(
+            src.at("conditions"),
+            f"{what} `{base.ref}` has conditions; Knock allows none on a {what}",
+            conditions_fix,
+        )
+    if depth > MAX_BRANCH_DEPTH:
+        probs.add(
+            src,
+            f"{what} `{base.ref}` is nested {depth} deep; Knock allows at most {MAX_BRANCH_DEPTH}",
+            "flatten the branches, or split the workflow and use a trigger_workflow step",
+        )
+    items = get_list(raw, key, src, probs)
+    if not 2 <= len(items) <= 10:
+        probs.add(
+            src.at(key),
+            f"{what} `{base.ref}` has {len(items)} {noun}; Knock needs 2 to 10",
+            count_fix,
+        )
+    return items
+
+
 def _parse_cohort_step(
     raw: Mapping[str, Any], base: StepBase, probs: Problems, depth: int
 ) -> BranchStep:
@@ -280,26 +306,17 @@ def _parse_cohort_step(
     check_keys(
         raw, (*COMMON_STEP_KEYS, "cohort_key", "cohort_branches"), src, probs, "an experiment step"
     )
-    if raw.get("conditions") not in (None, {}):
-        probs.add(
-            src.at("conditions"),
-            f"experiment step `{base.ref}` has conditions; Knock allows none on it",
-            "put a branch step with conditions before the experiment",
-        )
-    if depth > MAX_BRANCH_DEPTH:
-        probs.add(
-            src,
-            f"experiment step `{base.ref}` is nested {depth} deep; Knock allows at most "
-            f"{MAX_BRANCH_DEPTH}",
-            "flatten the branches",
-        )
-    items = get_list(raw, "cohort_branches", src, probs)
-    if not 2 <= len(items) <= 10:
-        probs.add(
-            src.at("cohort_branches"),
-            f"experiment step `{base.ref}` has {len(items)} cohorts; Knock needs 2 to 10",
-            "keep 2-10 entries in cohort_branches",
-        )
+    items = _branch_items(
+        raw,
+        base,
+        probs,
+        depth,
+        "cohort_branches",
+        "experiment step",
+        "cohorts",
+        "put a branch step with conditions before the experiment",
+        "keep 2-10 entries in cohort_branches",
+    )
     cohorts: list[Branch] = []
     for i, item in enumerate(items):
         at = src.at("cohort_branches").at(f"[{i}]")
