@@ -148,6 +148,15 @@ class Emulator(Engine):
                 ref = parse_entity(raw, f"recipients[{index}]", self.entities, self.clock.now)
                 self.entities.subscribe(collection, object_id, ref, properties)
 
+    def add_to_audience(self, audience_key: str, *user_ids: str) -> None:
+        """Add users to a static audience (read by `is_audience_member` conditions)."""
+        with self.clock.lock:
+            self.audiences.setdefault(audience_key, set()).update(user_ids)
+
+    def remove_from_audience(self, audience_key: str, *user_ids: str) -> None:
+        with self.clock.lock:
+            self.audiences.get(audience_key, set()).difference_update(user_ids)
+
     def set_preferences(
         self,
         user_id: str,

@@ -91,6 +91,7 @@ class Engine:
         self.http_responder: Responder = no_responder
         self.ai_responder: AiResponder = no_ai_responder
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
+        self.audiences: dict[str, set[str]] = {}  # static audiences: key -> member user ids
         self.delivery = Delivery(self, email_provider)
 
     # -- run lifecycle -------------------------------------------------------------------
@@ -367,6 +368,7 @@ class _Namespaces(Mapping[str, Any]):
         "vars": lambda engine, rs: engine.vars,
         "workflow": Engine.workflow_scope,
         "run": Engine.run_scope,
+        "audiences": lambda engine, rs: engine.audiences,  # for is_audience_member
     }
 
     def __init__(self, engine: Engine, rs: RunState) -> None:
