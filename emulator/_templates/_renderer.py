@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from io import StringIO
@@ -25,6 +26,10 @@ from ._diagnostics import (
 from ._environment import MAX_PARTIAL_DEPTH, KnockEnvironment
 
 _FIX_SYNTAX = "correct the Liquid syntax at that position"
+
+
+# Tags that leave variables behind; without them a template assigns nothing.
+_ASSIGNS = re.compile(r"\{%-?\s*(?:assign|capture|increment|decrement|liquid)\b")
 
 
 class TemplateRenderer:
@@ -112,6 +117,8 @@ class TemplateRenderer:
 
         Email assembly needs them: `pre_content` assigns are in scope for the body and layout.
         """
+        if not _ASSIGNS.search(source):  # nothing can be assigned: the cheaper plain render
+            return self.render_into(source, context, where, found), {}
         template = self._compile(source, where)
         ctx = template.context_class(template, globals=template.make_globals(context))
         buffer = StringIO()
