@@ -18,30 +18,12 @@ from ._definitions import load_definitions
 from ._errors import DefinitionError
 from ._model import BranchStep, ChannelStep, Definitions, FetchStep, Step, UpdateStep, Workflow
 from ._templates import TemplateError, TemplateRenderer
+from ._templates._context import RESERVED_NAMES
 from ._templates._diagnostics import TemplateLocation
 
 # What Knock puts in a workflow template's scope (batch variables included: any step may follow
 # a batch). Locals from `assign`, `capture` and loops are not globals, so they never show here.
-KNOWN_ROOTS = frozenset(
-    {
-        "data",
-        "recipient",
-        "actor",
-        "tenant",
-        "vars",
-        "workflow",
-        "activities",
-        "total_activities",
-        "actors",
-        "total_actors",
-        "timestamp",
-        "refs",
-        "message",
-        "sender",
-        "channel",
-        "now",
-    }
-)
+KNOWN_ROOTS = frozenset(RESERVED_NAMES) | {"refs", "message", "sender", "channel", "now"}
 
 
 @dataclass(frozen=True, slots=True)
