@@ -36,6 +36,15 @@ if TYPE_CHECKING:
     from ._steps._wait import Wait
 
 NEXT, PAUSE, END = "next", "pause", "end"
+
+
+def _gate_marker() -> str:
+    """Ready-queue marker (no closure per run): check the workflow's trigger conditions first."""
+    raise AssertionError("a marker, never called")
+
+
+_GATE = _gate_marker
+
 StepHandler = Callable[["Engine", RunState, Any, StepRecord], str]
 
 # Delivery-status order for picking the highest status of a step's messages (channel groups).
@@ -93,13 +102,14 @@ class Engine:
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
         self.audiences: dict[str, set[str]] = {}  # static audiences: key -> member user ids
         self.delivery = Delivery(self, email_provider)
+        self.message_listener = self.message_event  # one bound method shared by every message
 
     # -- run lifecycle -------------------------------------------------------------------
     def start_run(self, rs: RunState) -> None:
         """Register a new run and queue it; call `drain()` to execute."""
         self.runs_by_id[rs.record.id] = rs
         rs.frames.append(Frame(rs.workflow.steps))
-        self._ready.append((rs, lambda: self._trigger_gate(rs)))
+        self._ready.append((rs, _GATE))
         if self.waits:
             self._workflow_event(rs, "started")
 
@@ -123,7 +133,10 @@ class Engine:
     def _step_loop(self, rs: RunState, first: Callable[[], str] | None) -> None:
         if rs.record.finished:
             return
-        if first is not None and first() != NEXT:
+        if first is _GATE:
+            if rs.workflow.conditions is not None and self._trigger_gate(rs) != NEXT:
+                return
+        elif first is not None and first() != NEXT:
             return
         workflow = rs.workflow
         frames = rs.frames
@@ -169,25 +182,32 @@ class Engine:
         handler = self.step_handlers.get(step.type)
         if handler is None:  # the loader refuses these; guard against a hand-built model
             raise DoorstepError(f"step {step.ref!r}: type {step.type!r} is not emulated")
-        outcome = self.guarded(rs, record, lambda: handler(self, rs, step, record))
+        try:
+            outcome = handler(self, rs, step, record)
+        except Exception as exc:
+            return self._failed(rs, record, exc)
         if outcome == NEXT and record.ended_at is None:
             record.ended_at = self.clock.now
         return outcome
 
     def guarded(self, rs: RunState, record: StepRecord, work: Callable[[], str]) -> str:
-        """Run a step's work; an error fails the step and halts the run, as Knock does.
+        """Run a step's later work (after a timer) the way `execute_step` runs a step."""
+        try:
+            return work()
+        except Exception as exc:
+            return self._failed(rs, record, exc)
+
+    def _failed(self, rs: RunState, record: StepRecord, exc: Exception) -> str:
+        """An error fails the step and halts the run, as Knock does.
 
         Our own errors (render, fetch, data) are recorded and the run ends `failed`; in strict
         mode, and for unexpected exceptions (bugs), they also propagate to the caller.
         """
-        try:
-            return work()
-        except Exception as exc:
-            record.outcome, record.error, record.ended_at = "failed", str(exc), self.clock.now
-            self.finish(rs, "failed", f"step {record.ref!r} failed: {exc}")
-            if self.strict or not isinstance(exc, DoorstepError):
-                raise
-            return END
+        record.outcome, record.error, record.ended_at = "failed", str(exc), self.clock.now
+        self.finish(rs, "failed", f"step {record.ref!r} failed: {exc}")
+        if self.strict or not isinstance(exc, DoorstepError):
+            raise exc
+        return END
 
     def skip(self, rs: RunState, record: StepRecord, reason: str) -> str:
         record.outcome, record.skipped_because, record.ended_at = "skipped", reason, self.clock.now

@@ -52,6 +52,9 @@ def parse_targets(
     recipients: Any, actor: Ref | None, entities: Entities, now: datetime
 ) -> list[Target]:
     """Every unique recipient, objects followed by their subscribers (two levels, no actor)."""
+    one = recipients[0] if type(recipients) is list and len(recipients) == 1 else None
+    if type(one) is str and one:  # the common case, one user id: nothing else to check
+        return [Target((USERS, one), {})]
     if isinstance(recipients, (str, Mapping)) or not isinstance(recipients, Sequence):
         raise TriggerError(
             "invalid_params",

@@ -73,7 +73,7 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
     )
     message.events.append(("message.created", now))
     message.events.append(("message.queued", now))
-    message.listener = engine.message_event
+    message.listener = engine.message_listener
     engine.messages_store.add(message)
     rs.refs.setdefault(step.ref, []).append(message.id)
     record.message_ids += (message.id,)
