@@ -148,14 +148,45 @@ class Emulator(Engine):
                 ref = parse_entity(raw, f"recipients[{index}]", self.entities, self.clock.now)
                 self.entities.subscribe(collection, object_id, ref, properties)
 
-    def add_to_audience(self, audience_key: str, *user_ids: str) -> None:
-        """Add users to a static audience (read by `is_audience_member` conditions)."""
-        with self.clock.lock:
-            self.audiences.setdefault(audience_key, set()).update(user_ids)
+    def add_to_audience(
+        self, audience_key: str, *user_ids: str, tenant: str | None = None
+    ) -> list[str]:
+        """Add users to a static audience (idempotent, like Knock's API); returns who entered.
 
-    def remove_from_audience(self, audience_key: str, *user_ids: str) -> None:
+        Users that were not members yet emit the audience `enter` event `wait_for_event` steps
+        wait for. Users are identified (upserted) if they do not exist, as Knock does.
+        """
         with self.clock.lock:
-            self.audiences.get(audience_key, set()).difference_update(user_ids)
+            now = self.clock.now
+            entered = []
+            for user_id in user_ids:
+                if self.entities.get(USERS, user_id) is None:
+                    self.entities.upsert(USERS, user_id, {}, now)
+                if self.audiences.add(audience_key, user_id, now, tenant):
+                    entered.append(user_id)
+                    self._audience_event(audience_key, user_id, "enter")
+            return entered
+
+    def remove_from_audience(
+        self, audience_key: str, *user_ids: str, tenant: str | None = None
+    ) -> list[str]:
+        """Remove users from a static audience (idempotent); returns who exited."""
+        with self.clock.lock:
+            exited = [u for u in user_ids if self.audiences.remove(audience_key, u, tenant)]
+            for user_id in exited:
+                self._audience_event(audience_key, user_id, "exit")
+            return exited
+
+    def _audience_event(self, audience_key: str, user_id: str, transition: str) -> None:
+        payload = {
+            "audience_id": audience_key,
+            "audience_key": audience_key,
+            "recipient": user_id,
+            "transition": transition,
+            "happened_at": self.clock.now.isoformat(),
+        }
+        ref = (USERS, user_id)
+        self.emit(Event("audience", transition, ref, "audience", audience_key, payload))
 
     def set_preferences(
         self,
@@ -304,7 +335,8 @@ class Emulator(Engine):
         return Feed(self, user_id, channel_key)
 
     def reset(self) -> None:
-        """Forget runs, messages, recipients and captured mail; keep definitions and the clock."""
+        """Forget runs, messages, recipients, audiences and captured mail; keep definitions and the
+        clock."""
         with self.clock.lock:
             for rs in self.runs_by_id.values():
                 if rs.timer is not None:
@@ -316,8 +348,13 @@ class Emulator(Engine):
             self.batches.clear()
             self.throttles.clear()
             self.once_per_recipient.clear()
+            for wait in self.waits:
+                if wait.timer is not None:
+                    wait.timer.cancel()
+            self.waits.clear()
             self.messages_store.clear()
             self.entities.clear()
+            self.audiences.clear()
             self.idempotency.clear()
             self.outbox.clear()
 

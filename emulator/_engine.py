@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ._audiences import Audiences
 from ._channels import Channels
 from ._clock import Clock
 from ._conditions import ConditionScope, RefState, evaluate
@@ -100,7 +101,7 @@ class Engine:
         self.http_responder: Responder = no_responder
         self.ai_responder: AiResponder = no_ai_responder
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
-        self.audiences: dict[str, set[str]] = {}  # static audiences: key -> member user ids
+        self.audiences = Audiences()  # static audiences: is_audience_member reads member ids
         self.delivery = Delivery(self, email_provider)
         self.message_listener = self.message_event  # one bound method shared by every message
 
@@ -340,6 +341,7 @@ class Engine:
             total_actors=batch.total_actors if batch else (1 if actor else 0),
             activities=[a.to_template() for a in batch.activities] if batch else (),
             actors=list(batch.actors) if batch else ([actor] if actor else []),
+            refs=rs.wait_results,  # Knock: `refs.<wait ref>.signal_variables` in templates
         )
 
     def _vars_for(self, tenant: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -169,7 +169,12 @@ def test_cancel_stops_a_waiting_run() -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"event": {"event_type": "audience", "event_key": "enter"}}, "not emulated yet"),
+        ({"event": {"event_type": "audience", "event_key": "enter"}}, "need `audience_key`"),
+        (
+            {"event": {"event_type": "audience", "event_key": "joined", "audience_key": "vip"}},
+            "`enter` or `exit`",
+        ),
+        ({"event": {"event_type": "webhook", "event_key": "x"}}, "not a known event type"),
         ({"event": {"event_type": "message"}}, "`event_key` is required"),
         ({"event": {"event_type": "message", "event_key": "read"}}, "need `match_conditions`"),
         (

@@ -330,8 +330,25 @@ def parse_update(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> Upd
     )
 
 
-WAIT_EVENT_TYPES = ("message", "workflow", "integration_source", "recipient")
+WAIT_EVENT_TYPES = ("message", "workflow", "integration_source", "recipient", "audience")
 _MAX_WAIT = 30 * 24 * 60  # minutes: Knock's 30-day limit
+
+
+def _check_audience_event(event: Mapping[str, Any], src: Source, probs: Problems) -> None:
+    """Knock's `WorkflowWaitForEventAudienceEvent`: an `enter` or `exit` of one audience."""
+    if event.get("event_key") not in (None, "", "enter", "exit"):
+        probs.add(
+            src.at("event.event_key"),
+            f"audience events are `enter` or `exit`, not {event.get('event_key')!r}",
+            'set "event_key": "enter" (joined the audience) or "exit" (left it)',
+        )
+    key = event.get("audience_key")
+    if not isinstance(key, str) or not key:
+        probs.add(
+            src.at("event.audience_key"),
+            "audience events need `audience_key`",
+            'name the static audience, e.g. "audience_key": "vip-users"',
+        )
 
 
 def parse_wait_for_event(
@@ -349,12 +366,13 @@ def parse_wait_for_event(
     event = as_map(s.get("event"), src.at("event"), probs, "`event`") or {}
     kind = event.get("event_type")
     if kind not in WAIT_EVENT_TYPES:
-        what = "not emulated yet" if kind == "audience" else "not a known event type"
         probs.add(
             src.at("event.event_type"),
-            f"event_type {kind!r} is {what}",
+            f"event_type {kind!r} is not a known event type",
             f"use one of {', '.join(WAIT_EVENT_TYPES)}",
         )
+    if kind == "audience":
+        _check_audience_event(event, src, probs)
     if not isinstance(event.get("event_key"), str) or not event.get("event_key"):
         probs.add(
             src.at("event.event_key"),

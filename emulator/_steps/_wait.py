@@ -4,8 +4,9 @@ A run reaching the step parks, scoped to its recipient, until an event of the co
 key and source arrives whose payload passes one of the `match_conditions` groups (namespaces
 `event.*`, plus the run's `data`, `recipient`, `tenant`, `vars`, `refs`), or until `expires_after`
 runs out. Events come from the engine itself: message status and engagement changes (`message`),
-runs starting and completing (`workflow`), identify (`recipient`), and `Emulator.send_event` for
-integration sources. The outcome is readable later as `refs.<ref>.matched` and
+runs starting and completing (`workflow`), identify (`recipient`), users entering and exiting
+static audiences (`audience`), and `Emulator.send_event` for integration sources. The outcome is
+readable later, in conditions and templates, as `refs.<ref>.matched` and
 `refs.<ref>.signal_variables`.
 """
 
@@ -39,8 +40,8 @@ class Wait:
 class Event:
     """Something that happened to a recipient, as a wait step matches it."""
 
-    event_type: str  # message | workflow | integration_source | recipient
-    event_key: str  # e.g. seen, interacted, completed, updated, or a source's event name
+    event_type: str  # message | workflow | integration_source | recipient | audience
+    event_key: str  # e.g. seen, interacted, completed, updated, enter, or a source's event name
     recipient: tuple[str, str]
     source_type: str | None = None
     source_key: str | None = None
@@ -84,6 +85,8 @@ def emit(engine: Engine, event: Event) -> None:
 def _same_kind(spec: dict[str, str] | Any, event: Event) -> bool:
     if spec.get("event_type") != event.event_type or spec.get("event_key") != event.event_key:
         return False
+    if event.event_type == "audience":
+        return bool(spec.get("audience_key") == event.source_key)
     source = spec.get("source_key") or spec.get("integration_source_key")
     if source and source != event.source_key:
         return False

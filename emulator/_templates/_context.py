@@ -21,6 +21,7 @@ RESERVED_NAMES: tuple[str, ...] = (
     "activities",
     "actors",
     "current_message",
+    "refs",
 )
 
 
@@ -64,10 +65,12 @@ def build_context(
     activities: Sequence[Mapping[str, Any]] = (),
     actors: Sequence[Mapping[str, Any]] = (),
     current_message: Mapping[str, Any] | None = None,
+    refs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Knock's root scope: `data`'s keys at the root (`{{ page_name }}`), reserved names on top.
 
     `total_actors` defaults to the number of `actors`, or 1 when there is an actor and no batch.
+    `refs` holds earlier steps' outputs templates may read (`refs.<wait ref>.signal_variables`).
     """
     payload = dict(data or {})
     if total_actors is None:
@@ -86,5 +89,6 @@ def build_context(
         activities=list(activities),
         actors=list(actors),
         current_message=dict(current_message) if current_message is not None else None,
+        refs=dict(refs or {}),
     )
     return scope
