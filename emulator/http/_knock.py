@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ._knock_audiences import audience_routes
 from ._knock_bulk import bulk_routes
 from ._knock_core import KnockContext, endpoint, json_response, no_content
 from ._knock_errors import KnockAPIError, get_dict, get_list, get_str, invalid
@@ -111,6 +112,7 @@ def knock_app(
         *message_routes(ctx),
         *bulk_routes(ctx),
         *recipient_routes(ctx),
+        *audience_routes(ctx),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.knock = ctx
