@@ -1,4 +1,5 @@
-"""Users, preference sets, tenants, objects and object subscriptions (wire.md 2.3, knock.md 5.1).
+"""Users, preference sets, tenants and objects (wire.md 2.3, knock.md 5.1), and the routes of
+every recipient sub-resource (subscriptions and channel data live in their own modules).
 
 Writes go through the emulator's entity store, so what the API sets is what the next trigger
 sees. Collections starting with `$` are Knock's own (`$users`, `$tenants`) and refused here.
@@ -15,17 +16,23 @@ from starlette.routing import Route
 
 from .._preferences import merge_preference_set, validate_preference_set
 from .._stores import USERS
-from .._triggers import TENANTS, parse_entity
+from .._triggers import TENANTS
+from ._knock_channel_data import channel_data_routes
 from ._knock_core import KnockContext, endpoint, json_response, no_content
-from ._knock_errors import get_dict, get_list, invalid, missing
+from ._knock_entities import kind_of, object_collection, owner, require_entity, upsert
+from ._knock_errors import get_dict, invalid, missing
 from ._knock_query import paginate, q_list, q_str
 from ._knock_serialize import (
-    iso,
     object_json,
     preference_set_json,
-    recipient_json,
     tenant_json,
     user_json,
+)
+from ._knock_subscriptions import (
+    add_subscriptions,
+    delete_subscriptions,
+    list_subscriptions,
+    list_user_subscriptions,
 )
 
 
@@ -36,37 +43,22 @@ def _validate_inline_preferences(body: Mapping[str, Any]) -> None:
         validate_preference_set(pref_set, where=f"preferences.{set_id}")
 
 
-def _entity(ctx: KnockContext, collection: str, entity_id: str, kind: str) -> dict[str, Any]:
-    found = ctx.emulator.entities.get(collection, entity_id)
-    if found is None:
-        hint = {
-            "user": "identify it with PUT /v1/users/{id} first",
-            "tenant": "create it with PUT /v1/tenants/{id} first",
-        }.get(kind, f"create it with PUT /v1/objects/{collection}/{{id}} first")
-        raise missing(kind, entity_id, hint)
-    return found
-
-
-def _upsert(
-    ctx: KnockContext, collection: str, entity_id: str, props: Mapping[str, Any]
-) -> dict[str, Any]:
-    return ctx.emulator.entities.upsert(collection, entity_id, props, ctx.emulator.clock.now)
-
-
 # -- users ---------------------------------------------------------------------------------------
 def identify(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     _validate_inline_preferences(body)
-    user = _upsert(ctx, USERS, request.path_params["user_id"], body)
+    user = upsert(ctx, USERS, request.path_params["user_id"], body)
     return json_response(user_json(user))
 
 
 def get_user(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    return json_response(user_json(_entity(ctx, USERS, request.path_params["user_id"], "user")))
+    return json_response(
+        user_json(require_entity(ctx, USERS, request.path_params["user_id"], "user"))
+    )
 
 
 def delete_user(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     user_id = request.path_params["user_id"]
-    _entity(ctx, USERS, user_id, "user")
+    require_entity(ctx, USERS, user_id, "user")
     ctx.emulator.entities.delete(USERS, user_id)
     return no_content()
 
@@ -87,16 +79,9 @@ def list_users(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Res
 
 
 # -- preference sets -----------------------------------------------------------------------------
-def _owner(request: Request) -> tuple[str, str]:
-    params = request.path_params
-    if "collection" in params:
-        return _object_collection(params["collection"]), params["object_id"]
-    return USERS, params["user_id"]
-
-
 def _pref_owner(ctx: KnockContext, request: Request) -> tuple[str, str]:
-    collection, entity_id = _owner(request)
-    _entity(ctx, collection, entity_id, "user" if collection == USERS else "object")
+    collection, entity_id = owner(request)
+    require_entity(ctx, collection, entity_id, kind_of(collection))
     return collection, entity_id
 
 
@@ -119,7 +104,7 @@ def get_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -
 def set_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     """Replaces the set unless the body says `"__persistence_strategy__": "merge"`. Setting
     preferences for a user that does not exist yet identifies it, as Knock does."""
-    collection, entity_id = _owner(request)
+    collection, entity_id = owner(request)
     set_id = request.path_params["set_id"]
     strategy = body.get("__persistence_strategy__", "replace")
     if strategy not in ("replace", "merge"):
@@ -131,8 +116,8 @@ def set_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -
     entities = ctx.emulator.entities
     if entities.get(collection, entity_id) is None:
         if collection != USERS:
-            _entity(ctx, collection, entity_id, "object")
-        _upsert(ctx, collection, entity_id, {})
+            require_entity(ctx, collection, entity_id, "object")
+        upsert(ctx, collection, entity_id, {})
     existing = entities.preference_sets(collection, entity_id).get(set_id)
     merged = merge_preference_set(existing, update, strategy="replace")
     entities.set_preference_set(collection, entity_id, set_id, merged)
@@ -171,7 +156,7 @@ def set_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Res
     existing = ctx.emulator.entities.get(TENANTS, tenant_id)
     old_settings = (existing or {}).get("settings")
     old_pref = old_settings.get("preference_set") if isinstance(old_settings, Mapping) else None
-    tenant = _upsert(ctx, TENANTS, tenant_id, props)
+    tenant = upsert(ctx, TENANTS, tenant_id, props)
     if pref_given:
         stored = tenant.setdefault("settings", {})
         if new_pref is None:
@@ -183,12 +168,12 @@ def set_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Res
 
 def get_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     tenant_id = request.path_params["tenant_id"]
-    return json_response(tenant_json(_entity(ctx, TENANTS, tenant_id, "tenant")))
+    return json_response(tenant_json(require_entity(ctx, TENANTS, tenant_id, "tenant")))
 
 
 def delete_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     tenant_id = request.path_params["tenant_id"]
-    _entity(ctx, TENANTS, tenant_id, "tenant")
+    require_entity(ctx, TENANTS, tenant_id, "tenant")
     ctx.emulator.entities.delete(TENANTS, tenant_id)
     return no_content()
 
@@ -206,106 +191,32 @@ def list_tenants(ctx: KnockContext, request: Request, body: dict[str, Any]) -> R
 
 
 # -- objects -------------------------------------------------------------------------------------
-def _object_collection(collection: str) -> str:
-    if collection.startswith("$"):
-        raise invalid(
-            "collection",
-            f"{collection!r} is reserved by Knock; use the users or tenants endpoints, or a "
-            "collection name without `$`",
-        )
-    return collection
-
-
 def set_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection = _object_collection(request.path_params["collection"])
+    collection = object_collection(request.path_params["collection"])
     _validate_inline_preferences(body)
-    found = _upsert(ctx, collection, request.path_params["object_id"], body)
+    found = upsert(ctx, collection, request.path_params["object_id"], body)
     return json_response(object_json(collection, found))
 
 
 def get_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection, object_id = _owner(request)
-    return json_response(object_json(collection, _entity(ctx, collection, object_id, "object")))
+    collection, object_id = owner(request)
+    return json_response(
+        object_json(collection, require_entity(ctx, collection, object_id, "object"))
+    )
 
 
 def delete_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection, object_id = _owner(request)
-    _entity(ctx, collection, object_id, "object")
+    collection, object_id = owner(request)
+    require_entity(ctx, collection, object_id, "object")
     ctx.emulator.entities.delete(collection, object_id)
     return no_content()
 
 
 def list_objects(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection = _object_collection(request.path_params["collection"])
+    collection = object_collection(request.path_params["collection"])
     found = ctx.emulator.entities.all(collection)
     page, info = paginate(found, lambda o: str(o["id"]), request.query_params)
     return json_response({"entries": [object_json(collection, o) for o in page], "page_info": info})
-
-
-def _subscription(
-    ctx: KnockContext, collection: str, object_id: str, ref: tuple[str, str], props: Any
-) -> dict[str, Any]:
-    emulator = ctx.emulator
-    stamp = ctx.subscribed_at.setdefault((collection, object_id, *ref), emulator.clock.now)
-    reference: str | dict[str, str] = (
-        ref[1] if ref[0] == USERS else {"id": ref[1], "collection": ref[0]}
-    )
-    parent = _entity(ctx, collection, object_id, "object")
-    return {
-        "__typename": "Subscription",
-        "recipient": recipient_json(emulator, reference, stamp),
-        "object": object_json(collection, parent),
-        "properties": props or None,
-        "inserted_at": iso(stamp),
-        "updated_at": iso(stamp),
-    }
-
-
-def _subscription_refs(ctx: KnockContext, body: dict[str, Any]) -> list[tuple[str, str]]:
-    recipients = get_list(body, "recipients", required=True) or []
-    if not recipients:
-        raise invalid("recipients", "is empty; pass at least one recipient")
-    now = ctx.emulator.clock.now
-    return [
-        parse_entity(raw, f"recipients[{i}]", ctx.emulator.entities, now)
-        for i, raw in enumerate(recipients)
-    ]
-
-
-def add_subscriptions(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    """Subscribers receive a trigger sent to the object (fan-out, knock.md 4.1)."""
-    collection, object_id = _owner(request)
-    _entity(ctx, collection, object_id, "object")
-    properties = get_dict(body, "properties")
-    refs = _subscription_refs(ctx, body)
-    for ref in refs:
-        ctx.emulator.entities.subscribe(collection, object_id, ref, properties)
-        ctx.subscribed_at.pop((collection, object_id, *ref), None)
-    return json_response(
-        [_subscription(ctx, collection, object_id, ref, properties) for ref in refs]
-    )
-
-
-def delete_subscriptions(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection, object_id = _owner(request)
-    _entity(ctx, collection, object_id, "object")
-    current = dict(ctx.emulator.entities.subscribers(collection, object_id))
-    removed = []
-    for ref in _subscription_refs(ctx, body):
-        if ref in current:
-            removed.append(_subscription(ctx, collection, object_id, ref, current[ref]))
-            ctx.emulator.entities.unsubscribe(collection, object_id, ref)
-            ctx.subscribed_at.pop((collection, object_id, *ref), None)
-    return json_response(removed)
-
-
-def list_subscriptions(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection, object_id = _owner(request)
-    _entity(ctx, collection, object_id, "object")
-    subs = ctx.emulator.entities.subscribers(collection, object_id)
-    page, info = paginate(subs, lambda s: f"{s[0][0]}/{s[0][1]}", request.query_params)
-    entries = [_subscription(ctx, collection, object_id, ref, props) for ref, props in page]
-    return json_response({"entries": entries, "page_info": info})
 
 
 def recipient_routes(ctx: KnockContext) -> list[Route]:
@@ -330,12 +241,14 @@ def recipient_routes(ctx: KnockContext) -> list[Route]:
         r(f"{obj}/subscriptions", add_subscriptions, "POST", "required"),
         r(f"{obj}/subscriptions", list_subscriptions, "GET"),
         r(f"{obj}/subscriptions", delete_subscriptions, "DELETE", "required"),
+        r(f"{user}/subscriptions", list_user_subscriptions, "GET"),
+        *channel_data_routes(ctx),
     ]
-    for owner in (user, obj):
+    for base in (user, obj):
         routes += [
-            r(f"{owner}/preferences", list_preferences, "GET"),
-            r(f"{owner}/preferences/{{set_id}}", get_preferences, "GET"),
-            r(f"{owner}/preferences/{{set_id}}", set_preferences, "PUT", "optional"),
-            r(f"{owner}/preferences/{{set_id}}", delete_preferences, "DELETE"),
+            r(f"{base}/preferences", list_preferences, "GET"),
+            r(f"{base}/preferences/{{set_id}}", get_preferences, "GET"),
+            r(f"{base}/preferences/{{set_id}}", set_preferences, "PUT", "optional"),
+            r(f"{base}/preferences/{{set_id}}", delete_preferences, "DELETE"),
         ]
     return routes
