@@ -20,6 +20,7 @@ from ._knock_core import (
     message_channel,
 )
 from ._knock_errors import get_dict, get_list, invalid, missing
+from ._knock_exclude import exclude_paths, without_paths
 from ._knock_query import (
     paginate,
     parse_time,
@@ -215,13 +216,15 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
     """A user's in-app feed, newest first. `channel_id` is the channel key (or the UUID the API
     reports as `channel_id`); an id that names no known in-app channel lists every in-app
     message of the user, so a client configured with a real Knock channel UUID still works.
-    `meta` badge counts cover unarchived items matching the non-status filters."""
+    `meta` badge counts cover unarchived items matching the non-status filters; `exclude`
+    drops the named fields from the answer (`_knock_exclude`)."""
     params = request.query_params
     user_id = request.path_params["user_id"]
     channel_id = request.path_params["channel_id"]
     status = q_choice(params, "status", ("unread", "read", "unseen", "seen", "all"), "all")
     archived = q_choice(params, "archived", ("exclude", "include", "only"), "exclude")
     compact = q_choice(params, "mode", ("rich", "compact"), "rich") == "compact"
+    excluded = exclude_paths(q_str(params, "exclude"))
     items = [
         m
         for m in ctx.emulator.messages_store
@@ -240,19 +243,18 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
         listed = [m for m in listed if engaged(m, status)]
     listed = listed[::-1]
     page, info = paginate(listed, _ident, params)
-    return json_response(
-        {
-            "entries": [feed_item_json(ctx.emulator, m, compact=compact) for m in page],
-            "meta": {
-                "__typename": "FeedMetadata",
-                "total_count": len(listed),
-                "unread_count": sum(1 for m in badge if m.read_at is None),
-                "unseen_count": sum(1 for m in badge if m.seen_at is None),
-            },
-            "page_info": info,
-            "vars": dict(ctx.emulator.vars),
-        }
-    )
+    feed = {
+        "entries": [feed_item_json(ctx.emulator, m, compact=compact) for m in page],
+        "meta": {
+            "__typename": "FeedMetadata",
+            "total_count": len(listed),
+            "unread_count": sum(1 for m in badge if m.read_at is None),
+            "unseen_count": sum(1 for m in badge if m.seen_at is None),
+        },
+        "page_info": info,
+        "vars": dict(ctx.emulator.vars),
+    }
+    return json_response(without_paths(feed, excluded))
 
 
 def list_runs(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
