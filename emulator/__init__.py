@@ -18,6 +18,7 @@ from ._feed import Feed
 from ._messages import Message, UnknownMessage
 from ._model import Definitions, Layout, Partial, Workflow
 from ._runs import Activity, BatchInfo, Run, StepRecord
+from ._schedules import Schedule
 from ._steps._agent import AiRequest
 from ._steps._fetch import FetchError, FetchRequest, FetchResponse
 from ._templates import TemplateError
@@ -48,6 +49,7 @@ __all__ = [
     "Partial",
     "Problem",
     "Run",
+    "Schedule",
     "StepRecord",
     "TemplateError",
     "Timer",

@@ -34,13 +34,21 @@ def from_micros(micros: int) -> datetime:
 class Timer:
     """A callback parked until a virtual instant. Cancel it with `cancel()`."""
 
-    __slots__ = ("_clock", "callback", "cancelled", "due_us", "fired", "label")
+    __slots__ = ("_clock", "callback", "cancelled", "due_us", "fired", "label", "recurring")
 
-    def __init__(self, clock: Clock, due_us: int, callback: Callable[[], Any], label: str) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        due_us: int,
+        callback: Callable[[], Any],
+        label: str,
+        recurring: bool = False,
+    ) -> None:
         self._clock = clock
         self.due_us = due_us
         self.callback = callback
         self.label = label
+        self.recurring = recurring  # a schedule's next occurrence: `run_until_idle` stops short
         self.cancelled = False
         self.fired = False
 
@@ -56,6 +64,7 @@ class Timer:
         if self.pending:
             self.cancelled = True
             self._clock._pending -= 1
+            self._clock._recurring -= self.recurring
 
     def __repr__(self) -> str:
         state = "pending" if self.pending else ("fired" if self.fired else "cancelled")
@@ -71,6 +80,7 @@ class Clock:
         self._heap: list[tuple[int, int, Timer]] = []
         self._sequence = 0
         self._pending = 0
+        self._recurring = 0  # pending timers that re-arm forever (recurring schedules)
         self._listeners: list[Callable[[datetime], None]] = []
         # Servers in other threads schedule timers too (Resend scheduled mail, HTTP triggers).
         self.lock = threading.RLock()
@@ -100,16 +110,26 @@ class Clock:
 
     # -- scheduling --------------------------------------------------------------
     def call_at(
-        self, when: datetime | int, callback: Callable[[], Any], *, label: str = ""
+        self,
+        when: datetime | int,
+        callback: Callable[[], Any],
+        *,
+        label: str = "",
+        recurring: bool = False,
     ) -> Timer:
-        """Park `callback` until `when` (a datetime or epoch microseconds); the past means now."""
+        """Park `callback` until `when` (a datetime or epoch microseconds); the past means now.
+
+        `recurring` marks a timer that re-arms itself forever (a schedule): `run_until_idle`
+        does not chase those, `advance` fires them.
+        """
         due_us = when if isinstance(when, int) else to_micros(when)
         with self.lock:
             due_us = max(due_us, self._now_us)
-            timer = Timer(self, due_us, callback, label)
+            timer = Timer(self, due_us, callback, label, recurring)
             self._sequence += 1
             heapq.heappush(self._heap, (due_us, self._sequence, timer))
             self._pending += 1
+            self._recurring += recurring
         return timer
 
     def call_later(
@@ -146,13 +166,14 @@ class Clock:
         return 0 if due is None else self._run_until(to_micros(due))
 
     def run_until_idle(self, *, limit: int = _MAX_FIRINGS) -> int:
-        """Jump from timer to timer until nothing is parked; returns how many fired."""
+        """Jump from timer to timer until nothing is parked but recurring schedules (which would
+        never end); returns how many fired."""
         fired = 0
         with self.lock:
-            while self._drop_dead() and fired < limit:
+            while self._drop_dead() and self._pending > self._recurring and fired < limit:
                 due_us, _, timer = heapq.heappop(self._heap)
                 fired += self._fire(due_us, timer)
-        if self._heap and fired >= limit:
+        if self._pending > self._recurring and fired >= limit:
             raise ClockError(
                 f"still {self._pending} timers parked after {limit} firings; a "
                 "workflow may re-arm a timer forever (check recurring steps)"
@@ -175,6 +196,7 @@ class Clock:
             self._set_now(due_us)
         timer.fired = True
         self._pending -= 1
+        self._recurring -= timer.recurring
         timer.callback()
         return 1
 

@@ -49,8 +49,13 @@ def start_trigger(
     settings: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     source: str = "api",
+    schedule: Mapping[str, Any] | None = None,
 ) -> TriggerResult:
-    """Validate a trigger, fan it out to recipient runs and run them (Knock's section 2.1)."""
+    """Validate a trigger, fan it out to recipient runs and run them (Knock's section 2.1).
+
+    A scheduled trigger (`schedule` is the `recipient.schedule` scope) runs for its recipient
+    alone: Knock does not fan a schedule out to an object's subscribers.
+    """
     settings = settings or {}
     now = engine.clock.now
     workflow = engine.workflow(key)
@@ -91,7 +96,7 @@ def start_trigger(
             status=404,
         )
     tenant_id = parse_tenant(tenant, engine.entities, now)
-    targets = parse_targets(recipients, actor_ref, engine.entities, now)
+    targets = parse_targets(recipients, actor_ref, engine.entities, now, fan_out=schedule is None)
     result = TriggerResult(engine.ids.uuid4())
     for target in targets:
         frequency = workflow.trigger_frequency
@@ -122,6 +127,7 @@ def start_trigger(
             dict(record.data),
             settings,
             subscription=target.subscription,
+            schedule=None if schedule is None else dict(schedule),
         )
         result.runs.append(record)
         engine.start_run(rs)

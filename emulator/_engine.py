@@ -22,6 +22,7 @@ from ._ids import IdFactory
 from ._messages import MessageStore
 from ._model import Definitions, Step, Workflow
 from ._runs import StepRecord
+from ._schedules import Schedules
 from ._state import Frame, RunState
 from ._steps._agent import AiResponder, no_ai_responder
 from ._steps._fetch import Responder, no_responder
@@ -102,6 +103,7 @@ class Engine:
         self.ai_responder: AiResponder = no_ai_responder
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
         self.audiences = Audiences()  # static audiences: is_audience_member reads member ids
+        self.schedules_store = Schedules(self)
         self.delivery = Delivery(self, email_provider)
         self.message_listener = self.message_event  # one bound method shared by every message
 
@@ -283,6 +285,8 @@ class Engine:
         out = self.entities.serialize(collection, entity_id)
         if rs.subscription is not None:
             out["subscription"] = rs.subscription
+        if rs.schedule is not None:
+            out["schedule"] = rs.schedule
         return out
 
     def actor_scope(self, rs: RunState) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ class RunState:
     timer: Timer | None = None  # the run's own timer (delay); batch timers belong to the batch
     waiting: StepRecord | None = None
     subscription: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None  # `recipient.schedule` for scheduled runs
     trigger_data: dict[str, Any] = field(default_factory=dict)
     batch_slot: Any = None  # the open batch this run waits on, if any
     wait_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # wait step outputs

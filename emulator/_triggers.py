@@ -49,9 +49,10 @@ def parse_entity(raw: Any, where: str, entities: Entities, now: datetime) -> Ref
 
 
 def parse_targets(
-    recipients: Any, actor: Ref | None, entities: Entities, now: datetime
+    recipients: Any, actor: Ref | None, entities: Entities, now: datetime, *, fan_out: bool = True
 ) -> list[Target]:
-    """Every unique recipient, objects followed by their subscribers (two levels, no actor)."""
+    """Every unique recipient, objects followed by their subscribers (two levels, no actor)
+    unless `fan_out` is false."""
     one = recipients[0] if type(recipients) is list and len(recipients) == 1 else None
     if type(one) is str and one:  # the common case, one user id: nothing else to check
         return [Target((USERS, one), {})]
@@ -77,7 +78,7 @@ def parse_targets(
                 "invalid_params", f"recipients[{index}].$trigger_data must be an object"
             )
         targets.setdefault(ref, Target(ref, extra or {}))
-    for target in list(targets.values()):
+    for target in list(targets.values()) if fan_out else ():
         if target.ref[0] != USERS:
             _fan_out(target.ref, 1, actor, entities, targets)
     return list(targets.values())
