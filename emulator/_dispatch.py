@@ -117,6 +117,7 @@ def start_trigger(
             inserted_at=now,
             updated_at=now,
             trigger_source=source,
+            schedule_id=None if schedule is None else schedule.get("id"),
         )
         rs = RunState(
             record,

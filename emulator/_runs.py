@@ -125,6 +125,7 @@ class Run:
     steps: list[StepRecord] = field(default_factory=list)
     ended_because: str | None = None
     trigger_source: str = "api"
+    schedule_id: str | None = None  # the schedule whose occurrence started this run
 
     @property
     def recipient_id(self) -> str:

@@ -43,7 +43,7 @@ def test_a_weekday_rule_fires_at_each_occurrence_and_run_until_idle_does_not_cha
     emu.clock.advance(days=7)
     assert fired_at(emu) == ["Mon 09:30", "Tue 09:30", "Wed 09:30", "Thu 09:30", "Fri 09:30"]
     runs = emu.runs(workflow="digest")
-    assert {r.trigger_source for r in runs} == {"schedule"}
+    assert {(r.trigger_source, r.schedule_id) for r in runs} == {("schedule", schedule.id)}
     assert schedule.run_ids == [r.id for r in runs]
     body = emu.messages()[0].content["markdown_body"]
     assert body.strip() == f"Digest for Ada ({schedule.id}) daily"
