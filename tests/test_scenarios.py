@@ -250,3 +250,63 @@ def test_collected_by_pytest_with_readable_failures(pytester: pytest.Pytester) -
             "*trigger invoice-updated for [[]'payee_9'[]]*",
         ]
     )
+
+
+def test_schedules_audiences_and_events_in_scenarios(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """start: 2025-01-06T08:00:00Z
+steps:
+  - schedule: invoice-created
+    recipients: [u1]
+    repeats: [{frequency: weekly, days: weekdays, hours: 9}]
+    data: {invoice_id: inv_7, amount: "$7"}
+  - advance: 7d
+  - expect:
+      messages:
+        - {channel_type: in_app_feed, recipient: u1, count: 5}
+  - add_to_audience: vip
+    users: [u1, a1]
+  - remove_from_audience: vip
+    users: [a1, nobody]
+  - send_event: shipped
+    recipient: u1
+    data: {order: 1}
+""",
+    )
+    result = run_scenario(load_scenario(path))
+    assert result.passed, result.report()
+    text = "\n".join(result.timeline)
+    assert "schedule invoice-created for ['u1'], first at 2025-01-06T09:00:00+00:00" in text
+    assert "add to audience vip: ['u1', 'a1'] entered" in text
+    assert "remove from audience vip: ['a1'] left" in text
+    assert "event shipped for u1" in text
+    assert result.emulator is not None
+    assert sorted(result.emulator.audiences["vip"]) == ["u1"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("steps:\n  - schedule: w\n    recipients: [u1]\n", ":8: steps[0].schedule: needs `rep"),
+        ("steps:\n  - schedule: w\n    repeats: []\n", ":8: steps[0].schedule: needs `recip"),
+        (
+            "steps:\n  - schedule: w\n    recipients: [u1]\n    scheduled_at: soon\n",
+            ":10: steps[0].schedule.scheduled_at: 'soon' is not an ISO 8601 time",
+        ),
+        ("steps:\n  - add_to_audience: vip\n", ":8: steps[0].add_to_audience: needs `users:`"),
+        (
+            "steps:\n  - remove_from_audience: {a: b}\n    users: [u1]\n",
+            ":8: steps[0].remove_from_audience: must be an audience key",
+        ),
+        ("steps:\n  - send_event: shipped\n", ":8: steps[0].send_event: needs `recipient:`"),
+        (
+            "steps:\n  - send_event: x\n    recipient: u1\n    color: red\n",
+            ":10: steps[0].color: unknown option for send_event",
+        ),
+    ],
+)
+def test_malformed_new_actions_name_the_line(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, body))
+    assert expected in str(caught.value)

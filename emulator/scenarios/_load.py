@@ -20,6 +20,12 @@ TOP_KEYS = frozenset(
 OPTIONS: dict[str, frozenset[str]] = {
     "trigger": frozenset({"recipients", "actor", "data", "tenant", "cancellation_key", "as"}),
     "cancel": frozenset({"cancellation_key", "recipients"}),
+    "schedule": frozenset(
+        {"recipients", "repeats", "data", "actor", "tenant", "scheduled_at", "ending_at"}
+    ),
+    "add_to_audience": frozenset({"users", "tenant"}),
+    "remove_from_audience": frozenset({"users", "tenant"}),
+    "send_event": frozenset({"recipient", "data", "source_key"}),
 }
 EXPECT_KEYS = frozenset(
     {"run", "status", "path", "branch", "skipped", "batch", "messages", "no_message"}
@@ -171,6 +177,21 @@ def _check(
             p.add(line, path, "needs `cancellation_key:`", "add `cancellation_key: inv_1`")
         if "data" in raw and not isinstance(raw["data"], Mapping):
             p.add(line_of(raw, "data"), path, "`data` must be a mapping", "write `data: {k: v}`")
+    elif kind == "schedule":
+        _check_schedule(raw, value, path, line, p)
+    elif kind in ("add_to_audience", "remove_from_audience"):
+        users = raw.get("users")
+        if not isinstance(value, str) or not value:
+            p.add(line, path, "must be an audience key", f"write `{kind}: vip`")
+        if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+            p.add(line, path, "needs `users:` (a list of user ids)", "add `users: [u1]`")
+    elif kind == "send_event":
+        if not isinstance(value, str) or not value:
+            p.add(line, path, "must be the event's key", "write `send_event: shipped`")
+        if not isinstance(raw.get("recipient"), str | Mapping):
+            p.add(line, path, "needs `recipient:`", "add `recipient: u1`")
+        if "data" in raw and not isinstance(raw["data"], Mapping):
+            p.add(line_of(raw, "data"), path, "`data` must be a mapping", "write `data: {k: v}`")
     elif kind == "advance":
         if parse_duration(value) is None:
             p.add(line, path, f"{value!r} is not a duration", DURATION_FIX)
@@ -207,6 +228,21 @@ def _check(
                     "unknown expectation",
                     f"use one of {', '.join(sorted(EXPECT_KEYS))}",
                 )
+
+
+def _check_schedule(raw: Mapping[str, Any], value: Any, path: str, line: int, p: _Problems) -> None:
+    if not isinstance(value, str) or not value:
+        p.add(line, path, "must be a workflow key", "write `schedule: weekly-digest`")
+    if not isinstance(raw.get("recipients"), list):
+        p.add(line, path, "needs `recipients:` (a list)", "add `recipients: [u1]`")
+    if not isinstance(raw.get("repeats"), list) and "scheduled_at" not in raw:
+        fix = "add `repeats: [{frequency: daily, hours: 9}]` or `scheduled_at: 2025-01-02T09:00Z`"
+        p.add(line, path, "needs `repeats:` (recurring) or `scheduled_at:` (once)", fix)
+    for key in ("scheduled_at", "ending_at"):
+        if key in raw:
+            _datetime(raw[key], line_of(raw, key), f"{path}.{key}", p)
+    if "data" in raw and not isinstance(raw["data"], Mapping):
+        p.add(line_of(raw, "data"), path, "`data` must be a mapping", "write `data: {k: v}`")
 
 
 def parse_duration(value: Any) -> timedelta | None:

@@ -22,6 +22,10 @@ ACTIONS = (
     "mark_read",
     "mark_interacted",
     "mark_archived",
+    "schedule",
+    "add_to_audience",
+    "remove_from_audience",
+    "send_event",
     "expect",
 )
 ENGAGEMENTS = ("mark_seen", "mark_read", "mark_interacted", "mark_archived")

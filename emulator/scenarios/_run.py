@@ -168,6 +168,28 @@ class _Player:
             self.log(f"set preferences of {value['user']}")
         elif kind in ENGAGEMENTS:
             self._engage(kind, value)
+        elif kind == "schedule":
+            made = emu.create_schedules(
+                value,
+                [_recipient(r) for r in args["recipients"]],
+                repeats=args.get("repeats") or (),
+                data=args.get("data"),
+                actor=args.get("actor"),
+                tenant=args.get("tenant"),
+                scheduled_at=args.get("scheduled_at"),
+                ending_at=args.get("ending_at"),
+            )
+            nexts = sorted({s.next_occurrence_at for s in made if s.next_occurrence_at})
+            first = f", first at {nexts[0].isoformat()}" if nexts else ""
+            self.log(f"schedule {value} for {[s.recipient_id for s in made]}{first}")
+        elif kind in ("add_to_audience", "remove_from_audience"):
+            changed = getattr(emu, kind)(value, *args["users"], tenant=args.get("tenant"))
+            verb = "entered" if kind == "add_to_audience" else "left"
+            self.log(f"{kind.replace('_', ' ')} {value}: {changed or 'no one'} {verb}")
+        elif kind == "send_event":
+            recipient = _recipient(args["recipient"])
+            emu.send_event(value, recipient, args.get("data"), source_key=args.get("source_key"))
+            self.log(f"event {value} for {args['recipient']}")
         else:
             failures = Expectations(emu, self.triggers, self.last).check(action)
             self.result.failures += failures
