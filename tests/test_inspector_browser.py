@@ -142,9 +142,12 @@ def test_script_in_captured_email_cannot_run_in_inspector_origin(
 def test_email_list_updates_live_when_mail_arrives(
     emu: Emulator, server: ServerThread, browser: Any
 ) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
     page, problems = open_page(browser)
     page.goto(server.base_url + "/ui/")
     assert "0 emails" in page.locator("#email-count").inner_text()
+    expect(page.locator("body")).to_have_attribute("data-live-via", "websocket")
+    page.evaluate("() => { window.sameDocument = true; }")
     with emu.clock.lock:
         emu.outbox.capture_outgoing(
             OutgoingEmail(
@@ -152,7 +155,8 @@ def test_email_list_updates_live_when_mail_arrives(
             )
         )
     page.locator("a.subject", has_text="fresh").wait_for(timeout=15_000)
-    assert "1 email" in page.locator("#email-count").inner_text()
+    expect(page.locator("#email-count")).to_contain_text("1 email, showing 1")
+    assert page.evaluate("() => window.sameDocument") is True  # patched in place, no reload
     assert problems == []
 
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..mail import ResendService
+from ._events import events_route
 from ._inspect import Inspection, error_response, inspect_routes
 from ._inspector import inspector_routes, static_mount
 from ._knock import knock_app
@@ -101,6 +102,7 @@ def _main_app(inspection: Inspection) -> Starlette:
     routes: list[Any] = [
         Route("/", root),
         *inspect_routes(inspection),
+        events_route(inspection),
         *inspector_routes(inspection),
     ]
     routes.append(static_mount())

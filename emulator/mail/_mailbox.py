@@ -12,13 +12,19 @@ Isolation for parallel tests. Every server (SMTP, Resend) delivers into a *sink*
 Across pytest-xdist workers nothing is shared: each worker process runs its own servers on
 port 0. Failure rules live on the Mailbox (or the router, for `connect`), so they never leak
 into another test's mail.
+
+Listeners (`Mailbox.subscribe`, the inspector's live updates) hear about every change in the
+order it happened, after the lock is released, so a slow or failing listener never holds up
+ingestion; with nobody listening the hot paths pay one attribute check.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +32,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 from .._clock import Clock
 from .._ids import IdFactory
@@ -43,6 +49,7 @@ from ._model import (
 )
 
 DEFAULT_RETENTION = 500  # Mailpit's default --max
+_log = logging.getLogger(__name__)
 PROVENANCE_HEADERS = {
     "x-doorstep-workflow": "workflow_key",
     "x-doorstep-workflow-run-id": "workflow_run_id",
@@ -81,6 +88,17 @@ class _Raw:
     make: Callable[[], CapturedEmail] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MailEvent:
+    """What changed: `new` and `delete` carry email ids; `clear` (everything went) carries none."""
+
+    kind: Literal["new", "delete", "clear"]
+    ids: tuple[str, ...] = ()
+
+
+MailListener = Callable[[MailEvent], None]
+
+
 class EmailList(list[CapturedEmail]):
     """Query results: a plain list, oldest first, with a few conveniences."""
 
@@ -115,6 +133,10 @@ class Mailbox:
         self._unparsed = 0
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
+        self._listeners: tuple[MailListener, ...] = ()
+        # (event, listeners subscribed when it happened), queued under the lock in change order
+        self._events: deque[tuple[MailEvent, tuple[MailListener, ...]]] = deque()
+        self._delivering = threading.Lock()
         self._store: MailStore | None = None
         if store is not None:
             if isinstance(store, str | Path):
@@ -157,6 +179,10 @@ class Mailbox:
                     evicted.append(old)
             if isinstance(email, _Raw):
                 self._unparsed += 1
+            if self._listeners:
+                self._events.append((MailEvent("new", (email.id,)), self._listeners))
+                if evicted:
+                    self._events.append((MailEvent("delete", tuple(evicted)), self._listeners))
             if self._store is not None:
                 if isinstance(email, _Raw):
                     email = self._emails[email.id] = email.make() if email.make else _parse(email)
@@ -165,6 +191,58 @@ class Mailbox:
                 if evicted:
                     self._store.delete(evicted)
             self._arrived.notify_all()
+        if self._events:
+            self._deliver()
+
+    # -- listeners -------------------------------------------------------------------
+    def subscribe(self, listener: MailListener) -> Callable[[], None]:
+        """Call `listener(event)` after every change from now on; returns `unsubscribe`.
+
+        Listeners run on whichever thread made (or, under contention, followed) the change, in
+        change order, without the lock held. Keep them quick (hand the event to a queue or a
+        loop); an exception is logged and the other listeners still hear the event."""
+        with self._lock:
+            self._listeners = (*self._listeners, listener)
+        done = False
+
+        def unsubscribe() -> None:
+            nonlocal done
+            with self._lock:
+                if not done:
+                    done = True
+                    remaining = list(self._listeners)
+                    remaining.remove(listener)
+                    self._listeners = tuple(remaining)
+
+        return unsubscribe
+
+    @property
+    def listeners(self) -> int:
+        """How many listeners are subscribed (0 keeps ingestion on its cheapest path)."""
+        return len(self._listeners)
+
+    def _deliver(self) -> None:
+        """Hand queued events to their listeners in order; one thread delivers at a time.
+
+        A thread that finds another delivering leaves its events to it: the deliverer looks
+        at the queue again after letting go, so nothing queued is ever left behind."""
+        events = self._events
+        while events and self._delivering.acquire(blocking=False):
+            try:
+                while events:
+                    event, listeners = events.popleft()
+                    for listener in listeners:
+                        try:
+                            listener(event)
+                        except Exception:
+                            _log.exception(
+                                "mail listener %r failed on a %r event in %s; ingestion goes on",
+                                listener,
+                                event.kind,
+                                self.name,
+                            )
+            finally:
+                self._delivering.release()
 
     def capture_outgoing(
         self,
@@ -327,6 +405,10 @@ class Mailbox:
                     self._unparsed -= 1
             if self._store is not None and wanted:
                 self._store.delete(wanted)
+            if self._listeners and wanted:
+                self._events.append((MailEvent("delete", tuple(wanted)), self._listeners))
+        if self._events:
+            self._deliver()
         return len(wanted)
 
     def clear(self) -> None:
@@ -335,6 +417,10 @@ class Mailbox:
             self._unparsed = 0
             if self._store is not None:
                 self._store.clear()
+            if self._listeners:
+                self._events.append((MailEvent("clear"), self._listeners))
+        if self._events:
+            self._deliver()
 
     def close(self) -> None:
         if self._store is not None:
