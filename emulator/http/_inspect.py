@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from .._errors import ClockError, DoorstepError
 from ..mail import CapturedEmail, UnknownEmail
+from ._events import stats_payload
 from ._inspect_shapes import (  # re-exported: tests and the inspector use them
     iso,
     mailpit_message,
@@ -303,16 +304,7 @@ def inspect_routes(inspection: Inspection) -> list[Route]:
         return {"reset": True, "clock": inspection.clock_json()}
 
     async def stats(request: Request) -> Any:
-        latest = emu.outbox.latest()
-        with lock:
-            runs = len(emu.runs())
-            now = emu.clock.now
-        return {
-            "emails": len(emu.outbox),
-            "latest_email": latest.id if latest else None,
-            "runs": runs,
-            "now": iso(now),
-        }
+        return stats_payload(emu)  # the same payload the /api/events socket sends as `stats`
 
     table: list[tuple[str, Handler, list[str]]] = [
         ("/api/v1/messages", list_messages, ["GET"]),
