@@ -5,7 +5,7 @@
 schema. `$ref`s resolve inside the document. knock-api.yml is OpenAPI 3.0.0 (`nullable`), so the
 3.0 dialect validator is used, with format checking (uuid, date-time).
 
-The document has three defects that reject every conforming server; `_patched` fixes each one
+The document has four defects that reject every conforming server; `_patched` fixes each one
 narrowly (and never loosens a field) so the checks stay meaningful:
 1. `type: object` next to a `oneOf`/`anyOf` whose alternatives allow booleans or null
    (PreferenceSetWorkflowCategorySetting, Activity.actor, preference_set): the outer `type` is
@@ -13,6 +13,8 @@ narrowly (and never loosens a field) so the checks stay meaningful:
 2. `Recipient` is `oneOf [User, Object]` but User allows extra properties, so every Object also
    matches User: each branch is pinned to its `__typename` (a discriminator, stricter than before).
 3. The same `oneOf` ambiguity for `RecipientReference` does not occur (string vs object).
+4. `Schedule.actor` is `oneOf [Recipient, {nullable: true}]`; the second branch has no type, so
+   it matches every actor too: it is pinned to null, so an actor must be null or a Recipient.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def _patched() -> dict[str, Any]:
             },
         ],
     }
+    schemas["Schedule"]["properties"]["actor"]["oneOf"][1] = {"nullable": True, "enum": [None]}
     return spec
 
 

@@ -27,6 +27,7 @@ from ._knock_core import KnockContext, endpoint, json_response, no_content
 from ._knock_errors import KnockAPIError, get_dict, get_list, get_str, invalid
 from ._knock_messages import message_routes
 from ._knock_recipients import recipient_routes
+from ._knock_schedules import schedule_routes
 
 if TYPE_CHECKING:
     from .._emulator import Emulator
@@ -113,6 +114,7 @@ def knock_app(
         *bulk_routes(ctx),
         *recipient_routes(ctx),
         *audience_routes(ctx),
+        *schedule_routes(ctx),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.knock = ctx

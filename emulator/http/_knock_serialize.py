@@ -316,7 +316,7 @@ def run_json(run: Run) -> dict[str, Any]:
         "trigger_source": {
             "type": run.trigger_source if run.trigger_source else "api",
             "cancellation_key": run.cancellation_key,
-            "schedule_id": None,
+            "schedule_id": run.schedule_id,
             "audience_key": None,
         },
         "inserted_at": stamp,
