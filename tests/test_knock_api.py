@@ -33,9 +33,14 @@ class Env:
 
 @contextmanager
 def knock_env(
-    api_keys: Collection[str] | None = None, max_body_bytes: int = 10 * 1024 * 1024
+    api_keys: Collection[str] | None = None,
+    max_body_bytes: int = 10 * 1024 * 1024,
+    emulator: Emulator | None = None,
 ) -> Iterator[Env]:
-    emulator = Emulator.from_directory(FIXTURES, vars={"app_url": "https://app.test"})
+    """The Knock API over `emulator` (the bundled fixtures by default): a strict SDK and a raw
+    client, both spec-checked."""
+    if emulator is None:
+        emulator = Emulator.from_directory(FIXTURES, vars={"app_url": "https://app.test"})
     app = knock_app(emulator, api_keys=api_keys, max_body_bytes=max_body_bytes)
     hooks = {"response": [check_exchange]}
     with ExitStack() as stack:

@@ -6,22 +6,18 @@ engine: push and chat steps find it and send."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
 import knockapi
 import pytest
-from openapi_check import check_exchange, check_schema
-from test_knock_api import Env
+from openapi_check import check_schema
+from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 from wfbuild import make_emulator, workflow
 
-from emulator import Emulator
 from emulator._stores import USERS
-from emulator.http import knock_app
 from emulator.http._knock_serialize import channel_uuid
-from emulator.http._server import ServerThread
 
 PUSH_STEP = {
     "ref": "push_1",
@@ -40,35 +36,10 @@ CHAT_STEP = {
 WEBHOOK = {"incoming_webhook": {"url": "https://hooks.slack.test/T1/B1"}}
 
 
-@contextmanager
-def serve(emulator: Emulator) -> Iterator[Env]:
-    """The Knock API over `emulator`: a strict SDK and a raw client, both spec-checked."""
-    hooks = {"response": [check_exchange]}
-    with ExitStack() as stack:
-        server = stack.enter_context(ServerThread(knock_app(emulator)))
-        sdk_http = stack.enter_context(httpx.Client(event_hooks=hooks))
-        raw = stack.enter_context(
-            httpx.Client(
-                base_url=server.base_url,
-                headers={"Authorization": "Bearer sk_test"},
-                event_hooks=hooks,
-            )
-        )
-        knock = knockapi.Knock(
-            api_key="sk_test",
-            base_url=server.base_url,
-            max_retries=0,
-            timeout=10.0,
-            http_client=sdk_http,
-            _strict_response_validation=True,
-        )
-        yield Env(emulator, knock, raw, server.base_url)
-
-
 @pytest.fixture
 def env() -> Iterator[Env]:
     emulator = make_emulator(workflow("push-alert", PUSH_STEP), workflow("chat-alert", CHAT_STEP))
-    with serve(emulator) as value:
+    with knock_env(emulator=emulator) as value:
         yield value
 
 
