@@ -111,6 +111,8 @@ class Schedules:
         if not schedule.repeats:  # one-off: once, at scheduled_at (at once if that has passed)
             if schedule.last_occurrence_at is not None or schedule.scheduled_at is None:
                 return None
+            if schedule.ending_at is not None and schedule.scheduled_at > schedule.ending_at:
+                return None  # it would start after it ended: Knock never runs it
             return max(schedule.scheduled_at, self.engine.clock.now)
         found = [
             when

@@ -81,6 +81,16 @@ def test_a_one_off_schedule_fires_once_even_when_its_time_has_passed() -> None:
     assert past.last_occurrence_at == MONDAY
 
 
+def test_a_one_off_schedule_after_its_ending_at_never_runs() -> None:
+    emu = digest_emulator()
+    [schedule] = emu.create_schedules(
+        "digest", ["ada"], scheduled_at=MONDAY + timedelta(hours=2), ending_at=MONDAY
+    )
+    assert schedule.next_occurrence_at is None
+    assert emu.run_until_idle() == 0
+    assert emu.messages() == []
+
+
 def test_scheduled_at_starts_and_ending_at_stops_a_recurring_schedule() -> None:
     emu = digest_emulator()
     emu.create_schedules(

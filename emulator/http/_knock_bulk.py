@@ -163,16 +163,25 @@ def bulk_update_channel(ctx: KnockContext, request: Request, body: dict[str, Any
             ctx.metadata.pop(message.id, None)
         else:
             apply_action(ctx, message, effect, None)
+    operation = completed_operation(ctx, request, f"channel_messages.{action}", len(chosen))
+    return json_response(operation)
+
+
+def completed_operation(
+    ctx: KnockContext, request: Request, name: str, count: int
+) -> dict[str, Any]:
+    """A BulkOperation that finished at once (the emulator applies bulk work synchronously),
+    kept for `GET /v1/bulk_operations/{id}`."""
     now = iso(ctx.emulator.clock.now)
     op_id = str(uuid.uuid5(_NAMESPACE, f"bulk_operation:{len(ctx.bulk_operations)}"))
     operation = {
         "__typename": "BulkOperation",
         "id": op_id,
-        "name": f"channel_messages.{action}",
+        "name": name,
         "status": "completed",
-        "estimated_total_rows": len(chosen),
-        "processed_rows": len(chosen),
-        "success_count": len(chosen),
+        "estimated_total_rows": count,
+        "processed_rows": count,
+        "success_count": count,
         "error_count": 0,
         "error_items": [],
         "progress_path": str(request.url_for("get_bulk_operation", id=op_id)),
@@ -183,7 +192,7 @@ def bulk_update_channel(ctx: KnockContext, request: Request, body: dict[str, Any
         "updated_at": now,
     }
     ctx.bulk_operations[op_id] = operation
-    return json_response(operation)
+    return operation
 
 
 def get_bulk_operation(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:

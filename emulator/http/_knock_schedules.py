@@ -12,7 +12,6 @@ with 422 naming `schedules[i]...` and nothing from the request is kept.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +24,7 @@ from .._errors import TriggerError
 from .._repeats import DAYS
 from .._schedules import Schedule
 from .._stores import USERS
+from ._knock_bulk import completed_operation
 from ._knock_core import KnockContext, endpoint, json_response
 from ._knock_entities import kind_of, owner, require_entity
 from ._knock_errors import KnockAPIError, get_list, get_str, invalid, missing
@@ -35,7 +35,6 @@ from ._knock_subscriptions import q_refs
 MAX_IDS = 100  # schedules per update or delete call, as Knock documents
 MAX_BULK = 1000  # schedules per bulk create
 OPTIONS = ("repeats", "data", "actor", "tenant", "scheduled_at", "ending_at")
-_NAMESPACE = uuid.UUID("3f0c2a6e-9a71-4b8e-8d0f-5c7b1e2d4a90")
 _DAY_SETS: dict[Any, list[str]] = {
     None: list(DAYS),
     "weekdays": list(DAYS[:5]),
@@ -243,32 +242,7 @@ def bulk_create_schedules(ctx: KnockContext, request: Request, body: dict[str, A
         if created:  # all or nothing: a refused item undoes the items before it
             ctx.emulator.delete_schedules([s.id for s in created])
         raise
-    return json_response(_bulk_operation(ctx, request, len(created)))
-
-
-def _bulk_operation(ctx: KnockContext, request: Request, count: int) -> dict[str, Any]:
-    """A completed BulkOperation, kept for `GET /v1/bulk_operations/{id}`."""
-    now = iso(ctx.emulator.clock.now)
-    op_id = str(uuid.uuid5(_NAMESPACE, f"bulk_operation:{len(ctx.bulk_operations)}"))
-    operation = {
-        "__typename": "BulkOperation",
-        "id": op_id,
-        "name": "schedules.bulk_create",
-        "status": "completed",
-        "estimated_total_rows": count,
-        "processed_rows": count,
-        "success_count": count,
-        "error_count": 0,
-        "error_items": [],
-        "progress_path": str(request.url_for("get_bulk_operation", id=op_id)),
-        "inserted_at": now,
-        "started_at": now,
-        "completed_at": now,
-        "failed_at": None,
-        "updated_at": now,
-    }
-    ctx.bulk_operations[op_id] = operation
-    return operation
+    return json_response(completed_operation(ctx, request, "schedules.bulk_create", len(created)))
 
 
 def schedule_routes(ctx: KnockContext) -> list[Route]:
