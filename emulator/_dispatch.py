@@ -83,18 +83,7 @@ def start_trigger(
         )
     payload = _validate_data(workflow.key, workflow.trigger_data_json_schema, data)
     actor_ref = None if actor is None else parse_entity(actor, "actor", engine.entities, now)
-    if (
-        isinstance(actor, str)
-        and engine.require_identified_actor
-        and engine.entities.get(USERS, actor) is None
-    ):
-        raise TriggerError(
-            "actor_missing",
-            f"actor {actor!r} has not been identified; identify the user first, pass the actor "
-            'inline ({"id": ..., "name": ...}), or build the Emulator with '
-            "require_identified_actor=False",
-            status=404,
-        )
+    require_identified_actor(engine, actor)
     tenant_id = parse_tenant(tenant, engine.entities, now)
     targets = parse_targets(recipients, actor_ref, engine.entities, now, fan_out=schedule is None)
     result = TriggerResult(engine.ids.uuid4())
@@ -136,6 +125,22 @@ def start_trigger(
     if idempotency_key is not None:
         engine.idempotency[idempotency_key] = (fingerprint, now, result)
     return result
+
+
+def require_identified_actor(engine: Engine, actor: Any) -> None:
+    """An actor given as a bare id must be a user Knock knows (`actor_missing`, 404)."""
+    if (
+        isinstance(actor, str)
+        and engine.require_identified_actor
+        and engine.entities.get(USERS, actor) is None
+    ):
+        raise TriggerError(
+            "actor_missing",
+            f"actor {actor!r} has not been identified; identify the user first, pass the actor "
+            'inline ({"id": ..., "name": ...}), or build the Emulator with '
+            "require_identified_actor=False",
+            status=404,
+        )
 
 
 def _validate_data(

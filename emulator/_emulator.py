@@ -10,7 +10,7 @@ from typing import Any
 from ._channels import Channel, Channels
 from ._clock import Clock
 from ._config import EmulatorConfig, load_config
-from ._dispatch import TriggerResult, start_trigger
+from ._dispatch import TriggerResult, require_identified_actor, start_trigger
 from ._engine import Engine
 from ._errors import DoorstepError, TriggerError
 from ._feed import Feed
@@ -316,6 +316,7 @@ class Emulator(Engine):
                 parse_entity(r, f"recipients[{i}]", self.entities, now)
                 for i, r in enumerate(recipients)
             ]
+            require_identified_actor(self, actor)  # or every occurrence would be refused
             actor_ref = None if actor is None else parse_entity(actor, "actor", self.entities, now)
             tenant_id = parse_tenant(tenant, self.entities, now)
             return [
@@ -356,6 +357,7 @@ class Emulator(Engine):
                 update["data"] = schedule_data(changes["data"])
             if "actor" in changes:
                 raw = changes["actor"]
+                require_identified_actor(self, raw)
                 update["actor"] = (
                     None if raw is None else parse_entity(raw, "actor", self.entities, now)
                 )

@@ -177,6 +177,10 @@ def test_bad_repeat_rules_name_the_path(repeats: Any, path: str) -> None:
         (lambda emu: emu.update_schedules(["missing"], data={}), "no schedule"),
         (lambda emu: emu.update_schedules([], when="now"), "unknown schedule field"),
         (lambda emu: emu.delete_schedules(["missing"]), "no schedule"),
+        (
+            lambda emu: emu.create_schedules("digest", ["ada"], scheduled_at=MONDAY, actor="ghost"),
+            "actor_missing",
+        ),
     ],
 )
 def test_bad_schedule_calls_say_what_to_fix(call: Any, message: str) -> None:

@@ -110,26 +110,9 @@ def engine_errors(where: str = "", renames: Mapping[str, str] | None = None) -> 
         raise KnockAPIError(422, exc.code, message, field=field) from None
 
 
-def _require_actor(ctx: KnockContext, actor: Any) -> None:
-    """A bare actor id must name an identified user, as trigger requires (`actor_missing`)."""
-    emulator = ctx.emulator
-    if (
-        isinstance(actor, str)
-        and emulator.require_identified_actor
-        and emulator.entities.get(USERS, actor) is None
-    ):
-        raise TriggerError(
-            "actor_missing",
-            f"actor {actor!r} has not been identified; identify the user first or pass the "
-            'actor inline ({"id": ..., "name": ...})',
-            status=404,
-        )
-
-
 def _create(
     ctx: KnockContext, item: Mapping[str, Any], recipients: Sequence[Any]
 ) -> list[Schedule]:
-    _require_actor(ctx, item.get("actor"))
     return ctx.emulator.create_schedules(
         item["workflow"],
         recipients,
@@ -175,7 +158,6 @@ def update_schedules(ctx: KnockContext, request: Request, body: dict[str, Any]) 
     ids = _schedule_ids(ctx, body)
     changes = {key: body[key] for key in OPTIONS if key in body}
     with engine_errors():
-        _require_actor(ctx, changes.get("actor"))
         updated = ctx.emulator.update_schedules(ids, **changes)
     return json_response([schedule_json(ctx, s) for s in updated])
 
