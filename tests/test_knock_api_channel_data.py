@@ -60,6 +60,8 @@ def test_user_push_tokens_set_get_unset(env: Env, channel_id: str) -> None:
     assert stored(env, USERS, "u1") == {"apns": {"tokens": ["tok_1", "tok_2"], "devices": []}}
     got = knock.users.get_channel_data("u1", channel_id)
     assert got.model_dump() == put.model_dump()
+    user = env.http.get("/v1/users/u1").json()
+    assert "channel_data" not in user  # served by its own endpoint, never as a property
     assert knock.users.unset_channel_data("u1", channel_id) is None
     assert stored(env, USERS, "u1") is None
     with pytest.raises(knockapi.NotFoundError) as caught:

@@ -48,10 +48,14 @@ def version_uuid(workflow_key: str) -> str:
 
 
 # -- recipients ----------------------------------------------------------------------------------
+# Kept on the entity for the engine, served by their own endpoints, never as properties.
+_NOT_PROPERTIES = ("__typename", "collection", "channel_data")
+
+
 def user_json(entity: Mapping[str, Any], fallback_stamp: datetime | None = None) -> dict[str, Any]:
     """A User; `fallback_stamp` stands in for `updated_at` of users only referenced, never
     identified (an actor given as a bare id)."""
-    out = {k: v for k, v in entity.items() if k not in ("__typename", "collection")}
+    out = {k: v for k, v in entity.items() if k not in _NOT_PROPERTIES}
     out["__typename"] = "User"
     for key in ("name", "email", "phone_number", "avatar", "timezone"):
         out.setdefault(key, None)
@@ -66,7 +70,7 @@ def object_json(
     properties = {
         k: v
         for k, v in entity.items()
-        if k not in ("id", "created_at", "updated_at", "__typename", "collection")
+        if k not in ("id", "created_at", "updated_at", *_NOT_PROPERTIES)
     }
     return {
         "__typename": "Object",
