@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wfbuild import bundled_emulator
 
 from emulator import Emulator, OutgoingEmail
 from emulator.http import ServerThread, create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,10 +24,7 @@ pytestmark = [
 
 @pytest.fixture
 def emu() -> Emulator:
-    emu = Emulator.from_directory(FIXTURES)
-    emu.identify("u1", name="Ada", email="ada@example.com")
-    emu.identify("u2", name="Bob", email="bob@example.com")
-    return emu
+    return bundled_emulator()
 
 
 @pytest.fixture

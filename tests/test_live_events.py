@@ -9,7 +9,6 @@ import smtplib
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.sync.client import connect
+from wfbuild import bundled_emulator
 
 from emulator import Emulator, OutgoingEmail
 from emulator.http import ServerThread, create_app
@@ -25,7 +25,6 @@ from emulator.http._inspect import Inspection, inspect_routes
 from emulator.mail import Mailbox, SmtpServer
 from emulator.mail._mailbox import MailEvent
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 RAW = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: raw one\r\n\r\nhello\r\n"
 WAIT = 10.0  # seconds before a missing websocket message fails the test
 
@@ -202,10 +201,7 @@ def receive(ws: Any, timeout: float = WAIT) -> dict[str, Any]:
 
 @pytest.fixture
 def emu() -> Emulator:
-    emu = Emulator.from_directory(FIXTURES)
-    emu.identify("u1", name="Ada", email="ada@example.com")
-    emu.identify("u2", name="Bob", email="bob@example.com")
-    return emu
+    return bundled_emulator()
 
 
 def live_app(emu: Emulator, **options: Any) -> Starlette:

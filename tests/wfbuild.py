@@ -12,6 +12,16 @@ def workflow(key: str, *steps: dict[str, Any], **top: Any) -> Any:
     return parse_workflow({"name": key, "steps": list(steps), **top}, key=key, file=f"{key}.json")
 
 
+def bundled_emulator() -> Emulator:
+    """The shipped example workflows with two identified users, Ada (u1) and Bob (u2)."""
+    from pathlib import Path
+
+    emu = Emulator.from_directory(Path(__file__).resolve().parent.parent / "fixtures" / "workflows")
+    emu.identify("u1", name="Ada", email="ada@example.com")
+    emu.identify("u2", name="Bob", email="bob@example.com")
+    return emu
+
+
 def make_emulator(*workflows: Any, **options: Any) -> Emulator:
     return Emulator(Definitions(workflows={w.key: w for w in workflows}), **options)
 
