@@ -204,5 +204,11 @@ def test_the_knock_run_api_lists_wait_conditions_evaluated_events() -> None:
     run = emu.trigger("nudge", ["u1"], data={"text": "x"}).runs[0]
     emu.feed("u1").mark_read(emu.feed("u1").items()[0].id)
     events = [e for e in run_detail_json(run)["events"] if e["step_ref"] == "wait_1"]
-    assert [e["event"] for e in events] == ["wait_conditions_evaluated", "step_executed"]
-    assert events[0]["data"]["passed"] is True
+    assert [e["event"] for e in events] == [
+        "wait_registered",
+        "wait_conditions_evaluated",
+        "wait_resolved",
+    ]
+    assert events[0]["data"]["expires_at"] == "2025-01-01T09:30:00Z"
+    assert events[1]["data"]["passed"] is True
+    assert events[2]["data"] == {"matched": True}

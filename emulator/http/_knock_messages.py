@@ -294,7 +294,15 @@ def get_run(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Respon
         raise missing(
             "workflow recipient run", run_id, "list runs with GET /v1/workflow_recipient_runs"
         )
-    return json_response(run_detail_json(found.record))
+    store = ctx.emulator.messages_store
+
+    def channel_of(message_id: str) -> str | None:
+        try:
+            return store.get(message_id).channel_type
+        except UnknownMessage:
+            return None  # deleted through the bulk API since
+
+    return json_response(run_detail_json(found.record, channel_of))
 
 
 def message_routes(ctx: KnockContext) -> list[Route]:

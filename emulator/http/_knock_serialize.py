@@ -19,6 +19,7 @@ from .._stores import USERS
 
 if TYPE_CHECKING:
     from .._emulator import Emulator
+    from ._knock_run_events import ChannelOf
 
 _NAMESPACE = uuid.UUID("6f2b7f0e-4a4e-4c7e-9d55-2f1c0d0e5b1a")
 _PREFERENCE_SECTIONS = ("categories", "channel_types", "channels", "commercial_subscribed")
@@ -328,53 +329,9 @@ def run_json(run: Run) -> dict[str, Any]:
     }
 
 
-def run_detail_json(run: Run) -> dict[str, Any]:
-    """A run with one event per step record: Knock's `message_enqueued` for each message and
-    `wait_conditions_evaluated` for each event a wait step considered, and `step_<outcome>`
-    (our vocabulary, knock.md section 8.2) for every other step outcome."""
-    events: list[dict[str, Any]] = []
-    for number, step in enumerate(run.steps):
-        base = {
-            "__typename": "WorkflowRecipientRunEvent",
-            "step_ref": step.ref,
-            "step_type": step.type,
-            "attempt": 1,
-            "inserted_at": iso(step.ended_at or step.started_at),
-        }
-        status = "error" if step.outcome == "failed" else "ok"
-        if step.message_ids:
-            for offset, message_id in enumerate(step.message_ids):
-                events.append(
-                    base
-                    | {
-                        "id": f"{run.id}-{number}-{offset}",
-                        "event": "message_enqueued",
-                        "status": status,
-                        "data": {"message_id": message_id},
-                    }
-                )
-            continue
-        for offset, evaluation in enumerate(step.detail.get("evaluations") or ()):
-            events.append(
-                base
-                | {
-                    "id": f"{run.id}-{number}-w{offset}",
-                    "event": "wait_conditions_evaluated",
-                    "status": "ok",
-                    "data": dict(evaluation),
-                }
-            )
-        data: dict[str, Any] = {"outcome": step.outcome}
-        for key, value in (
-            ("skipped_because", step.skipped_because),
-            ("branch", step.branch),
-            ("error", step.error),
-        ):
-            if value is not None:
-                data[key] = value
-        events.append(
-            base
-            | {"id": f"{run.id}-{number}", "event": f"step_{step.outcome}", "status": status}
-            | {"data": data}
-        )
-    return run_json(run) | {"events": events}
+def run_detail_json(run: Run, channel_of: ChannelOf | None = None) -> dict[str, Any]:
+    """A run with its ordered events (see `_knock_run_events`); `channel_of` names each
+    message's channel type in `message_enqueued`."""
+    from ._knock_run_events import run_events
+
+    return run_json(run) | {"events": run_events(run, channel_of or (lambda _id: None))}
