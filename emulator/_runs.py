@@ -74,6 +74,8 @@ class BatchInfo:
     run_ids: tuple[str, ...]  # every run whose trigger is in the batch, arrival order
     merged_data: dict[str, Any]
     first: Activity | None = None  # the opening activity: preference conditions read it
+    # Every activity in arrival order (Knock's message activities API lists them all).
+    all_activities: tuple[Activity, ...] = ()
 
     @property
     def activity_data(self) -> list[dict[str, Any]]:

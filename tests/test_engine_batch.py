@@ -141,6 +141,7 @@ def test_render_limit_and_order_keep_chronological_activities(order: str, shown:
     assert info.total_actors == 12
     assert [a["n"] for a in info.activity_data] == shown
     assert [a["id"] for a in info.actors] == [f"a{n}" for n in shown]
+    assert [a.data["n"] for a in info.all_activities] == list(range(12))  # for the API
 
 
 def test_default_render_limit_is_ten_and_actors_are_unique() -> None:

@@ -231,4 +231,5 @@ def _info(batch: OpenBatch, members: list[Member], *, closed_at: datetime) -> Ba
         run_ids=tuple(a.run_id for a in activities),
         merged_data=merged,
         first=activities[0] if activities else None,
+        all_activities=tuple(activities),
     )
