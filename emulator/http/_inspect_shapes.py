@@ -143,6 +143,7 @@ def step_json(step: StepRecord) -> dict[str, Any]:
     out: dict[str, Any] = jsonable(step)
     if step.batch is not None:
         out["batch"]["activity_data"] = jsonable(step.batch.activity_data)
+        del out["batch"]["all_activities"]  # unbounded; the rendered ones and the count say enough
     return out
 
 
