@@ -142,3 +142,22 @@ def test_a_waiting_run_has_no_end_event_yet() -> None:
     emu = make_emulator(workflow("flow", delay(delay_for={"unit": "hours", "value": 1}), in_app()))
     run = emu.trigger("flow", ["u1"]).runs[0]
     assert names(emu, run) == ["delay_1:delay_scheduled"]
+
+
+def test_preferences_are_listed_with_the_rule_that_blocked() -> None:
+    emu = make_emulator(workflow("flow", email(), in_app()))
+    emu.identify("u1", email="u1@example.com")
+    emu.set_preferences("u1", {"channel_types": {"email": False}})
+    run = emu.trigger("flow", ["u1"]).runs[0]
+    assert names(emu, run) == [
+        "email_1:preferences_evaluated",
+        "email_1:step_skipped",
+        "in_app_feed_1:preferences_evaluated",
+        "in_app_feed_1:message_enqueued",
+        "run:run_completed",
+    ]
+    blocked, skipped, allowed = events(emu, run)[:3]
+    assert blocked["data"]["allowed"] is False
+    assert blocked["data"]["rule"] == skipped["data"]["reason"].removeprefix("preferences: ")
+    assert blocked["data"]["explanation"]
+    assert allowed["data"]["allowed"] is True

@@ -29,7 +29,7 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
     if missing:
         return engine.skip(rs, record, missing)
     if not rs.workflow.settings.override_preferences:
-        blocked = _preference_block(engine, rs, step)
+        blocked = _preference_block(engine, rs, step, record)
         if blocked:
             return engine.skip(rs, record, f"preferences: {blocked}")
     channel = engine.channels.resolve(step.channel_key, step.channel_type)
@@ -113,7 +113,9 @@ def _missing_channel_data(step: ChannelStep, recipient: dict[str, Any]) -> str |
     return None
 
 
-def _preference_block(engine: Engine, rs: RunState, step: ChannelStep) -> str | None:
+def _preference_block(
+    engine: Engine, rs: RunState, step: ChannelStep, record: StepRecord
+) -> str | None:
     collection, entity_id = rs.recipient_ref
     sets = engine.entities.preference_sets(collection, entity_id)
     tenant = engine.tenant_scope(rs) if rs.tenant_id else None
@@ -138,6 +140,11 @@ def _preference_block(engine: Engine, rs: RunState, step: ChannelStep) -> str | 
         is_commercial=rs.workflow.settings.is_commercial,
         scope=_first_activity_scope(engine, rs),
     )
+    record.detail["preferences"] = {
+        "allowed": decision.allowed,
+        "rule": decision.rule,
+        "explanation": list(decision.explanation),
+    }
     return None if decision.allowed else (decision.rule or "opted out")
 
 

@@ -71,6 +71,8 @@ def _step_events(step: StepRecord, channel_of: ChannelOf) -> Iterator[Event]:
     conditions = detail.get("conditions")
     if isinstance(conditions, ConditionResult):
         yield "conditions_evaluated", "ok", conditions_json(conditions)
+    if "preferences" in detail:  # the recipient had preferences somewhere to evaluate
+        yield "preferences_evaluated", "ok", dict(detail["preferences"])
     yield from _by_type(step, channel_of)
     if step.outcome == "skipped":
         yield "step_skipped", "ok", {"reason": step.skipped_because}
