@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from ._mailbox import PROVENANCE_HEADERS, Mailbox, MailRouter
+from ._capture import PROVENANCE_HEADERS
+from ._mailbox import Mailbox, MailRouter
 from ._mime import build_mime
 from ._model import DeliveryError, OutgoingEmail, addresses
 
