@@ -55,7 +55,8 @@ def test_it(emu):
         [
             "E       AssertionError: unexpected path; what the run did:",
             "E         run * of 'invoice-updated' for 'u1': completed",
-            "E           branch_1 (branch) executed → branch 'User'",
+            "E           branch_1 (branch) executed → branch 'User' (not taken: Payee: "
+            'recipient.id (= "u1") contains "payee" -> false)',
             "E           batch_1 (batch) executed [[]batch key='inv_1' activities=1[]]",
             "E           in_app_feed_1 (channel) executed",
             "E       assert [[]'branch_1', *] == [[]'branch_1', *]",
@@ -70,7 +71,8 @@ def test_it(emu):
     assert_path(run, ["branch_1", "branch_2:executed", "email_payee_paid"])
 """,
         [
-            "E           branch_2 (branch) executed → branch 'Default'",
+            "E           branch_2 (branch) executed → branch 'Default' (not taken: Paid: "
+            'data.status (= "open") equal_to "paid" -> false)',
             "E         At index 2 diff: 'email_payee_updated' != 'email_payee_paid'",
         ],
         id="assert_path_trace",

@@ -14,6 +14,13 @@ def describe_step(step: StepRecord) -> str:
     text = f"{step.ref} ({step.type}) {step.outcome}"
     if step.branch is not None:
         text += f" → branch {step.branch!r}"
+    passed_over = [
+        f"{name}: {'; '.join(result.explain().splitlines())}"
+        for name, result in step.detail.get("evaluated") or ()
+        if not result.passed
+    ]
+    if passed_over:  # why the earlier branches were not taken: usually the answer to a failure
+        text += " (not taken: " + " | ".join(passed_over) + ")"
     if step.skipped_because:
         text += f" because {step.skipped_because}"
     if step.batch is not None:
