@@ -9,6 +9,7 @@ a channel key used with two channel types, and steps no run can reach.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from ._definitions import load_definitions
 from ._errors import DefinitionError
+from ._lint_refs import RefUse, bad_refs, refs_before
 from ._model import BranchStep, ChannelStep, Definitions, FetchStep, Step, UpdateStep, Workflow
 from ._templates import TemplateError, TemplateRenderer
 from ._templates._context import RESERVED_NAMES
@@ -24,6 +26,7 @@ from ._templates._diagnostics import TemplateLocation
 # What Knock puts in a workflow template's scope (batch variables included: any step may follow
 # a batch). Locals from `assign`, `capture` and loops are not globals, so they never show here.
 KNOWN_ROOTS = frozenset(RESERVED_NAMES) | {"refs", "message", "sender", "channel", "now"}
+_TEMPLATE_REF = re.compile(r"\brefs\.([A-Za-z0-9_-]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +173,48 @@ def _lint_workflow(wf: Workflow, renderer: TemplateRenderer, lines: _LineFinder)
                         )
                     )
     out.extend(_unreachable(wf, wf.steps, "steps", lines))
+    out.extend(_lint_refs(wf, lines))
     return out
+
+
+def _lint_refs(wf: Workflow, lines: _LineFinder) -> Iterator[Finding]:
+    """`refs.<ref>` in conditions and templates must name a step that can have run by then."""
+    before = refs_before(wf)
+    uses = list(bad_refs(wf))
+    for step in wf.iter_steps():
+        if isinstance(step, ChannelStep):
+            for path, text in _template_strings(step.template):
+                for ref in sorted(set(_TEMPLATE_REF.findall(text)) - before[step.ref]):
+                    source = step.source.at(f"template.{path}")
+                    uses.append(RefUse(ref, source, f"step `{step.ref}` {path}", ref in before))
+    for use in uses:
+        file = use.source.file
+        line = lines.find(file, "", f"refs.{use.ref}")
+        if use.known:
+            yield Finding(
+                "warning",
+                "ref-not-run-yet",
+                file,
+                line,
+                use.source.path,
+                f"{use.where} read `refs.{use.ref}`, but `{use.ref}` cannot have run at that "
+                "point (it comes later, or sits in another branch), so it always reads as "
+                "skipped (empty in a template)",
+                f"point the condition at a step before it, or move `{use.ref}` earlier",
+            )
+        else:
+            known = ", ".join(sorted(before)) or "none"
+            yield Finding(
+                "error",
+                "unknown-ref",
+                file,
+                line,
+                use.source.path,
+                f"{use.where} read `refs.{use.ref}`, but workflow `{wf.key}` has no step "
+                f"`{use.ref}`, so it always reads as skipped (empty in a template): silently "
+                "wrong rather than an error in Knock",
+                f"use one of the workflow's step refs ({known})",
+            )
 
 
 def _schema_properties(schema: Mapping[str, Any] | None) -> tuple[set[str] | None, bool]:

@@ -118,3 +118,129 @@ def test_missing_directory() -> None:
     code, out = run("no/such/dir")
     assert code == 1
     assert "no/such/dir: error: no/such/dir is not a directory" in out
+
+
+FALLBACK = """name: Fallback
+steps:
+  - ref: in_app_feed_1
+    type: channel
+    channel_key: in-app-feed
+    channel_type: in_app_feed
+    template: {{markdown_body: "hi"}}
+  - ref: wait_1
+    type: wait_for_event
+    settings:
+      event: {{event_type: recipient, event_key: updated}}
+      expires_after: 10m
+  - ref: email_1
+    type: channel
+    channel_key: postmark
+    channel_type: email
+    conditions:
+      all:
+        - variable: {variable}
+          operator: not_contains
+          argument: $message.seen
+    template:
+      subject: "{subject}"
+      html_body: "<p>hi</p>"
+"""
+
+
+@pytest.mark.parametrize(
+    ("variable", "subject", "expected"),
+    [
+        ("refs.in_app_feed_1.engagement_status", "{{ refs.wait_1.matched }}", []),
+        (
+            "refs.in_app_feed.engagement_status",  # a typo: the step is in_app_feed_1
+            "x",
+            [("error", "unknown-ref", 19, "steps[2].conditions.all[0]")],
+        ),
+        (
+            "refs.email_1.engagement_status",  # itself: it has not run when its conditions run
+            "x",
+            [("warning", "ref-not-run-yet", 19, "steps[2].conditions.all[0]")],
+        ),
+        (
+            "refs.in_app_feed_1.engagement_status",
+            "{{ refs.wait_2.signal_variables.x }}",
+            [("error", "unknown-ref", 23, "steps[2].template.subject")],
+        ),
+    ],
+)
+def test_refs_must_name_a_step_that_can_have_run(
+    tmp_path: Path, variable: str, subject: str, expected: list[tuple[str, str, int, str]]
+) -> None:
+    from emulator._validate import validate
+
+    (tmp_path / "fallback.yaml").write_text(FALLBACK.format(variable=variable, subject=subject))
+    report = validate(tmp_path)
+    found = [(f.severity, f.rule, f.line, f.path) for f in report.findings]
+    assert found == expected
+    for finding in report.findings:
+        assert "reads as skipped" in finding.message
+        assert finding.fix
+
+
+def test_a_ref_inside_another_branch_has_not_run(tmp_path: Path) -> None:
+    from emulator._validate import validate
+
+    flow = {
+        "name": "Branches",
+        "steps": [
+            {
+                "ref": "branch_1",
+                "type": "branch",
+                "branches": [
+                    {
+                        "name": "A",
+                        "conditions": {"all": [{"variable": "data.a", "operator": "exists"}]},
+                        "steps": [
+                            {
+                                "ref": "in_app_a",
+                                "type": "channel",
+                                "channel_key": "in-app-feed",
+                                "channel_type": "in_app_feed",
+                                "template": {"markdown_body": "a"},
+                            }
+                        ],
+                    },
+                    {
+                        "name": "Default",
+                        "steps": [
+                            {
+                                "ref": "in_app_b",
+                                "type": "channel",
+                                "channel_key": "in-app-feed",
+                                "channel_type": "in_app_feed",
+                                "conditions": {
+                                    "all": [
+                                        {
+                                            "variable": "refs.in_app_a.status",
+                                            "operator": "equal_to",
+                                            "argument": "seen",
+                                        }
+                                    ]
+                                },
+                                "template": {"markdown_body": "b"},
+                            }
+                        ],
+                    },
+                ],
+            },
+            {
+                "ref": "in_app_after",
+                "type": "channel",
+                "channel_key": "in-app-feed",
+                "channel_type": "in_app_feed",
+                "conditions": {"all": [{"variable": "refs.in_app_a.status", "operator": "exists"}]},
+                "template": {"markdown_body": "after"},
+            },
+        ],
+    }
+    (tmp_path / "branches.yaml").write_text(json.dumps(flow))
+    report = validate(tmp_path)
+    # The sibling branch's step never ran for this run; the step after the branch may have.
+    assert [(f.rule, f.path) for f in report.findings] == [
+        ("ref-not-run-yet", "steps[0].branches[1].steps[0].conditions.all[0]")
+    ]
