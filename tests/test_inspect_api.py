@@ -282,7 +282,7 @@ def test_inspector_pages_escape_and_set_csp(emu: Emulator, client: TestClient) -
     assert f'sandbox title="Email HTML (sandboxed)" src="/ui/email/{eid}/html"' in view.text
 
 
-@pytest.mark.parametrize("path", ["/ui/", "/ui/runs", "/ui/feeds", "/ui/feeds/u1"])
+@pytest.mark.parametrize("path", ["/ui/", "/ui/runs", "/ui/feeds", "/ui/feeds/u1", "/ui/schedules"])
 def test_inspector_pages_render(client: TestClient, path: str) -> None:
     client.post("/api/clock/advance", json={"seconds": 300})
     response = client.get(path)
@@ -362,3 +362,26 @@ def test_pages_cover_everything_and_negation_partitions(count: int, limit: int, 
         hit = c.get("/api/v1/search", params={"query": word}).json()["messages_count"]
         miss = c.get("/api/v1/search", params={"query": f"-{word}"}).json()["messages_count"]
         assert hit + miss == count
+
+
+def test_schedules_page_lists_schedules_and_audiences_escaped(
+    emu: Emulator, client: TestClient
+) -> None:
+    assert "No schedules." in client.get("/ui/schedules").text
+    emu.create_schedules(
+        "invoice-created",
+        ["u1"],
+        repeats=[{"frequency": "weekly", "interval": 2, "days": ["mon", "fri"], "hours": 18}],
+        data={"invoice_id": "inv_7", "amount": "$7"},
+    )
+    emu.create_schedules("invoice-created", ["u1"], scheduled_at="2025-01-01T10:00:00Z")
+    emu.add_to_audience("<b>vip</b>", "u1", tenant="acme")
+    client.post("/api/clock/advance", json={"seconds": 3600})
+    page = client.get("/ui/schedules").text
+    assert "weekly every 2 on mon, fri at 18:00" in page
+    assert "once" in page
+    assert "2025-01-03 18:00:00" in page  # the first Friday 18:00 after the start
+    assert "2025-01-01 10:00:00" in page  # the one-off ran
+    assert "&lt;b&gt;vip&lt;/b&gt;" in page
+    assert "<b>vip</b>" not in page
+    assert "u1 (acme)" in page

@@ -196,6 +196,27 @@ def inspector_routes(inspection: Inspection) -> list[Route]:
             request, inspection, "run.html", run=record, steps=steps, data=jsonable(record.data)
         )
 
+    async def schedules(request: Request) -> Response:
+        with lock:
+            rows = [
+                {
+                    "id": s.id,
+                    "workflow": s.workflow,
+                    "recipient": s.recipient_id,
+                    "repeats": "; ".join(_repeat_text(r) for r in s.repeats) or "once",
+                    "next": s.next_occurrence_at,
+                    "last": s.last_occurrence_at,
+                    "runs": len(s.run_ids),
+                    "errors": s.errors,
+                }
+                for s in emu.schedules()
+            ]
+            audiences = [
+                (key, [(m.user_id, m.tenant) for m in emu.audiences.members(key)])
+                for key in sorted(emu.audiences)
+            ]
+        return _page(request, inspection, "schedules.html", rows=rows, audiences=audiences)
+
     async def feeds(request: Request) -> Response:
         with lock:
             counts: dict[str, int] = {}
@@ -253,6 +274,7 @@ def inspector_routes(inspection: Inspection) -> list[Route]:
         Route("/ui/email/{id}/html", email_html),
         Route("/ui/runs", runs),
         Route("/ui/runs/{id}", run),
+        Route("/ui/schedules", schedules),
         Route("/ui/feeds", feeds),
         Route("/ui/feeds/{user}", feed),
         Route("/ui/clock/advance", advance_form, methods=["POST"]),
@@ -266,6 +288,20 @@ def _detail(step: Any) -> list[tuple[str, str]]:
         text = jsonable(value)
         rows.append((str(key), text if isinstance(text, str) else _short(text)))
     return rows
+
+
+def _repeat_text(rule: Any) -> str:
+    """`weekly every 2 on mon, fri at 18:00`: a repeat rule as QA reads it."""
+    every = int(rule.get("interval") or 1)
+    text = str(rule.get("frequency", "?")) + (f" every {every}" if every > 1 else "")
+    days = rule.get("days")
+    if days:
+        text += " on " + (days if isinstance(days, str) else ", ".join(days))
+    if rule.get("day_of_month"):
+        text += f" day {rule['day_of_month']}"
+    hours, minutes = int(rule.get("hours") or 0), int(rule.get("minutes") or 0)
+    at = f":{minutes:02d}" if rule.get("frequency") == "hourly" else f"{hours:02d}:{minutes:02d}"
+    return f"{text} at {at}"
 
 
 def _short(value: Any) -> str:
