@@ -1,5 +1,5 @@
-"""Users, preference sets, tenants and objects (wire.md 2.3, knock.md 5.1), and the routes of
-every recipient sub-resource (subscriptions and channel data live in their own modules).
+"""Users, tenants and objects (wire.md 2.3, knock.md 5.1), and the routes of every recipient
+sub-resource (preferences, subscriptions, channel data, merge and bulk live in their own modules).
 
 Writes go through the emulator's entity store, so what the API sets is what the next trigger
 sees. Collections starting with `$` are Knock's own (`$users`, `$tenants`) and refused here.
@@ -14,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .._preferences import merge_preference_set, validate_preference_set
 from .._stores import USERS
 from .._triggers import TENANTS
+from ._knock_bulk_recipients import bulk_recipient_routes
 from ._knock_channel_data import channel_data_routes
 from ._knock_core import KnockContext, endpoint, json_response, no_content
-from ._knock_entities import kind_of, object_collection, owner, require_entity, upsert
-from ._knock_errors import get_dict, invalid, missing
+from ._knock_entities import object_collection, owner, require_entity, upsert
+from ._knock_errors import get_dict
+from ._knock_preferences import check_preference_set, preference_routes
 from ._knock_query import paginate, q_list, q_str
 from ._knock_serialize import (
     object_json,
@@ -34,13 +35,15 @@ from ._knock_subscriptions import (
     list_subscriptions,
     list_user_subscriptions,
 )
+from ._knock_tenants import check_tenant, upsert_tenant
+from ._knock_user_merge import forget_user, merge_user
 
 
 def _validate_inline_preferences(body: Mapping[str, Any]) -> None:
     """Inline `preferences` is `{set_id: PreferenceSet}`; each set is checked before storing."""
     sets = get_dict(body, "preferences")
     for set_id, pref_set in (sets or {}).items():
-        validate_preference_set(pref_set, where=f"preferences.{set_id}")
+        check_preference_set(pref_set, f"preferences.{set_id}")
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -59,7 +62,7 @@ def get_user(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Respo
 def delete_user(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     user_id = request.path_params["user_id"]
     require_entity(ctx, USERS, user_id, "user")
-    ctx.emulator.entities.delete(USERS, user_id)
+    forget_user(ctx, user_id)
     return no_content()
 
 
@@ -78,92 +81,10 @@ def list_users(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Res
     return json_response({"entries": entries, "page_info": info})
 
 
-# -- preference sets -----------------------------------------------------------------------------
-def _pref_owner(ctx: KnockContext, request: Request) -> tuple[str, str]:
-    collection, entity_id = owner(request)
-    require_entity(ctx, collection, entity_id, kind_of(collection))
-    return collection, entity_id
-
-
-def list_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection, entity_id = _pref_owner(ctx, request)
-    sets = ctx.emulator.entities.preference_sets(collection, entity_id)
-    if "default" not in sets:
-        sets = {"default": {}, **sets}
-    return json_response([preference_set_json(k, v) for k, v in sets.items()])
-
-
-def get_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    """A set never written reads as an empty set (every preference unset, so everything sends)."""
-    collection, entity_id = _pref_owner(ctx, request)
-    set_id = q_str(request.query_params, "tenant") or request.path_params["set_id"]
-    stored = ctx.emulator.entities.preference_sets(collection, entity_id).get(set_id)
-    return json_response(preference_set_json(set_id, stored))
-
-
-def set_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    """Replaces the set unless the body says `"__persistence_strategy__": "merge"`. Setting
-    preferences for a user that does not exist yet identifies it, as Knock does."""
-    collection, entity_id = owner(request)
-    set_id = request.path_params["set_id"]
-    strategy = body.get("__persistence_strategy__", "replace")
-    if strategy not in ("replace", "merge"):
-        raise invalid("__persistence_strategy__", f'must be "replace" or "merge"; got {strategy!r}')
-    update = {k: v for k, v in body.items() if k != "id"}
-    validate_preference_set(
-        {k: v for k, v in update.items() if k != "__persistence_strategy__"}, where="body"
-    )
-    entities = ctx.emulator.entities
-    if entities.get(collection, entity_id) is None:
-        if collection != USERS:
-            require_entity(ctx, collection, entity_id, "object")
-        upsert(ctx, collection, entity_id, {})
-    existing = entities.preference_sets(collection, entity_id).get(set_id)
-    merged = merge_preference_set(existing, update, strategy="replace")
-    entities.set_preference_set(collection, entity_id, set_id, merged)
-    return json_response(preference_set_json(set_id, merged))
-
-
-def delete_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    collection, entity_id = _pref_owner(ctx, request)
-    sets = ctx.emulator.entities.preference_sets(collection, entity_id)
-    set_id = request.path_params["set_id"]
-    if set_id not in sets:
-        raise missing("preference set", set_id, f"its owner has sets {sorted(sets)}")
-    del sets[set_id]
-    return no_content()
-
-
 # -- tenants -------------------------------------------------------------------------------------
 def set_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    """`settings.preference_set` merges into the stored one by default (knock.md 5.1); its
-    `__persistence_strategy__: "replace"` overwrites it and `null` removes it."""
-    tenant_id = request.path_params["tenant_id"]
-    settings = get_dict(body, "settings")
-    props = dict(body)
-    pref_given = settings is not None and "preference_set" in settings
-    new_pref: Any = None
-    if settings is not None:
-        new_pref = settings.get("preference_set")
-        props["settings"] = {k: v for k, v in settings.items() if k != "preference_set"}
-        if new_pref is not None:
-            validate_preference_set(
-                {k: v for k, v in new_pref.items() if k != "__persistence_strategy__"}
-                if isinstance(new_pref, Mapping)
-                else new_pref,
-                where="settings.preference_set",
-            )
-    existing = ctx.emulator.entities.get(TENANTS, tenant_id)
-    old_settings = (existing or {}).get("settings")
-    old_pref = old_settings.get("preference_set") if isinstance(old_settings, Mapping) else None
-    tenant = upsert(ctx, TENANTS, tenant_id, props)
-    if pref_given:
-        stored = tenant.setdefault("settings", {})
-        if new_pref is None:
-            stored.pop("preference_set", None)
-        else:
-            stored["preference_set"] = merge_preference_set(old_pref, new_pref, strategy="merge")
-    return json_response(tenant_json(tenant))
+    check_tenant(body)
+    return json_response(tenant_json(upsert_tenant(ctx, request.path_params["tenant_id"], body)))
 
 
 def get_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
@@ -225,7 +146,7 @@ def recipient_routes(ctx: KnockContext) -> list[Route]:
 
     user = "/v1/users/{user_id}"
     obj = "/v1/objects/{collection}/{object_id}"
-    routes = [
+    return [
         r("/v1/users", list_users, "GET"),
         r(user, identify, "PUT", "optional"),
         r(user, get_user, "GET"),
@@ -242,13 +163,8 @@ def recipient_routes(ctx: KnockContext) -> list[Route]:
         r(f"{obj}/subscriptions", list_subscriptions, "GET"),
         r(f"{obj}/subscriptions", delete_subscriptions, "DELETE", "required"),
         r(f"{user}/subscriptions", list_user_subscriptions, "GET"),
+        r(f"{user}/merge", merge_user, "POST", "required"),
         *channel_data_routes(ctx),
+        *preference_routes(ctx),
+        *bulk_recipient_routes(ctx),
     ]
-    for base in (user, obj):
-        routes += [
-            r(f"{base}/preferences", list_preferences, "GET"),
-            r(f"{base}/preferences/{{set_id}}", get_preferences, "GET"),
-            r(f"{base}/preferences/{{set_id}}", set_preferences, "PUT", "optional"),
-            r(f"{base}/preferences/{{set_id}}", delete_preferences, "DELETE"),
-        ]
-    return routes
