@@ -6,8 +6,8 @@ it unchanged (base URL `http://127.0.0.1:PORT`, any `sk_` key).
     knock = Knock(api_key="sk_test", base_url=server.base_url, max_retries=0)
 
 Shapes follow wire.md section 2 and the OpenAPI document; errors use Knock's
-`{"code", "message", "status", "type"}` with the matching status. Only trigger honours the
-`Idempotency-Key` header (the SDKs send one on every non-GET request).
+`{"code", "message", "status", "type"}` with the matching status. Only trigger and the legacy
+`/v1/notify` honour the `Idempotency-Key` header (the SDKs send one on every non-GET request).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ._knock_bulk import bulk_routes
 from ._knock_core import KnockContext, endpoint, json_response, no_content
 from ._knock_errors import KnockAPIError, get_dict, get_list, get_str, invalid
 from ._knock_messages import message_routes
+from ._knock_messages_extra import message_extra_routes
 from ._knock_recipients import recipient_routes
 from ._knock_schedules import schedule_routes
 
@@ -35,8 +36,10 @@ if TYPE_CHECKING:
 MAX_IDEMPOTENCY_KEY = 255
 
 
-def trigger(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    key = request.path_params["key"]
+def _trigger(
+    ctx: KnockContext, request: Request, key: str, body: dict[str, Any]
+) -> tuple[str, dict[str, str]]:
+    """Trigger workflow `key` with the body's fields; the run id and the replay headers."""
     recipients = get_list(body, "recipients", required=True)
     idempotency_key = request.headers.get("idempotency-key") or None
     if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
@@ -59,15 +62,43 @@ def trigger(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Respon
         if ctx.replays.get(idempotency_key) == result.workflow_run_id:
             headers["idempotent-replayed"] = "true"
         ctx.replays[idempotency_key] = result.workflow_run_id
-    return json_response({"workflow_run_id": result.workflow_run_id}, headers=headers)
+    return result.workflow_run_id, headers
 
 
-def cancel(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+def trigger(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+    run_id, headers = _trigger(ctx, request, request.path_params["key"], body)
+    return json_response({"workflow_run_id": run_id}, headers=headers)
+
+
+def _cancel(ctx: KnockContext, key: str, body: dict[str, Any]) -> Response:
     """204 whether or not a run was waiting, like Knock (its cancel is asynchronous)."""
     cancellation_key = get_str(body, "cancellation_key", required=True) or ""
     recipients = get_list(body, "recipients")
-    ctx.emulator.cancel(request.path_params["key"], cancellation_key, recipients=recipients)
+    ctx.emulator.cancel(key, cancellation_key, recipients=recipients)
     return no_content()
+
+
+def cancel(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+    return _cancel(ctx, request.path_params["key"], body)
+
+
+def _workflow_name(body: dict[str, Any]) -> str:
+    """The legacy notify endpoints name the workflow in the body's `name`, not in the path."""
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise invalid("name", f"must be the workflow key as a non-empty string, got {name!r}")
+    return name
+
+
+def notify(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+    """The legacy `POST /v1/notify`: a trigger whose answer calls the run id `result_id`."""
+    run_id, headers = _trigger(ctx, request, _workflow_name(body), body)
+    return json_response({"result_id": run_id}, headers=headers)
+
+
+def notify_cancel(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+    """The legacy `POST /v1/notify/cancel`: cancel with the workflow key in `name`."""
+    return _cancel(ctx, _workflow_name(body), body)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -110,6 +141,9 @@ def knock_app(
             endpoint(ctx, cancel, "required"),
             methods=["POST"],
         ),
+        Route("/v1/notify", endpoint(ctx, notify, "required"), methods=["POST"]),
+        Route("/v1/notify/cancel", endpoint(ctx, notify_cancel, "required"), methods=["POST"]),
+        *message_extra_routes(ctx),  # first: /v1/messages/batch/content before /{message_id}
         *message_routes(ctx),
         *bulk_routes(ctx),
         *recipient_routes(ctx),
