@@ -13,7 +13,7 @@ from email.utils import formataddr, getaddresses
 from typing import TYPE_CHECKING, Any
 
 from ._channels import Channel
-from ._messages import Message
+from ._messages import DeliveryAttempt, Message
 from ._state import RunState
 from .mail import DeliveryError, EmailProvider, OutgoingEmail
 
@@ -54,9 +54,12 @@ class Delivery:
                 message.provider_id = self.email_provider.send(
                     self.outgoing_email(message, channel)
                 )
+                message.deliveries += (DeliveryAttempt(now, True, message.provider_id),)
             elif message.channel_type in self.senders:
                 self.senders[message.channel_type](message, channel)
         except DeliveryError as exc:
+            failed = DeliveryAttempt(now, False, status=exc.status, error=str(exc))
+            message.deliveries += (failed,)
             self._failed(message, channel, exc)
             return
         message.set_status("sent", now)

@@ -28,6 +28,17 @@ class UnknownMessage(DoorstepError, KeyError):
         return str(self.args[0]) if self.args else "unknown message"
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One hand-off to a provider: when, whether it accepted, and what it answered."""
+
+    at: datetime
+    ok: bool
+    provider_id: str | None = None  # the provider's id for the accepted email
+    status: int | None = None  # the HTTP or SMTP status of a refusal, when there was one
+    error: str | None = None
+
+
 @dataclass(slots=True)
 class Message:
     """One notification, shaped like Knock's Message object; `content` holds what was rendered."""
@@ -59,6 +70,7 @@ class Message:
     events: list[tuple[str, datetime]] = field(default_factory=list)
     attempts: int = 0
     error: str | None = None
+    deliveries: tuple[DeliveryAttempt, ...] = ()  # one per provider hand-off, oldest first
     provider_id: str | None = None
     # Told of every status and engagement change (the engine feeds wait_for_event steps).
     listener: Callable[[Message, str], None] | None = field(default=None, repr=False, compare=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from emulator import Emulator
@@ -50,6 +51,14 @@ def test_resend_rate_limit_is_retried_on_the_virtual_clock() -> None:
     assert message.status == "delivered"
     assert message.attempts == 3
     assert len(captured) == 1
+    start = message.inserted_at
+    assert [(d.at - start, d.ok, d.status) for d in message.deliveries] == [
+        (timedelta(0), False, 429),
+        (timedelta(seconds=40), False, 429),  # Retry-After wins over the 30 s backoff
+        (timedelta(seconds=80), True, None),
+    ]
+    assert message.deliveries[-1].provider_id == captured.all()[0].id
+    assert "429" in (message.deliveries[0].error or "")
 
 
 def test_engine_sends_over_smtp_to_the_fake_smtp_server() -> None:

@@ -150,7 +150,7 @@ def test_a_failed_then_retried_email_has_a_log_per_attempt(
     assert success.inserted_at == env.emulator.clock.now.isoformat().replace("+00:00", "Z")
 
 
-def test_three_attempts_keep_the_last_error_and_the_backoff_times(env: Env) -> None:
+def test_three_attempts_each_keep_their_time_and_answer(env: Env) -> None:
     env.emulator.outbox.failures.fail_resend(500, times=2)
     digest(env, UPDATES[:1])
     start = env.emulator.clock.now
@@ -161,8 +161,9 @@ def test_three_attempts_keep_the_last_error_and_the_backoff_times(env: Env) -> N
     assert [log.inserted_at for log in logs] == [
         s.isoformat().replace("+00:00", "Z") for s in stamps
     ]
-    assert [log.response.status for log in logs] == [None, 500, 200]
-    assert logs[0].response.body is None  # the engine keeps only the last failure's error
+    assert [log.response.status for log in logs] == [500, 500, 200]  # every attempt is recorded
+    assert logs[0].response.body == logs[1].response.body  # each failure keeps its own answer
+    assert logs[0].response.body["statusCode"] == 500
     assert [log.id for log in logs] == [f"{message.id}-attempt-{n}" for n in (1, 2, 3)]
 
 

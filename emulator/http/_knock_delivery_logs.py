@@ -1,36 +1,24 @@
 """A message's delivery logs (`GET /v1/messages/{message_id}/delivery_logs`): Knock's request to
 the provider and the provider's response, one log per delivery attempt, newest first.
 
-The engine keeps no record per attempt, so each log is rebuilt from what it does keep:
-- the request body is the Resend `POST /emails` body the in-process provider recorded on the
-  captured email (`CapturedEmail.resend_request`), or, when that email is gone or went through
-  another provider, the same body built again from the message (`resend_request_body`);
-- the number of attempts is `message.attempts`; the successful one answers 200 `{"id":
-  provider_id}` (SMTP: 250);
-- the last failure's response is parsed from `message.error` (status, Resend's error name and
-  message); earlier failures are only known to have failed, so their response has no body;
-- times come from the message's status events: the first attempt ends at its first
-  `delivery_attempted`/`sent`/`undelivered` event and the final one at the last such event.
-  Attempts in between change no status, so their times follow the engine's backoff (15 s,
-  doubling) and ignore any longer `retry-after`.
-Only email reaches a provider in the emulator: in-app messages have no logs (as in Knock), and
-SMS, push, chat and webhook messages have none either, since no provider is called for them.
+Each attempt is the engine's `Message.deliveries` record (time, accepted or not, the provider's
+id or its refusal's status and error). The request body is the Resend `POST /emails` body the
+in-process provider recorded on the captured email (`CapturedEmail.resend_request`), or, when
+that email is gone or went through another provider, the same body built again from the
+message. Only email reaches a provider in the emulator: other channels have no logs.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .._delivery import FIRST_BACKOFF
-from .._messages import Message
+from .._messages import DeliveryAttempt, Message
 from ..mail import (
     InProcessProvider,
     Mailbox,
@@ -49,42 +37,11 @@ if TYPE_CHECKING:
 
 # Knock reports the environment the message was sent in; the emulator has one, so one stable id.
 ENVIRONMENT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://doorstep.invalid/environment"))
-_ATTEMPT_ENDS = frozenset({"message.delivery_attempted", "message.sent", "message.undelivered"})
 # "...rule: 429 rate_limit_exceeded: Too many" (in-process), "POST url answered 500 name: text"
 # (Resend over HTTP), "SMTP host:port answered 451 text" (SMTP).
 _RESEND_FAILURE = re.compile(r"(?:rule:|answered) (\d{3}) (\w*): (.*)\Z", re.DOTALL)
 _SMTP_FAILURE = re.compile(r"answered (\d{3}) (.*)\Z", re.DOTALL)
 _JSON = {"Content-Type": "application/json"}
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    number: int
-    at: datetime
-    ok: bool
-    error: str | None  # None: a failure whose error the engine no longer has
-
-
-def attempts(message: Message) -> list[Attempt]:
-    """The message's delivery attempts, oldest first (see the module docstring for the sources)."""
-    count = message.attempts
-    ends = [at for kind, at in message.events if kind in _ATTEMPT_ENDS]
-    if count == 0 or not ends:
-        return []
-    succeeded = any(kind == "message.sent" for kind, _ in message.events)
-    times = [ends[0]]
-    for number in range(2, count + 1):
-        times.append(times[-1] + FIRST_BACKOFF * 2 ** (number - 2))
-    if len(ends) > 1:  # the final status event dates the last attempt exactly
-        times[-1] = ends[-1]
-        times = [min(t, ends[-1]) for t in times]
-    out = []
-    for number, at in enumerate(times, start=1):
-        last = number == count
-        ok = last and succeeded
-        last_failure = number == count - (1 if succeeded else 0)
-        out.append(Attempt(number, at, ok, message.error if last_failure else None))
-    return out
 
 
 def _service(emulator: Emulator) -> tuple[str, str, str]:
@@ -115,30 +72,31 @@ def request_body(emulator: Emulator, message: Message) -> dict[str, Any]:
     return resend_request_body(outgoing, with_provenance=provenance)
 
 
-def _response(attempt: Attempt, message: Message, service: str) -> dict[str, Any]:
+def _response(attempt: DeliveryAttempt, service: str) -> dict[str, Any]:
     if attempt.ok:
         status = 250 if service == "SMTP" else 200
-        return {"status": status, "headers": _JSON, "body": {"id": message.provider_id}}
-    if attempt.error is None:
-        return {"headers": None}
+        return {"status": status, "headers": _JSON, "body": {"id": attempt.provider_id}}
+    error = attempt.error or ""
     if service == "SMTP":
-        found = _SMTP_FAILURE.search(attempt.error)
+        found = _SMTP_FAILURE.search(error)
         if found:
             return {"status": int(found[1]), "headers": None, "body": found[2]}
     else:
-        found = _RESEND_FAILURE.search(attempt.error)
+        found = _RESEND_FAILURE.search(error)
         if found:
             status = int(found[1])
-            error = {"statusCode": status, "name": found[2], "message": found[3]}
-            return {"status": status, "headers": _JSON, "body": error}
-    return {"headers": None, "body": attempt.error}  # no response at all (connection failed)
+            body = {"statusCode": status, "name": found[2], "message": found[3]}
+            return {"status": status, "headers": _JSON, "body": body}
+    if attempt.status is not None:
+        return {"status": attempt.status, "headers": None, "body": error}
+    return {"headers": None, "body": error}  # no response at all (the connection failed)
 
 
 def delivery_logs(emulator: Emulator, message: Message) -> list[dict[str, Any]]:
     """MessageDeliveryLog JSON per attempt, newest first."""
     if message.channel_type != "email":
         return []
-    tried = attempts(message)
+    tried = list(enumerate(message.deliveries, start=1))
     if not tried:
         return []
     service, host, path = _service(emulator)
@@ -157,14 +115,14 @@ def delivery_logs(emulator: Emulator, message: Message) -> list[dict[str, Any]]:
     return [
         {
             "__typename": "MessageDeliveryLog",
-            "id": f"{message.id}-attempt-{attempt.number}",
+            "id": f"{message.id}-attempt-{number}",
             "environment_id": ENVIRONMENT_ID,
             "service_name": service,
             "inserted_at": iso(attempt.at),
             "request": request,
-            "response": _response(attempt, message, service),
+            "response": _response(attempt, service),
         }
-        for attempt in reversed(tried)
+        for number, attempt in reversed(tried)
     ]
 
 
