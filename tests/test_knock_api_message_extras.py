@@ -64,6 +64,15 @@ def test_a_digest_lists_every_trigger_of_its_batch_oldest_first(
     assert page.items[0].inserted_at == env.emulator.runs()[0].inserted_at
 
 
+def test_the_feed_and_the_activities_api_agree_on_activity_ids(env: Env) -> None:
+    digest(env)
+    message = only(env, "in_app_feed")
+    [item] = env.knock.users.feeds.list_items("u1", "in-app-feed").entries
+    listed = env.knock.messages.list_activities(message.id).items
+    assert [a.id for a in item.activities] == [a.id for a in listed]
+    assert len(listed) == 3
+
+
 def test_activities_page_and_filter_by_trigger_data(env: Env) -> None:
     digest(env)
     message = only(env, "email")

@@ -180,12 +180,9 @@ def feed_item_json(
     `data` without nested objects or arrays, at most one actor (`total_actors` still counts all).
     Knock's spec marks the two dropped fields required, as real Knock's compact feed violates it.
     """
-    run_ids = list(message.batch["run_ids"]) if message.batch else [message.run_id]
-    activities = []
-    for run_id in run_ids:
-        found = emulator.runs_by_id.get(run_id)
-        if found is not None:
-            activities.append(_activity(emulator, found.record))
+    from ._knock_messages_extra import activities_json  # it builds on this module
+
+    activities = activities_json(emulator, message)  # the same ids the activities API gives
     actors = [recipient_json(emulator, a, message.inserted_at) for a in message.actors]
     total = int(message.batch["total_activities"]) if message.batch else len(activities) or 1
     stamp = iso(message.inserted_at)
@@ -219,21 +216,6 @@ def feed_item_json(
         item["actors"] = actors[:1]
         item["data"] = {k: v for k, v in message.data.items() if not isinstance(v, (dict, list))}
     return item
-
-
-def _activity(emulator: Emulator, run: Run) -> dict[str, Any]:
-    stamp = iso(run.inserted_at)
-    return {
-        "__typename": "Activity",
-        "id": run.id,
-        "actor": None
-        if run.actor is None
-        else recipient_json(emulator, run.actor, run.inserted_at),
-        "recipient": recipient_json(emulator, run.recipient, run.inserted_at),
-        "data": run.data,
-        "inserted_at": stamp,
-        "updated_at": stamp,
-    }
 
 
 def contents_json(emulator: Emulator, message: Message) -> dict[str, Any]:
