@@ -155,6 +155,13 @@ def test_a_section_is_replaced_and_the_rest_of_the_set_kept(env: Env) -> None:
     assert (answer["channel_types"], answer["workflows"]) == ({"push": False}, {"digest": False})
 
 
+def test_a_channel_types_section_may_carry_the_replace_strategy(env: Env) -> None:
+    body = {"__strategy__": "replace", "email": False}
+    assert put(env, f"{USER}/default/channel_types", body)["channel_types"] == body
+    response = env.http.put(f"{USER}/default/channel_types", json={"__strategy__": "swap"})
+    assert response.json()["errors"][0]["field"] == "__strategy__"
+
+
 def test_one_key_is_set_and_its_siblings_kept(env: Env) -> None:
     env.knock.users.set_preferences("u1", "default", workflows={"digest": False, "notice": True})
     answer = put(env, f"{USER}/default/workflows/notice", {"subscribed": False})

@@ -118,11 +118,11 @@ Handler = Callable[[KnockContext, Request, dict[str, Any]], Response]
 def _check_values(body: Mapping[str, Any], section: str) -> None:
     """A null would read back as neither a boolean nor an object, which Knock's PreferenceSet
     does not allow (unset a preference by replacing its section or set); channel types are
-    Knock's six."""
+    Knock's six (next to the `__strategy__` marker)."""
     for key, value in body.items():
         if value is None:
             raise invalid(key, f"must be true, false or an object; to unset it, replace {section}")
-        if section == "channel_types":
+        if section == "channel_types" and key != "__strategy__":
             _channel_type(key, key)
 
 
