@@ -41,6 +41,14 @@ class Audiences(Mapping[str, frozenset[str]]):
             return False
         return user_id not in self._ids(members)
 
+    def remove_user(self, key: str, user_id: str) -> None:
+        """Drop every membership of `user_id` (any tenant) without an `exit` event: the user
+        is being deleted, not leaving."""
+        members = self._members.get(key)
+        if members is not None:
+            for entry in [e for e in members if e[0] == user_id]:
+                del members[entry]
+
     def members(self, key: str) -> list[Membership]:
         """Memberships in the order they were added."""
         return list(self._members.get(key, {}).values())

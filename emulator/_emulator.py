@@ -128,6 +128,35 @@ class Emulator(Engine):
                 )
             )
 
+    def delete_user(self, user_id: str) -> bool:
+        """Hard-delete a user as Knock does: properties, preferences, channel data,
+        subscriptions, schedules, audience memberships, messages and finished runs.
+
+        A run still paused for the user stays, and stops at its next channel step instead of
+        sending (Knock's docs on merging users). Returns whether the user existed.
+        """
+        with self.clock.lock:
+            ref = (USERS, user_id)
+            existed = self.entities.get(USERS, user_id) is not None
+            for sub in self.entities.subscriptions_of(ref):
+                obj = sub["object"]
+                self.entities.unsubscribe(str(obj["collection"]), str(obj["id"]), ref)
+            for schedule in [s for s in self.schedules_store.by_id.values() if s.recipient == ref]:
+                self.schedules_store.remove(schedule.id)
+            for key in list(self.audiences):
+                self.audiences.remove_user(key, user_id)
+            for message in [m for m in self.messages_store if m.recipient == user_id]:
+                self.messages_store.remove(message.id)
+            for run_id, rs in list(self.runs_by_id.items()):
+                if rs.recipient_ref != ref:
+                    continue
+                if rs.record.finished:
+                    del self.runs_by_id[run_id]
+                else:
+                    rs.recipient_deleted = True
+            self.entities.delete(USERS, user_id)
+            return existed
+
     def user(self, user_id: str) -> dict[str, Any] | None:
         return self.entities.get(USERS, user_id)
 

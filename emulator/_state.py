@@ -38,6 +38,7 @@ class RunState:
     waiting: StepRecord | None = None
     subscription: dict[str, Any] | None = None
     schedule: dict[str, Any] | None = None  # `recipient.schedule` for scheduled runs
+    recipient_deleted: bool = False  # the user was deleted while this run was paused
     trigger_data: dict[str, Any] = field(default_factory=dict)
     batch_slot: Any = None  # the open batch this run waits on, if any
     wait_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # wait step outputs

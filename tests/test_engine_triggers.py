@@ -187,3 +187,32 @@ def test_unidentified_actor_is_refused_like_knock() -> None:
     assert emu.user("ghost") == {**emu.user("ghost"), "name": "Inline"}  # type: ignore[dict-item]
     lenient = make_emulator(workflow("notify", in_app()), require_identified_actor=False)
     assert lenient.trigger("notify", ["u1"], actor="ghost").runs[0].actor == "ghost"
+
+
+def test_delete_user_forgets_everything_and_stops_paused_runs_before_sending() -> None:
+    from wfbuild import delay, in_app, make_emulator, workflow
+
+    emu = make_emulator(
+        workflow("note", in_app(body="hi")),
+        workflow("later", delay(delay_for={"unit": "hours", "value": 1}), in_app(body="late")),
+    )
+    emu.identify("ada", name="Ada")
+    emu.set_object("projects", "p1")
+    emu.subscribe("projects", "p1", ["ada"])
+    emu.add_to_audience("vip", "ada")
+    emu.create_schedules("note", ["ada"], repeats=[{"frequency": "daily"}])
+    done = emu.trigger("note", ["ada"]).runs[0]
+    paused = emu.trigger("later", ["ada"]).runs[0]
+    assert emu.delete_user("ada") is True
+    assert emu.user("ada") is None
+    assert emu.messages() == []
+    assert emu.schedules() == []
+    assert emu.audiences["vip"] == frozenset()
+    assert emu.entities.subscribers("projects", "p1") == []
+    assert [r.id for r in emu.runs()] == [paused.id]  # finished run logs go with the user
+    emu.clock.advance(hours=1)
+    assert (paused.status, paused.ended_because) == ("terminated", "recipient 'ada' was deleted")
+    assert paused.step("in_app_feed_1").outcome == "cancelled"
+    assert emu.messages() == []
+    assert done.status == "completed"
+    assert emu.delete_user("ada") is False

@@ -17,13 +17,17 @@ from ._sendwindow import next_send_time
 if TYPE_CHECKING:
     from .._engine import Engine
 
-NEXT = "next"
+NEXT, END = "next", "end"
 
 
 def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRecord) -> str:
     batch = rs.batch
     if batch is not None and batch.total_activities == 0:
         return engine.skip(rs, record, "the batch closed with no activities (all cancelled)")
+    if rs.recipient_deleted:  # deleted or merged away while paused: Knock stops before sending
+        record.outcome, record.ended_at = "cancelled", engine.clock.now
+        engine.finish(rs, "terminated", f"recipient {rs.recipient_ref[1]!r} was deleted")
+        return END
     recipient = engine.recipient_scope(rs)
     missing = _missing_channel_data(step, recipient)
     if missing:

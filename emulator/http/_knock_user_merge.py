@@ -30,22 +30,17 @@ _STAMPS = ("id", "created_at", "updated_at", "channel_data")
 
 
 def forget_user(ctx: KnockContext, user_id: str) -> None:
-    """Hard-delete a user and what Knock deletes with it; runs stay (the engine owns them)."""
+    """Hard-delete a user (the engine's part is `Emulator.delete_user`) and the API's own
+    records about them."""
     emulator = ctx.emulator
-    entities = emulator.entities
     ref = (USERS, user_id)
-    for sub in entities.subscriptions_of(ref):
-        parent = (str(sub["object"]["collection"]), str(sub["object"]["id"]))
-        entities.unsubscribe(*parent, ref)
-        ctx.subscribed_at.pop((*parent, *ref), None)
-    schedules = [s.id for s in emulator.schedules() if s.recipient == ref]
-    if schedules:
-        emulator.delete_schedules(schedules)
-    store = emulator.messages_store
-    for message in [m for m in store if m.recipient == user_id]:
-        store.remove(message.id)
+    for sub in emulator.entities.subscriptions_of(ref):
+        ctx.subscribed_at.pop(
+            (str(sub["object"]["collection"]), str(sub["object"]["id"]), *ref), None
+        )
+    for message in emulator.messages(recipient=user_id):
         ctx.metadata.pop(message.id, None)
-    entities.delete(USERS, user_id)
+    emulator.delete_user(user_id)
 
 
 def _moved(actor: Any, secondary: str, primary: str) -> Any:
@@ -66,6 +61,8 @@ def _move_history(ctx: KnockContext, secondary: str, primary: str) -> None:
         if run.finished and run.inserted_at >= since:
             run.recipient = _moved(run.recipient, secondary, primary)
             run.actor = _moved(run.actor, secondary, primary)
+            if state.recipient_ref == (USERS, secondary):  # so deleting the secondary keeps it
+                state.recipient_ref = (USERS, primary)
 
 
 def merge_user(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
