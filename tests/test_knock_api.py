@@ -339,3 +339,20 @@ def test_objects_and_subscriptions_drive_fan_out(env: Env) -> None:
     assert [o.id for o in knock.objects.list("projects")] == ["p1"]
     knock.objects.delete("projects", "p1")
     assert list(knock.objects.list("projects")) == []
+
+
+def test_identify_over_http_resumes_a_wait_for_recipient_updated(env: Env) -> None:
+    from wfbuild import in_app, workflow
+
+    wait = {
+        "ref": "wait_1",
+        "type": "wait_for_event",
+        "settings": {
+            "event": {"event_type": "recipient", "event_key": "updated"},
+            "expires_after": {"unit": "days", "value": 1},
+        },
+    }
+    env.emulator.definitions.workflows["profile"] = workflow("profile", wait, in_app(body="ok"))
+    [run] = env.emulator.trigger("profile", ["u1"]).runs
+    env.knock.users.update("u1", name="Ada")
+    assert run.status == "completed"

@@ -158,6 +158,19 @@ def test_push_tokens_put_over_http_reach_the_push_step(env: Env) -> None:
     assert len(emu.messages(channel_type="push")) == 1
 
 
+def test_identify_with_inline_channel_data_by_uuid_reaches_the_push_step(env: Env) -> None:
+    knock, emu = env.knock, env.emulator
+    extra = {"channel_data": {channel_uuid("apns"): {"tokens": ["tok_9"]}}}
+    knock.users.update("u9", name="Nine", extra_body=extra)
+    assert stored(env, USERS, "u9") == {"apns": {"tokens": ["tok_9"], "devices": []}}
+    knock.workflows.trigger("push-alert", recipients=["u9"], data={"invoice_id": "inv_1"})
+    [message] = emu.messages(channel_type="push")
+    assert message.recipient_id == "u9"
+    response = env.http.put("/v1/users/u9", json={"channel_data": {"apns": {"tokens": "x"}}})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "channel_data.apns.tokens"
+
+
 def test_chat_connections_of_an_object_reach_the_chat_step(env: Env) -> None:
     knock, emu = env.knock, env.emulator
     knock.objects.set_channel_data("teams", "t1", "slack", data={"connections": [WEBHOOK]})

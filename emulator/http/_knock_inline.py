@@ -36,12 +36,17 @@ class Inline:
     channel_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def at(where: str, name: str) -> str:
+    """`users[3].id`, or plain `id` for a request body that is itself the entity."""
+    return f"{where}.{name}" if where else name
+
+
 def require_id(raw: Any, where: str, example: str) -> str:
     if not isinstance(raw, dict):
-        raise invalid(where, f"must be an object like {example}")
+        raise invalid(where or "body", f"must be an object like {example}")
     entity_id = raw.get("id")
     if not isinstance(entity_id, str) or not entity_id:
-        raise invalid(f"{where}.id", f"is required; pass a non-empty string, got {entity_id!r}")
+        raise invalid(at(where, "id"), f"is required; pass a non-empty string, got {entity_id!r}")
     return entity_id
 
 
@@ -50,21 +55,21 @@ def check_inline(ctx: KnockContext, raw: Any, where: str, collection: str) -> In
     entity_id = require_id(raw, where, '{"id": "user_1", "name": "Jane"}')
     created = raw.get("created_at")
     if created is not None and not isinstance(created, str):
-        raise invalid(f"{where}.created_at", f"must be an ISO-8601 string, got {created!r}")
+        raise invalid(at(where, "created_at"), f"must be an ISO-8601 string, got {created!r}")
     item = Inline(collection, entity_id, {k: v for k, v in raw.items() if k not in _NOT_PROPERTIES})
-    item.preferences = _preferences(raw.get("preferences"), f"{where}.preferences")
+    item.preferences = _preferences(raw.get("preferences"), at(where, "preferences"))
     channels = raw.get("channel_data")
     if channels is None:
         return item
     if not isinstance(channels, dict):
-        raise invalid(f"{where}.channel_data", 'must be an object like {"<channel id>": {...}}')
+        raise invalid(at(where, "channel_data"), 'must be an object like {"<channel id>": {...}}')
     entity = ctx.emulator.entities.get(collection, entity_id)
     for channel_id, data in channels.items():
         key = resolve_key(ctx, entity, channel_id)
         try:
             checked = validate_data({"data": data}, channel_type(ctx, key), key)
         except KnockAPIError as exc:
-            raise _rebased(exc, f"{where}.channel_data.{channel_id}") from None
+            raise _rebased(exc, at(where, f"channel_data.{channel_id}")) from None
         item.channel_data[key] = full_shape(checked)
     return item
 

@@ -21,6 +21,7 @@ from ._knock_channel_data import channel_data_routes
 from ._knock_core import KnockContext, endpoint, json_response, no_content
 from ._knock_entities import object_collection, owner, require_entity, upsert
 from ._knock_errors import get_dict
+from ._knock_inline import check_inline, store_inline
 from ._knock_preferences import check_preference_set, preference_routes
 from ._knock_query import paginate, q_list, q_str
 from ._knock_serialize import (
@@ -48,8 +49,11 @@ def _validate_inline_preferences(body: Mapping[str, Any]) -> None:
 
 # -- users ---------------------------------------------------------------------------------------
 def identify(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    _validate_inline_preferences(body)
-    user = upsert(ctx, USERS, request.path_params["user_id"], body)
+    """Checked like a bulk identify item (channel data stored under the channel key), then
+    written through `Emulator.identify`, so waits on `recipient.updated` resume."""
+    user_id = request.path_params["user_id"]
+    item = check_inline(ctx, {**body, "id": user_id}, "", USERS)
+    user = store_inline(ctx, item, lambda: ctx.emulator.identify(user_id, **item.properties))
     return json_response(user_json(user))
 
 
