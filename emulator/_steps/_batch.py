@@ -209,6 +209,7 @@ def _info(batch: OpenBatch, members: list[Member], *, closed_at: datetime) -> Ba
     step = batch.step
     limit = step.batch_items_render_limit
     activities = [m.activity for m in members]
+    every = tuple(activities)  # shared with `activities` when all are rendered (the usual case)
     shown = activities[:limit] if step.batch_order == "asc" else activities[-limit:]
     actors: dict[str, dict[str, Any]] = {}
     for activity in activities:
@@ -226,10 +227,10 @@ def _info(batch: OpenBatch, members: list[Member], *, closed_at: datetime) -> Ba
         closed_at=closed_at,
         total_activities=len(activities),
         total_actors=len(unique),
-        activities=tuple(shown),
+        activities=every if len(shown) == len(every) else tuple(shown),
         actors=tuple(shown_actors),
         run_ids=tuple(a.run_id for a in activities),
         merged_data=merged,
         first=activities[0] if activities else None,
-        all_activities=tuple(activities),
+        all_activities=every,
     )
