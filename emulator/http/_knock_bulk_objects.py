@@ -17,48 +17,32 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .._stores import USERS
-from ._knock_bulk import completed_operation
-from ._knock_core import KnockContext, endpoint, json_response
+from ._knock_bulk_common import bulk_list, operation, upsert_all
+from ._knock_core import KnockContext, endpoint
 from ._knock_entities import object_collection
-from ._knock_errors import get_list, invalid
+from ._knock_errors import invalid
 from ._knock_inline import Inline, check_inline, require_id, store_inline
 
-MAX_ITEMS = 1000  # objects per request (docs: "up to 1000 objects at a time")
 MAX_RECIPIENTS = 100  # recipients per subscribed-to object, as the spec says
 Ref = tuple[str, str]
-
-
-def _items(body: dict[str, Any], key: str) -> list[Any]:
-    items = get_list(body, key, required=True) or []
-    if not 1 <= len(items) <= MAX_ITEMS:
-        raise invalid(key, f"has {len(items)} items; pass 1 to {MAX_ITEMS} per request")
-    return items
-
-
-def _done(ctx: KnockContext, request: Request, name: str, count: int) -> Response:
-    return json_response(completed_operation(ctx, request, name, count))
 
 
 # -- objects -------------------------------------------------------------------------------------
 def bulk_set_objects(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection = object_collection(request.path_params["collection"])
-    items = _items(body, "objects")
-    checked = [check_inline(ctx, raw, f"objects[{i}]", collection) for i, raw in enumerate(items)]
-    for item in checked:
-        store_inline(ctx, item)
-    return _done(ctx, request, "objects.bulk_set", len(checked))
+    return upsert_all(ctx, request, body, "objects", collection, "objects.bulk_set")
 
 
 def bulk_delete_objects(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     """Ids of objects that do not exist are accepted and change nothing."""
     collection = object_collection(request.path_params["collection"])
-    ids = _items(body, "object_ids")
+    ids = bulk_list(body, "object_ids")
     for index, value in enumerate(ids):
         if not isinstance(value, str) or not value:
             raise invalid(f"object_ids[{index}]", f"must be a non-empty id string, got {value!r}")
     for object_id in dict.fromkeys(ids):
         ctx.emulator.entities.delete(collection, object_id)
-    return _done(ctx, request, "objects.bulk_delete", len(ids))
+    return operation(ctx, request, "objects.bulk_delete", len(ids))
 
 
 # -- subscriptions -------------------------------------------------------------------------------
@@ -91,7 +75,7 @@ def _groups(
 ) -> list[tuple[str, list[Any], Any]]:
     """`subscriptions[]` as (object id, parsed recipients, properties)."""
     out = []
-    for index, raw in enumerate(_items(body, "subscriptions")):
+    for index, raw in enumerate(bulk_list(body, "subscriptions")):
         where = f"subscriptions[{index}]"
         object_id = require_id(raw, where, '{"id": "project_1", "recipients": ["user_1"]}')
         recipients = raw.get("recipients")
@@ -129,7 +113,7 @@ def bulk_add_subscriptions(ctx: KnockContext, request: Request, body: dict[str, 
             entities.subscribe(collection, object_id, ref, properties)
             ctx.subscribed_at.pop((collection, object_id, *ref), None)
             count += 1
-    return _done(ctx, request, "objects.bulk_add_subscriptions", count)
+    return operation(ctx, request, "objects.bulk_add_subscriptions", count)
 
 
 def bulk_delete_subscriptions(
@@ -144,7 +128,7 @@ def bulk_delete_subscriptions(
             ctx.emulator.entities.unsubscribe(collection, object_id, ref)
             ctx.subscribed_at.pop((collection, object_id, *ref), None)
             count += 1
-    return _done(ctx, request, "objects.bulk_delete_subscriptions", count)
+    return operation(ctx, request, "objects.bulk_delete_subscriptions", count)
 
 
 def bulk_object_routes(ctx: KnockContext) -> list[Route]:

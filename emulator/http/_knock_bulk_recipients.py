@@ -9,7 +9,6 @@ completed BulkOperation, kept for `GET /v1/bulk_operations/{id}`. Each item coun
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -19,9 +18,9 @@ from starlette.routing import Route
 
 from .._stores import USERS
 from .._triggers import TENANTS
-from ._knock_bulk import completed_operation
+from ._knock_bulk_common import bulk_list, id_list, operation, upsert_all
 from ._knock_bulk_objects import bulk_object_routes
-from ._knock_core import KnockContext, endpoint, json_response
+from ._knock_core import KnockContext, endpoint
 from ._knock_entities import upsert
 from ._knock_errors import get_list, invalid
 from ._knock_inline import Inline, check_inline, store_inline
@@ -30,36 +29,10 @@ from ._knock_query import q_list
 from ._knock_tenants import check_tenant, upsert_tenant
 from ._knock_user_merge import forget_user
 
-MAX_ITEMS = 1000  # per request: users, tenants and objects, as the spec and docs say
-
-
-def bulk_list(body: dict[str, Any], key: str, limit: int = MAX_ITEMS) -> list[Any]:
-    items = get_list(body, key, required=True) or []
-    if not 1 <= len(items) <= limit:
-        raise invalid(key, f"has {len(items)} items; pass 1 to {limit} per request")
-    return items
-
-
-def id_list(values: Sequence[Any], key: str, limit: int = MAX_ITEMS) -> list[str]:
-    if not 1 <= len(values) <= limit:
-        raise invalid(key, f"has {len(values)} ids; pass 1 to {limit} per request")
-    for index, value in enumerate(values):
-        if not isinstance(value, str) or not value:
-            raise invalid(f"{key}[{index}]", f"must be a non-empty id string, got {value!r}")
-    return list(values)
-
-
-def operation(ctx: KnockContext, request: Request, name: str, count: int) -> Response:
-    return json_response(completed_operation(ctx, request, name, count))
-
 
 # -- users ---------------------------------------------------------------------------------------
 def bulk_identify_users(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    items = bulk_list(body, "users")
-    checked = [check_inline(ctx, raw, f"users[{i}]", USERS) for i, raw in enumerate(items)]
-    for item in checked:
-        store_inline(ctx, item)
-    return operation(ctx, request, "users.bulk_identify", len(checked))
+    return upsert_all(ctx, request, body, "users", USERS, "users.bulk_identify")
 
 
 def bulk_delete_users(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
