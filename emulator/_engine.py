@@ -38,6 +38,12 @@ if TYPE_CHECKING:
     from ._steps._wait import Wait
 
 NEXT, PAUSE, END = "next", "pause", "end"
+# Knock tries a failing step up to 3 times before halting the run. Fetch and AI agent steps
+# count their own attempts (with backoff), so they are not tried again on top.
+STEP_ATTEMPTS = 3
+_RETRIED = frozenset(
+    {"channel", "update_data", "update_user", "update_tenant", "update_object", "trigger_workflow"}
+)
 
 
 def _gate_marker() -> str:
@@ -185,10 +191,20 @@ class Engine:
         handler = self.step_handlers.get(step.type)
         if handler is None:  # the loader refuses these; guard against a hand-built model
             raise DoorstepError(f"step {step.ref!r}: type {step.type!r} is not emulated")
-        try:
-            outcome = handler(self, rs, step, record)
-        except Exception as exc:
-            return self._failed(rs, record, exc)
+        attempt = 1
+        while True:
+            try:
+                outcome = handler(self, rs, step, record)
+                break
+            except DoorstepError as exc:  # ours: render, data, trigger errors
+                if step.type not in _RETRIED:
+                    return self._failed(rs, record, exc)
+                if attempt == STEP_ATTEMPTS:
+                    record.detail["tries"] = attempt
+                    return self._failed(rs, record, exc)
+                attempt += 1
+            except Exception as exc:  # a bug: never retried
+                return self._failed(rs, record, exc)
         if outcome == NEXT and record.ended_at is None:
             record.ended_at = self.clock.now
         return outcome

@@ -161,3 +161,33 @@ def test_preferences_are_listed_with_the_rule_that_blocked() -> None:
     assert blocked["data"]["rule"] == skipped["data"]["reason"].removeprefix("preferences: ")
     assert blocked["data"]["explanation"]
     assert allowed["data"]["allowed"] is True
+
+
+@pytest.mark.parametrize(
+    ("step", "tries"),
+    [
+        (in_app(body="{{ data.items | map: }}"), 3),  # a render error: tried 3 times
+        (
+            {
+                "ref": "update_1",
+                "type": "update_data",
+                "settings": {"data": '{"broken": {{ data.missing_json }}'},
+            },
+            3,
+        ),
+    ],
+)
+def test_a_failing_step_is_tried_three_times_then_halts_the_run(
+    step: dict[str, Any], tries: int
+) -> None:
+    emu = make_emulator(workflow("flow", step, in_app(ref="after", body="never")))
+    run = emu.trigger("flow", ["u1"]).runs[0]
+    assert run.status == "failed"
+    assert run.path == []
+    ref = step["ref"]
+    assert run.step(ref).detail["tries"] == tries
+    failed = [e for e in events(emu, run) if e["event"] == "step_failed"]
+    assert [e["attempt"] for e in failed] == list(range(1, tries + 1))
+    assert {e["status"] for e in failed} == {"error"}
+    assert names(emu, run)[-1] == "run:run_halted"
+    assert emu.messages() == []

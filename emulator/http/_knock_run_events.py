@@ -44,7 +44,8 @@ def run_events(run: Run, channel_of: ChannelOf) -> list[dict[str, Any]]:
         }
         for offset, (name, status, data) in enumerate(_step_events(step, channel_of)):
             event = {"id": f"{run.id}-{number}-{offset}", "event": name, "status": status}
-            events.append(base | event | {"data": data})
+            attempt = data.get("attempt", 1)  # fetch requests and failed attempts number them
+            events.append(base | event | {"attempt": attempt, "data": data})
     if run.finished:
         name, status = _RUN_END[run.status]
         events.append(
@@ -77,7 +78,8 @@ def _step_events(step: StepRecord, channel_of: ChannelOf) -> Iterator[Event]:
     if step.outcome == "skipped":
         yield "step_skipped", "ok", {"reason": step.skipped_because}
     elif step.outcome == "failed":
-        yield "step_failed", "error", {"error": step.error}
+        for attempt in range(1, int(step.detail.get("tries", 1)) + 1):  # Knock tries 3 times
+            yield "step_failed", "error", {"error": step.error, "attempt": attempt}
     elif step.outcome == "cancelled":
         yield "step_cancelled", "ok", {}
 
