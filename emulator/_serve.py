@@ -38,6 +38,7 @@ class ServeOptions:
     clock: str = "real"  # real | manual
     data_dir: Path | None = None
     max_messages: int = DEFAULT_RETENTION
+    link_check_hosts: tuple[str, ...] = ()  # the only hosts the link check may contact
 
 
 def bundled_workflows() -> Path:
@@ -112,9 +113,10 @@ class Service:
             config = bundled_config()
         self.emulator = Emulator(definitions, clock=self.clock, mailbox=self.mailbox, config=config)
         self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
-        self.http = ServerThread(
-            create_app(self.emulator, clock_mode=options.clock), options.host, options.http_port
+        app = create_app(
+            self.emulator, clock_mode=options.clock, link_check_hosts=options.link_check_hosts
         )
+        self.http = ServerThread(app, options.host, options.http_port)
         self.ticker: RealTimeTicker | None = None
 
     def start(self) -> Service:
@@ -153,6 +155,8 @@ class Service:
         ]
         if self.options.data_dir is not None:
             lines.append(f"  Mail database:  {self.options.data_dir / MAIL_DB}")
+        if self.options.link_check_hosts:
+            lines.append(f"  Link check:     {', '.join(self.options.link_check_hosts)}")
         if host in ("0.0.0.0", "::"):
             lines.append(
                 f"  Warning: listening on every interface ({host}); anyone on the network "

@@ -34,6 +34,12 @@ def _count(text: str) -> int:
     return value
 
 
+def _hosts(text: str) -> tuple[str, ...]:
+    from .http._link_rules import parse_allow_list
+
+    return tuple(str(rule) for rule in parse_allow_list(text))
+
+
 def _choice(choices: Sequence[str]) -> Callable[[str], str]:
     def check(text: str) -> str:
         if text not in choices:
@@ -160,6 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
     )
 
+    _option(
+        serve,
+        "--link-check-hosts",
+        "DOORSTEP_LINK_CHECK_HOSTS",
+        _hosts,
+        None,
+        "comma-separated hosts the link check (/api/v1/message/{ID}/link-check) may send HEAD "
+        "requests to, e.g. app.example.com,*.example.org,127.0.0.1:8000; other links are "
+        "classified offline (default: none)",
+        metavar="HOST[:PORT],...",
+    )
+
     validate = commands.add_parser(
         "validate",
         help="lint workflow definitions for CI",
@@ -263,6 +281,7 @@ def main(
             clock=args.clock,
             data_dir=args.data_dir,
             max_messages=args.max_messages,
+            link_check_hosts=args.link_check_hosts or (),
         )
         return serve(options, out, err)
     if args.command == "validate":

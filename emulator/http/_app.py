@@ -8,6 +8,7 @@ by Starlette `Mount` (which would strip the prefix their routes expect).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -20,8 +21,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..mail import ResendService
 from ._events import events_route
 from ._inspect import Inspection, error_response, inspect_routes
+from ._inspect_view import view_routes
 from ._inspector import inspector_routes, static_mount
 from ._knock import knock_app
+from ._link_check import LinkChecker
 from ._resend import create_resend_app
 
 if TYPE_CHECKING:
@@ -102,6 +105,7 @@ def _main_app(inspection: Inspection) -> Starlette:
     routes: list[Any] = [
         Route("/", root),
         *inspect_routes(inspection),
+        *view_routes(inspection, LinkChecker(inspection.link_check_hosts)),
         events_route(inspection),
         *inspector_routes(inspection),
     ]
@@ -115,9 +119,14 @@ def create_app(
     clock_mode: str = "manual",
     resend_service: ResendService | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    link_check_hosts: Collection[str] | str = (),
 ) -> DoorstepApp:
-    """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/ui`."""
-    inspection = Inspection(emulator, clock_mode=clock_mode)
+    """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/view`, `/ui`.
+
+    `link_check_hosts` (`host`, `host:port`, `*.domain`) are the only hosts the link check may
+    send a request to; every other link is classified offline. ValueError names a bad entry.
+    """
+    inspection = Inspection(emulator, clock_mode=clock_mode, link_check_hosts=link_check_hosts)
     service = resend_service or ResendService(emulator.outbox, emulator.clock)
     return DoorstepApp(
         inspection,

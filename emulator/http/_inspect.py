@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from ._inspect_shapes import (  # re-exported: tests and the inspector use them
     run_json,
     search_matcher,
 )
+from ._link_rules import parse_allow_list
 
 if TYPE_CHECKING:
     from .._emulator import Emulator
@@ -49,11 +50,20 @@ class ApiError(DoorstepError):
 
 
 class Inspection:
-    """What the inspection API and the web inspector share: the emulator, read flags, clock mode."""
+    """What the inspection API and the web inspector share: the emulator, read flags, clock mode
+    and the link check's allow-list."""
 
-    def __init__(self, emulator: Emulator, *, clock_mode: str = "manual") -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        clock_mode: str = "manual",
+        link_check_hosts: Collection[str] | str = (),
+    ) -> None:
         self.emulator = emulator
         self.clock_mode = clock_mode
+        # the only hosts the link check contacts, validated now (ValueError names a bad entry)
+        self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
         self._read: set[str] = set()
         self._lock = threading.Lock()
 
