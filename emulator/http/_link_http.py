@@ -1,9 +1,9 @@
 """One `HEAD` request for the link check, to an address vetted right before connecting.
 
-The request is written by hand over `asyncio.open_connection` so that the address we connect to
-is exactly the one we checked: the host is resolved once, every answer is checked against the
-private ranges (`_link_rules`), and the connection goes to that IP while TLS still verifies the
-certificate for the host name. No proxy settings, cookies or redirects apply behind our back.
+The host is resolved once and every answer is checked against the private ranges
+(`_link_rules`); httpx then connects to that exact IP, with the `Host` header and the TLS
+server name (`sni_hostname`) set to the host, so the certificate is still verified for the
+name. No proxy settings (`trust_env=False`), cookies or redirects apply behind our back.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
+
+import httpx
 
 from ._link_rules import address_kind, is_localhost, parse_address
 
@@ -108,65 +109,59 @@ async def _exchange(target: Target, addresses: list[str]) -> Hop:
     ascii_host = target.host.encode("idna").decode("ascii")
     shown = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     default = 443 if target.https else 80
-    host_header = shown if target.port == default else f"{shown}:{target.port}"
+    headers = {
+        "Host": shown if target.port == default else f"{shown}:{target.port}",
+        "User-Agent": USER_AGENT,
+        "Accept": "*/*",
+    }
     path = quote(parts.path or "/", safe=_SAFE_PATH)
     if parts.query:
         path += "?" + quote(parts.query, safe=_SAFE_PATH)
-    reader, writer = await _connect(target, ascii_host, addresses)
-    try:
-        request = (
-            f"HEAD {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
-            "Accept: */*\r\nConnection: close\r\n\r\n"
-        )
-        writer.write(request.encode("ascii"))
-        await writer.drain()
-        return await _read_answer(reader)
-    finally:
-        writer.close()
-
-
-async def _connect(
-    target: Target, ascii_host: str, addresses: list[str]
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """The first vetted address that accepts (e.g. `localhost` as ::1, then 127.0.0.1)."""
-    for index, address in enumerate(addresses):
-        try:
-            return await asyncio.open_connection(
-                address,
-                target.port,
-                ssl=_tls() if target.https else None,
-                server_hostname=ascii_host if target.https else None,
-            )
-        except ssl.SSLError:
-            raise
-        except OSError:
-            if index == len(addresses) - 1:
-                raise
+    scheme = "https" if target.https else "http"
+    extensions = {"sni_hostname": ascii_host} if target.https else {}
+    async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
+        for index, address in enumerate(addresses):  # e.g. `localhost` as ::1, then 127.0.0.1
+            literal = f"[{address}]" if ":" in address else address
+            url = f"{scheme}://{literal}:{target.port}{path}"
+            try:
+                response = await client.head(url, headers=headers, extensions=extensions)
+            except httpx.ConnectError as exc:
+                if _is_tls(exc) or index == len(addresses) - 1:
+                    raise _failure(exc) from None
+                continue
+            except httpx.HTTPError as exc:
+                raise _failure(exc) from None
+            return Hop(response.status_code, _phrase(response), response.headers.get("location"))
     raise HopFailed(f"failed: {target.host} has no address", broken=True)
 
 
-async def _read_answer(reader: asyncio.StreamReader) -> Hop:
-    status_line = (await reader.readline()).decode("latin-1").strip()
-    version, _, rest = status_line.partition(" ")
-    raw_code, _, reason = rest.partition(" ")
-    if not version.startswith("HTTP/") or not (raw_code.isdigit() and len(raw_code) == 3):
-        raise ValueError(f"not an HTTP answer ({status_line[:60]!r})")
-    location = None
-    for _ in range(MAX_HEADER_LINES):
-        line = (await reader.readline()).decode("latin-1")
-        if not line.strip():
-            break
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "location":
-            location = value.strip()
-    code = int(raw_code)
+def _causes(exc: BaseException) -> list[BaseException]:
+    """httpx wraps httpcore wraps anyio wraps the OS error: the whole chain, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _is_tls(exc: BaseException) -> bool:
+    return any(isinstance(e, ssl.SSLError) for e in _causes(exc)) or "SSL" in str(exc)
+
+
+def _failure(exc: httpx.HTTPError) -> HopFailed:
+    text = str(exc) or type(exc).__name__
+    if _is_tls(exc):
+        return HopFailed(f"failed: TLS error ({text})", broken=True)
+    if any(isinstance(e, ConnectionRefusedError) for e in _causes(exc)):
+        return HopFailed("failed: connection refused", broken=True)
+    if isinstance(exc, httpx.ConnectError):
+        return HopFailed(f"failed: cannot connect ({text})", broken=True)
+    return HopFailed(f"failed: {text}", broken=True)
+
+
+def _phrase(response: httpx.Response) -> str:
     try:
-        phrase = HTTPStatus(code).phrase
+        return HTTPStatus(response.status_code).phrase
     except ValueError:
-        phrase = reason.strip()
-    return Hop(code, phrase, location)
-
-
-@cache
-def _tls() -> ssl.SSLContext:
-    return ssl.create_default_context()
+        return response.reason_phrase
