@@ -31,7 +31,7 @@ from ._model import CHANNEL_TYPES
 from ._preferences import validate_preference_set
 from ._windows import parse_timestamp
 
-KNOWN_KEYS = ("vars", "channels", "environment_preferences", "start")
+KNOWN_KEYS = ("vars", "channels", "environment_preferences", "start", "tenant_translations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,8 @@ class EmulatorConfig:
     channels: Mapping[str, Channel] = field(default_factory=dict)
     environment_preferences: Mapping[str, Any] | None = None
     start: datetime | None = None
+    # Knock's per-tenant translations: tenant id -> {"en" or "admin.en": {key: text}}.
+    tenant_translations: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
 
 
 def knock_var(value: Any) -> Any:
@@ -167,6 +169,7 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
         start = None
     if isinstance(start, datetime) and start.tzinfo is None:
         start = start.replace(tzinfo=parse_timestamp("2000-01-01T00:00:00Z").tzinfo)
+    tenant_translations = _tenant_translations(raw.get("tenant_translations"), file, problems)
     if problems:
         raise DefinitionError(problems)
     return EmulatorConfig(
@@ -174,4 +177,28 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
         channels=channels,
         environment_preferences=preferences,
         start=start,
+        tenant_translations=tenant_translations,
     )
+
+
+def _tenant_translations(
+    raw: Any, file: str, problems: list[Problem]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    fix = "write tenant_translations: {acme-corp: {en: {greeting: Hello from Acme}}}"
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(file, "tenant_translations", "must be a mapping", fix))
+        return {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for tenant, files in raw.items():
+        where = f"tenant_translations.{tenant}"
+        if not isinstance(files, Mapping) or not all(
+            isinstance(content, Mapping) for content in files.values()
+        ):
+            problems.append(
+                Problem(file, where, "must map locales (en, admin.en) to key/text mappings", fix)
+            )
+            continue
+        out[str(tenant)] = {str(name): dict(content) for name, content in files.items()}
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -80,6 +81,9 @@ class Emulator(Engine):
             self.ai_responder = ai_responder
         if config is not None and config.environment_preferences is not None:
             self.set_environment_preferences(config.environment_preferences)
+        for tenant_id, files in (config.tenant_translations if config else {}).items():
+            for name, content in files.items():
+                self.templates.env.tenant_translations.setdefault(tenant_id, {})[name] = content
         if http_responder is not None:
             self.http_responder = http_responder
         elif allow_hosts:
@@ -239,6 +243,36 @@ class Emulator(Engine):
             existing = self.entities.preference_sets(collection, user_id).get(set_id)
             merged = merge_preference_set(existing, preference_set, strategy="replace")
             self.entities.set_preference_set(collection, user_id, set_id, merged)
+
+    def set_tenant_translation(
+        self,
+        tenant_id: str,
+        locale: str,
+        content: Mapping[str, Any] | str,
+        *,
+        namespace: str | None = None,
+    ) -> None:
+        """Knock's per-tenant translations (`PUT /v1/translations/{locale}?tenant=...`): keys
+        here override the base `translations/` files when a run belongs to `tenant_id`.
+
+        `content` is a mapping, or Knock's JSON string form; it replaces this tenant's file.
+        """
+        if isinstance(content, str):
+            try:
+                content = json.loads(content)
+            except ValueError as exc:
+                raise DoorstepError(
+                    f"the {locale!r} translation for tenant {tenant_id!r} is not valid JSON "
+                    f"({exc}); pass a mapping or a JSON object string"
+                ) from None
+        if not isinstance(content, Mapping):
+            raise DoorstepError(
+                f"the {locale!r} translation for tenant {tenant_id!r} must be an object of keys "
+                "to text, like {'greeting': 'Hello from Acme'}"
+            )
+        name = f"{namespace}.{locale}" if namespace else locale
+        with self.clock.lock:
+            self.templates.env.tenant_translations.setdefault(tenant_id, {})[name] = dict(content)
 
     def set_environment_preferences(self, preference_set: Mapping[str, Any] | None) -> None:
         """The environment default set (the lowest level of Knock's merge hierarchy)."""

@@ -64,3 +64,4 @@ def test_readme_config_loads(source: str, tmp_path: Path) -> None:
     config = load_config(path)
     assert config.vars["app_url"] == "https://app.example.com"
     assert config.channels["twilio"].sandbox_mode
+    assert config.tenant_translations["acme-corp"]["en"]["greeting"] == "Greetings from Acme Corp!"

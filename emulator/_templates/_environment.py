@@ -196,6 +196,8 @@ class KnockEnvironment(Environment):
             tolerance=Mode.STRICT,
         )
         self.translations: Mapping[str, Any] = translations or {}
+        # Per-tenant translations: tenant id -> {file ("en", "admin.en"): content}.
+        self.tenant_translations: dict[str, dict[str, Any]] = {}
         self.entities = entities  # for the user/object/tenant/subscriptions filters
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self.translation_templates: dict[str, BoundTemplate] = {}

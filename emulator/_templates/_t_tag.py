@@ -21,7 +21,7 @@ from liquid.tag import Tag
 from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_TAG, Token
 
 from ._diagnostics import SINK, Note, note
-from ._translate import compiled_translation, recipient_locale, translate
+from ._translate import compiled_translation, recipient_locale, render_tenant, translate
 
 if TYPE_CHECKING:
     from liquid import BoundTemplate
@@ -76,11 +76,12 @@ class TranslateNode(Node):
         """The compiled translation (None when missing, after recording it) and its locale."""
         env: KnockEnvironment = context.env  # type: ignore[assignment]
         locale = recipient_locale(context)
-        if not env.translations:
+        tenant = render_tenant(context)
+        if not env.translations and not (tenant and env.tenant_translations.get(tenant)):
             # No translation files at all: Knock seeds the default locale with the block's own
             # text on commit, so the block renders as written and nothing is missing.
             return None, locale
-        source, found_in = translate(env, self.key, locale, {}, literal=True)
+        source, found_in = translate(env, self.key, locale, {}, literal=True, tenant=tenant)
         if source is None:
             note(
                 "missing_translation",

@@ -47,27 +47,45 @@ def translate(
     args: Mapping[str, Any],
     *,
     literal: bool = False,
+    tenant: str | None = None,
 ) -> tuple[str | None, str]:
     """The translation source for `key` in `locale` (or None) and the locale it came from.
 
     `literal` keys (the text of a `{% t %}` block) are one flat key of the default namespace:
-    their `:` and `.` are prose, not a namespace or a nested path.
+    their `:` and `.` are prose, not a namespace or a nested path. With a `tenant`, its
+    translations are deep-merged over the base files (Knock's per-tenant translations): for each
+    locale of the fallback chain, the tenant's value wins and the base fills in.
     """
     namespace, _, path = ("", "", key) if literal else key.rpartition(":")
+    scoped = env.tenant_translations.get(tenant) if tenant else None
     for candidate in _candidates(locale):
         file = f"{namespace}.{candidate}" if namespace else candidate
-        table = env.translations.get(file)
-        if literal:
-            value = table.get(key) if isinstance(table, Mapping) else None
-        else:
-            value = _lookup(table, path)
-        if isinstance(value, Mapping) and "count" in args:
-            count = args["count"]
-            plural = "one" if count == 1 else ("zero" if count == 0 else "other")
-            value = value.get(plural, value.get("other"))
-        if isinstance(value, str):
-            return value, candidate
+        tables = [scoped.get(file), env.translations.get(file)] if scoped else []
+        tables = tables or [env.translations.get(file)]
+        for table in tables:
+            value = _value(table, key, path, literal, args)
+            if isinstance(value, str):
+                return value, candidate
     return None, locale
+
+
+def _value(table: Any, key: str, path: str, literal: bool, args: Mapping[str, Any]) -> Any:
+    value = (table.get(key) if isinstance(table, Mapping) else None) if literal else None
+    if not literal:
+        value = _lookup(table, path)
+    if isinstance(value, Mapping) and "count" in args:
+        count = args["count"]
+        plural = "one" if count == 1 else ("zero" if count == 0 else "other")
+        value = value.get(plural, value.get("other"))
+    return value
+
+
+def render_tenant(context: Any) -> str | None:
+    """The id of the tenant the render in progress belongs to, if any."""
+    tenant = context.resolve("tenant", default=None)
+    if isinstance(tenant, Mapping) and isinstance(tenant.get("id"), str):
+        return str(tenant["id"])
+    return None
 
 
 def recipient_locale(context: Any) -> str:
@@ -95,7 +113,7 @@ def t_filter(value: object, *, context: Any, **args: Any) -> object:
     env: KnockEnvironment = context.env
     locale = recipient_locale(context)
     key = str(value)
-    source, _found_in = translate(env, key, locale, args)
+    source, _found_in = translate(env, key, locale, args, tenant=render_tenant(context))
     if source is None:
         note(
             "missing_translation",
