@@ -11,17 +11,16 @@ from typing import Any
 from ._channels import Channel, Channels
 from ._clock import Clock
 from ._config import EmulatorConfig, load_config
-from ._dispatch import TriggerResult, require_identified_actor, start_trigger
+from ._dispatch import TriggerResult, start_trigger
 from ._engine import Engine
-from ._errors import DoorstepError, TriggerError
+from ._errors import DoorstepError
 from ._feed import Feed
 from ._messages import Message
 from ._model import Definitions
 from ._preferences import merge_preference_set, validate_preference_set
-from ._repeats import validate_repeats
 from ._runs import Run
-from ._schedules import MAX_RECIPIENTS as MAX_SCHEDULE_RECIPIENTS
-from ._schedules import Schedule, parse_moment, schedule_data
+from ._schedule_requests import new_schedules, schedule_changes
+from ._schedules import Schedule
 from ._state import RunState
 from ._steps import HANDLERS
 from ._steps._agent import AiResponder
@@ -30,7 +29,7 @@ from ._steps._fetch import Responder
 from ._steps._fetch import http_responder as real_http_responder
 from ._steps._wait import Event
 from ._stores import USERS
-from ._triggers import TENANTS, parse_entity, parse_tenant
+from ._triggers import TENANTS, parse_entity
 from .mail import EmailProvider, InProcessProvider, Mailbox
 
 _SCHEDULE_FIELDS = frozenset({"repeats", "data", "actor", "tenant", "scheduled_at", "ending_at"})
@@ -361,78 +360,29 @@ class Emulator(Engine):
         """One schedule per recipient, like Knock's `POST /v1/schedules`; the virtual clock runs
         them. Recurring with `repeats`, or once at `scheduled_at`."""
         with self.clock.lock:
-            self.workflow(workflow)
-            rules = validate_repeats(repeats)
-            start = parse_moment(scheduled_at, "scheduled_at")
-            if not rules and start is None:
-                raise TriggerError(
-                    "invalid_params",
-                    "pass `repeats` for a recurring schedule or `scheduled_at` for a one-off",
-                )
-            if not recipients or len(recipients) > MAX_SCHEDULE_RECIPIENTS:
-                raise TriggerError(
-                    "invalid_params",
-                    f"recipients: pass 1 to {MAX_SCHEDULE_RECIPIENTS} recipients per call",
-                )
-            now = self.clock.now
-            refs = [
-                parse_entity(r, f"recipients[{i}]", self.entities, now)
-                for i, r in enumerate(recipients)
-            ]
-            require_identified_actor(self, actor)  # or every occurrence would be refused
-            actor_ref = None if actor is None else parse_entity(actor, "actor", self.entities, now)
-            tenant_id = parse_tenant(tenant, self.entities, now)
-            return [
-                self.schedules_store.add(
-                    Schedule(
-                        id=self.ids.uuid4(),
-                        workflow=workflow,
-                        recipient=ref,
-                        repeats=rules,
-                        data=schedule_data(data),
-                        actor=actor_ref,
-                        tenant=tenant_id,
-                        scheduled_at=start,
-                        ending_at=parse_moment(ending_at, "ending_at"),
-                        inserted_at=now,
-                        updated_at=now,
-                    )
-                )
-                for ref in dict.fromkeys(refs)
-            ]
+            made = new_schedules(
+                self,
+                workflow,
+                recipients,
+                repeats=repeats,
+                data=data,
+                actor=actor,
+                tenant=tenant,
+                scheduled_at=scheduled_at,
+                ending_at=ending_at,
+            )
+            return [self.schedules_store.add(schedule) for schedule in made]
 
     def update_schedules(self, schedule_ids: Sequence[str], **changes: Any) -> list[Schedule]:
         """Apply the same changes to each schedule (`repeats`, `data`, `actor`, `tenant`,
         `scheduled_at`, `ending_at`), like Knock's `PUT /v1/schedules`."""
-        unknown = set(changes) - _SCHEDULE_FIELDS
-        if unknown:
-            raise TriggerError(
-                "invalid_params",
-                f"unknown schedule field(s) {sorted(unknown)}; use {sorted(_SCHEDULE_FIELDS)}",
-            )
         with self.clock.lock:
+            update = schedule_changes(self, changes)
             found = [self.schedules_store.get(i) for i in schedule_ids]
-            now = self.clock.now
-            update: dict[str, Any] = {}
-            if "repeats" in changes:
-                update["repeats"] = validate_repeats(changes["repeats"])
-            if "data" in changes:
-                update["data"] = schedule_data(changes["data"])
-            if "actor" in changes:
-                raw = changes["actor"]
-                require_identified_actor(self, raw)
-                update["actor"] = (
-                    None if raw is None else parse_entity(raw, "actor", self.entities, now)
-                )
-            if "tenant" in changes:
-                update["tenant"] = parse_tenant(changes["tenant"], self.entities, now)
-            for name in ("scheduled_at", "ending_at"):
-                if name in changes:
-                    update[name] = parse_moment(changes[name], name)
             for schedule in found:
                 for name, value in update.items():
                     setattr(schedule, name, value)
-                schedule.updated_at = now
+                schedule.updated_at = self.clock.now
                 self.schedules_store.arm(schedule, reset_anchors=True)
             return found
 
