@@ -362,3 +362,18 @@ def test_served_app_pushes_over_uvicorn_from_smtp_and_engine(emu: Emulator) -> N
         trigger_digest(emu)
         assert next_new()["Doorstep"]["workflow_key"] == "invoice-updated"
     assert emu.outbox.listeners == 0  # the stopped server let go of its socket's listener
+
+
+def test_read_flag_changes_are_pushed_as_mailpit_updates(emu: Emulator, client: TestClient) -> None:
+    ids = [emu.outbox.ingest_outgoing(outgoing(s)) for s in ("a", "b")]
+    with client.websocket_connect("/api/events") as ws:
+        receive(ws)  # the stats sent on connect
+        client.put("/api/v1/messages", json={"IDs": ids, "Read": True})
+        assert [receive(ws) for _ in range(3)] == [
+            {"Type": "update", "Data": {"ID": ids[0], "Read": True}},
+            {"Type": "update", "Data": {"ID": ids[1], "Read": True}},
+            {"Type": "stats", "Data": stats_payload(emu)},  # after each burst, as for mail
+        ]
+        client.put("/api/v1/messages", json={"IDs": ids[:1], "Read": True})  # no change: silent
+        client.put("/api/v1/messages", json={"IDs": ids[:1], "Read": False})
+        assert receive(ws) == {"Type": "update", "Data": {"ID": ids[0], "Read": False}}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -53,6 +54,17 @@ def stats_payload(emulator: Emulator) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ReadEvent:
+    """Mailpit's Read flag changed for these emails (the inspector's, not the Mailbox's)."""
+
+    ids: tuple[str, ...]
+    read: bool
+
+
+Event = MailEvent | ReadEvent
+
+
 class EventStream:
     """One socket's bounded, ordered queue of mail events, fed from any thread.
 
@@ -63,19 +75,19 @@ class EventStream:
         if maxsize < 1:
             raise ValueError(f"maxsize={maxsize} must be 1 or more")
         self._loop = loop
-        self._queue: asyncio.Queue[MailEvent | None] = asyncio.Queue(maxsize)
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
         self.stats_due = False  # mail changed since the last stats
         self.resyncing = False  # backlog dropped; events wait until the resync is taken
         self.closed = False
 
-    def post(self, event: MailEvent) -> None:
-        """Mailbox listener (any thread): hand the event to the loop."""
+    def post(self, event: Event) -> None:
+        """Mailbox (and read flag) listener, any thread: hand the event to the loop."""
         if self.closed:
             return
         with contextlib.suppress(RuntimeError):  # the loop closed: the socket is gone
             self._loop.call_soon_threadsafe(self._offer, event)
 
-    def _offer(self, event: MailEvent) -> None:
+    def _offer(self, event: Event) -> None:
         self.stats_due = True
         if self.resyncing:
             return  # the coming stats covers it
@@ -87,7 +99,7 @@ class EventStream:
             self._queue.put_nowait(None)
             self.resyncing = True
 
-    async def get(self, timeout: float | None = None) -> MailEvent | None:
+    async def get(self, timeout: float | None = None) -> Event | None:
         """The next event; None means resync. Raises TimeoutError after `timeout` seconds."""
         async with asyncio.timeout(timeout):
             item = await self._queue.get()
@@ -103,11 +115,13 @@ class EventStream:
         return self._queue.qsize()
 
 
-def event_messages(event: MailEvent, inspection: Inspection) -> list[dict[str, Any]]:
-    """Mailpit's messages for one Mailbox event (an email already gone again is skipped).
+def event_messages(event: Event, inspection: Inspection) -> list[dict[str, Any]]:
+    """Mailpit's messages for one event (an email already gone again is skipped).
 
     Runs on the server's loop, so a lazily captured email is parsed here, never on the SMTP,
     Resend or engine thread that ingested it."""
+    if isinstance(event, ReadEvent):
+        return [{"Type": "update", "Data": {"ID": i, "Read": event.read}} for i in event.ids]
     if event.kind == "clear":
         return [{"Type": "truncate", "Data": None}]
     if event.kind == "delete":
@@ -174,6 +188,9 @@ def events_route(
         await websocket.accept()
         stream = EventStream(asyncio.get_running_loop(), queue_size)
         unsubscribe = emulator.outbox.subscribe(stream.post)
+        unsubscribe_reads = inspection.subscribe_reads(
+            lambda ids, read: stream.post(ReadEvent(ids, read))
+        )
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(until_closed, websocket, group)
@@ -183,5 +200,6 @@ def events_route(
         finally:
             stream.closed = True
             unsubscribe()
+            unsubscribe_reads()
 
     return WebSocketRoute("/api/events", endpoint)

@@ -49,6 +49,9 @@ class ApiError(DoorstepError):
         self.message = message
 
 
+ReadListener = Callable[[tuple[str, ...], bool], None]  # (email ids, now read?)
+
+
 class Inspection:
     """What the inspection API and the web inspector share: the emulator, read flags, clock mode
     and the link check's allow-list."""
@@ -65,6 +68,7 @@ class Inspection:
         # the only hosts the link check contacts, validated now (ValueError names a bad entry)
         self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
         self._read: set[str] = set()
+        self._read_listeners: tuple[ReadListener, ...] = ()
         self._lock = threading.Lock()
 
     # -- Mailpit's Read flag --------------------------------------------------------------
@@ -73,10 +77,25 @@ class Inspection:
 
     def mark_read(self, ids: Sequence[str], read: bool = True) -> None:
         with self._lock:
+            changed = tuple(i for i in dict.fromkeys(ids) if (i in self._read) != read)
             if read:
                 self._read.update(ids)
             else:
                 self._read.difference_update(ids)
+            listeners = self._read_listeners
+        for listener in listeners if changed else ():  # Mailpit's `update` websocket message
+            listener(changed, read)
+
+    def subscribe_reads(self, listener: ReadListener) -> Callable[[], None]:
+        """Hear every Read flag change (ids, read) after the lock is released."""
+        with self._lock:
+            self._read_listeners = (*self._read_listeners, listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._read_listeners = tuple(x for x in self._read_listeners if x is not listener)
+
+        return unsubscribe
 
     def unread(self, emails: Sequence[CapturedEmail]) -> int:
         return sum(1 for e in emails if e.id not in self._read)
