@@ -138,17 +138,29 @@ class Emulator(Engine):
         A run still paused for the user stays, and stops at its next channel step instead of
         sending (Knock's docs on merging users). Returns whether the user existed.
         """
+        return self._forget((USERS, user_id))
+
+    def delete_object(self, collection: str, object_id: str) -> bool:
+        """Delete an object the way `delete_user` deletes a user; its subscribers are
+        unsubscribed too. Returns whether the object existed."""
+        return self._forget((collection, object_id))
+
+    def _forget(self, ref: tuple[str, str]) -> bool:
         with self.clock.lock:
-            ref = (USERS, user_id)
-            existed = self.entities.get(USERS, user_id) is not None
+            collection, entity_id = ref
+            existed = self.entities.get(collection, entity_id) is not None
             for sub in self.entities.subscriptions_of(ref):
                 obj = sub["object"]
                 self.entities.unsubscribe(str(obj["collection"]), str(obj["id"]), ref)
+            for subscriber, _properties in self.entities.subscribers(collection, entity_id):
+                self.entities.unsubscribe(collection, entity_id, subscriber)
             for schedule in [s for s in self.schedules_store.by_id.values() if s.recipient == ref]:
                 self.schedules_store.remove(schedule.id)
-            for key in list(self.audiences):
-                self.audiences.remove_user(key, user_id)
-            for message in [m for m in self.messages_store if m.recipient == user_id]:
+            if collection == USERS:
+                for key in list(self.audiences):
+                    self.audiences.remove_user(key, entity_id)
+            addressed = _reference(ref)
+            for message in [m for m in self.messages_store if m.recipient == addressed]:
                 self.messages_store.remove(message.id)
             for run_id, rs in list(self.runs_by_id.items()):
                 if rs.recipient_ref != ref:
@@ -157,7 +169,7 @@ class Emulator(Engine):
                     del self.runs_by_id[run_id]
                 else:
                     rs.recipient_deleted = True
-            self.entities.delete(USERS, user_id)
+            self.entities.delete(collection, entity_id)
             return existed
 
     def user(self, user_id: str) -> dict[str, Any] | None:

@@ -216,3 +216,20 @@ def test_delete_user_forgets_everything_and_stops_paused_runs_before_sending() -
     assert emu.messages() == []
     assert done.status == "completed"
     assert emu.delete_user("ada") is False
+
+
+def test_delete_object_unsubscribes_both_ways_and_forgets_its_messages() -> None:
+    from wfbuild import in_app, make_emulator, workflow
+
+    emu = make_emulator(workflow("note", in_app(body="hi")))
+    emu.set_object("projects", "p1", name="Apollo")
+    emu.set_object("teams", "t1")
+    emu.subscribe("projects", "p1", ["ada", {"id": "t1", "collection": "teams"}])
+    emu.subscribe("teams", "t1", ["bob"])
+    emu.trigger("note", [{"id": "p1", "collection": "projects"}])
+    assert {m.recipient_id for m in emu.messages()} == {"p1", "ada", "t1", "bob"}
+    assert emu.delete_object("teams", "t1") is True
+    assert emu.entities.subscribers("teams", "t1") == []  # its subscribers
+    assert [r for r, _ in emu.entities.subscribers("projects", "p1")] == [("$users", "ada")]
+    assert {m.recipient_id for m in emu.messages()} == {"p1", "ada", "bob"}
+    assert emu.delete_object("teams", "t1") is False

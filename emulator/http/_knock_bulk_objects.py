@@ -22,6 +22,7 @@ from ._knock_core import KnockContext, endpoint
 from ._knock_entities import object_collection
 from ._knock_errors import invalid
 from ._knock_inline import Inline, check_inline, require_id, store_inline
+from ._knock_user_merge import forget_object
 
 MAX_RECIPIENTS = 100  # recipients per subscribed-to object, as the spec says
 Ref = tuple[str, str]
@@ -41,7 +42,7 @@ def bulk_delete_objects(ctx: KnockContext, request: Request, body: dict[str, Any
         if not isinstance(value, str) or not value:
             raise invalid(f"object_ids[{index}]", f"must be a non-empty id string, got {value!r}")
     for object_id in dict.fromkeys(ids):
-        ctx.emulator.entities.delete(collection, object_id)
+        forget_object(ctx, collection, object_id)
     return operation(ctx, request, "objects.bulk_delete", len(ids))
 
 

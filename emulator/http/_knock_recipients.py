@@ -37,7 +37,7 @@ from ._knock_subscriptions import (
     list_user_subscriptions,
 )
 from ._knock_tenants import check_tenant, upsert_tenant
-from ._knock_user_merge import forget_user, merge_user
+from ._knock_user_merge import forget_object, forget_user, merge_user
 
 
 def _validate_inline_preferences(body: Mapping[str, Any]) -> None:
@@ -133,7 +133,7 @@ def get_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Res
 def delete_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection, object_id = owner(request)
     require_entity(ctx, collection, object_id, "object")
-    ctx.emulator.entities.delete(collection, object_id)
+    forget_object(ctx, collection, object_id)
     return no_content()
 
 

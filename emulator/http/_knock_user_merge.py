@@ -43,6 +43,14 @@ def forget_user(ctx: KnockContext, user_id: str) -> None:
     emulator.delete_user(user_id)
 
 
+def forget_object(ctx: KnockContext, collection: str, object_id: str) -> None:
+    """Delete an object (`Emulator.delete_object`) and the API's subscription timestamps."""
+    ref = (collection, object_id)
+    for key in [k for k in ctx.subscribed_at if k[:2] == ref or k[2:] == ref]:
+        del ctx.subscribed_at[key]
+    ctx.emulator.delete_object(collection, object_id)
+
+
 def _moved(actor: Any, secondary: str, primary: str) -> Any:
     return primary if actor == secondary else actor
 
