@@ -169,6 +169,8 @@ class Emulator(Engine):
                     del self.runs_by_id[run_id]
                 else:
                     rs.recipient_deleted = True
+            # A re-used id starts afresh (Knock's deletion docs): once-per-recipient too.
+            self.once_per_recipient = {o for o in self.once_per_recipient if o[1:3] != ref}
             self.entities.delete(collection, entity_id)
             return existed
 

@@ -233,3 +233,15 @@ def test_delete_object_unsubscribes_both_ways_and_forgets_its_messages() -> None
     assert [r for r, _ in emu.entities.subscribers("projects", "p1")] == [("$users", "ada")]
     assert {m.recipient_id for m in emu.messages()} == {"p1", "ada", "bob"}
     assert emu.delete_object("teams", "t1") is False
+
+
+def test_a_deleted_users_id_can_receive_a_once_per_recipient_workflow_again() -> None:
+    from wfbuild import in_app, make_emulator, workflow
+
+    emu = make_emulator(
+        workflow("welcome", in_app(body="hi"), trigger_frequency="once_per_recipient")
+    )
+    assert len(emu.trigger("welcome", ["ada"]).runs) == 1
+    assert emu.trigger("welcome", ["ada"]).runs == []  # once per recipient
+    emu.delete_user("ada")
+    assert len(emu.trigger("welcome", ["ada"]).runs) == 1  # the id was re-used: a new user
