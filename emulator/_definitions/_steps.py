@@ -43,11 +43,20 @@ from ._fields import (
 _HTTP_METHODS = ("get", "post", "put", "delete", "patch")
 
 
-def _settings(raw: Mapping[str, Any], src: Source, probs: Problems) -> Mapping[str, Any]:
+def _settings(
+    raw: Mapping[str, Any],
+    base: StepBase,
+    probs: Problems,
+    keys: tuple[str, ...] | None = None,
+    what: str = "",
+) -> tuple[Source, Mapping[str, Any]]:
+    """A step's `settings` (empty when absent) and its source; unknown `keys` are reported."""
+    src = base.source.at("settings")
     value = raw.get("settings")
-    if value is None:
-        return {}
-    return as_map(value, src.at("settings"), probs, "`settings`") or {}
+    settings = {} if value is None else as_map(value, src, probs, "`settings`") or {}
+    if keys is not None:
+        check_keys(settings, keys, src, probs, what)
+    return src, settings
 
 
 def _duration(
@@ -64,9 +73,7 @@ def _duration(
 
 
 def parse_delay(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> DelayStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
-    check_keys(s, ("delay_for", "delay_until_field_path"), src, probs, "delay settings")
+    src, s = _settings(raw, base, probs, ("delay_for", "delay_until_field_path"), "delay settings")
     delay_for = _duration(s, "delay_for", src, probs)
     until = get_str(s, "delay_until_field_path", src, probs)
     if s.get("delay_for") is None and until is None:
@@ -102,9 +109,7 @@ _BATCH_KEYS = (
 
 
 def parse_batch(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> BatchStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
-    check_keys(s, _BATCH_KEYS, src, probs, "batch settings")
+    src, s = _settings(raw, base, probs, _BATCH_KEYS, "batch settings")
     window = _duration(s, "batch_window", src, probs)
     until = get_str(s, "batch_until_field_path", src, probs)
     if s.get("batch_window") is None and until is None:
@@ -164,9 +169,7 @@ _THROTTLE_KEYS = ("throttle_window", "throttle_window_field_path", "throttle_lim
 
 
 def parse_throttle(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> ThrottleStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
-    check_keys(s, _THROTTLE_KEYS, src, probs, "throttle settings")
+    src, s = _settings(raw, base, probs, _THROTTLE_KEYS, "throttle settings")
     window = _duration(s, "throttle_window", src, probs)
     field_path = get_str(s, "throttle_window_field_path", src, probs)
     if s.get("throttle_window") is None and field_path is None:
@@ -224,9 +227,7 @@ _FETCH_KEYS = (
 
 
 def parse_fetch(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> FetchStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
-    check_keys(s, _FETCH_KEYS, src, probs, "http_fetch settings")
+    src, s = _settings(raw, base, probs, _FETCH_KEYS, "http_fetch settings")
     method = s.get("method")
     if isinstance(method, str):
         method = method.lower()
@@ -271,9 +272,9 @@ _TRIGGER_DEFAULTS = {
 def parse_trigger_workflow(
     raw: Mapping[str, Any], base: StepBase, probs: Problems
 ) -> TriggerWorkflowStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
-    check_keys(s, ("workflow_key", *_TRIGGER_DEFAULTS), src, probs, "trigger_workflow settings")
+    src, s = _settings(
+        raw, base, probs, ("workflow_key", *_TRIGGER_DEFAULTS), "trigger_workflow settings"
+    )
     values = {k: get_str(s, k, src, probs) or d for k, d in _TRIGGER_DEFAULTS.items()}
     return TriggerWorkflowStep(
         recipients=values["recipients"],
@@ -299,8 +300,7 @@ def _json_text(s: Mapping[str, Any], key: str, src: Source, probs: Problems) -> 
 
 
 def parse_update(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> UpdateStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
+    src, s = _settings(raw, base, probs)
     kind = cast(
         Literal["update_data", "update_user", "update_tenant", "update_object"], raw["type"]
     )
@@ -354,13 +354,11 @@ def _check_audience_event(event: Mapping[str, Any], src: Source, probs: Problems
 def parse_wait_for_event(
     raw: Mapping[str, Any], base: StepBase, probs: Problems
 ) -> WaitForEventStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
-    check_keys(
-        s,
-        ("event", "match_conditions", "expires_after", "on_match", "on_timeout"),
-        src,
+    src, s = _settings(
+        raw,
+        base,
         probs,
+        ("event", "match_conditions", "expires_after", "on_match", "on_timeout"),
         "wait_for_event settings",
     )
     event = as_map(s.get("event"), src.at("event"), probs, "`event`") or {}
@@ -435,10 +433,10 @@ def _minutes(duration: Duration) -> float:
 
 
 def parse_ai_agent(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> AiAgentStep:
-    src = base.source.at("settings")
-    s = _settings(raw, base.source, probs)
-    check_keys(
-        s,
+    src, s = _settings(
+        raw,
+        base,
+        probs,
         (
             "model",
             "request_prompt",
@@ -447,8 +445,6 @@ def parse_ai_agent(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> A
             "web_search_enabled",
             "halt_on_error",
         ),
-        src,
-        probs,
         "ai_agent settings",
     )
     kind = get_enum(s, "response_type", ("text", "json"), src, probs, "text")
