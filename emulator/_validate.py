@@ -241,8 +241,7 @@ def _unreachable(
                 "error",
                 "unreachable-step",
                 first.source.file,
-                lines.find(first.source.file, "", f"ref: {first.ref}")
-                or lines.find(first.source.file, "", f'"{first.ref}"'),
+                lines.step_line(first),
                 f"{path}[{index + 1}]",
                 f"{refs} in workflow `{wf.key}` can never run: every branch of `{step.ref}` "
                 "terminates the workflow",
@@ -264,8 +263,7 @@ def _lint_channels(defs: Definitions, lines: _LineFinder) -> Iterator[Finding]:
                     "error",
                     "unknown-channel",
                     step.source.file,
-                    lines.find(step.source.file, "", f"ref: {step.ref}")
-                    or lines.find(step.source.file, "", f'"{step.ref}"'),
+                    lines.step_line(step),
                     f"{step.source.path}.channel_key",
                     f"step `{step.ref}` sends {step.channel_type} through channel "
                     f"`{step.channel_key}`, which `{first[1]}`/`{first[2]}` uses as {first[0]}",
@@ -327,6 +325,11 @@ class _LineFinder:
             except OSError:
                 self._cache[file] = []
         return self._cache[file]
+
+    def step_line(self, step: Step) -> int | None:
+        """The line that declares `step`: `ref: x` in YAML, `"x"` in workflow.json."""
+        file = step.source.file
+        return self.find(file, "", f"ref: {step.ref}") or self.find(file, "", f'"{step.ref}"')
 
     def find(self, file: str, text: str, token: str) -> int | None:
         first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
