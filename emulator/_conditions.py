@@ -394,7 +394,7 @@ def _evaluate_leaf(leaf: Condition, scope: ConditionScope, out: list[Evaluation]
     if prefix == "refs":
         ref, _, attribute = rest.partition(".")
         state = scope.refs.get(ref, _NOT_RUN)
-        if attribute in {"delivery_status", "status"} and operator in _RANKED_OPERATORS:
+        if attribute in {"delivery_status", "status"} and operator in ops.COMPARISONS:
             value: Any = (
                 state.delivery_status if attribute == "delivery_status" else _combined(state)
             )
@@ -419,16 +419,6 @@ def _evaluate_leaf(leaf: Condition, scope: ConditionScope, out: list[Evaluation]
 
 
 _NOT_RUN = RefState("skipped")
-_RANKED_OPERATORS = frozenset(
-    {
-        "equal_to",
-        "not_equal_to",
-        "greater_than",
-        "less_than",
-        "greater_than_or_equal_to",
-        "less_than_or_equal_to",
-    }
-)
 
 
 def _combined(state: RefState) -> str:

@@ -223,6 +223,9 @@ _ORDER: Final[Mapping[str, Callable[[Any, Any], bool]]] = {
     "greater_than_or_equal_to": lambda a, b: bool(a >= b),
     "less_than_or_equal_to": lambda a, b: bool(a <= b),
 }
+# Operators that compare one value with another; ranked statuses (`refs.x.delivery_status`)
+# support exactly these.
+COMPARISONS: Final[frozenset[str]] = frozenset({"equal_to", "not_equal_to", *_ORDER})
 
 
 def _scalar_text(value: Any) -> str | None:
