@@ -20,7 +20,7 @@ from typing import Any
 from liquid import BoundTemplate, Environment
 
 from emulator import Emulator, load_definitions, parse_workflow
-from emulator._model import Definitions
+from emulator.definitions._model import Definitions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 

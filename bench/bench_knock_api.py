@@ -19,8 +19,8 @@ import httpx
 from knockapi import Knock
 
 from emulator import Emulator
-from emulator.http._knock import knock_app
 from emulator.http._server import ServerThread
+from emulator.http.knock._app import knock_app
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 WORKFLOW = "invoice-created"  # one email (layout + partial + CSS inlining) and one in-app message

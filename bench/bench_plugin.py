@@ -92,7 +92,7 @@ def run_suite(path: Path) -> float:
 def server_startup() -> dict[str, float]:
     from emulator import Emulator
     from emulator.http import ServerThread, create_resend_app
-    from emulator.http._knock import knock_app
+    from emulator.http.knock._app import knock_app
     from emulator.mail import MailRouter, ResendService, SmtpServer
 
     def smtp() -> Any:

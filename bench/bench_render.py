@@ -13,9 +13,9 @@ from typing import Any
 
 from liquid import Environment
 
-from emulator._model import FooterLink, Layout
-from emulator._templates import TemplateLocation, TemplateRenderer, build_context
-from emulator._templates._email import inline_css
+from emulator.definitions._model import FooterLink, Layout
+from emulator.templates import TemplateLocation, TemplateRenderer, build_context
+from emulator.templates._email import inline_css
 
 LAYOUT = Layout(
     key="default",

@@ -7,22 +7,22 @@ result = emu.trigger("invoice-created", recipients=["u1"], data={"invoice_id": "
 emu.clock.advance(minutes=5)
 """
 
-from ._channels import Channel
-from ._clock import Clock, Timer
-from ._config import EmulatorConfig, load_config
-from ._definitions import load_definitions, parse_workflow
-from ._dispatch import TriggerResult
-from ._emulator import Emulator
-from ._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
-from ._feed import Feed
-from ._messages import Message, UnknownMessage
-from ._model import Definitions, Layout, Partial, Workflow
-from ._runs import Activity, BatchInfo, Run, StepRecord
-from ._schedules import Schedule
-from ._steps._agent import AiRequest
-from ._steps._fetch import FetchError, FetchRequest, FetchResponse
-from ._templates import TemplateError
-from .mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
+from emulator._emulator import Emulator
+from emulator._feed import Feed
+from emulator.core._clock import Clock, Timer
+from emulator.core._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
+from emulator.definitions import load_definitions, parse_workflow
+from emulator.definitions._channels import Channel
+from emulator.definitions._config import EmulatorConfig, load_config
+from emulator.definitions._model import Definitions, Layout, Partial, Workflow
+from emulator.engine._dispatch import TriggerResult
+from emulator.engine._schedules import Schedule
+from emulator.engine.steps._agent import AiRequest
+from emulator.engine.steps._fetch import FetchError, FetchRequest, FetchResponse
+from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
+from emulator.stores._messages import Message, UnknownMessage
+from emulator.stores._runs import Activity, BatchInfo, Run, StepRecord
+from emulator.templates import TemplateError
 
 __all__ = [
     "Activity",

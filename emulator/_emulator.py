@@ -8,29 +8,29 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ._channels import Channel, Channels
-from ._clock import Clock
-from ._config import EmulatorConfig, load_config
-from ._dispatch import TriggerResult, start_trigger
-from ._engine import Engine
-from ._errors import DoorstepError
-from ._feed import Feed
-from ._messages import Message
-from ._model import Definitions
-from ._preferences import merge_preference_set, validate_preference_set
-from ._runs import Run
-from ._schedule_requests import new_schedules, schedule_changes
-from ._schedules import Schedule
-from ._state import RunState
-from ._steps import HANDLERS
-from ._steps._agent import AiResponder
-from ._steps._batch import OpenBatch, cancel_member
-from ._steps._fetch import Responder
-from ._steps._fetch import http_responder as real_http_responder
-from ._steps._wait import Event
-from ._stores import USERS
-from ._triggers import TENANTS, parse_entity
-from .mail import EmailProvider, InProcessProvider, Mailbox
+from emulator._feed import Feed
+from emulator.core._clock import Clock
+from emulator.core._errors import DoorstepError
+from emulator.definitions._channels import Channel, Channels
+from emulator.definitions._config import EmulatorConfig, load_config
+from emulator.definitions._model import Definitions
+from emulator.engine._dispatch import TriggerResult, start_trigger
+from emulator.engine._engine import Engine
+from emulator.engine._preferences import merge_preference_set, validate_preference_set
+from emulator.engine._schedule_requests import new_schedules, schedule_changes
+from emulator.engine._schedules import Schedule
+from emulator.engine._state import RunState
+from emulator.engine._targets import TENANTS, parse_entity
+from emulator.engine.steps import HANDLERS
+from emulator.engine.steps._agent import AiResponder
+from emulator.engine.steps._batch import OpenBatch, cancel_member
+from emulator.engine.steps._fetch import Responder
+from emulator.engine.steps._fetch import http_responder as real_http_responder
+from emulator.engine.steps._wait import Event
+from emulator.mail import EmailProvider, InProcessProvider, Mailbox
+from emulator.stores._entities import USERS
+from emulator.stores._messages import Message
+from emulator.stores._runs import Run
 
 _SCHEDULE_FIELDS = frozenset({"repeats", "data", "actor", "tenant", "scheduled_at", "ending_at"})
 
@@ -91,7 +91,7 @@ class Emulator(Engine):
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str], **options: Any) -> Emulator:
         """Load workflows, layouts and partials (our YAML and/or Knock CLI layout) from `path`."""
-        from ._definitions import load_definitions
+        from emulator.definitions import load_definitions
 
         return cls(load_definitions(path), **options)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._errors import DoorstepError
-from ._messages import Message
+from emulator.core._errors import DoorstepError
+from emulator.stores._messages import Message
 
 if TYPE_CHECKING:
-    from ._engine import Engine
+    from emulator.engine._engine import Engine
 
 
 class Feed:

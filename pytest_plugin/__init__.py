@@ -18,8 +18,8 @@ import pytest
 pytest.register_assert_rewrite("pytest_plugin.assertions")
 
 if TYPE_CHECKING:
-    from ._snapshot import normalize
-    from .assertions import (
+    from pytest_plugin._snapshot import normalize
+    from pytest_plugin.assertions import (
         assert_batch,
         assert_branch,
         assert_feed,
@@ -43,11 +43,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "normalize":
-        from ._snapshot import normalize
+        from pytest_plugin._snapshot import normalize
 
         return normalize
     if name in __all__:
-        from . import assertions
+        from pytest_plugin import assertions
 
         return getattr(assertions, name)
     raise AttributeError(f"module 'pytest_plugin' has no attribute {name!r}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._options import Settings, resolve, with_markers
+from pytest_plugin._options import Settings, resolve, with_markers
 
 if TYPE_CHECKING:
     from emulator import Clock, Definitions, Emulator, EmulatorConfig, Mailbox

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from . import _fixtures, _options, scenarios
-from ._fixtures import clock, doorstep_settings, emulator, frozen_clock, outbox
-from ._servers import (
+from pytest_plugin import _fixtures, _options, scenarios
+from pytest_plugin._fixtures import clock, doorstep_settings, emulator, frozen_clock, outbox
+from pytest_plugin._servers import (
     doorstep_knock_session,
     doorstep_resend_session,
     doorstep_smtp_session,
@@ -21,7 +21,7 @@ from ._servers import (
     resend_server,
     smtp_server,
 )
-from ._snapshot import message_snapshot
+from pytest_plugin._snapshot import message_snapshot
 
 __all__ = [
     "clock",

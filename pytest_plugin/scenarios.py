@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._fixtures import CACHE_KEY, base_settings, definitions_for
+from pytest_plugin._fixtures import CACHE_KEY, base_settings, definitions_for
 
 if TYPE_CHECKING:
     from emulator import Emulator

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.cli import build_parser, main
+from emulator.cli._main import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,7 +161,7 @@ def test_serve_subprocess_on_port_zero(tmp_path: Path, stop_signal: signal.Signa
 
 
 def test_data_dir_keeps_mail_across_restarts(tmp_path: Path) -> None:
-    from emulator._serve import ServeOptions, Service
+    from emulator.cli._serve import ServeOptions, Service
 
     options = ServeOptions(http_port=0, smtp_port=0, clock="manual", data_dir=tmp_path)
     first = Service(options).start()
@@ -183,7 +183,7 @@ def test_real_time_clock_follows_wall_time() -> None:
     from datetime import timedelta
 
     from emulator import Clock
-    from emulator._serve import RealTimeTicker
+    from emulator.cli._serve import RealTimeTicker
 
     clock = Clock()
     fired = threading.Event()

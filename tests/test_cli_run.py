@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli import main
+from emulator.cli._main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "fixtures" / "scenarios"

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from emulator._clock import Clock
-from emulator._errors import ClockError
+from emulator.core._clock import Clock
+from emulator.core._errors import ClockError
 
 START = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 

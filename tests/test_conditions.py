@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator._conditions import (
+from emulator.core._errors import DefinitionError
+from emulator.definitions._conditions import (
     MISSING,
     OPERATORS,
     ConditionScope,
     evaluate,
     parse_conditions,
 )
-from emulator._errors import DefinitionError
-from emulator._model import Condition, ConditionGroup, Source
+from emulator.definitions._model import Condition, ConditionGroup, Source
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 SRC = Source("workflows/demo/workflow.json", "steps[2].conditions")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from emulator._conditions import ConditionScope, RefState, evaluate, parse_conditions
-from emulator._model import Source
+from emulator.definitions._conditions import ConditionScope, RefState, evaluate, parse_conditions
+from emulator.definitions._model import Source
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 

@@ -85,7 +85,7 @@ def test_bad_config_names_the_file_path_and_fix(
 
 
 def test_serve_uses_the_bundled_config_with_the_bundled_workflows(tmp_path: Path) -> None:
-    from emulator._serve import ServeOptions, Service
+    from emulator.cli._serve import ServeOptions, Service
 
     bundled = Service(ServeOptions(http_port=0, smtp_port=0))
     assert bundled.emulator.vars["app_url"] == "https://app.example.com"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator._definitions import parse_duration
-from emulator._errors import DefinitionError
-from emulator._model import DURATION_UNITS, Duration, Source
+from emulator.core._errors import DefinitionError
+from emulator.definitions import parse_duration
+from emulator.definitions._model import DURATION_UNITS, Duration, Source
 
 SHORT = {"seconds": "s", "minutes": "m", "hours": "h", "days": "d", "weeks": "w", "months": "mo"}
 SRC = Source("wf.yaml", "steps[0].settings.delay_for")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator._definitions import load_definitions
-from emulator._errors import DefinitionError
-from emulator._model import BatchStep, BranchStep, ChannelStep, DelayStep, Duration
+from emulator.core._errors import DefinitionError
+from emulator.definitions import load_definitions
+from emulator.definitions._model import BatchStep, BranchStep, ChannelStep, DelayStep, Duration
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

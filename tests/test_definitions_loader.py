@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator._definitions import load_definitions, parse_workflow
-from emulator._errors import DefinitionError
-from emulator._model import DelayStep, Duration
+from emulator.core._errors import DefinitionError
+from emulator.definitions import load_definitions, parse_workflow
+from emulator.definitions._model import DelayStep, Duration
 
 DELAY_YAML = "name: Wait\nsteps:\n  - {ref: delay_1, type: delay, settings: {delay_for: 1h}}\n"
 DELAY_JSON = {

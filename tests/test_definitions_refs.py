@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from emulator._definitions import load_definitions
-from emulator._errors import DefinitionError, Problem
-from emulator._model import ChannelStep
+from emulator.core._errors import DefinitionError, Problem
+from emulator.definitions import load_definitions
+from emulator.definitions._model import ChannelStep
 
 UNIQUE = "must be a relative path string to a unique file within the directory"
 EXISTS = "must be a relative path string to a file that exists"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from emulator._definitions import parse_workflow
-from emulator._errors import DefinitionError
-from emulator._model import (
+from emulator.core._errors import DefinitionError
+from emulator.definitions import parse_workflow
+from emulator.definitions._model import (
     BatchStep,
     ChannelStep,
     Duration,

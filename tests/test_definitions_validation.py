@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from emulator._definitions import load_definitions
-from emulator._errors import DefinitionError, Problem
+from emulator.core._errors import DefinitionError, Problem
+from emulator.definitions import load_definitions
 
 EMAIL: dict[str, Any] = {
     "ref": "email_1",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from wfbuild import in_app, make_emulator, workflow
 
 from emulator import Emulator, TriggerError
-from emulator._repeats import DAYS, first_occurrence, next_occurrence, validate_repeats
+from emulator.definitions._repeats import DAYS, first_occurrence, next_occurrence, validate_repeats
 
 MONDAY = datetime(2025, 1, 6, 0, 0, tzinfo=UTC)  # a Monday
 

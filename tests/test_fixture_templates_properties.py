@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator import load_definitions
-from emulator._model import ChannelStep
-from emulator._templates import TemplateRenderer, build_context
+from emulator.definitions._model import ChannelStep
+from emulator.templates import TemplateRenderer, build_context
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 json_values = st.recursive(

@@ -5,7 +5,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator._ids import IdFactory
+from emulator.core._ids import IdFactory
 
 
 @given(st.integers(min_value=0, max_value=2**32))

@@ -22,12 +22,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from emulator import Emulator, OutgoingEmail
-from emulator.cli import build_parser
+from emulator.cli._main import build_parser
 from emulator.http import create_app
-from emulator.http._inspector import EMAIL_CSP
-from emulator.http._link_check import LinkChecker, Target, classify, extract_links
-from emulator.http._link_http import vetted_addresses
-from emulator.http._link_rules import address_kind, parse_address, parse_rule
+from emulator.http.inspect._pages import EMAIL_CSP
+from emulator.http.linkcheck._check import LinkChecker, Target, classify, extract_links
+from emulator.http.linkcheck._http import vetted_addresses
+from emulator.http.linkcheck._rules import address_kind, parse_address, parse_rule
 
 # Mailpit v1.30.5 server/ui/api/v1/swagger.json, definitions LinkCheckResponse and Link, with
 # every field required and nothing extra (Mailpit clients read exactly these keys).
@@ -476,7 +476,7 @@ def test_cli_option_and_environment_twin(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_serve_checks_only_the_configured_hosts(server: LocalServer) -> None:
-    from emulator._serve import ServeOptions, Service
+    from emulator.cli._serve import ServeOptions, Service
 
     options = ServeOptions(
         http_port=0, smtp_port=0, clock="manual", link_check_hosts=(f"127.0.0.1:{server.port}",)

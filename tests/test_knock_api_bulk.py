@@ -14,7 +14,7 @@ from openapi_check import check_response
 from test_knock_api import INVOICE, Env, knock_env
 from test_knock_api_errors import assert_knock_error
 
-from emulator.http._knock_serialize import channel_uuid
+from emulator.http.knock._serialize import channel_uuid
 
 FEED = "in-app-feed"
 # (recipient, tenant, workflow data extra) per message n, one virtual minute apart.

@@ -15,9 +15,9 @@ from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 from wfbuild import email, in_app, make_emulator, workflow
 
-from emulator._stores import USERS
-from emulator._triggers import TENANTS
-from emulator.http._knock_serialize import channel_uuid
+from emulator.engine._targets import TENANTS
+from emulator.http.knock._serialize import channel_uuid
+from emulator.stores._entities import USERS
 
 BRANDED = "Color {{ vars.branding.primary_color }}"
 PUSH = {

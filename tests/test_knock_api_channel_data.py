@@ -16,8 +16,8 @@ from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 from wfbuild import make_emulator, workflow
 
-from emulator._stores import USERS
-from emulator.http._knock_serialize import channel_uuid
+from emulator.http.knock._serialize import channel_uuid
+from emulator.stores._entities import USERS
 
 PUSH_STEP = {
     "ref": "push_1",

@@ -15,7 +15,7 @@ from openapi_check import check_response
 from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 
-from emulator.http._knock_exclude import exclude_paths, without_paths
+from emulator.http.knock._exclude import exclude_paths, without_paths
 
 FEED = "/v1/users/u1/feeds/in-app-feed"
 Check = Callable[[dict[str, Any]], bool]

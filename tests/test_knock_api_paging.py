@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
-from emulator.http._knock_errors import KnockAPIError
-from emulator.http._knock_query import encode_cursor, paginate, q_list, q_time_range
+from emulator.http.knock._errors import KnockAPIError
+from emulator.http.knock._query import encode_cursor, paginate, q_list, q_time_range
 
 ids = st.lists(st.text(min_size=1, max_size=8), unique=True, max_size=60)
 

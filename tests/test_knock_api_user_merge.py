@@ -14,7 +14,7 @@ from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 from wfbuild import delay, in_app, make_emulator, workflow
 
-from emulator._stores import USERS
+from emulator.stores._entities import USERS
 
 FEED = "in-app-feed"
 

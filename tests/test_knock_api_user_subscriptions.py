@@ -12,9 +12,9 @@ from starlette.datastructures import QueryParams
 from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 
-from emulator._stores import USERS
-from emulator.http._knock_errors import KnockAPIError
-from emulator.http._knock_subscriptions import q_refs
+from emulator.http.knock._errors import KnockAPIError
+from emulator.http.knock._subscriptions import q_refs
+from emulator.stores._entities import USERS
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator._clock import Clock
+from emulator.core._clock import Clock
 from emulator.mail import (
     Attachment,
     InProcessProvider,

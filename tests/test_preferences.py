@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from emulator._conditions import ConditionScope
-from emulator._errors import DefinitionError
-from emulator._preferences import (
+from emulator.core._errors import DefinitionError
+from emulator.definitions._conditions import ConditionScope
+from emulator.engine._preferences import (
     evaluate_preferences,
     merge_preference_set,
     resolve_preferences,

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS31Validator
 
-from emulator._clock import Clock
+from emulator.core._clock import Clock
 from emulator.http import ServerThread, create_resend_app
 from emulator.mail import Mailbox, ResendService, WebhookSender
 from emulator.mail._webhooks import sign

@@ -8,7 +8,7 @@ import pytest
 import resend
 import resend.exceptions as rex
 
-from emulator._clock import Clock
+from emulator.core._clock import Clock
 from emulator.http import ServerThread, create_resend_app
 from emulator.mail import Mailbox, ResendService
 

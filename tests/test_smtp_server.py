@@ -9,7 +9,7 @@ from email.utils import make_msgid
 
 import pytest
 
-from emulator._clock import Clock
+from emulator.core._clock import Clock
 from emulator.mail import Mailbox, MailRouter
 from emulator.mail._smtp_server import SmtpServer, running_smtp
 

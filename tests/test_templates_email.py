@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from emulator._model import FooterLink, Layout, Partial
-from emulator._templates import TemplateError, TemplateRenderer, build_context
+from emulator.definitions._model import FooterLink, Layout, Partial
+from emulator.templates import TemplateError, TemplateRenderer, build_context
 
 EXPECTED = Path(__file__).parent / "expected"
 
@@ -291,6 +291,6 @@ def test_unknown_channel_type_is_an_error() -> None:
     ],
 )
 def test_derived_text(html: str, text: str) -> None:
-    from emulator._templates._text import html_to_text
+    from emulator.templates._text import html_to_text
 
     assert html_to_text(html) == text

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from emulator._templates import TemplateLocation, TemplateRenderer, build_context
+from emulator.templates import TemplateLocation, TemplateRenderer, build_context
 
 WHERE = TemplateLocation("wf", "email_1", "html_body")
 FIXED_NOW = datetime(2023, 12, 31, 19, 30, tzinfo=UTC)

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator._model import Layout
-from emulator._templates import TemplateLocation, TemplateRenderer, build_context
+from emulator.definitions._model import Layout
+from emulator.templates import TemplateLocation, TemplateRenderer, build_context
 
 json_values = st.recursive(
     st.none()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from emulator._model import Partial
-from emulator._templates import (
+from emulator.definitions._model import Partial
+from emulator.templates import (
     TemplateError,
     TemplateLocation,
     TemplateRenderer,
@@ -204,7 +204,7 @@ def test_build_context_batch_fields() -> None:
     ],
 )
 def test_strict_mode_fix_says_what_to_do(source: str, fix: str) -> None:
-    from emulator._templates import TemplateError, TemplateLocation, TemplateRenderer
+    from emulator.templates import TemplateError, TemplateLocation, TemplateRenderer
 
     with pytest.raises(TemplateError, match=re.escape(fix)):
         TemplateRenderer(strict=True).render(source, {"vars": {}}, TemplateLocation("w", "s", "f"))

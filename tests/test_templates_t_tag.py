@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator._templates import TemplateError, TemplateLocation, TemplateRenderer, build_context
+from emulator.templates import TemplateError, TemplateLocation, TemplateRenderer, build_context
 
 WHERE = TemplateLocation("order-shipped", "email_1", "html_body")
 

@@ -10,7 +10,7 @@ import pytest
 from wfbuild import in_app, make_emulator, workflow
 
 from emulator import DefinitionError, DoorstepError, Emulator, load_config
-from emulator._model import Definitions
+from emulator.definitions._model import Definitions
 
 BASE = {
     "en": {"greeting": "Hello from Knock", "order_ready": "Your order is ready."},

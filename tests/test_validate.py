@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli import main
+from emulator.cli._main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -171,7 +171,7 @@ steps:
 def test_refs_must_name_a_step_that_can_have_run(
     tmp_path: Path, variable: str, subject: str, expected: list[tuple[str, str, int, str]]
 ) -> None:
-    from emulator._validate import validate
+    from emulator.lint._validate import validate
 
     (tmp_path / "fallback.yaml").write_text(FALLBACK.format(variable=variable, subject=subject))
     report = validate(tmp_path)
@@ -183,7 +183,7 @@ def test_refs_must_name_a_step_that_can_have_run(
 
 
 def test_a_ref_inside_another_branch_has_not_run(tmp_path: Path) -> None:
-    from emulator._validate import validate
+    from emulator.lint._validate import validate
 
     flow = {
         "name": "Branches",

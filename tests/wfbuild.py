@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator import Emulator, parse_workflow
-from emulator._model import Definitions
+from emulator.definitions._model import Definitions
 
 
 def workflow(key: str, *steps: dict[str, Any], **top: Any) -> Any:

@@ -18,17 +18,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..mail import ResendService
-from ._events import events_route
-from ._inspect import Inspection, error_response, inspect_routes
-from ._inspect_view import view_routes
-from ._inspector import inspector_routes, static_mount
-from ._knock import knock_app
-from ._link_check import LinkChecker
-from ._resend import create_resend_app
+from emulator.http.inspect._api import Inspection, error_response, inspect_routes
+from emulator.http.inspect._events import events_route
+from emulator.http.inspect._pages import inspector_routes, static_mount
+from emulator.http.inspect._view import view_routes
+from emulator.http.knock._app import knock_app
+from emulator.http.linkcheck._check import LinkChecker
+from emulator.http.resend._app import create_resend_app
+from emulator.mail import ResendService
 
 if TYPE_CHECKING:
-    from .._emulator import Emulator
+    from emulator._emulator import Emulator
 
 MAX_BODY_BYTES = 50 * 1024 * 1024  # Resend's and Mailpit's message limits are of this order
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import uvicorn
 
-from .._errors import DoorstepError
+from emulator.core._errors import DoorstepError
 
 
 class ServerError(DoorstepError):

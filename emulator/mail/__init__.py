@@ -1,9 +1,16 @@
 """Mail capture: the Mailbox, the email providers, the fake SMTP server and failure injection."""
 
-from ._failures import FailurePlan, FailureRule, FailureRuleError
-from ._mailbox import DEFAULT_RETENTION, EmailList, Mailbox, MailRouter, MailSink, MailStore
-from ._mime import html_to_text
-from ._model import (
+from emulator.mail._failures import FailurePlan, FailureRule, FailureRuleError
+from emulator.mail._mailbox import (
+    DEFAULT_RETENTION,
+    EmailList,
+    Mailbox,
+    MailRouter,
+    MailSink,
+    MailStore,
+)
+from emulator.mail._mime import html_to_text
+from emulator.mail._model import (
     Attachment,
     CapturedAttachment,
     CapturedEmail,
@@ -13,7 +20,7 @@ from ._model import (
     UnknownEmail,
     WayIn,
 )
-from ._providers import (
+from emulator.mail._providers import (
     EmailProvider,
     InProcessProvider,
     ResendHttpProvider,
@@ -21,11 +28,16 @@ from ._providers import (
     provenance_headers,
     resend_request_body,
 )
-from ._resend_service import ResendService
-from ._resend_validation import ResendApiError
-from ._smtp_server import SmtpServer, SmtpServerError, running_smtp, self_signed_context
-from ._sqlite import SqliteMailStore
-from ._webhooks import WebhookError, WebhookSender, sign
+from emulator.mail._resend_service import ResendService
+from emulator.mail._resend_validation import ResendApiError
+from emulator.mail._smtp_server import (
+    SmtpServer,
+    SmtpServerError,
+    running_smtp,
+    self_signed_context,
+)
+from emulator.mail._sqlite import SqliteMailStore
+from emulator.mail._webhooks import WebhookError, WebhookSender, sign
 
 __all__ = [
     "DEFAULT_RETENTION",

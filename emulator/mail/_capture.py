@@ -12,8 +12,8 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from ._mime import build_mime, html_to_text, parse_mime
-from ._model import CapturedAttachment, CapturedEmail, OutgoingEmail, WayIn, addresses
+from emulator.mail._mime import build_mime, html_to_text, parse_mime
+from emulator.mail._model import CapturedAttachment, CapturedEmail, OutgoingEmail, WayIn, addresses
 
 PROVENANCE_HEADERS = {
     "x-doorstep-workflow": "workflow_key",

@@ -34,11 +34,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
-from .._clock import Clock
-from .._ids import IdFactory
-from ._capture import _build_outgoing, _parse, _Raw
-from ._failures import FailurePlan
-from ._model import (
+from emulator.core._clock import Clock
+from emulator.core._ids import IdFactory
+from emulator.mail._capture import _build_outgoing, _parse, _Raw
+from emulator.mail._failures import FailurePlan
+from emulator.mail._model import (
     CapturedEmail,
     MailTimeout,
     OutgoingEmail,
@@ -112,7 +112,7 @@ class Mailbox:
         self._store: MailStore | None = None
         if store is not None:
             if isinstance(store, str | Path):
-                from ._sqlite import SqliteMailStore
+                from emulator.mail._sqlite import SqliteMailStore
 
                 self._store = SqliteMailStore(store)
             else:

@@ -18,7 +18,7 @@ from email.utils import format_datetime, make_msgid
 from html.parser import HTMLParser
 from typing import Literal
 
-from ._model import Attachment, OutgoingEmail
+from emulator.mail._model import Attachment, OutgoingEmail
 
 _PARSER = BytesParser(policy=policy.default)
 # Headers the builder sets itself; custom headers with these names replace ours.

@@ -8,7 +8,7 @@ from datetime import datetime
 from email.utils import getaddresses, parseaddr
 from typing import Any, Literal
 
-from .._errors import DoorstepError
+from emulator.core._errors import DoorstepError
 
 WayIn = Literal["engine", "smtp", "resend"]
 

@@ -18,10 +18,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from ._capture import PROVENANCE_HEADERS
-from ._mailbox import Mailbox, MailRouter
-from ._mime import build_mime
-from ._model import DeliveryError, OutgoingEmail, addresses
+from emulator.mail._capture import PROVENANCE_HEADERS
+from emulator.mail._mailbox import Mailbox, MailRouter
+from emulator.mail._mime import build_mime
+from emulator.mail._model import DeliveryError, OutgoingEmail, addresses
 
 
 class EmailProvider(Protocol):

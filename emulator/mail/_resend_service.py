@@ -17,12 +17,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .._clock import Clock, Timer
-from .._ids import IdFactory
-from ._mailbox import Mailbox, MailRouter
-from ._model import addresses
-from ._resend_validation import ResendApiError, ValidEmail, parse_schedule, validate_send
-from ._webhooks import WebhookSender
+from emulator.core._clock import Clock, Timer
+from emulator.core._ids import IdFactory
+from emulator.mail._mailbox import Mailbox, MailRouter
+from emulator.mail._model import addresses
+from emulator.mail._resend_validation import (
+    ResendApiError,
+    ValidEmail,
+    parse_schedule,
+    validate_send,
+)
+from emulator.mail._webhooks import WebhookSender
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _UUID_CHARS = frozenset("0123456789abcdef-")

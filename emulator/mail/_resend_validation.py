@@ -12,9 +12,9 @@ from email.utils import parseaddr
 from functools import cached_property
 from typing import Any
 
-from .._errors import DoorstepError
-from ._mime import html_to_text
-from ._model import Attachment, OutgoingEmail
+from emulator.core._errors import DoorstepError
+from emulator.mail._mime import html_to_text
+from emulator.mail._model import Attachment, OutgoingEmail
 
 MAX_RECIPIENTS = 50
 MAX_BATCH = 100

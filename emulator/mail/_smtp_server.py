@@ -18,9 +18,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from .._errors import DoorstepError
-from ._failures import FailureRule, Where
-from ._mailbox import Mailbox, MailRouter
+from emulator.core._errors import DoorstepError
+from emulator.mail._failures import FailureRule, Where
+from emulator.mail._mailbox import Mailbox, MailRouter
 
 DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
 
@@ -239,7 +239,7 @@ class SmtpServer:
 def self_signed_context(hostname: str = "doorstep.local") -> ssl.SSLContext:
     """A server SSLContext with a fresh self-signed certificate (needs `cryptography`)."""
     try:
-        from ._tls import self_signed_pem
+        from emulator.mail._tls import self_signed_pem
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise SmtpServerError(
             "STARTTLS needs a certificate: pip install cryptography, or pass tls_context="

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ._model import CapturedAttachment, CapturedEmail
+from emulator.mail._model import CapturedAttachment, CapturedEmail
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emails (

@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._errors import DoorstepError
+from emulator.core._errors import DoorstepError
 
 if TYPE_CHECKING:
-    from ._resend_service import EmailRecord
+    from emulator.mail._resend_service import EmailRecord
 
 Transport = Callable[[str, bytes, dict[str, str]], None]
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -35,7 +35,7 @@ File format (one scenario per file; see fixtures/scenarios/ for complete example
           feed: {user: u1, items: ["newest item text", ...]}
 """
 
-from ._describe import (
+from emulator.scenarios._describe import (
     describe_email,
     describe_message,
     describe_outbox,
@@ -44,9 +44,9 @@ from ._describe import (
     email_mismatches,
     message_text,
 )
-from ._load import load_scenario, parse_duration
-from ._model import ACTIONS, Action, Scenario, ScenarioError
-from ._run import EmulatorFactory, ScenarioResult, run_scenario, scenario_emulator
+from emulator.scenarios._load import load_scenario, parse_duration
+from emulator.scenarios._model import ACTIONS, Action, Scenario, ScenarioError
+from emulator.scenarios._run import EmulatorFactory, ScenarioResult, run_scenario, scenario_emulator
 
 SCENARIO_SUFFIXES = (".scenario.yaml", ".scenario.yml")
 

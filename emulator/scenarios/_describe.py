@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._messages import Message
-from .._runs import Run, StepRecord
-from ..mail import CapturedEmail
+from emulator.mail import CapturedEmail
+from emulator.stores._messages import Message
+from emulator.stores._runs import Run, StepRecord
 
 
 def describe_step(step: StepRecord) -> str:

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .. import Emulator, TriggerResult
-from .._errors import DoorstepError
-from .._messages import Message
-from .._runs import Run
-from ._describe import describe_message, describe_outbox, describe_run, email_mismatches
-from ._describe import message_text as _text
-from ._model import Action
-from ._yaml import line_of
+from emulator import Emulator, TriggerResult
+from emulator.core._errors import DoorstepError
+from emulator.scenarios._describe import (
+    describe_message,
+    describe_outbox,
+    describe_run,
+    email_mismatches,
+)
+from emulator.scenarios._describe import message_text as _text
+from emulator.scenarios._model import Action
+from emulator.scenarios._yaml import line_of
+from emulator.stores._messages import Message
+from emulator.stores._runs import Run
 
 MESSAGE_FILTERS = ("channel_type", "recipient", "workflow", "step", "status")
 EMAIL_KEYS = frozenset(

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .._errors import Problem
-from ._model import ACTIONS, ENGAGEMENTS, Action, Scenario, ScenarioError
-from ._yaml import LineDict, YamlSyntaxError, line_of, load_marked
+from emulator.core._errors import Problem
+from emulator.scenarios._model import ACTIONS, ENGAGEMENTS, Action, Scenario, ScenarioError
+from emulator.scenarios._yaml import LineDict, YamlSyntaxError, line_of, load_marked
 
 TOP_KEYS = frozenset(
     {"name", "description", "workflows", "config", "start", "strict", "vars", "channels", "users"}

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import Emulator, TriggerResult
-from .._errors import DoorstepError
-from .._model import Definitions
-from ._describe import describe_message, describe_step
-from ._expect import Expectations
-from ._load import parse_duration
-from ._model import ENGAGEMENTS, Action, Scenario
+from emulator import Emulator, TriggerResult
+from emulator.core._errors import DoorstepError
+from emulator.definitions._model import Definitions
+from emulator.scenarios._describe import describe_message, describe_step
+from emulator.scenarios._expect import Expectations
+from emulator.scenarios._load import parse_duration
+from emulator.scenarios._model import ENGAGEMENTS, Action, Scenario
 
 EmulatorFactory = Callable[[Scenario], Emulator]
 
@@ -59,7 +59,7 @@ def scenario_emulator(
                 f"{scenario.where}: the scenario names no workflows; add `workflows: <dir>` "
                 "(relative to the scenario file) or pass the directory to the runner"
             )
-        from .._definitions import load_definitions
+        from emulator.definitions import load_definitions
 
         definitions = load_definitions(scenario.workflows)
     return Emulator(

@@ -1,0 +1,293 @@
+"""The `doorstep` command line: `serve`, `validate` and `run`.
+
+Every option has an environment-variable twin (`--http-port` / `DOORSTEP_HTTP_PORT`), Mailpit
+style, so CI and containers configure it without flags. Flags win over the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from emulator.core._errors import DoorstepError
+from emulator.mail import DEFAULT_RETENTION
+
+FORMATS = ("human", "json", "github")
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"{value} is not a TCP port (0-65535; 0 picks a free one)")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"{value} is negative; use 0 for unlimited")
+    return value
+
+
+def _hosts(text: str) -> tuple[str, ...]:
+    from emulator.http.linkcheck._rules import parse_allow_list
+
+    return tuple(str(rule) for rule in parse_allow_list(text))
+
+
+def _choice(choices: Sequence[str]) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    return check
+
+
+def _option(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    env: str,
+    convert: Callable[[str], Any],
+    default: Any,
+    help: str,
+    **extra: Any,
+) -> None:
+    """Add `flag` whose default comes from `env` (validated now, with a message naming it)."""
+    raw = os.environ.get(env)
+    value = default
+    if raw is not None and raw != "":
+        try:
+            value = convert(raw)
+        except (ValueError, TypeError) as exc:
+            parser.error(f"environment variable {env}={raw!r} is invalid: {exc}")
+
+    def typed(text: str) -> Any:
+        try:
+            return convert(text)
+        except (ValueError, TypeError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    shown = "" if default is None else f" (default: {default})"
+    parser.add_argument(
+        flag, type=typed, default=value, help=f"{help}{shown} [env: {env}]", **extra
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doorstep",
+        description="Local emulator and test harness for Knock-style notification workflows.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the emulator: SMTP, Knock and Resend APIs, inspection API and web inspector",
+        description="Serve the emulator on one HTTP port (Knock /v1, Resend /emails, "
+        "inspection /api, inspector /ui) plus an SMTP port. With no options it serves the "
+        "bundled example workflows.",
+    )
+    _option(
+        serve,
+        "--workflows",
+        "DOORSTEP_WORKFLOWS",
+        Path,
+        None,
+        "directory of workflow definitions (default: the bundled fixtures/workflows)",
+        metavar="DIR",
+    )
+    _option(
+        serve,
+        "--config",
+        "DOORSTEP_CONFIG",
+        Path,
+        None,
+        "doorstep.yaml with vars, channels and environment preferences (default: the bundled "
+        "fixtures/doorstep.yaml when serving the bundled workflows)",
+        metavar="FILE",
+    )
+    _option(
+        serve,
+        "--host",
+        "DOORSTEP_HOST",
+        str,
+        "127.0.0.1",
+        "address to bind both servers to; 0.0.0.0 exposes captured mail to the network",
+    )
+    _option(
+        serve,
+        "--smtp-port",
+        "DOORSTEP_SMTP_PORT",
+        _port,
+        1025,
+        "SMTP port; 0 picks a free one",
+        metavar="PORT",
+    )
+    _option(
+        serve,
+        "--http-port",
+        "DOORSTEP_HTTP_PORT",
+        _port,
+        8025,
+        "HTTP port for every API and the inspector; 0 picks a free one",
+        metavar="PORT",
+    )
+    _option(
+        serve,
+        "--clock",
+        "DOORSTEP_CLOCK",
+        _choice(("real", "manual")),
+        "real",
+        "real: timers fire as wall time passes; manual: only POST /api/clock/advance moves time",
+        metavar="{real,manual}",
+    )
+    _option(
+        serve,
+        "--data-dir",
+        "DOORSTEP_DATA_DIR",
+        Path,
+        None,
+        "keep captured mail in DIR/mail.sqlite3 across restarts (default: memory only)",
+        metavar="DIR",
+    )
+    _option(
+        serve,
+        "--max-messages",
+        "DOORSTEP_MAX_MESSAGES",
+        _count,
+        DEFAULT_RETENTION,
+        "captured emails kept, newest first; 0 keeps all",
+        metavar="N",
+    )
+
+    _option(
+        serve,
+        "--link-check-hosts",
+        "DOORSTEP_LINK_CHECK_HOSTS",
+        _hosts,
+        None,
+        "comma-separated hosts the link check (/api/v1/message/{ID}/link-check) may send HEAD "
+        "requests to, e.g. app.example.com,*.example.org,127.0.0.1:8000; other links are "
+        "classified offline (default: none)",
+        metavar="HOST[:PORT],...",
+    )
+
+    validate = commands.add_parser(
+        "validate",
+        help="lint workflow definitions for CI",
+        description="Load and lint workflows, layouts and partials: schema errors, Liquid syntax, "
+        "undefined variables, unknown layouts/partials/channels, unreachable steps, branches "
+        "without a default. Exits 1 when there are errors.",
+    )
+    validate.add_argument("directory", type=Path, metavar="DIR", help="definitions directory")
+    _option(
+        validate,
+        "--format",
+        "DOORSTEP_FORMAT",
+        _choice(FORMATS),
+        "human",
+        "output: human, json, or github (workflow-command annotations)",
+        metavar="{human,json,github}",
+    )
+    _option(
+        validate,
+        "--strict",
+        "DOORSTEP_STRICT",
+        _flag,
+        False,
+        "treat warnings as errors (exit 1)",
+        nargs="?",
+        const=True,
+        metavar="BOOL",
+    )
+
+    run = commands.add_parser(
+        "run",
+        help="run scenario files and print each run's timeline and messages",
+        description="Run scenario files; exits 1 when any expectation fails.",
+    )
+    run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help="scenario file")
+    _option(
+        run,
+        "--workflows",
+        "DOORSTEP_WORKFLOWS",
+        Path,
+        None,
+        "workflow directory for scenarios that do not name one",
+        metavar="DIR",
+    )
+    return parser
+
+
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is not a boolean (use true or false)")
+
+
+def run_scenarios(
+    paths: Sequence[Path], *, workflows: Path | None, out: TextIO, err: TextIO
+) -> int:
+    """Run each scenario file, print its timeline and messages; 1 if any failed."""
+    from emulator.scenarios import load_scenario, run_scenario
+
+    failed = 0
+    for path in paths:
+        try:
+            scenario = load_scenario(path)
+        except DoorstepError as exc:
+            print(f"{path}: cannot load scenario:\n{exc}", file=err)
+            failed += 1
+            continue
+        if workflows is not None and scenario.workflows is None:
+            scenario = dataclasses.replace(scenario, workflows=workflows)
+        result = run_scenario(scenario)
+        status = "PASSED" if result.passed else "FAILED"
+        print(f"== {scenario.name} ({path}) {status}", file=out)
+        for line in result.timeline:
+            print(f"  {line}", file=out)
+        for failure in result.failures:
+            print(f"  FAILURE: {failure}", file=out)
+        failed += 0 if result.passed else 1
+    total = len(paths)
+    print(f"{total - failed} of {total} scenarios passed", file=out)
+    return 1 if failed else 0
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from emulator.cli._serve import ServeOptions, serve
+
+        options = ServeOptions(
+            workflows=args.workflows,
+            config=args.config,
+            host=args.host,
+            smtp_port=args.smtp_port,
+            http_port=args.http_port,
+            clock=args.clock,
+            data_dir=args.data_dir,
+            max_messages=args.max_messages,
+            link_check_hosts=args.link_check_hosts or (),
+        )
+        return serve(options, out, err)
+    if args.command == "validate":
+        from emulator.lint._validate import format_report, validate
+
+        report = validate(args.directory)
+        out.write(format_report(report, args.format))
+        return report.exit_code(strict=args.strict)
+    return run_scenarios(args.scenarios, workflows=args.workflows, out=out, err=err)

@@ -1,0 +1,206 @@
+"""`doorstep serve`: one process with the SMTP server and one HTTP port for every API.
+
+The engine stays synchronous; servers run in background threads and take `clock.lock` around
+every engine call. In `real` clock mode a ticker thread moves the virtual clock forward by the
+wall time that passed, so timers fire as real time passes; manual jumps (`/api/clock/advance`)
+stay in effect, the ticker only adds elapsed time. In `manual` mode time moves only when told.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from emulator._emulator import Emulator
+from emulator.core._clock import Clock
+from emulator.core._errors import DefinitionError, DoorstepError
+from emulator.definitions import load_definitions
+from emulator.mail import DEFAULT_RETENTION, Mailbox, SmtpServer
+
+TICK_SECONDS = 0.2
+MAIL_DB = "mail.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    workflows: Path | None = None
+    config: Path | None = None
+    host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    http_port: int = 8025
+    clock: str = "real"  # real | manual
+    data_dir: Path | None = None
+    max_messages: int = DEFAULT_RETENTION
+    link_check_hosts: tuple[str, ...] = ()  # the only hosts the link check may contact
+
+
+def bundled_workflows() -> Path:
+    """The example workflows shipped with the repository (`fixtures/workflows`)."""
+    return Path(__file__).resolve().parents[2] / "fixtures" / "workflows"
+
+
+def bundled_config() -> Path:
+    """The environment (vars, channels) the bundled workflows expect (`fixtures/doorstep.yaml`)."""
+    return Path(__file__).resolve().parents[2] / "fixtures" / "doorstep.yaml"
+
+
+class RealTimeTicker:
+    """Moves the virtual clock forward by elapsed wall time, firing timers as they come due."""
+
+    def __init__(self, clock: Clock, *, interval: float = TICK_SECONDS, err: TextIO = sys.stderr):
+        self.clock = clock
+        self.interval = interval
+        self.err = err
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="doorstep-clock", daemon=True)
+
+    def start(self) -> RealTimeTicker:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(self.interval):
+            now = time.monotonic()
+            elapsed = timedelta(seconds=now - last)
+            last = now
+            try:
+                with self.clock.lock:
+                    self.clock.advance(elapsed)
+            except Exception as exc:  # a failing timer must not stop the clock
+                print(f"doorstep: a timer failed while the clock ticked: {exc!r}", file=self.err)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+
+class Service:
+    """The running servers; `start()` binds everything, `stop()` releases it."""
+
+    def __init__(self, options: ServeOptions, out: TextIO = sys.stdout) -> None:
+        from emulator.http import ServerThread
+        from emulator.http._app import create_app
+
+        self.options = options
+        self.out = out
+        self.workflows = options.workflows or bundled_workflows()
+        if not self.workflows.is_dir():
+            raise DoorstepError(
+                f"workflow directory {self.workflows} does not exist; pass --workflows DIR "
+                "(or set DOORSTEP_WORKFLOWS)"
+            )
+        definitions = load_definitions(self.workflows)
+        start = datetime.now(UTC).replace(microsecond=0)
+        self.clock = Clock(start)
+        store = None
+        if options.data_dir is not None:
+            options.data_dir.mkdir(parents=True, exist_ok=True)
+            store = options.data_dir / MAIL_DB
+        self.mailbox = Mailbox(
+            clock=self.clock, retention=options.max_messages, store=store, name="doorstep"
+        )
+        config = options.config
+        if config is None and options.workflows is None and bundled_config().is_file():
+            config = bundled_config()
+        self.emulator = Emulator(definitions, clock=self.clock, mailbox=self.mailbox, config=config)
+        self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
+        app = create_app(
+            self.emulator, clock_mode=options.clock, link_check_hosts=options.link_check_hosts
+        )
+        self.http = ServerThread(app, options.host, options.http_port)
+        self.ticker: RealTimeTicker | None = None
+
+    def start(self) -> Service:
+        self.smtp.start()
+        try:
+            self.http.start()
+        except Exception:
+            self.smtp.stop()
+            raise
+        if self.options.clock == "real":
+            self.ticker = RealTimeTicker(self.clock).start()
+        return self
+
+    def stop(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
+        self.http.stop()
+        self.smtp.stop()
+        self.mailbox.close()
+
+    def banner(self) -> str:
+        host = self.options.host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        base = f"http://{shown}:{self.http.port}"
+        defs = self.emulator.definitions
+        lines = [
+            f"Doorstep is serving {len(defs.workflows)} workflows from {self.workflows}",
+            f"  Web inspector:  {base}/ui/",
+            f"  Inspection API: {base}/api/",
+            f"  Knock API:      {base}/v1",
+            f"  Resend API:     {base}/emails",
+            f"  SMTP:           {shown}:{self.smtp.port}",
+            f"  Clock:          {self.options.clock} (now {self.clock.now.isoformat()}; "
+            f"advance with POST {base}/api/clock/advance)",
+        ]
+        if self.options.data_dir is not None:
+            lines.append(f"  Mail database:  {self.options.data_dir / MAIL_DB}")
+        if self.options.link_check_hosts:
+            lines.append(f"  Link check:     {', '.join(self.options.link_check_hosts)}")
+        if host in ("0.0.0.0", "::"):
+            lines.append(
+                f"  Warning: listening on every interface ({host}); anyone on the network "
+                "can read captured mail"
+            )
+        lines += [
+            "Export for your app:",
+            f"  export KNOCK_BASE_URL={base}",
+            "  export KNOCK_API_KEY=sk_test_doorstep",
+            f"  export RESEND_API_URL={base}",
+            "  export RESEND_API_KEY=re_test_doorstep",
+            f"  export SMTP_HOST={shown}",
+            f"  export SMTP_PORT={self.smtp.port}",
+            "Press Ctrl+C to stop.",
+        ]
+        return "\n".join(lines)
+
+
+def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run until SIGINT or SIGTERM; returns the process exit code."""
+    try:
+        service = Service(options, out).start()
+    except DefinitionError as exc:
+        print(f"doorstep serve: cannot load workflows:\n{exc}", file=err)
+        return 2
+    except DoorstepError as exc:
+        print(f"doorstep serve: {exc}", file=err)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: list[tuple[signal.Signals, Any]] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous.append((sig, signal.signal(sig, on_signal)))
+    try:
+        print(service.banner(), file=out, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        print("doorstep: shutting down", file=out, flush=True)
+        service.stop()
+        for sig, handler in previous:
+            signal.signal(sig, handler)
+    print("doorstep: stopped", file=out, flush=True)
+    return 0

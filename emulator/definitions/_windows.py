@@ -1,0 +1,128 @@
+"""Durations and the "window value" resolver shared by delay, batch and throttle steps.
+
+A dynamic window value (from `delay_until_field_path`, `batch_until_field_path`, ...) may be an
+ISO-8601 timestamp, a `{unit, value}` duration, or a window rule `{frequency, days, hours,
+minutes}`; anything else is invalid, and the step that asked is skipped with the reason (Knock
+logs it and moves on).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from emulator.definitions._model import DURATION_UNITS, Duration
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_SETS = {"weekdays": _DAYS[:5], "weekends": _DAYS[5:]}
+
+
+class InvalidWindow(ValueError):
+    """A dynamic window value that cannot be turned into an instant; the message says why."""
+
+
+def add_duration(when: datetime, duration: Duration) -> datetime:
+    """`when` plus a Knock duration; months move the calendar month and clamp the day."""
+    if duration.unit == "months":
+        month_index = when.month - 1 + duration.value
+        year, month = when.year + month_index // 12, month_index % 12 + 1
+        day = min(when.day, calendar.monthrange(year, month)[1])
+        return when.replace(year=year, month=month, day=day)
+    return when + timedelta(**{duration.unit: duration.value})
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An ISO-8601 instant; `Z` accepted, a missing offset means UTC."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def lookup(scope: Mapping[str, Any], path: str) -> Any:
+    """Follow a dotted path (`data.send_at`, `recipient.prefs.0`) through dicts and lists."""
+    current: Any = scope
+    for part in path.split("."):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            raise InvalidWindow(f"{path} is not set")
+    return current
+
+
+def resolve_window(value: Any, now: datetime, timezone: str | None = None) -> datetime:
+    """Turn a dynamic window value into the instant it names; raises InvalidWindow."""
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise InvalidWindow(f"{value!r} is not an ISO-8601 timestamp") from None
+    if isinstance(value, Mapping) and "unit" in value:
+        return add_duration(now, duration_from(value))
+    if isinstance(value, Mapping) and "frequency" in value:
+        return next_rule_occurrence(value, now, timezone)
+    raise InvalidWindow(
+        f"{value!r} is neither an ISO-8601 timestamp, a {{unit, value}} duration "
+        "nor a window rule {frequency, days, hours, minutes}"
+    )
+
+
+def duration_from(raw: Mapping[str, Any]) -> Duration:
+    unit, value = raw.get("unit"), raw.get("value")
+    if unit not in DURATION_UNITS:
+        raise InvalidWindow(f"duration unit {unit!r} is not one of {', '.join(DURATION_UNITS)}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidWindow(f"duration value {value!r} is not a non-negative integer")
+    return Duration(unit, value)
+
+
+def next_rule_occurrence(rule: Mapping[str, Any], now: datetime, timezone: str | None) -> datetime:
+    """The first instant after `now` that the rule names, in the recipient's time zone."""
+    try:
+        zone = ZoneInfo(timezone) if timezone else ZoneInfo("Etc/UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Etc/UTC")
+    frequency = rule.get("frequency")
+    days = rule.get("days") or _DAYS
+    days = _DAY_SETS.get(days, days) if isinstance(days, str) else days
+    hours, minutes = int(rule.get("hours") or 0), int(rule.get("minutes") or 0)
+    local = now.astimezone(zone)
+    if frequency == "hourly":
+        candidate = local.replace(minute=minutes, second=0, microsecond=0)
+        for _ in range(24 * 8):
+            if candidate > local and _DAYS[candidate.weekday()] in days:
+                return candidate.astimezone(UTC)
+            candidate += timedelta(hours=1)
+    elif frequency in ("daily", "weekly"):
+        candidate = local.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+        for _ in range(8):
+            if candidate > local and _DAYS[candidate.weekday()] in days:
+                return candidate.astimezone(UTC)
+            candidate += timedelta(days=1)
+    elif frequency == "monthly":
+        day = int(rule.get("day_of_month") or 1)
+        year, month = local.year, local.month
+        for _ in range(14):
+            last = calendar.monthrange(year, month)[1]
+            candidate = local.replace(
+                year=year,
+                month=month,
+                day=min(day, last),
+                hour=hours,
+                minute=minutes,
+                second=0,
+                microsecond=0,
+            )
+            if candidate > local:
+                return candidate.astimezone(UTC)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    raise InvalidWindow(
+        f"window rule {dict(rule)!r} names no future instant (frequency must be "
+        "hourly, daily, weekly or monthly; days mon..sun, weekdays or weekends)"
+    )

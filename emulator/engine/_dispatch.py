@@ -1,0 +1,173 @@
+"""Starting workflows: validation, idempotency, trigger frequency and one run per recipient."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from emulator.core._errors import DoorstepError, TriggerError
+from emulator.engine._state import RunState
+from emulator.engine._targets import parse_entity, parse_targets, parse_tenant
+from emulator.stores._entities import USERS
+from emulator.stores._runs import Run
+
+if TYPE_CHECKING:
+    from emulator.engine._engine import Engine
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerResult:
+    """What a trigger returns: Knock's `workflow_run_id` and one Run per recipient."""
+
+    workflow_run_id: str
+    runs: list[Run] = field(default_factory=list)
+
+    def run_for(self, recipient: str) -> Run:
+        for run in self.runs:
+            if run.recipient_id == recipient:
+                return run
+        raise DoorstepError(
+            f"no run for recipient {recipient!r}; this trigger ran for "
+            f"{[r.recipient_id for r in self.runs]}"
+        )
+
+
+def start_trigger(
+    engine: Engine,
+    key: str,
+    recipients: Sequence[Any],
+    *,
+    actor: Any = None,
+    data: Mapping[str, Any] | None = None,
+    tenant: Any = None,
+    cancellation_key: str | None = None,
+    settings: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    source: str = "api",
+    schedule: Mapping[str, Any] | None = None,
+) -> TriggerResult:
+    """Validate a trigger, fan it out to recipient runs and run them (Knock's section 2.1).
+
+    A scheduled trigger (`schedule` is the `recipient.schedule` scope) runs for its recipient
+    alone: Knock does not fan a schedule out to an object's subscribers.
+    """
+    settings = settings or {}
+    now = engine.clock.now
+    workflow = engine.workflow(key)
+    if idempotency_key is not None:
+        fingerprint = json.dumps(
+            [key, recipients, actor, data, tenant, cancellation_key, settings],
+            sort_keys=True,
+            default=str,
+        )
+        seen = engine.idempotency.get(idempotency_key)
+        if seen is not None and now - seen[1] < IDEMPOTENCY_WINDOW:
+            if seen[0] != fingerprint:
+                raise TriggerError(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used "
+                    "with different parameters in the last 24 hours; use a "
+                    "new key",
+                    status=422,
+                )
+            return seen[2]
+    if not workflow.active:
+        raise TriggerError(
+            "workflow_inactive",
+            f"workflow {key!r} is inactive; activate it (remove `active: false`) to trigger it",
+        )
+    payload = _validate_data(workflow.key, workflow.trigger_data_json_schema, data)
+    actor_ref = None if actor is None else parse_entity(actor, "actor", engine.entities, now)
+    require_identified_actor(engine, actor)
+    tenant_id = parse_tenant(tenant, engine.entities, now)
+    targets = parse_targets(recipients, actor_ref, engine.entities, now, fan_out=schedule is None)
+    result = TriggerResult(engine.ids.uuid4())
+    for target in targets:
+        frequency = workflow.trigger_frequency
+        if frequency != "every_trigger":
+            once = (key, *target.ref) + ((tenant_id or "",) if "tenant" in frequency else ())
+            if once in engine.once_per_recipient:
+                continue
+            engine.once_per_recipient.add(once)
+        record = Run(
+            id=engine.ids.uuid4(),
+            workflow_run_id=result.workflow_run_id,
+            workflow=key,
+            recipient=_reference(target.ref),
+            actor=None if actor_ref is None else _reference(actor_ref),
+            tenant=tenant_id,
+            data={**payload, **target.trigger_data},
+            cancellation_key=cancellation_key,
+            inserted_at=now,
+            updated_at=now,
+            trigger_source=source,
+            schedule_id=None if schedule is None else schedule.get("id"),
+        )
+        rs = RunState(
+            record,
+            workflow,
+            target.ref,
+            actor_ref,
+            tenant_id,
+            dict(record.data),
+            settings,
+            subscription=target.subscription,
+            schedule=None if schedule is None else dict(schedule),
+        )
+        result.runs.append(record)
+        engine.start_run(rs)
+    engine.drain()
+    if idempotency_key is not None:
+        engine.idempotency[idempotency_key] = (fingerprint, now, result)
+    return result
+
+
+def require_identified_actor(engine: Engine, actor: Any) -> None:
+    """An actor given as a bare id must be a user Knock knows (`actor_missing`, 404)."""
+    if (
+        isinstance(actor, str)
+        and engine.require_identified_actor
+        and engine.entities.get(USERS, actor) is None
+    ):
+        raise TriggerError(
+            "actor_missing",
+            f"actor {actor!r} has not been identified; identify the user first, pass the actor "
+            'inline ({"id": ..., "name": ...}), or build the Emulator with '
+            "require_identified_actor=False",
+            status=404,
+        )
+
+
+def _validate_data(
+    key: str, schema: Mapping[str, Any] | None, data: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    if data is not None and not isinstance(data, Mapping):
+        raise TriggerError("invalid_params", f"data must be an object; got {data!r}")
+    payload = dict(data or {})
+    if schema:
+        import jsonschema
+
+        errors = sorted(
+            jsonschema.Draft202012Validator(schema).iter_errors(payload),
+            key=lambda e: list(e.absolute_path),
+        )
+        if errors:
+            lines = [
+                f"data.{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+                for e in errors
+            ]
+            raise TriggerError(
+                "trigger_data_invalid",
+                f"data does not match workflow "
+                f"{key!r} trigger_data_json_schema: " + "; ".join(lines),
+            )
+    return payload
+
+
+def _reference(ref: tuple[str, str]) -> str | dict[str, str]:
+    return ref[1] if ref[0] == USERS else {"id": ref[1], "collection": ref[0]}

@@ -1,0 +1,452 @@
+"""The engine: fans a trigger out into recipient runs and drives each run through its steps.
+
+Runs execute synchronously until they finish or park on a timer (delay, batch window, retry).
+Timers fire when the clock moves. A ready queue (not recursion) resumes runs, so a step that
+triggers another workflow or closes a batch never nests executions.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from emulator.core._clock import Clock
+from emulator.core._errors import DoorstepError, TriggerError
+from emulator.core._ids import IdFactory
+from emulator.definitions._channels import Channels
+from emulator.definitions._conditions import ConditionScope, RefState, evaluate
+from emulator.definitions._model import Definitions, Step, Workflow
+from emulator.engine._delivery import Delivery
+from emulator.engine._schedules import Schedules
+from emulator.engine._state import Frame, RunState
+from emulator.engine.steps._agent import AiResponder, no_ai_responder
+from emulator.engine.steps._fetch import Responder, no_responder
+from emulator.engine.steps._wait import Event, emit
+from emulator.mail import EmailProvider
+from emulator.stores._audiences import Audiences
+from emulator.stores._entities import USERS, Entities, EntityView
+from emulator.stores._messages import MessageStore
+from emulator.stores._runs import StepRecord
+from emulator.templates import TemplateRenderer, build_context
+
+if TYPE_CHECKING:
+    from emulator.engine._dispatch import TriggerResult
+    from emulator.engine.steps._batch import OpenBatch
+    from emulator.engine.steps._wait import Wait
+    from emulator.stores._messages import Message
+
+NEXT, PAUSE, END = "next", "pause", "end"
+# Knock tries a failing step up to 3 times before halting the run. Fetch and AI agent steps
+# count their own attempts (with backoff), so they are not tried again on top.
+STEP_ATTEMPTS = 3
+_RETRIED = frozenset(
+    {"channel", "update_data", "update_user", "update_tenant", "update_object", "trigger_workflow"}
+)
+
+
+def _gate_marker() -> str:
+    """Ready-queue marker (no closure per run): check the workflow's trigger conditions first."""
+    raise AssertionError("a marker, never called")
+
+
+_GATE = _gate_marker
+
+StepHandler = Callable[["Engine", RunState, Any, StepRecord], str]
+
+# Delivery-status order for picking the highest status of a step's messages (channel groups).
+_DELIVERY_RANK = {
+    s: i
+    for i, s in enumerate(
+        ("undelivered", "bounced", "delivery_attempted", "queued", "not_sent", "sent", "delivered")
+    )
+}
+
+
+class Engine:
+    """State and execution. `Emulator` adds the user-facing conveniences on top."""
+
+    def __init__(
+        self,
+        definitions: Definitions,
+        *,
+        clock: Clock,
+        channels: Channels,
+        email_provider: EmailProvider,
+        seed: int = 0,
+        vars: Mapping[str, Any] | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.definitions = definitions
+        self.clock = clock
+        self.ids = IdFactory(seed)
+        self.vars: dict[str, Any] = dict(vars or {})
+        self.strict = strict
+        self.entities = Entities()
+        self.messages_store = MessageStore()
+        self.templates = TemplateRenderer(
+            layouts=definitions.layouts,
+            partials=definitions.partials,
+            translations=definitions.translations,
+            entities=EntityView(self.entities),
+            strict=strict,
+            now=lambda: clock.now,
+        )
+        self.runs_by_id: dict[str, RunState] = {}
+        self.environment_preferences: dict[str, Any] | None = None
+        self.batches: dict[tuple[str, ...], OpenBatch] = {}  # open batches by identity
+        self.throttles: dict[tuple[str, ...], Any] = {}
+        self.once_per_recipient: set[tuple[str, ...]] = set()
+        self._ready: deque[tuple[RunState, Callable[[], str] | None]] = deque()
+        self._draining = False
+        self.step_handlers: dict[str, StepHandler] = {}
+        self.channels = channels
+        self.idempotency: dict[str, tuple[str, datetime, TriggerResult]] = {}
+        # Knock answers `actor_missing` when an actor id was never identified.
+        self.require_identified_actor = True
+        self.http_responder: Responder = no_responder
+        self.ai_responder: AiResponder = no_ai_responder
+        self.waits: list[Wait] = []  # runs parked on wait_for_event steps
+        self.audiences = Audiences()  # static audiences: is_audience_member reads member ids
+        self.schedules_store = Schedules(self)
+        self.delivery = Delivery(self, email_provider)
+        self.message_listener = self.message_event  # one bound method shared by every message
+
+    # -- run lifecycle -------------------------------------------------------------------
+    def start_run(self, rs: RunState) -> None:
+        """Register a new run and queue it; call `drain()` to execute."""
+        self.runs_by_id[rs.record.id] = rs
+        rs.frames.append(Frame(rs.workflow.steps))
+        self._ready.append((rs, _GATE))
+        if self.waits:
+            self._workflow_event(rs, "started")
+
+    def resume(self, rs: RunState, first: Callable[[], str] | None = None) -> None:
+        """Queue a parked run to go on (after a timer or a batch close) and execute the queue."""
+        rs.record.status = "running"
+        self._ready.append((rs, first))
+        self.drain()
+
+    def drain(self) -> None:
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._ready:
+                rs, first = self._ready.popleft()
+                self._step_loop(rs, first)
+        finally:
+            self._draining = False
+
+    def _step_loop(self, rs: RunState, first: Callable[[], str] | None) -> None:
+        if rs.record.finished:
+            return
+        if first is _GATE:
+            if rs.workflow.conditions is not None and self._trigger_gate(rs) != NEXT:
+                return
+        elif first is not None and first() != NEXT:
+            return
+        workflow = rs.workflow
+        frames = rs.frames
+        while True:
+            if not frames:
+                self.finish(rs, "completed")
+                return
+            frame = frames[-1]
+            if frame.index >= len(frame.steps):
+                frames.pop()
+                if frame.terminates:
+                    self.finish(rs, "terminated", f"branch {frame.branch!r} terminates the run")
+                    return
+                continue
+            step = frame.steps[frame.index]
+            frame.index += 1
+            current = self.definitions.workflows.get(workflow.key)
+            if current is not None and not current.active:
+                self.finish(rs, "terminated", "the workflow is inactive")
+                return
+            if self.execute_step(rs, step) != NEXT:
+                return
+
+    def _trigger_gate(self, rs: RunState) -> str:
+        """Workflow-level (trigger step) conditions: false ends the run before any step."""
+        if rs.workflow.conditions is None:
+            return NEXT
+        result = evaluate(rs.workflow.conditions, self.condition_scope(rs))
+        if result.passed:
+            return NEXT
+        self.finish(rs, "terminated", "workflow conditions are false: " + result.explain())
+        return END
+
+    def execute_step(self, rs: RunState, step: Step) -> str:
+        now = self.clock.now
+        record = StepRecord(step.ref, step.type, "executed", now)
+        rs.record.steps.append(record)
+        if step.conditions is not None:
+            result = evaluate(step.conditions, self.condition_scope(rs))
+            record.detail["conditions"] = result
+            if not result.passed:
+                return self.skip(rs, record, "conditions are false: " + result.explain())
+        handler = self.step_handlers.get(step.type)
+        if handler is None:  # the loader refuses these; guard against a hand-built model
+            raise DoorstepError(f"step {step.ref!r}: type {step.type!r} is not emulated")
+        attempt = 1
+        while True:
+            try:
+                outcome = handler(self, rs, step, record)
+                break
+            except DoorstepError as exc:  # ours: render, data, trigger errors
+                if step.type not in _RETRIED:
+                    return self._failed(rs, record, exc)
+                if attempt == STEP_ATTEMPTS:
+                    record.detail["tries"] = attempt
+                    return self._failed(rs, record, exc)
+                attempt += 1
+            except Exception as exc:  # a bug: never retried
+                return self._failed(rs, record, exc)
+        if outcome == NEXT and record.ended_at is None:
+            record.ended_at = self.clock.now
+        return outcome
+
+    def guarded(self, rs: RunState, record: StepRecord, work: Callable[[], str]) -> str:
+        """Run a step's later work (after a timer) the way `execute_step` runs a step."""
+        try:
+            return work()
+        except Exception as exc:
+            return self._failed(rs, record, exc)
+
+    def _failed(self, rs: RunState, record: StepRecord, exc: Exception) -> str:
+        """An error fails the step and halts the run, as Knock does.
+
+        Our own errors (render, fetch, data) are recorded and the run ends `failed`; in strict
+        mode, and for unexpected exceptions (bugs), they also propagate to the caller.
+        """
+        record.outcome, record.error, record.ended_at = "failed", str(exc), self.clock.now
+        self.finish(rs, "failed", f"step {record.ref!r} failed: {exc}")
+        if self.strict or not isinstance(exc, DoorstepError):
+            raise exc
+        return END
+
+    def skip(self, rs: RunState, record: StepRecord, reason: str) -> str:
+        record.outcome, record.skipped_because, record.ended_at = "skipped", reason, self.clock.now
+        if record.type == "channel":
+            rs.refs.setdefault(record.ref, [])
+        return NEXT
+
+    def park(self, rs: RunState, record: StepRecord) -> str:
+        record.outcome = "waiting"
+        rs.waiting = record
+        rs.record.status = "waiting"
+        rs.record.updated_at = self.clock.now
+        return PAUSE
+
+    def finish(self, rs: RunState, status: str, because: str | None = None) -> None:
+        rs.record.status = status
+        rs.record.ended_because = because
+        rs.record.updated_at = self.clock.now
+        rs.waiting = None
+        if status == "completed" and self.waits:
+            self._workflow_event(rs, "completed")
+        if status != "merged_into_batch":  # a merged run may still carry its batch on
+            rs.frames.clear()  # a finished run never resumes; free its cursor
+        if rs.timer is not None:
+            rs.timer.cancel()
+            rs.timer = None
+
+    # -- events for wait_for_event steps ------------------------------------------------
+    def emit(self, event: Event) -> None:
+        if self.waits:
+            emit(self, event)
+
+    def message_event(self, message: Message, key: str) -> None:
+        """A message's status or engagement changed: Knock's `message` event of that key."""
+        if not self.waits:
+            return
+        recipient = message.recipient
+        ref = (
+            (USERS, recipient)
+            if isinstance(recipient, str)
+            else (recipient["collection"], recipient["id"])
+        )
+        payload = {
+            "message_id": message.id,
+            "event_type": f"message.{key}",
+            "channel_type": message.channel_type,
+            "channel_id": message.channel_key,
+            "tenant_id": message.tenant,
+            "step_ref": message.step_ref,
+            "recipient": message.recipient_id,
+            "inserted_at": self.clock.now.isoformat(),
+            "source": {"type": "workflow", "key": message.workflow},
+            "data": message.data,
+        }
+        self.emit(Event("message", key, ref, "workflow", message.workflow, payload))
+
+    def _workflow_event(self, rs: RunState, key: str) -> None:
+        payload = {
+            "workflow_key": rs.workflow.key,
+            "workflow_run_id": rs.record.workflow_run_id,
+            "recipient": rs.recipient_ref[1],
+            "status": rs.record.status,
+            "tenant_id": rs.tenant_id,
+            "inserted_at": self.clock.now.isoformat(),
+            "data": rs.data,
+        }
+        self.emit(Event("workflow", key, rs.recipient_ref, "workflow", rs.workflow.key, payload))
+
+    # -- scopes --------------------------------------------------------------------------
+    def recipient_scope(self, rs: RunState) -> dict[str, Any]:
+        collection, entity_id = rs.recipient_ref
+        out = self.entities.serialize(collection, entity_id)
+        if rs.subscription is not None:
+            out["subscription"] = rs.subscription
+        if rs.schedule is not None:
+            out["schedule"] = rs.schedule
+        return out
+
+    def actor_scope(self, rs: RunState) -> dict[str, Any] | None:
+        return None if rs.actor_ref is None else self.entities.serialize(*rs.actor_ref)
+
+    def tenant_scope(self, rs: RunState) -> dict[str, Any] | None:
+        if rs.tenant_id is None:
+            return None
+        return self.entities.serialize("$tenants", rs.tenant_id) | {"__typename": "Tenant"}
+
+    def workflow_scope(self, rs: RunState) -> dict[str, Any]:
+        wf = rs.workflow
+        return {
+            "key": wf.key,
+            "id": wf.key,
+            "name": wf.name,
+            "categories": list(wf.categories),
+            "commercial": wf.settings.is_commercial,
+            "override_preferences": wf.settings.override_preferences,
+            "cancellation_key": rs.record.cancellation_key,
+        }
+
+    def condition_scope(
+        self, rs: RunState, extra: Mapping[str, Any] | None = None
+    ) -> ConditionScope:
+        """What conditions read; `extra` adds namespaces such as a wait step's `event`."""
+        namespaces = _Namespaces(self, rs)
+        if extra:
+            namespaces._built.update(extra)
+        return ConditionScope(namespaces, _RefView(self, rs), self.clock.now)
+
+    def run_scope(self, rs: RunState) -> dict[str, Any]:
+        """`run.total_activities` / `run.total_actors` for conditions."""
+        batch = rs.batch
+        return {
+            "total_activities": batch.total_activities if batch else 1,
+            "total_actors": batch.total_actors if batch else int(rs.actor_ref is not None),
+        }
+
+    def template_context(
+        self, rs: RunState, current_message: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        batch = rs.batch
+        actor = self.actor_scope(rs)
+        tenant = self.tenant_scope(rs)
+        return build_context(
+            data=rs.data,
+            recipient=self.recipient_scope(rs),
+            actor=actor,
+            tenant=tenant,
+            vars=self._vars_for(tenant),
+            current_message=current_message,
+            workflow=self.workflow_scope(rs),
+            timestamp=rs.record.inserted_at,
+            total_activities=batch.total_activities if batch else 1,
+            total_actors=batch.total_actors if batch else (1 if actor else 0),
+            activities=[a.to_template() for a in batch.activities] if batch else (),
+            actors=list(batch.actors) if batch else ([actor] if actor else []),
+            refs=rs.wait_results,  # Knock: `refs.<wait ref>.signal_variables` in templates
+        )
+
+    def _vars_for(self, tenant: Mapping[str, Any] | None) -> dict[str, Any]:
+        """`vars`, with the tenant's `settings.branding` over the account's `vars.branding`."""
+        settings = tenant.get("settings") if tenant else None
+        branding = settings.get("branding") if isinstance(settings, Mapping) else None
+        if not isinstance(branding, Mapping) or not branding:
+            return self.vars
+        account = self.vars.get("branding")
+        merged = {**(account if isinstance(account, Mapping) else {}), **branding}
+        return {**self.vars, "branding": merged}
+
+    def ref_state(self, rs: RunState, ref: str) -> RefState:
+        if ref in rs.wait_results:  # a wait step: `refs.<ref>.matched`, `.signal_variables`
+            return RefState("skipped", extra=rs.wait_results[ref])
+        ids = rs.refs.get(ref)
+        if not ids:
+            return RefState("skipped")
+        messages = [self.messages_store.get(i) for i in ids]
+        status = max((m.status for m in messages), key=lambda s: _DELIVERY_RANK.get(s, -1))
+        engagement = frozenset(s for m in messages for s in m.engagement_statuses)
+        return RefState(status, engagement)
+
+    # -- queries -------------------------------------------------------------------------
+    def workflow(self, key: str) -> Workflow:
+        try:
+            return self.definitions.workflows[key]
+        except KeyError:
+            known = ", ".join(sorted(self.definitions.workflows)) or "none loaded"
+            raise TriggerError(
+                "workflow_missing",
+                f"no workflow with key {key!r} (known: "
+                f"{known}); check the key or the workflows directory",
+                status=404,
+            ) from None
+
+
+class _Namespaces(Mapping[str, Any]):
+    """A condition's `data.`, `recipient.`, ... roots, built only when a condition reads them."""
+
+    _BUILDERS: dict[str, Callable[[Engine, RunState], Any]] = {
+        "data": lambda engine, rs: rs.data,
+        "recipient": Engine.recipient_scope,
+        "actor": Engine.actor_scope,
+        "tenant": Engine.tenant_scope,
+        "vars": lambda engine, rs: engine.vars,
+        "workflow": Engine.workflow_scope,
+        "run": Engine.run_scope,
+        "audiences": lambda engine, rs: engine.audiences,  # for is_audience_member
+    }
+
+    def __init__(self, engine: Engine, rs: RunState) -> None:
+        self._engine, self._rs = engine, rs
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            builder = self._BUILDERS[name]  # KeyError for unknown namespaces, as a dict would
+            self._built[name] = builder(self._engine, self._rs)
+        return self._built[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._BUILDERS.keys() | self._built.keys())
+
+    def __len__(self) -> int:
+        return len(self._BUILDERS.keys() | self._built.keys())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._BUILDERS or name in self._built
+
+
+class _RefView(Mapping[str, RefState]):
+    """`refs.<step_ref>` computed when a condition reads it, not for every step."""
+
+    def __init__(self, engine: Engine, rs: RunState) -> None:
+        self._engine, self._rs = engine, rs
+
+    def __getitem__(self, ref: str) -> RefState:
+        return self._engine.ref_state(self._rs, ref)
+
+    def __iter__(self) -> Any:
+        return iter(self._rs.refs)
+
+    def __len__(self) -> int:
+        return len(self._rs.refs)
+
+    def __contains__(self, ref: object) -> bool:
+        return True  # a step not reached yet reads as skipped, as Knock does

@@ -1,0 +1,32 @@
+"""Batch and throttle keys: a data path (`invoice_id`, `data.invoice_id`) or a Liquid template."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from emulator.definitions._windows import InvalidWindow, lookup
+from emulator.engine._state import RunState
+from emulator.templates import TemplateLocation
+
+if TYPE_CHECKING:
+    from emulator.engine._engine import Engine
+
+_PREFIXES = ("data.", "recipient.", "actor.", "tenant.", "vars.")
+
+
+def render_key(engine: Engine, rs: RunState, key: str | None, ref: str, field: str) -> str:
+    """The key's value as a string ("" when no key is configured); ValueError if unresolvable."""
+    if not key:
+        return ""
+    if "{{" in key or "{%" in key:
+        where = TemplateLocation(rs.workflow.key, ref, field)
+        return engine.templates.render(key, engine.template_context(rs), where).text.strip()
+    path = key if key.startswith(_PREFIXES) else f"data.{key}"
+    from emulator.engine.steps._timing import field_scope
+
+    try:
+        value = lookup(field_scope(engine, rs), path)
+    except InvalidWindow:
+        raise ValueError(f"{path} is not set in this run") from None
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)

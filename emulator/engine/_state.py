@@ -1,0 +1,44 @@
+"""Internal run state: where a run is in its step lists and what it carries between steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core._clock import Timer
+from emulator.definitions._model import Step, Workflow
+from emulator.stores._runs import BatchInfo, Run, StepRecord
+
+
+@dataclass(slots=True)
+class Frame:
+    """A step list being run: the workflow's top level or the chosen branch of a branch step."""
+
+    steps: tuple[Step, ...]
+    index: int = 0
+    terminates: bool = False
+    branch: str | None = None
+
+
+@dataclass(slots=True)
+class RunState:
+    """A run plus the cursor and scope the engine needs to resume it after a pause."""
+
+    record: Run
+    workflow: Workflow
+    recipient_ref: tuple[str, str]  # (collection, id); users are ("$users", id)
+    actor_ref: tuple[str, str] | None
+    tenant_id: str | None
+    data: dict[str, Any]
+    settings: dict[str, Any]
+    frames: list[Frame] = field(default_factory=list)
+    batch: BatchInfo | None = None
+    refs: dict[str, list[str]] = field(default_factory=dict)  # step ref -> message ids
+    timer: Timer | None = None  # the run's own timer (delay); batch timers belong to the batch
+    waiting: StepRecord | None = None
+    subscription: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None  # `recipient.schedule` for scheduled runs
+    recipient_deleted: bool = False  # the user was deleted while this run was paused
+    trigger_data: dict[str, Any] = field(default_factory=dict)
+    batch_slot: Any = None  # the open batch this run waits on, if any
+    wait_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # wait step outputs

@@ -1,0 +1,110 @@
+"""Trigger requests: recipients, actor and tenant, inline identify and subscriber fan-out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from emulator.core._errors import TriggerError
+from emulator.stores._entities import USERS, Entities
+
+MAX_RECIPIENTS = 1000
+TENANTS = "$tenants"
+Ref = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A recipient run to start: who, their `$trigger_data`, and the subscription that led here."""
+
+    ref: Ref
+    trigger_data: Mapping[str, Any]
+    subscription: dict[str, Any] | None = None
+
+
+def parse_entity(raw: Any, where: str, entities: Entities, now: datetime) -> Ref:
+    """A user id, an `{id, collection}` reference, or an inline user/object (upserted)."""
+    if isinstance(raw, str) and raw:
+        return (USERS, raw)
+    if isinstance(raw, Mapping):
+        entity_id = raw.get("id")
+        if not isinstance(entity_id, str) or not entity_id:
+            raise TriggerError(
+                "invalid_params", f"{where}.id must be a non-empty string; got {entity_id!r}"
+            )
+        collection = raw.get("collection", USERS)
+        if not isinstance(collection, str) or not collection:
+            raise TriggerError("invalid_params", f"{where}.collection must be a string")
+        props = {k: v for k, v in raw.items() if k not in ("id", "collection", "$trigger_data")}
+        if props or collection == USERS:
+            entities.upsert(collection, entity_id, props, now)
+        return (collection, entity_id)
+    raise TriggerError(
+        "invalid_params",
+        f"{where} must be a user id string or an object with "
+        f"an id (and a collection for objects); got {raw!r}",
+    )
+
+
+def parse_targets(
+    recipients: Any, actor: Ref | None, entities: Entities, now: datetime, *, fan_out: bool = True
+) -> list[Target]:
+    """Every unique recipient, objects followed by their subscribers (two levels, no actor)
+    unless `fan_out` is false."""
+    one = recipients[0] if type(recipients) is list and len(recipients) == 1 else None
+    if type(one) is str and one:  # the common case, one user id: nothing else to check
+        return [Target((USERS, one), {})]
+    if isinstance(recipients, (str, Mapping)) or not isinstance(recipients, Sequence):
+        raise TriggerError(
+            "invalid_params",
+            f"recipients must be a list of user ids or recipient objects; got {recipients!r}",
+        )
+    if not recipients:
+        raise TriggerError("invalid_params", "recipients is empty; pass at least one recipient")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise TriggerError(
+            "invalid_params",
+            f"{len(recipients)} recipients; Knock accepts at "
+            f"most {MAX_RECIPIENTS} per trigger, split the trigger",
+        )
+    targets: dict[Ref, Target] = {}
+    for index, raw in enumerate(recipients):
+        ref = parse_entity(raw, f"recipients[{index}]", entities, now)
+        extra = raw.get("$trigger_data") if isinstance(raw, Mapping) else None
+        if extra is not None and not isinstance(extra, Mapping):
+            raise TriggerError(
+                "invalid_params", f"recipients[{index}].$trigger_data must be an object"
+            )
+        targets.setdefault(ref, Target(ref, extra or {}))
+    for target in list(targets.values()) if fan_out else ():
+        if target.ref[0] != USERS:
+            _fan_out(target.ref, 1, actor, entities, targets)
+    return list(targets.values())
+
+
+def _fan_out(
+    obj: Ref, depth: int, actor: Ref | None, entities: Entities, targets: dict[Ref, Target]
+) -> None:
+    parent = entities.serialize(*obj)
+    for ref, properties in entities.subscribers(*obj):
+        if ref == actor or ref in targets:
+            continue
+        targets[ref] = Target(ref, {}, {**properties, "object": parent})
+        if ref[0] != USERS and depth < 2:
+            _fan_out(ref, depth + 1, actor, entities, targets)
+
+
+def parse_tenant(raw: Any, entities: Entities, now: datetime) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str) and raw:
+        return raw
+    if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) and raw["id"]:
+        props = {k: v for k, v in raw.items() if k != "id"}
+        entities.upsert(TENANTS, raw["id"], props, now)
+        return str(raw["id"])
+    raise TriggerError(
+        "invalid_params", f"tenant must be a tenant id or an object with an id; got {raw!r}"
+    )

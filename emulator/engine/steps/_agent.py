@@ -1,0 +1,91 @@
+"""AI agent steps: render the prompt, ask a responder the test provides, store `data.<ref>`.
+
+No model is ever called: `emulator.ai_responder` (or `Emulator(ai_responder=...)`) answers with
+text, or with a JSON object for `response_type: json` (validated against `response_schema`). Up
+to 3 attempts, as Knock retries; then the run halts, or goes on when `halt_on_error` is false.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+
+from emulator.core._errors import DoorstepError
+from emulator.definitions._model import AiAgentStep
+from emulator.engine._state import RunState
+from emulator.stores._runs import StepRecord
+from emulator.templates import TemplateLocation
+
+if TYPE_CHECKING:
+    from emulator.engine._engine import Engine
+
+NEXT = "next"
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class AiRequest:
+    step_ref: str
+    model: str
+    prompt: str
+    response_type: str
+    response_schema: Any
+    web_search_enabled: bool
+
+
+AiResponder = Callable[[AiRequest], Any]
+
+
+class AgentError(DoorstepError):
+    """An agent step whose responder failed or answered in the wrong shape."""
+
+
+def no_ai_responder(request: AiRequest) -> Any:
+    raise AgentError(
+        f"ai_agent step {request.step_ref!r} has no responder: set emulator.ai_responder (or "
+        "Emulator(ai_responder=...)) to a function returning the model's answer"
+    )
+
+
+def run_agent(engine: Engine, rs: RunState, step: AiAgentStep, record: StepRecord) -> str:
+    where = TemplateLocation(rs.workflow.key, step.ref, "request_prompt")
+    prompt = engine.templates.render(step.request_prompt, engine.template_context(rs), where).text
+    request = AiRequest(
+        step.ref,
+        step.model,
+        prompt,
+        step.response_type,
+        step.response_schema,
+        step.web_search_enabled,
+    )
+    record.detail["prompt"] = prompt
+    errors: list[str] = []
+    for _attempt in range(ATTEMPTS):
+        try:
+            result = _shape(step, engine.ai_responder(request))
+        except (DoorstepError, ValueError, jsonschema.ValidationError) as exc:
+            errors.append(str(exc).splitlines()[0])
+            continue
+        rs.data = {**rs.data, step.ref: result}
+        record.detail["response"] = result
+        return NEXT
+    record.detail["attempts"] = errors
+    if step.halt_on_error:
+        raise AgentError(f"ai_agent step {step.ref!r} failed {ATTEMPTS} times: {errors[-1]}")
+    record.outcome, record.error = "failed", errors[-1]
+    return NEXT
+
+
+def _shape(step: AiAgentStep, answer: Any) -> Any:
+    if step.response_type == "text":
+        if not isinstance(answer, str):
+            raise AgentError(f"a text agent must answer a string, got {type(answer).__name__}")
+        return {"text": answer}
+    value = json.loads(answer) if isinstance(answer, str) else answer
+    if step.response_schema is not None:
+        jsonschema.validate(value, step.response_schema)
+    return value

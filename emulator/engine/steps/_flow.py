@@ -1,0 +1,66 @@
+"""Branch steps (first branch whose conditions hold, else the default) and experiments."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from emulator.definitions._conditions import evaluate
+from emulator.definitions._model import BranchStep
+from emulator.engine._state import Frame, RunState
+from emulator.stores._runs import StepRecord
+
+if TYPE_CHECKING:
+    from emulator.engine._engine import Engine
+
+NEXT = "next"
+
+
+def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecord) -> str:
+    scope = engine.condition_scope(rs)
+    tried = []
+    chosen = None
+    for branch in step.branches:
+        if branch.conditions is None:
+            continue
+        result = evaluate(branch.conditions, scope)
+        tried.append((branch.name, result))
+        if result.passed:
+            chosen = branch
+            break
+    if chosen is None:
+        chosen = next((b for b in step.branches if b.conditions is None), None)
+    record.detail["evaluated"] = tried
+    if chosen is None:
+        return engine.skip(rs, record, "no branch matched and there is no default branch")
+    record.branch = chosen.name
+    rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
+    return NEXT
+
+
+def run_cohort(engine: Engine, rs: RunState, step: BranchStep, record: StepRecord) -> str:
+    """Experiments: hash the cohort key into 0.1% buckets and walk the cumulative percentages.
+
+    Knock does not document its hash; sha256 of `<step ref>:<key>` keeps a recipient in the same
+    cohort of the same step across runs, and matches the one-decimal percentage granularity.
+    """
+    from emulator.engine._keys import render_key
+
+    source = step.cohort_key or "recipient.id"
+    try:
+        key = render_key(engine, rs, source, step.ref, "cohort_key")
+    except ValueError as exc:
+        key = rs.recipient_ref[1]
+        record.detail["cohort_key_problem"] = f"{exc}; used the recipient id"
+    bucket = int(hashlib.sha256(f"{step.ref}:{key}".encode()).hexdigest(), 16) % 1000
+    threshold = 0.0
+    chosen = step.branches[-1]
+    for cohort in step.branches:
+        threshold += (cohort.percentage or 0.0) * 10
+        if bucket < threshold:
+            chosen = cohort
+            break
+    record.detail.update(cohort_key=key, bucket=bucket / 10)
+    record.branch = chosen.name
+    rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
+    return NEXT

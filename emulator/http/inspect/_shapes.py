@@ -1,0 +1,230 @@
+"""What the inspection API returns: Mailpit-shaped message JSON, run timelines, and the subset of
+Mailpit's search syntax the inspector and `/api/v1/search` understand."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import getaddresses
+from html import unescape
+from typing import TYPE_CHECKING, Any
+
+from emulator.mail import CapturedEmail
+from emulator.stores._runs import Run, StepRecord
+
+if TYPE_CHECKING:
+    from emulator.http.inspect._api import Inspection
+
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+_SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r'([-!]?)(?:([a-z-]+):)?("[^"]*"|\S+)', re.IGNORECASE)
+
+
+# -- JSON shapes --------------------------------------------------------------------------------
+def iso(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def mailpit_time(when: datetime) -> str:
+    """Mailpit's RFC 3339 with milliseconds: `2025-01-01T09:05:00.000Z`."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def received(email: CapturedEmail) -> datetime:
+    return email.received_at if email.received_at is not None else email.received_wall_at
+
+
+def address_list(values: Sequence[str]) -> list[dict[str, str]]:
+    return [{"Name": name, "Address": addr} for name, addr in getaddresses(list(values)) if addr]
+
+
+def snippet(email: CapturedEmail, size: int = 250) -> str:
+    """Mailpit's Snippet: up to 250 characters of text (or tag-stripped HTML)."""
+    body = email.text if email.text else unescape(_TAGS.sub(" ", email.html or ""))
+    flat = _SPACE.sub(" ", body).strip()
+    return flat if len(flat) <= size else flat[:size].rstrip() + "..."
+
+
+def message_id_of(email: CapturedEmail) -> str:
+    return (email.header("Message-ID") or "").strip().strip("<>")
+
+
+def mailpit_summary(email: CapturedEmail, read: bool) -> dict[str, Any]:
+    from_ = address_list([email.from_])
+    return {
+        "ID": email.id,
+        "MessageID": message_id_of(email),
+        "Read": read,
+        "From": from_[0] if from_ else {"Name": "", "Address": email.from_},
+        "To": address_list(email.to),
+        "Cc": address_list(email.cc),
+        "Bcc": address_list(email.bcc),
+        "ReplyTo": address_list(email.reply_to),
+        "Subject": email.subject,
+        "Created": mailpit_time(received(email)),
+        "Username": "",
+        "Tags": [t.get("name", "") for t in email.tags],
+        "Size": len(email.raw),
+        "Attachments": sum(1 for a in email.attachments if a.disposition == "attachment"),
+        "Snippet": snippet(email),
+    }
+
+
+def mailpit_message(email: CapturedEmail) -> dict[str, Any]:
+    """Mailpit's full Message object, plus a `Doorstep` block saying where the email came from."""
+    summary = mailpit_summary(email, True)
+    for key in ("Read", "Created", "Snippet", "Attachments"):
+        summary.pop(key)
+
+    def part(a: Any) -> dict[str, Any]:
+        return {
+            "PartID": a.id,
+            "FileName": a.filename or "",
+            "ContentType": a.content_type,
+            "ContentID": a.content_id or "",
+            "Size": a.size,
+        }
+
+    unsubscribe = email.header("List-Unsubscribe") or ""
+    return {
+        **summary,
+        "ReturnPath": email.envelope_from,
+        "Date": mailpit_time(received(email)),
+        "ListUnsubscribe": {
+            "Header": unsubscribe,
+            "Links": re.findall(r"<([^>]+)>", unsubscribe),
+            "Errors": "",
+            "HeaderPost": email.header("List-Unsubscribe-Post") or "",
+        },
+        "Text": email.text or "",
+        "HTML": email.html or "",
+        "Inline": [part(a) for a in email.attachments if a.disposition == "inline"],
+        "Attachments": [part(a) for a in email.attachments if a.disposition == "attachment"],
+        "Doorstep": provenance(email),
+    }
+
+
+def provenance(email: CapturedEmail) -> dict[str, Any]:
+    return {
+        "way_in": email.way_in,
+        "workflow_key": email.workflow_key,
+        "workflow_run_id": email.workflow_run_id,
+        "run_id": email.run_id,
+        "step_ref": email.step_ref,
+        "recipient_id": email.recipient_id,
+        "message_id": email.message_id,
+        "received_at": iso(email.received_at),
+        "received_wall_at": iso(email.received_wall_at),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Engine records (dataclasses, datetimes, tuples) as plain JSON values."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime):
+        return iso(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "source"
+        }
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def step_json(step: StepRecord) -> dict[str, Any]:
+    out: dict[str, Any] = jsonable(step)
+    if step.batch is not None:
+        out["batch"]["activity_data"] = jsonable(step.batch.activity_data)
+        del out["batch"]["all_activities"]  # unbounded; the rendered ones and the count say enough
+    return out
+
+
+def run_json(run: Run, *, steps: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": run.id,
+        "workflow_run_id": run.workflow_run_id,
+        "workflow": run.workflow,
+        "recipient": jsonable(run.recipient),
+        "recipient_id": run.recipient_id,
+        "actor": jsonable(run.actor),
+        "tenant": run.tenant,
+        "status": run.status,
+        "knock_status": run.knock_status,
+        "ended_because": run.ended_because,
+        "cancellation_key": run.cancellation_key,
+        "inserted_at": iso(run.inserted_at),
+        "updated_at": iso(run.updated_at),
+        "path": run.path,
+        "trace": run.trace,
+        "data": jsonable(run.data),
+    }
+    if steps:
+        out["steps"] = [step_json(s) for s in run.steps]
+    return out
+
+
+def message_json(message: Any) -> dict[str, Any]:
+    out: dict[str, Any] = jsonable(message)
+    out["recipient_id"] = message.recipient_id
+    out["engagement_statuses"] = message.engagement_statuses
+    return out
+
+
+# -- search (a subset of Mailpit's syntax) ------------------------------------------------------
+def search_matcher(query: str, inspection: Inspection) -> Callable[[CapturedEmail], bool]:
+    """Terms are ANDed; `-` or `!` negates; `to:` `from:` `cc:` `bcc:` `subject:` `addressed:`
+    `message-id:` `tag:` `workflow:` `run:` `step:` `recipient:`, `is:read|unread|tagged`,
+    `has:attachment|inline`; anything else is free text over subject, addresses and body."""
+    checks: list[tuple[bool, Callable[[CapturedEmail], bool]]] = []
+    for negate, key, raw in _TOKEN.findall(query):
+        value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw
+        checks.append((bool(negate), _term(key.lower(), value.lower(), inspection)))
+
+    def check(email: CapturedEmail) -> bool:
+        return all(test(email) != negate for negate, test in checks)
+
+    return check
+
+
+def _term(key: str, value: str, inspection: Inspection) -> Callable[[CapturedEmail], bool]:
+    def inside(*fields: str | None) -> bool:
+        return any(value in (f or "").lower() for f in fields)
+
+    fields: dict[str, Callable[[CapturedEmail], bool]] = {
+        "to": lambda e: inside(*e.to),
+        "from": lambda e: inside(e.from_, e.envelope_from),
+        "cc": lambda e: inside(*e.cc),
+        "bcc": lambda e: inside(*e.bcc),
+        "reply-to": lambda e: inside(*e.reply_to),
+        "addressed": lambda e: inside(*e.to, *e.cc, *e.bcc, *e.envelope_to),
+        "subject": lambda e: inside(e.subject),
+        "message-id": lambda e: inside(message_id_of(e)),
+        "tag": lambda e: any(value == t.get("name", "").lower() for t in e.tags),
+        "workflow": lambda e: inside(e.workflow_key),
+        "run": lambda e: inside(e.run_id, e.workflow_run_id),
+        "step": lambda e: inside(e.step_ref),
+        "recipient": lambda e: inside(e.recipient_id),
+    }
+    if key in fields:
+        return fields[key]
+    if key == "is" and value in ("read", "unread", "tagged"):
+        if value == "tagged":
+            return lambda e: bool(e.tags)
+        want = value == "read"
+        return lambda e: inspection.is_read(e.id) == want
+    if key == "has" and value in ("attachment", "attachments", "inline"):
+        kind = "inline" if value == "inline" else "attachment"
+        return lambda e: any(a.disposition == kind for a in e.attachments)
+    text = f"{key}:{value}" if key else value
+    return lambda e: any(
+        text in (f or "").lower()
+        for f in (e.subject, e.from_, *e.to, *e.cc, e.text, e.html, e.workflow_key)
+    )

@@ -1,0 +1,172 @@
+"""Shared plumbing of the Knock API: auth, body limits, JSON parsing, locking, error translation.
+
+Each route handler is a plain function `(ctx, request, body) -> Response` run under the clock's
+lock (the emulator is not thread-safe and uvicorn serves from its own thread). Engine errors
+become Knock's error shape here, so handlers only raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from emulator.core._errors import DefinitionError, DoorstepError, TriggerError
+from emulator.http._limits import read_limited
+from emulator.http.knock._errors import KnockAPIError, parse_json
+from emulator.http.knock._serialize import channel_uuid
+from emulator.stores._messages import Message
+
+if TYPE_CHECKING:
+    from emulator._emulator import Emulator
+
+BodyMode = Literal["none", "optional", "required"]
+
+
+@dataclass
+class KnockContext:
+    """What every handler needs; also the API's own state the engine has no place for."""
+
+    emulator: Emulator
+    api_keys: frozenset[str] | None
+    max_body_bytes: int
+    # PUT /interacted metadata per message id (Knock's Message.metadata).
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Idempotency-Key -> workflow_run_id, to flag replays with `idempotent-replayed: true`.
+    replays: dict[str, str] = field(default_factory=dict)
+    # (collection, object id, recipient collection, recipient id) -> first subscribed at.
+    subscribed_at: dict[tuple[str, str, str, str], datetime] = field(default_factory=dict)
+    # BulkOperation JSON by id, for GET /v1/bulk_operations/{id}.
+    bulk_operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+Handler = Callable[[KnockContext, Request, dict[str, Any]], Response]
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def authenticate(ctx: KnockContext, request: Request) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise KnockAPIError(
+            401,
+            "api_key_missing",
+            "No valid API key provided; send `Authorization: Bearer sk_...` "
+            "(Knock(api_key='sk_test_...'))",
+        )
+    if key.startswith("pk_"):
+        raise KnockAPIError(
+            401,
+            "missing_user_token",
+            "a public pk_ key needs a user token; server-side calls use a secret sk_ key",
+        )
+    allowed = key in ctx.api_keys if ctx.api_keys is not None else key.startswith("sk_")
+    if not allowed:
+        hint = (
+            "use one of the keys this server was started with"
+            if ctx.api_keys is not None
+            else "any key starting with sk_ is accepted"
+        )
+        raise KnockAPIError(401, "api_key_missing", f"No valid API key provided; {hint}")
+
+
+async def read_body(ctx: KnockContext, request: Request) -> bytes:
+    """The raw body, refused with 413 as soon as it exceeds the limit (before buffering it)."""
+    return await read_limited(request, ctx.max_body_bytes, _too_large)
+
+
+def _too_large(size: int, limit: int) -> KnockAPIError:
+    return KnockAPIError(
+        413,
+        "request_too_large",
+        f"the request body is {size} bytes or more; the limit is {limit} bytes "
+        "(start the server with a larger max_body_bytes, or send less data)",
+    )
+
+
+def translate(exc: Exception) -> KnockAPIError:
+    """Engine errors in Knock's shape; anything unexpected is a 500 that names the cause."""
+    if isinstance(exc, KnockAPIError):
+        return exc
+    if isinstance(exc, TriggerError):
+        message = str(exc)
+        prefix = f"{exc.code}: "
+        return KnockAPIError(
+            exc.status, exc.code, message[len(prefix) :] if message.startswith(prefix) else message
+        )
+    if isinstance(exc, DefinitionError):
+        return KnockAPIError(422, "invalid_params", str(exc))
+    if isinstance(exc, DoorstepError):
+        return KnockAPIError(
+            500, "emulator_error", f"the emulator failed while handling this request: {exc}"
+        )
+    return KnockAPIError(
+        500,
+        "internal_error",
+        f"unexpected {type(exc).__name__} in the emulator: {exc}; this is a Doorstep bug, "
+        "please report it with the request",
+    )
+
+
+def endpoint(
+    ctx: KnockContext, handler: Handler, body: BodyMode = "none"
+) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint: auth, body, lock, handler, errors in Knock's shape."""
+
+    async def run(request: Request) -> Response:
+        try:
+            authenticate(ctx, request)
+            parsed: dict[str, Any] = {}
+            if body != "none":
+                parsed = parse_json(await read_body(ctx, request), required=body == "required")
+            with ctx.emulator.clock.lock:
+                return handler(ctx, request, parsed)
+        except Exception as exc:
+            return translate(exc).response()
+
+    run.__name__ = handler.__name__
+    return run
+
+
+def channel_keys(ctx: KnockContext, channel_type: str | None) -> set[str]:
+    """Channel keys of `channel_type` (None: every type) the emulator knows: configured channels,
+    workflow steps and messages already sent."""
+    emulator = ctx.emulator
+    keys = {c.key for c in emulator.channels if channel_type is None or c.type == channel_type}
+    for workflow in emulator.definitions.workflows.values():
+        for step in workflow.iter_steps():
+            step_type = getattr(step, "channel_type", None)
+            if step_type is not None and channel_type in (None, step_type):
+                keys.add(getattr(step, "channel_key", None) or step_type)
+    return keys
+
+
+def message_channel(message: Message) -> str:
+    """The key a message's `channel_id` is derived from (its channel type when it has no key)."""
+    return message.channel_key or message.channel_type
+
+
+def channel_messages(
+    ctx: KnockContext, channel_id: str, messages: Iterable[Message], channel_type: str | None
+) -> list[Message]:
+    """The messages of the channel `channel_id` names: a channel key, or the UUID the API reports
+    as `channel_id`. An id that names no known channel (of `channel_type`, None: any) keeps every
+    in-app feed message, so a client configured with a real Knock channel UUID still works."""
+    listed = list(messages)
+    keys = channel_keys(ctx, channel_type) | {message_channel(m) for m in listed}
+    chosen = next((k for k in sorted(keys) if channel_id in (k, channel_uuid(k))), None)
+    if chosen is None:
+        return [m for m in listed if m.channel_type == "in_app_feed"]
+    return [m for m in listed if message_channel(m) == chosen]

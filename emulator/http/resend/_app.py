@@ -1,0 +1,255 @@
+"""The Resend-compatible HTTP API (Starlette) over a `ResendService`.
+
+Every answer is JSON (the Python SDK raises on anything else), errors are
+`{"statusCode", "name", "message"}` with the same HTTP status, success bodies never carry
+`statusCode`, and every response has the `ratelimit-*` headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from emulator.http._limits import read_limited
+from emulator.mail._resend_service import AttachmentRecord, EmailRecord, ResendService
+from emulator.mail._resend_validation import ResendApiError
+
+Handler = Callable[[Request], Awaitable[dict[str, Any]]]
+LIST_DEFAULT = 20
+
+
+def _pg_time(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f") + "+00"
+
+
+def email_json(record: EmailRecord, *, full: bool = True) -> dict[str, Any]:
+    """The `Email` object; list items leave out html, text and tags like Resend's list."""
+    e = record.valid.email
+    out: dict[str, Any] = {
+        "object": "email",
+        "id": record.id,
+        "message_id": f"<{record.id}@doorstep.local>",
+        "to": list(e.to),
+        "from": e.from_,
+        "created_at": _pg_time(record.created_at),
+        "subject": e.subject,
+        "bcc": list(e.bcc),
+        "cc": list(e.cc),
+        "reply_to": list(e.reply_to),
+        "last_event": record.last_event,
+        "scheduled_at": _pg_time(record.scheduled_at) if record.scheduled_at else None,
+    }
+    if full:
+        out["html"] = e.html
+        out["text"] = record.valid.text
+        out["tags"] = [dict(t) for t in e.tags]
+    return out
+
+
+def attachment_json(request: Request, record: EmailRecord, a: AttachmentRecord) -> dict[str, Any]:
+    base = str(request.base_url).rstrip("/")
+    out: dict[str, Any] = {
+        "object": "attachment",
+        "id": a.id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "content_disposition": a.disposition,
+        "size": len(a.content),
+        "download_url": a.path or f"{base}/emails/{record.id}/attachments/{a.id}/content",
+        "expires_at": (record.created_at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+    }
+    if a.content_id:
+        out["content_id"] = a.content_id
+    return out
+
+
+def create_resend_app(service: ResendService) -> Starlette:
+    """A Starlette app serving Resend's email endpoints from `service`."""
+
+    def respond(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def endpoint(
+        handler: Handler, *, send: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            headers, over = service.rate_headers()
+            key = request.headers.get("idempotency-key") if send else None
+            began = False
+            try:
+                service.check_key(request.headers.get("authorization"))
+                if over:
+                    raise ResendApiError(
+                        429,
+                        "rate_limit_exceeded",
+                        f"Too many requests. You can only make {service.rate_limit} requests per "
+                        "second. See rate limit response headers for more information.",
+                    )
+                raw = await _read_body(request, service.max_body_bytes)
+                request.state.raw = raw
+                if send:
+                    cached = service.idempotency_begin(key, request.url.path, raw)
+                    if cached is not None:
+                        return respond(200, cached, headers)
+                    began = True
+                body = await handler(request)
+            except ResendApiError as exc:
+                if began:
+                    service.idempotency_end(key, None)
+                if exc.retry_after is not None:
+                    headers["retry-after"] = str(max(1, round(exc.retry_after)))
+                return respond(exc.status, exc.body(), headers)
+            except Exception as exc:
+                if began:
+                    service.idempotency_end(key, None)
+                error = ResendApiError(500, "application_error", f"Unexpected error: {exc!r}")
+                return respond(500, error.body(), headers)
+            if began:
+                service.idempotency_end(key, body)
+            return respond(200, body, headers)
+
+        return run
+
+    async def send_email(request: Request) -> dict[str, Any]:
+        return service.send(_json(request))
+
+    async def send_batch(request: Request) -> dict[str, Any]:
+        mode = request.headers.get("x-batch-validation", "strict").lower()
+        if mode not in ("strict", "permissive"):
+            raise ResendApiError(
+                422,
+                "validation_error",
+                "Invalid `x-batch-validation` header. Use `strict` or `permissive`.",
+            )
+        return service.send_batch(_json(request), permissive=mode == "permissive")
+
+    async def get_email(request: Request) -> dict[str, Any]:
+        return email_json(service.get(request.path_params["email_id"]))
+
+    async def list_emails(request: Request) -> dict[str, Any]:
+        limit, after, before = _page(request)
+        records, more = service.list(limit, after, before)
+        return {
+            "object": "list",
+            "has_more": more,
+            "data": [email_json(r, full=False) for r in records],
+        }
+
+    async def update_email(request: Request) -> dict[str, Any]:
+        body = _json(request)
+        record = service.reschedule(request.path_params["email_id"], body)
+        return {"object": "email", "id": record.id}
+
+    async def cancel_email(request: Request) -> dict[str, Any]:
+        record = service.cancel(request.path_params["email_id"])
+        return {"object": "email", "id": record.id}
+
+    async def list_attachments(request: Request) -> dict[str, Any]:
+        record = service.get(request.path_params["email_id"])
+        limit, after, before = _page(request)
+        items = [attachment_json(request, record, a) for a in record.attachments]
+        ids = [a["id"] for a in items]
+        start = ids.index(after) + 1 if after in ids else 0
+        end = ids.index(before) if before in ids else len(items)
+        page = items[start:end][:limit]
+        for item in page:
+            item.pop("object")
+        return {"object": "list", "has_more": start + limit < end, "data": page}
+
+    async def get_attachment(request: Request) -> dict[str, Any]:
+        record = service.get(request.path_params["email_id"])
+        found = service.attachment(record.id, request.path_params["attachment_id"])
+        return attachment_json(request, record, found)
+
+    async def download_attachment(request: Request) -> Response:
+        try:
+            found = service.attachment(
+                request.path_params["email_id"], request.path_params["attachment_id"]
+            )
+        except ResendApiError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return Response(found.content, media_type=found.content_type)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 405:
+            error = ResendApiError(
+                405, "method_not_allowed", "Method is not allowed for the requested path."
+            )
+        elif status == 404:
+            error = ResendApiError(404, "not_found", "The requested endpoint does not exist.")
+        else:
+            error = ResendApiError(status, "application_error", str(exc))
+        return JSONResponse(error.body(), status_code=error.status)
+
+    routes = [
+        Route("/emails", endpoint(send_email, send=True), methods=["POST"]),
+        Route("/emails", endpoint(list_emails), methods=["GET"]),
+        Route("/emails/batch", endpoint(send_batch, send=True), methods=["POST"]),
+        Route("/emails/{email_id}", endpoint(get_email), methods=["GET"]),
+        Route("/emails/{email_id}", endpoint(update_email), methods=["PATCH"]),
+        Route("/emails/{email_id}/cancel", endpoint(cancel_email), methods=["POST"]),
+        Route("/emails/{email_id}/attachments", endpoint(list_attachments), methods=["GET"]),
+        Route(
+            "/emails/{email_id}/attachments/{attachment_id}",
+            endpoint(get_attachment),
+            methods=["GET"],
+        ),
+        Route(
+            "/emails/{email_id}/attachments/{attachment_id}/content",
+            download_attachment,
+            methods=["GET"],
+        ),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app.state.resend = service
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    return await read_limited(request, limit, _too_large)
+
+
+def _too_large(size: int, limit: int) -> ResendApiError:
+    return ResendApiError(
+        413,
+        "validation_error",
+        f"The request body is {size} bytes; the limit is {limit} bytes (attachments at most 40MB).",
+    )
+
+
+def _json(request: Request) -> Any:
+    raw: bytes = request.state.raw
+    if not raw.strip():
+        raise ResendApiError(422, "validation_error", "The request body is empty; send JSON.")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResendApiError(
+            400, "validation_error", f"The request body is not valid JSON ({exc})."
+        ) from None
+
+
+def _page(request: Request) -> tuple[int, str | None, str | None]:
+    query = request.query_params
+    raw_limit = query.get("limit")
+    after, before = query.get("after"), query.get("before")
+    if after and before:
+        raise ResendApiError(
+            422, "validation_error", "The `after` and `before` parameters cannot be used together."
+        )
+    if raw_limit is None:
+        return LIST_DEFAULT, after, before
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
+        raise ResendApiError(
+            422, "validation_error", "The `limit` parameter must be an integer between 1 and 100."
+        )
+    return int(raw_limit), after, before

@@ -1,0 +1,171 @@
+"""Messages: what a channel step produced, its delivery status and its engagement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from emulator.core._errors import DoorstepError
+
+DELIVERY_STATUSES = (
+    "queued",
+    "sent",
+    "delivered",
+    "delivery_attempted",
+    "undelivered",
+    "not_sent",
+    "bounced",
+)
+ENGAGEMENT_STATUSES = ("seen", "read", "interacted", "link_clicked", "archived")
+
+
+class UnknownMessage(DoorstepError, KeyError):
+    """No message with that id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown message"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One hand-off to a provider: when, whether it accepted, and what it answered."""
+
+    at: datetime
+    ok: bool
+    provider_id: str | None = None  # the provider's id for the accepted email
+    status: int | None = None  # the HTTP or SMTP status of a refusal, when there was one
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    """One notification, shaped like Knock's Message object; `content` holds what was rendered."""
+
+    id: str
+    channel_type: str
+    channel_key: str | None
+    recipient: str | dict[str, str]
+    workflow: str
+    step_ref: str
+    run_id: str
+    workflow_run_id: str
+    content: dict[str, Any]
+    inserted_at: datetime
+    actors: list[str | dict[str, str]] = field(default_factory=list)
+    tenant: str | None = None
+    categories: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+    status: str = "queued"
+    updated_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    seen_at: datetime | None = None
+    read_at: datetime | None = None
+    interacted_at: datetime | None = None
+    link_clicked_at: datetime | None = None
+    archived_at: datetime | None = None
+    diagnostics: tuple[Any, ...] = ()
+    batch: dict[str, Any] | None = None
+    events: list[tuple[str, datetime]] = field(default_factory=list)
+    attempts: int = 0
+    error: str | None = None
+    deliveries: tuple[DeliveryAttempt, ...] = ()  # one per provider hand-off, oldest first
+    provider_id: str | None = None
+    # Told of every status and engagement change (the engine feeds wait_for_event steps).
+    listener: Callable[[Message, str], None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def recipient_id(self) -> str:
+        return self.recipient if isinstance(self.recipient, str) else self.recipient["id"]
+
+    @property
+    def engagement_statuses(self) -> list[str]:
+        """Knock's `engagement_statuses`: the statuses whose timestamp is set."""
+        return [s for s in ENGAGEMENT_STATUSES if getattr(self, f"{s}_at") is not None]
+
+    def set_status(self, status: str, at: datetime) -> None:
+        if status != self.status:
+            self.status = status
+            self.updated_at = at
+            self.events.append((f"message.{status}", at))
+            if self.listener is not None:
+                self.listener(self, status)
+
+    def set_engagement(self, status: str, on: bool, at: datetime) -> None:
+        """Mark (on=True) or unmark an engagement status; timestamps record the latest action."""
+        if status not in ENGAGEMENT_STATUSES:
+            raise DoorstepError(
+                f"unknown engagement status {status!r}; use one of {', '.join(ENGAGEMENT_STATUSES)}"
+            )
+        setattr(self, f"{status}_at", at if on else None)
+        self.updated_at = at
+        negated = {"seen": "unseen", "read": "unread", "archived": "unarchived"}
+        key = status if on else negated.get(status, status)
+        self.events.append((f"message.{key}", at))
+        if self.listener is not None:
+            self.listener(self, key)
+
+    def __repr__(self) -> str:
+        subject = self.content.get("subject") or self.content.get("markdown_body") or ""
+        return (
+            f"<Message {self.channel_type} to {self.recipient_id!r} from "
+            f"{self.workflow}/{self.step_ref} {self.status} {str(subject)[:40]!r}>"
+        )
+
+
+class MessageStore:
+    """Every message in creation order, indexed by id."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Message] = {}
+
+    def add(self, message: Message) -> None:
+        self._by_id[message.id] = message
+
+    def get(self, message_id: str) -> Message:
+        try:
+            return self._by_id[message_id]
+        except KeyError:
+            raise UnknownMessage(
+                f"no message with id {message_id!r}; list ids with emulator.messages()"
+            ) from None
+
+    def remove(self, message_id: str) -> Message:
+        """Delete one message (Knock's bulk `delete` action); raises UnknownMessage."""
+        message = self.get(message_id)
+        del self._by_id[message_id]
+        return message
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def clear(self) -> None:
+        self._by_id.clear()
+
+    def query(
+        self,
+        *,
+        channel_type: str | None = None,
+        recipient: str | None = None,
+        workflow: str | None = None,
+        step_ref: str | None = None,
+        run_id: str | None = None,
+        status: str | None = None,
+        tenant: str | None = None,
+    ) -> list[Message]:
+        """Messages matching every given filter, oldest first."""
+        return [
+            m
+            for m in self._by_id.values()
+            if (channel_type is None or m.channel_type == channel_type)
+            and (recipient is None or m.recipient_id == recipient)
+            and (workflow is None or m.workflow == workflow)
+            and (step_ref is None or m.step_ref == step_ref)
+            and (run_id is None or m.run_id == run_id)
+            and (status is None or m.status == status)
+            and (tenant is None or m.tenant == tenant)
+        ]

@@ -1,0 +1,235 @@
+"""`TemplateRenderer`: compile once, render many, and report what could not be resolved."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from io import StringIO
+from typing import Any
+
+from liquid import BoundTemplate
+from liquid.exceptions import ContextDepthError, LiquidError, LiquidSyntaxError
+
+from emulator.definitions._model import Layout, Partial
+from emulator.templates._data_filters import EntityLookup
+from emulator.templates._diagnostics import (
+    SINK,
+    Diagnostic,
+    Note,
+    Rendered,
+    RenderedContent,
+    TemplateError,
+    TemplateLocation,
+    line_of,
+)
+from emulator.templates._environment import MAX_PARTIAL_DEPTH, KnockEnvironment
+
+_FIX_SYNTAX = "correct the Liquid syntax at that position"
+
+
+# Tags that leave variables behind; without them a template assigns nothing.
+_ASSIGNS = re.compile(r"\{%-?\s*(?:assign|capture|increment|decrement|liquid)\b")
+
+
+class TemplateRenderer:
+    """Renders Knock templates with one configured python-liquid environment.
+
+    `now` is the clock `{{ "now" | date: ... }}` reads; pass the emulator's virtual clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        layouts: Mapping[str, Layout] | None = None,
+        partials: Mapping[str, Partial] | None = None,
+        strict: bool = False,
+        translations: Mapping[str, Any] | None = None,
+        now: Callable[[], datetime] | None = None,
+        entities: EntityLookup | None = None,
+    ) -> None:
+        self.layouts: Mapping[str, Layout] = layouts or {}
+        self.partials: Mapping[str, Partial] = partials or {}
+        self.strict = strict
+        self.env = KnockEnvironment(
+            partials=self.partials, translations=translations, now=now, entities=entities
+        )
+        self._compiled: dict[str, BoundTemplate] = {}
+
+    # -- public API -------------------------------------------------------------------------------
+    def check_syntax(self, source: str, where: TemplateLocation) -> None:
+        """Parse `source`; raise `TemplateError` naming line and column if it is not valid."""
+        self._compile(source, where)
+
+    def render(self, source: str, context: Mapping[str, Any], where: TemplateLocation) -> Rendered:
+        """Render one template field; undefined variables render empty and are recorded."""
+        found: list[Diagnostic] = []
+        text = self.render_into(source, context, where, found)
+        return Rendered(text, tuple(found))
+
+    def render_channel(
+        self,
+        channel_type: str,
+        template: Mapping[str, Any],
+        overrides: Mapping[str, Any],
+        context: Mapping[str, Any],
+        *,
+        workflow: str,
+        step: str,
+    ) -> RenderedContent:
+        """Render every field of a channel step's template into Knock's message content."""
+        from emulator.templates._channels import render_channel
+
+        return render_channel(self, channel_type, template, overrides, context, workflow, step)
+
+    # -- building blocks shared by the channel renderers ------------------------------------------
+    def render_into(
+        self,
+        source: str,
+        context: Mapping[str, Any],
+        where: TemplateLocation,
+        found: list[Diagnostic],
+    ) -> str:
+        """Render and append diagnostics to `found`; strict mode raises on the first one."""
+        if "{" not in source:
+            return source  # plain text: nothing for Liquid to do (most static fields)
+        template = self._compile(source, where)
+        sink: list[Note] = []
+        token = SINK.set(sink)
+        try:
+            text = template.render(context)
+        except LiquidError as err:
+            raise self._error(err, source, where) from None
+        finally:
+            SINK.reset(token)
+        if sink:
+            self._collect(sink, source, where, found)
+        return text
+
+    def render_scoped(
+        self,
+        source: str,
+        context: Mapping[str, Any],
+        where: TemplateLocation,
+        found: list[Diagnostic],
+    ) -> tuple[str, dict[str, Any]]:
+        """Like `render_into`, and also return the variables the template assigned.
+
+        Email assembly needs them: `pre_content` assigns are in scope for the body and layout.
+        """
+        if not _ASSIGNS.search(source):  # nothing can be assigned: the cheaper plain render
+            return self.render_into(source, context, where, found), {}
+        template = self._compile(source, where)
+        ctx = template.context_class(template, globals=template.make_globals(context))
+        buffer = StringIO()
+        sink: list[Note] = []
+        token = SINK.set(sink)
+        try:
+            template.render_with_context(ctx, buffer)
+        except LiquidError as err:
+            raise self._error(err, source, where) from None
+        finally:
+            SINK.reset(token)
+        if sink:
+            self._collect(sink, source, where, found)
+        return buffer.getvalue(), dict(ctx.locals)
+
+    def _compile(self, source: str, where: TemplateLocation) -> BoundTemplate:
+        template = self._compiled.get(source)
+        if template is None:
+            try:
+                template = self.env.from_string(source)
+            except LiquidError as err:
+                raise self._error(err, source, where) from None
+            self._compiled[source] = template
+        return template
+
+    def _collect(
+        self, sink: list[Note], source: str, where: TemplateLocation, found: list[Diagnostic]
+    ) -> None:
+        seen = {(d.kind, d.name, d.line, d.location) for d in found}
+        for item in sink:
+            line: int | None = None
+            message = item.message
+            if item.source is not None and item.index >= 0:
+                line, _column = line_of(item.source, item.index)
+                if item.source != source:
+                    partial = self.env.partial_sources.get(item.source, "?")
+                    message = f"{message} (in partial '{partial}', line {line})"
+                    line = None
+            key = (item.kind, item.name, line, where)
+            if key in seen:
+                continue
+            seen.add(key)
+            diagnostic = Diagnostic(item.kind, item.name, where, line, message)
+            if self.strict:
+                raise TemplateError(
+                    f"strict mode: {message}",
+                    where,
+                    line=line,
+                    fix=_strict_fix(item.kind, item.name),
+                )
+            found.append(diagnostic)
+
+    def _error(self, err: LiquidError, source: str, where: TemplateLocation) -> TemplateError:
+        message = str(err.message or type(err).__name__)
+        token = err.token
+        line = column = None
+        if token is not None and token.start_index >= 0 and token.source:
+            index = token.start_index
+            if token.kind == "tag":  # point at the `{%` that opens the tag, not at its name
+                opener = token.source.rfind("{%", 0, index + 2)
+                index = opener if opener >= 0 else index
+            line, column = line_of(token.source, index)
+            if token.source != source:
+                partial = self.env.partial_sources.get(token.source, "?")
+                message = f"{message} (in partial '{partial}', line {line}, column {column})"
+                line = column = None
+        elif isinstance(err, LiquidSyntaxError):
+            line, column = self._locate_syntax_error(source, message)
+        if isinstance(err, ContextDepthError):
+            message = (
+                f"partials nested more than {MAX_PARTIAL_DEPTH} levels deep "
+                "(Knock's limit; a partial probably renders itself)"
+            )
+        kind = "syntax error" if isinstance(err, LiquidSyntaxError) else "render error"
+        fix = _FIX_SYNTAX if isinstance(err, LiquidSyntaxError) else "fix the template or its data"
+        return TemplateError(f"{kind}: {message}", where, line=line, column=column, fix=fix)
+
+    def _locate_syntax_error(self, source: str, message: str) -> tuple[int, int]:
+        """Position of an error python-liquid reports without one (an unclosed block, ...).
+
+        Each output/tag markup is parsed alone; the first one failing with the same message is
+        the culprit. Otherwise the error is at the end of the template (an unclosed block).
+        """
+        for token in self.env.tokenizer()(source):
+            if token.kind not in ("output", "tag") or token.start_index < 0:
+                continue
+            end = source.find("}}" if token.kind == "output" else "%}", token.start_index)
+            opener = "{{" if token.kind == "output" else "{%"
+            start = source.rfind(opener, 0, token.start_index + 2)
+            if end < 0 or start < 0:
+                continue
+            try:
+                self.env.from_string(source[start : end + 2])
+            except LiquidError as err:
+                if str(err.message) == message:
+                    return line_of(source, start)
+        return line_of(source, len(source))
+
+
+def _strict_fix(kind: str, name: str) -> str:
+    """How to fix a strict-mode failure, by what went wrong."""
+    if kind == "missing_translation":
+        return "add the key to translations/<locale>/<locale>.json, or render without strict mode"
+    if kind == "unknown_filter":
+        return "use one of Knock's filters (docs: template-editor/reference-liquid-helpers)"
+    if name.startswith("vars."):
+        return (
+            f"set `{name.removeprefix('vars.')}` under `vars:` in doorstep.yaml (Emulator(config="
+            "...), the plugin's doorstep_config / doorstep_vars), or use `| default: ...`"
+        )
+    return (
+        "define the value in the trigger data / recipient, use `| default: ...`, or render "
+        "without strict mode"
+    )
