@@ -19,6 +19,7 @@ from emulator.engine._dispatch import TriggerResult
 from emulator.engine._schedules import Schedule
 from emulator.engine.steps._agent import AiRequest
 from emulator.engine.steps._fetch import FetchError, FetchRequest, FetchResponse
+from emulator.lint._validate import Finding, Report, format_report, validate
 from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
 from emulator.stores._messages import Message, UnknownMessage
 from emulator.stores._runs import Activity, BatchInfo, Run, StepRecord
@@ -42,12 +43,14 @@ __all__ = [
     "FetchError",
     "FetchRequest",
     "FetchResponse",
+    "Finding",
     "Layout",
     "Mailbox",
     "Message",
     "OutgoingEmail",
     "Partial",
     "Problem",
+    "Report",
     "Run",
     "Schedule",
     "StepRecord",
@@ -57,7 +60,9 @@ __all__ = [
     "TriggerResult",
     "UnknownMessage",
     "Workflow",
+    "format_report",
     "load_config",
     "load_definitions",
     "parse_workflow",
+    "validate",
 ]

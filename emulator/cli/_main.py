@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from emulator.core._errors import DoorstepError
+from emulator import DoorstepError
 from emulator.mail import DEFAULT_RETENTION
 
 FORMATS = ("human", "json", "github")
@@ -35,7 +35,7 @@ def _count(text: str) -> int:
 
 
 def _hosts(text: str) -> tuple[str, ...]:
-    from emulator.http.linkcheck._rules import parse_allow_list
+    from emulator.http import parse_allow_list
 
     return tuple(str(rule) for rule in parse_allow_list(text))
 
@@ -285,7 +285,7 @@ def main(
         )
         return serve(options, out, err)
     if args.command == "validate":
-        from emulator.lint._validate import format_report, validate
+        from emulator import format_report, validate
 
         report = validate(args.directory)
         out.write(format_report(report, args.format))

@@ -18,10 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from emulator._emulator import Emulator
-from emulator.core._clock import Clock
-from emulator.core._errors import DefinitionError, DoorstepError
-from emulator.definitions import load_definitions
+from emulator import Clock, DefinitionError, DoorstepError, Emulator, load_definitions
 from emulator.mail import DEFAULT_RETENTION, Mailbox, SmtpServer
 
 TICK_SECONDS = 0.2
@@ -87,8 +84,7 @@ class Service:
     """The running servers; `start()` binds everything, `stop()` releases it."""
 
     def __init__(self, options: ServeOptions, out: TextIO = sys.stdout) -> None:
-        from emulator.http import ServerThread
-        from emulator.http._app import create_app
+        from emulator.http import ServerThread, create_app
 
         self.options = options
         self.out = out

@@ -5,6 +5,7 @@ from emulator.http._app import create_app
 from emulator.http._server import ServerError, ServerThread
 from emulator.http.inspect._api import Inspection
 from emulator.http.knock._app import knock_app
+from emulator.http.linkcheck._rules import parse_allow_list
 from emulator.http.resend._app import create_resend_app, email_json
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "create_resend_app",
     "email_json",
     "knock_app",
+    "parse_allow_list",
 ]

@@ -28,7 +28,7 @@ from emulator.http.resend._app import create_resend_app
 from emulator.mail import ResendService
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
 
 MAX_BODY_BYTES = 50 * 1024 * 1024  # Resend's and Mailpit's message limits are of this order
 

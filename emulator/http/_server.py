@@ -14,7 +14,7 @@ from typing import Any
 
 import uvicorn
 
-from emulator.core._errors import DoorstepError
+from emulator import DoorstepError
 
 
 class ServerError(DoorstepError):

@@ -5,6 +5,7 @@ from emulator.mail._mailbox import (
     DEFAULT_RETENTION,
     EmailList,
     Mailbox,
+    MailEvent,
     MailRouter,
     MailSink,
     MailStore,
@@ -28,7 +29,7 @@ from emulator.mail._providers import (
     provenance_headers,
     resend_request_body,
 )
-from emulator.mail._resend_service import ResendService
+from emulator.mail._resend_service import AttachmentRecord, EmailRecord, ResendService
 from emulator.mail._resend_validation import ResendApiError
 from emulator.mail._smtp_server import (
     SmtpServer,
@@ -42,15 +43,18 @@ from emulator.mail._webhooks import WebhookError, WebhookSender, sign
 __all__ = [
     "DEFAULT_RETENTION",
     "Attachment",
+    "AttachmentRecord",
     "CapturedAttachment",
     "CapturedEmail",
     "DeliveryError",
     "EmailList",
     "EmailProvider",
+    "EmailRecord",
     "FailurePlan",
     "FailureRule",
     "FailureRuleError",
     "InProcessProvider",
+    "MailEvent",
     "MailRouter",
     "MailSink",
     "MailStore",

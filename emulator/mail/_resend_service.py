@@ -35,6 +35,8 @@ _UUID_CHARS = frozenset("0123456789abcdef-")
 
 @dataclass(slots=True)
 class AttachmentRecord:
+    """An attachment of an email sent through the Resend API, as its attachment routes list it."""
+
     id: str
     filename: str | None
     content_type: str

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator import Message, Run, StepRecord
 from emulator.mail import CapturedEmail
-from emulator.stores._messages import Message
-from emulator.stores._runs import Run, StepRecord
 
 
 def describe_step(step: StepRecord) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from emulator import Emulator, TriggerResult
-from emulator.core._errors import DoorstepError
+from emulator import DoorstepError, Emulator, Message, Run, TriggerResult
 from emulator.scenarios._describe import (
     describe_message,
     describe_outbox,
@@ -16,8 +15,6 @@ from emulator.scenarios._describe import (
 from emulator.scenarios._describe import message_text as _text
 from emulator.scenarios._model import Action
 from emulator.scenarios._yaml import line_of
-from emulator.stores._messages import Message
-from emulator.stores._runs import Run
 
 MESSAGE_FILTERS = ("channel_type", "recipient", "workflow", "step", "status")
 EMAIL_KEYS = frozenset(

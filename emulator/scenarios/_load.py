@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from emulator.core._errors import Problem
+from emulator import Problem
 from emulator.scenarios._model import ACTIONS, ENGAGEMENTS, Action, Scenario, ScenarioError
 from emulator.scenarios._yaml import LineDict, YamlSyntaxError, line_of, load_marked
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from emulator.core._errors import DoorstepError, Problem
+from emulator import DoorstepError, Problem
 
 ACTIONS = (
     "trigger",

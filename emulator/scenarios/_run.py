@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator import Emulator, TriggerResult
-from emulator.core._errors import DoorstepError
-from emulator.definitions._model import Definitions
+from emulator import Definitions, DoorstepError, Emulator, TriggerResult
 from emulator.scenarios._describe import describe_message, describe_step
 from emulator.scenarios._expect import Expectations
 from emulator.scenarios._load import parse_duration
@@ -59,7 +57,7 @@ def scenario_emulator(
                 f"{scenario.where}: the scenario names no workflows; add `workflows: <dir>` "
                 "(relative to the scenario file) or pass the directory to the runner"
             )
-        from emulator.definitions import load_definitions
+        from emulator import load_definitions
 
         definitions = load_definitions(scenario.workflows)
     return Emulator(

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.core._errors import ClockError, DoorstepError
+from emulator import ClockError, DoorstepError
 from emulator.http.inspect._events import stats_payload
 from emulator.http.inspect._shapes import (  # re-exported: tests and the inspector use them
     iso,
@@ -33,7 +33,7 @@ from emulator.http.linkcheck._rules import parse_allow_list
 from emulator.mail import CapturedEmail, UnknownEmail
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
 
 DEFAULT_LIMIT = 50  # Mailpit's page size
 MAX_LIMIT = 1000

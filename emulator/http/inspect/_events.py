@@ -27,11 +27,10 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from emulator.http.inspect._shapes import iso, mailpit_summary, provenance
-from emulator.mail import UnknownEmail
-from emulator.mail._mailbox import MailEvent
+from emulator.mail import MailEvent, UnknownEmail
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
     from emulator.http.inspect._api import Inspection
 
 QUEUE_SIZE = 256

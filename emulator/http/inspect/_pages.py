@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from emulator.core._errors import ClockError, DoorstepError
+from emulator import ClockError, DoorstepError
 from emulator.http.inspect._api import ApiError, Inspection, advance
 from emulator.http.inspect._shapes import iso, jsonable, mailpit_time, received, snippet
 

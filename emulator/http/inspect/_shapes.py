@@ -11,8 +11,8 @@ from email.utils import getaddresses
 from html import unescape
 from typing import TYPE_CHECKING, Any
 
+from emulator import Run, StepRecord
 from emulator.mail import CapturedEmail
-from emulator.stores._runs import Run, StepRecord
 
 if TYPE_CHECKING:
     from emulator.http.inspect._api import Inspection

@@ -31,7 +31,7 @@ from emulator.http.knock._recipients import recipient_routes
 from emulator.http.knock._schedules import schedule_routes
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
 
 MAX_IDEMPOTENCY_KEY = 255
 

@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from emulator.core._errors import DefinitionError, DoorstepError, TriggerError
+from emulator import DefinitionError, DoorstepError, Message, TriggerError
 from emulator.http._limits import read_limited
 from emulator.http.knock._errors import KnockAPIError, parse_json
 from emulator.http.knock._serialize import channel_uuid
-from emulator.stores._messages import Message
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
 
 BodyMode = Literal["none", "optional", "required"]
 

@@ -33,7 +33,7 @@ from emulator.mail import (
 from emulator.stores._messages import DeliveryAttempt, Message
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
 
 # Knock reports the environment the message was sent in; the emulator has one, so one stable id.
 ENVIRONMENT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://doorstep.invalid/environment"))

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import Run
 from emulator.http.knock._core import (
     KnockContext,
     channel_messages,
@@ -39,7 +40,6 @@ from emulator.http.knock._serialize import (
     run_json,
 )
 from emulator.stores._messages import DELIVERY_STATUSES, Message, UnknownMessage
-from emulator.stores._runs import Run
 
 ENGAGEMENT_FILTERS = (
     "seen",

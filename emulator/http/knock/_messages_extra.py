@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import Activity, BatchInfo, Message, Run
 from emulator.http.knock._core import KnockContext, endpoint, json_response
 from emulator.http.knock._delivery_logs import list_delivery_logs
 from emulator.http.knock._entities import kind_of, owner, require_entity
@@ -25,11 +26,9 @@ from emulator.http.knock._errors import invalid
 from emulator.http.knock._messages import _message, _message_page, matches_data
 from emulator.http.knock._query import paginate, q_json_object, q_list
 from emulator.http.knock._serialize import contents_json, iso, recipient_json
-from emulator.stores._messages import Message
-from emulator.stores._runs import Activity, BatchInfo, Run
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
 
 MAX_BATCH_CONTENTS = 50  # the spec's limit on `message_ids` elsewhere in the messages API
 

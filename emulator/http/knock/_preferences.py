@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.core._errors import DefinitionError
+from emulator import DefinitionError
 from emulator.engine._preferences import merge_preference_set, validate_preference_set
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
 from emulator.http.knock._entities import kind_of, owner, require_entity, upsert

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from emulator import Run, StepRecord
 from emulator.definitions._conditions import ConditionResult
 from emulator.http.inspect._shapes import iso, jsonable
-from emulator.stores._runs import Run, StepRecord
 
 ChannelOf = Callable[[str], str | None]  # message id -> channel type, when the message exists
 

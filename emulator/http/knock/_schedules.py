@@ -20,9 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.core._errors import TriggerError
+from emulator import Schedule, TriggerError
 from emulator.definitions._repeats import DAYS
-from emulator.engine._schedules import Schedule
 from emulator.http.knock._bulk import completed_operation
 from emulator.http.knock._core import KnockContext, endpoint, json_response
 from emulator.http.knock._entities import kind_of, owner, require_entity

@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from emulator import Message, Run
 from emulator.stores._entities import USERS
-from emulator.stores._messages import Message
-from emulator.stores._runs import Run
 
 if TYPE_CHECKING:
-    from emulator._emulator import Emulator
+    from emulator import Emulator
     from emulator.http.knock._run_events import ChannelOf
 
 _NAMESPACE = uuid.UUID("6f2b7f0e-4a4e-4c7e-9d55-2f1c0d0e5b1a")

@@ -19,8 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.http._limits import read_limited
-from emulator.mail._resend_service import AttachmentRecord, EmailRecord, ResendService
-from emulator.mail._resend_validation import ResendApiError
+from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendService
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 LIST_DEFAULT = 20
