@@ -1,8 +1,9 @@
 """Raw workflow dict (already `@`-inlined) -> `Workflow`, with every problem collected.
 
 Both loaders end here, so the YAML format and the Knock CLI layout share one set of rules: the
-step type list, branch rules (2..10 branches, one default and last, depth <= 5, no conditions on
-the branch step), refs unique across nested branches, the workflow key format.
+workflow fields and key format, the step type list (each type's parser lives with its family:
+`_channel_step`, `_timing_steps`, `_data_steps`, `_flow_steps`), refs unique across nested
+branches.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any, Literal, cast
 
 import jsonschema
 
-from emulator.definitions._channel import parse_channel
+from emulator.definitions._channel_step import parse_channel
 from emulator.definitions._common import COMMON_STEP_KEYS, StepBase, read_base, read_conditions
+from emulator.definitions._data_steps import parse_ai_agent, parse_fetch, parse_update
 from emulator.definitions._fields import (
     Problems,
     as_map,
@@ -26,29 +28,28 @@ from emulator.definitions._fields import (
     get_str,
     get_str_list,
 )
+from emulator.definitions._flow_steps import (
+    parse_branch_step,
+    parse_cohort_step,
+    parse_trigger_workflow,
+)
 from emulator.definitions._model import (
     NOT_EMULATED_STEP_TYPES,
     STEP_TYPES,
-    Branch,
     BranchStep,
     Source,
     Step,
     Workflow,
     WorkflowSettings,
 )
-from emulator.definitions._steps import (
-    parse_ai_agent,
+from emulator.definitions._timing_steps import (
     parse_batch,
     parse_delay,
-    parse_fetch,
     parse_throttle,
-    parse_trigger_workflow,
-    parse_update,
     parse_wait_for_event,
 )
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]{3,255}$")
-MAX_BRANCH_DEPTH = 5
 _FUNCTION_PARSERS: dict[str, Callable[[Mapping[str, Any], StepBase, Problems], Step]] = {
     "delay": parse_delay,
     "batch": parse_batch,
@@ -111,7 +112,7 @@ def parse_workflow_with_origins(
     src = Source(file, "")
     check_workflow_key(key, src, probs)
     check_keys(raw, _WORKFLOW_KEYS, src, probs, "a workflow")
-    steps = _parse_steps(raw, src, probs, depth=0)
+    steps = _parse_steps(raw, src, probs, 0)
     _check_unique_refs(steps, probs)
     readonly = raw.get("__readonly")
     active_default = readonly.get("active", True) if isinstance(readonly, Mapping) else True
@@ -123,7 +124,7 @@ def parse_workflow_with_origins(
         categories=get_str_list(raw, "categories", src, probs),
         tags=get_str_list(raw, "tags", src, probs),
         conditions=read_conditions(raw, src, probs),
-        settings=_settings(raw, src, probs),
+        settings=_workflow_settings(raw, src, probs),
         trigger_data_json_schema=_json_schema(raw, src, probs),
         trigger_frequency=cast(
             Literal["every_trigger", "once_per_recipient", "once_per_recipient_per_tenant"],
@@ -146,7 +147,7 @@ def check_workflow_key(key: str, src: Source, probs: Problems) -> None:
         )
 
 
-def _settings(raw: Mapping[str, Any], src: Source, probs: Problems) -> WorkflowSettings:
+def _workflow_settings(raw: Mapping[str, Any], src: Source, probs: Problems) -> WorkflowSettings:
     value = raw.get("settings")
     if value is None:
         return WorkflowSettings()
@@ -175,8 +176,9 @@ def _json_schema(raw: Mapping[str, Any], src: Source, probs: Problems) -> Mappin
 
 
 def _parse_steps(
-    container: Mapping[str, Any], src: Source, probs: Problems, *, depth: int
+    container: Mapping[str, Any], src: Source, probs: Problems, depth: int
 ) -> tuple[Step, ...]:
+    """`container["steps"]` (a workflow's, or a branch's at `depth`), skipping broken steps."""
     if "steps" not in container and depth == 0:
         probs.add(src.at("steps"), "`steps` is required", "add `steps: []` (a list of steps)")
     out: list[Step] = []
@@ -208,9 +210,9 @@ def _parse_step(raw: Mapping[str, Any], src: Source, probs: Problems, depth: int
     if kind == "channel":
         return parse_channel(raw, base, probs)
     if kind == "branch":
-        return _parse_branch_step(raw, base, probs, depth + 1)
+        return parse_branch_step(raw, base, probs, depth + 1, _parse_steps)
     if kind == "random_cohort":
-        return _parse_cohort_step(raw, base, probs, depth + 1)
+        return parse_cohort_step(raw, base, probs, depth + 1, _parse_steps)
     check_keys(raw, (*COMMON_STEP_KEYS, "settings"), src, probs, f"a {kind} step")
     return _FUNCTION_PARSERS[kind](raw, base, probs)
 
@@ -230,207 +232,6 @@ def _type_fix(kind: Any) -> str:
         return f"did you mean `{target}`?"
     guess = closest(word, (*STEP_TYPES, *NOT_EMULATED_STEP_TYPES))
     return f"did you mean `{guess}`? (known: {known})" if guess else f"use one of: {known}"
-
-
-def _parse_branch_step(
-    raw: Mapping[str, Any], base: StepBase, probs: Problems, depth: int
-) -> BranchStep:
-    src = base.source
-    check_keys(raw, (*COMMON_STEP_KEYS, "branches"), src, probs, "a branch step")
-    items = _branch_items(
-        raw,
-        base,
-        probs,
-        depth,
-        "branches",
-        "branch step",
-        "branches",
-        "move the conditions onto the branches (each branch has its own `conditions`)",
-        "keep 2-10 branches: at least one with conditions and a last default branch without",
-    )
-    branches = [
-        _parse_branch(item, src.at("branches").at(f"[{i}]"), probs, depth)
-        for i, item in enumerate(items)
-    ]
-    _check_defaults([b for b in branches if b is not None], items, base.ref, src, probs)
-    return BranchStep(
-        ref=base.ref,
-        branches=tuple(b for b, _ in (x for x in branches if x is not None)),
-        name=base.name,
-        description=base.description,
-        source=src,
-    )
-
-
-def _branch_items(
-    raw: Mapping[str, Any],
-    base: StepBase,
-    probs: Problems,
-    depth: int,
-    key: str,
-    what: str,
-    noun: str,
-    conditions_fix: str,
-    count_fix: str,
-) -> list[Any]:
-    """Checks branch and experiment steps share: no conditions, depth <= 5, 2-10 entries."""
-    src = base.source
-    if raw.get("conditions") not in (None, {}):
-        probs.add(
-            src.at("conditions"),
-            f"{what} `{base.ref}` has conditions; Knock allows none on a {what}",
-            conditions_fix,
-        )
-    if depth > MAX_BRANCH_DEPTH:
-        probs.add(
-            src,
-            f"{what} `{base.ref}` is nested {depth} deep; Knock allows at most {MAX_BRANCH_DEPTH}",
-            "flatten the branches, or split the workflow and use a trigger_workflow step",
-        )
-    items = get_list(raw, key, src, probs)
-    if not 2 <= len(items) <= 10:
-        probs.add(
-            src.at(key),
-            f"{what} `{base.ref}` has {len(items)} {noun}; Knock needs 2 to 10",
-            count_fix,
-        )
-    return items
-
-
-def _parse_cohort_step(
-    raw: Mapping[str, Any], base: StepBase, probs: Problems, depth: int
-) -> BranchStep:
-    """An experiment: 2-10 cohorts whose percentages (0-100, one decimal) add up to 100."""
-    src = base.source
-    check_keys(
-        raw, (*COMMON_STEP_KEYS, "cohort_key", "cohort_branches"), src, probs, "an experiment step"
-    )
-    items = _branch_items(
-        raw,
-        base,
-        probs,
-        depth,
-        "cohort_branches",
-        "experiment step",
-        "cohorts",
-        "put a branch step with conditions before the experiment",
-        "keep 2-10 entries in cohort_branches",
-    )
-    cohorts: list[Branch] = []
-    for i, item in enumerate(items):
-        at = src.at("cohort_branches").at(f"[{i}]")
-        entry = as_map(item, at, probs, "a cohort")
-        if entry is None:
-            continue
-        check_keys(entry, ("name", "percentage", "steps", "terminates"), at, probs, "a cohort")
-        percentage = _percentage(entry.get("percentage"), at.at("percentage"), probs)
-        cohorts.append(
-            Branch(
-                name=get_str(entry, "name", at, probs, required=True) or "",
-                conditions=None,
-                steps=_parse_steps(entry, at, probs, depth=depth),
-                terminates=get_bool(entry, "terminates", at, probs, False),
-                source=at,
-                percentage=percentage,
-            )
-        )
-    total = sum(c.percentage or 0.0 for c in cohorts)
-    if cohorts and len(cohorts) == len(items) and abs(total - 100) > 1e-6:
-        probs.add(
-            src.at("cohort_branches"),
-            f"the cohorts of `{base.ref}` add up to {total:g}%, not 100%",
-            "adjust the percentages so they sum to exactly 100",
-        )
-    cohort_key = raw.get("cohort_key")
-    if cohort_key is not None and not isinstance(cohort_key, str):
-        probs.add(src.at("cohort_key"), "`cohort_key` must be a string", "quote it, or remove it")
-        cohort_key = None
-    return BranchStep(
-        ref=base.ref,
-        branches=tuple(cohorts),
-        name=base.name,
-        description=base.description,
-        source=src,
-        type="random_cohort",
-        cohort_key=cohort_key,
-    )
-
-
-def _percentage(value: Any, src: Source, probs: Problems) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if not 0 <= number <= 100 or round(number, 1) != number:
-        probs.add(
-            src,
-            f"percentage {value!r} is not a number from 0 to 100 with at most one decimal",
-            'write e.g. 50 or "33.3"',
-        )
-        return 0.0
-    return number
-
-
-def _parse_branch(
-    item: Any, src: Source, probs: Problems, depth: int
-) -> tuple[Branch, bool] | None:
-    """The branch and whether it is the default one (no conditions, or `default: true`)."""
-    raw = as_map(item, src, probs, "a branch")
-    if raw is None:
-        return None
-    check_keys(
-        raw, ("name", "conditions", "steps", "terminates", "default", "ref"), src, probs, "a branch"
-    )
-    conditions = read_conditions(raw, src, probs)
-    marked = get_bool(raw, "default", src, probs, False)
-    if marked and conditions is not None:
-        probs.add(
-            src.at("conditions"),
-            "the default branch has conditions",
-            "remove the conditions (the default branch runs when no other branch matches)",
-        )
-    failed = raw.get("conditions") not in (None, {}) and conditions is None
-    is_default = marked or (conditions is None and not failed)
-    branch = Branch(
-        name=get_str(raw, "name", src, probs, required=True) or "",
-        conditions=None if is_default else conditions,
-        steps=_parse_steps(raw, src, probs, depth=depth),
-        terminates=get_bool(raw, "terminates", src, probs, False),
-        source=src,
-    )
-    return branch, is_default
-
-
-def _check_defaults(
-    parsed: list[tuple[Branch, bool]],
-    items: list[Any],
-    ref: str,
-    src: Source,
-    probs: Problems,
-) -> None:
-    defaults = [b for b, is_default in parsed if is_default]
-    if len(items) < 1:
-        return
-    if not defaults:
-        probs.add(
-            src.at("branches"),
-            f"branch step `{ref}` has no default branch",
-            "add a last branch without conditions (Knock's default branch)",
-        )
-        return
-    for extra in defaults[:-1]:
-        probs.add(
-            extra.source.at("conditions"),
-            f"branch `{extra.name}` has no conditions, but only the last branch may be the default",
-            "give it conditions, or move it to the end and remove the other default",
-        )
-    last, last_is_default = parsed[-1] if parsed else (None, False)
-    if last is not None and not last_is_default:
-        probs.add(
-            defaults[-1].source,
-            f"default branch `{defaults[-1].name}` of `{ref}` is not the last branch",
-            "move the branch without conditions to the end of `branches`",
-        )
 
 
 def _check_unique_refs(steps: tuple[Step, ...], probs: Problems) -> None:
