@@ -19,7 +19,7 @@ from emulator.engine._dispatch import TriggerResult
 from emulator.engine._schedules import Schedule
 from emulator.engine.steps._agent import AiRequest
 from emulator.engine.steps._fetch import FetchError, FetchRequest, FetchResponse
-from emulator.lint._validate import Finding, Report, format_report, validate
+from emulator.lint import Finding, Report, format_report, validate
 from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
 from emulator.stores._messages import Message, UnknownMessage
 from emulator.stores._runs import Activity, BatchInfo, Run, StepRecord

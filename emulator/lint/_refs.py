@@ -1,4 +1,4 @@
-"""Which step refs each condition may read: `refs.<ref>` must name a step that can have run.
+"""Reference lints: `refs.<ref>` in a condition or a template must name a step that can have run.
 
 Knock reads a ref that never ran as `skipped`, so a typo in `refs.in_app_feed_1` or a condition
 on a later step does not fail: the condition quietly evaluates against "skipped" and the
@@ -7,11 +7,13 @@ workflow sends (or does not send) the wrong thing. These are found here, before 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from emulator.definitions._model import (
     BranchStep,
+    ChannelStep,
     Condition,
     ConditionGroup,
     Source,
@@ -19,6 +21,11 @@ from emulator.definitions._model import (
     WaitForEventStep,
     Workflow,
 )
+from emulator.lint._lines import LineFinder
+from emulator.lint._report import Finding
+from emulator.lint._templates import template_strings
+
+_TEMPLATE_REF = re.compile(r"\brefs\.([A-Za-z0-9_-]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +105,48 @@ def _leaves(group: ConditionGroup) -> Iterator[Condition]:
             yield from _leaves(item)
         else:
             yield item
+
+
+def lint_refs(wf: Workflow, lines: LineFinder) -> Iterator[Finding]:
+    """`refs.<ref>` in conditions and templates must name a step that can have run by then."""
+    before = refs_before(wf)
+    uses = list(bad_refs(wf))
+    for step in wf.iter_steps():
+        if isinstance(step, ChannelStep):
+            for path, text in template_strings(step.template):
+                for ref in sorted(set(_TEMPLATE_REF.findall(text)) - before[step.ref]):
+                    source = step.source.at(f"template.{path}")
+                    uses.append(RefUse(ref, source, f"step `{step.ref}` {path}", ref in before))
+    for use in uses:
+        yield _ref_finding(use, wf, before, lines)
+
+
+def _ref_finding(
+    use: RefUse, wf: Workflow, before: dict[str, frozenset[str]], lines: LineFinder
+) -> Finding:
+    file = use.source.file
+    line = lines.find(file, "", f"refs.{use.ref}")
+    if use.known:
+        return Finding(
+            "warning",
+            "ref-not-run-yet",
+            file,
+            line,
+            use.source.path,
+            f"{use.where} read `refs.{use.ref}`, but `{use.ref}` cannot have run at that "
+            "point (it comes later, or sits in another branch), so it always reads as "
+            "skipped (empty in a template)",
+            f"point the condition at a step before it, or move `{use.ref}` earlier",
+        )
+    known = ", ".join(sorted(before)) or "none"
+    return Finding(
+        "error",
+        "unknown-ref",
+        file,
+        line,
+        use.source.path,
+        f"{use.where} read `refs.{use.ref}`, but workflow `{wf.key}` has no step "
+        f"`{use.ref}`, so it always reads as skipped (empty in a template): silently "
+        "wrong rather than an error in Knock",
+        f"use one of the workflow's step refs ({known})",
+    )

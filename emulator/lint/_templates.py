@@ -1,0 +1,153 @@
+"""Template lints: what only shows up at send time in Knock.
+
+Liquid syntax errors in any template field (steps, layouts, partials), variables the trigger data
+schema does not define, and variable roots Knock does not provide (they render empty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from emulator.definitions._model import ChannelStep, Definitions, FetchStep, UpdateStep, Workflow
+from emulator.lint._lines import LineFinder
+from emulator.lint._report import Finding
+from emulator.templates import TemplateError, TemplateRenderer
+from emulator.templates._context import RESERVED_NAMES
+from emulator.templates._diagnostics import TemplateLocation
+
+# What Knock puts in a workflow template's scope (batch variables included: any step may follow
+# a batch). Locals from `assign`, `capture` and loops are not globals, so they never show here.
+KNOWN_ROOTS = frozenset(RESERVED_NAMES) | {"refs", "message", "sender", "channel", "now"}
+
+
+def template_strings(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted path, text) for every string in a template object, depth first."""
+    if isinstance(value, str):
+        yield prefix, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from template_strings(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from template_strings(item, f"{prefix}[{i}]")
+
+
+def lint_step_templates(
+    wf: Workflow, renderer: TemplateRenderer, lines: LineFinder
+) -> Iterator[Finding]:
+    """Syntax errors and unknown or undefined variables in the templates of `wf`'s steps."""
+    variables = _Variables(wf)
+    for step in wf.iter_steps():
+        if not isinstance(step, ChannelStep):
+            continue
+        for path, text in template_strings(step.template):
+            if "{{" not in text and "{%" not in text:
+                continue
+            file = step.source.file
+            json_path = f"{step.source.path}.template.{path}"
+            where = TemplateLocation(wf.key, step.ref, path)
+            problem = syntax_finding(renderer, text, where, file, json_path, lines)
+            if problem is not None:
+                yield problem
+                continue
+            for segments in renderer.env.from_string(text).global_variable_segments():
+                names = [str(s) for s in segments]
+                line = lines.find(file, text, ".".join(names).split(".")[-1])
+                where_used = f"step `{step.ref}` {path}"
+                found = variables.check(names, where_used, file, line, json_path)
+                if found is not None:
+                    yield found
+
+
+class _Variables:
+    """Which variables a workflow's templates may read: Knock's roots and the trigger schema."""
+
+    def __init__(self, wf: Workflow) -> None:
+        schema = wf.trigger_data_json_schema
+        self.properties: set[str] | None = None
+        self.closed = False
+        if schema and isinstance(schema.get("properties"), Mapping):
+            self.properties = set(schema["properties"])
+            self.closed = schema.get("additionalProperties") is False
+        # Fetch and update_data steps merge new keys into `data`, so the schema is not the
+        # whole story.
+        self.data_grows = any(isinstance(s, FetchStep | UpdateStep) for s in wf.iter_steps())
+
+    def check(
+        self, names: list[str], where: str, file: str, line: int | None, json_path: str
+    ) -> Finding | None:
+        """A finding for the variable `names` (`data.user.id` split), or None when it is fine."""
+        dotted = ".".join(names)
+        if names[0] not in KNOWN_ROOTS:
+            return Finding(
+                "warning",
+                "unknown-variable",
+                file,
+                line,
+                json_path,
+                f"{where} uses `{dotted}`, but `{names[0]}` is not a variable Knock provides "
+                "(it renders empty)",
+                f"use one of {', '.join(sorted(KNOWN_ROOTS))}, or `assign` it first",
+            )
+        props = self.properties
+        if names[0] != "data" or len(names) < 2 or props is None or names[1] in props:
+            return None
+        if self.data_grows:
+            return None
+        return Finding(
+            "error" if self.closed else "warning",
+            "undefined-variable",
+            file,
+            line,
+            json_path,
+            f"{where} uses `{dotted}`, but the workflow's trigger_data_json_schema defines only "
+            f"{', '.join(sorted(props)) or 'no properties'}",
+            f"add `{names[1]}` to trigger_data_json_schema.properties, or fix the variable name",
+        )
+
+
+def lint_layouts_and_partials(
+    defs: Definitions, renderer: TemplateRenderer, lines: LineFinder
+) -> Iterator[Finding]:
+    """Liquid syntax errors in every layout's html/text and every partial's content."""
+    for layout in defs.layouts.values():
+        for name in ("html_layout", "text_layout"):
+            where = TemplateLocation(f"layout:{layout.key}", "-", name)
+            text = getattr(layout, name)
+            found = syntax_finding(renderer, text, where, layout.source.file, name, lines)
+            if found:
+                yield found
+    for partial in defs.partials.values():
+        where = TemplateLocation(f"partial:{partial.key}", "-", "content")
+        file = partial.source.file
+        found = syntax_finding(renderer, partial.content, where, file, "content", lines)
+        if found:
+            yield found
+
+
+def syntax_finding(
+    renderer: TemplateRenderer,
+    text: str,
+    where: TemplateLocation,
+    file: str,
+    path: str,
+    lines: LineFinder,
+) -> Finding | None:
+    """A `liquid-syntax` error for `text`, on the file line of the template line at fault."""
+    try:
+        renderer.check_syntax(text, where)
+    except TemplateError as exc:
+        base = lines.find(file, text, "")
+        line = None if base is None else base + (exc.line or 1) - 1
+        return Finding(
+            "error",
+            "liquid-syntax",
+            file,
+            line,
+            path,
+            f"{where}: Liquid syntax error: {exc.reason}"
+            + (f" (template line {exc.line})" if exc.line else ""),
+            "correct the Liquid syntax (check unclosed tags such as {% if %} ... {% endif %})",
+        )
+    return None
