@@ -23,15 +23,7 @@ from emulator.definitions._fields import (
 from emulator.definitions._model import AiAgentStep, FetchStep, KeyValue, Source, UpdateStep
 
 _HTTP_METHODS = ("get", "post", "put", "delete", "patch")
-_FETCH_KEYS = (
-    "method",
-    "url",
-    "headers",
-    "query_params",
-    "body",
-    "response_path",
-    "signing_key",
-)
+_FETCH_KEYS = ("method", "url", "headers", "query_params", "body", "response_path", "signing_key")
 
 
 def parse_fetch(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> FetchStep:

@@ -33,6 +33,22 @@ _PARTIAL_TYPES = ("html", "markdown", "text", "json")
 _KEY = re.compile(r"^[a-z0-9_-]+$")
 
 
+def _start(
+    raw: Mapping[str, Any],
+    kind: str,
+    allowed: tuple[str, ...],
+    key: str,
+    file: str,
+    origins: Mapping[str, str],
+) -> tuple[Problems, Source]:
+    """Begin reading a layout or partial: its problems so far and its source."""
+    probs = Problems(origins)
+    src = Source(file, "")
+    _check_key(raw, key, kind, src, probs)
+    check_keys(raw, allowed, src, probs, f"a {kind}")
+    return probs, src
+
+
 def _check_key(raw: Mapping[str, Any], key: str, kind: str, src: Source, probs: Problems) -> None:
     if not key or not _KEY.match(key):
         probs.add(
@@ -52,10 +68,8 @@ def _check_key(raw: Mapping[str, Any], key: str, kind: str, src: Source, probs: 
 def parse_layout(
     raw: Mapping[str, Any], *, key: str, file: str, origins: Mapping[str, str]
 ) -> Layout:
-    probs = Problems(origins)
-    src = Source(file, "")
-    _check_key(raw, key, "layout", src, probs)
-    check_keys(raw, _LAYOUT_KEYS, src, probs, "a layout")
+    """A layout (layout.json fields); raises DefinitionError listing every problem."""
+    probs, src = _start(raw, "layout", _LAYOUT_KEYS, key, file, origins)
     if get_bool(raw, "is_mjml", src, probs, False):
         probs.add(
             src.at("is_mjml"),
@@ -71,35 +85,38 @@ def parse_layout(
                 f"`{name}` of layout `{key}` has no `{{{{ content }}}}`",
                 "add `{{ content }}` where the message body goes",
             )
-    links: list[FooterLink] = []
-    for i, item in enumerate(get_list(raw, "footer_links", src, probs)):
-        at = src.at("footer_links").at(f"[{i}]")
-        link = as_map(item, at, probs, "a footer link")
-        if link is not None:
-            check_keys(link, ("text", "url"), at, probs, "a footer link")
-            text_value = get_str(link, "text", at, probs, required=True)
-            url = get_str(link, "url", at, probs, required=True)
-            if text_value is not None and url is not None:
-                links.append(FooterLink(text_value, url))
+    links = _footer_links(raw, src, probs)
     layout = Layout(
         key=key,
         name=get_str(raw, "name", src, probs, required=True) or key,
         html_layout=html,
         text_layout="{{ content }}" if text is None else text,
-        footer_links=tuple(links),
+        footer_links=links,
         source=src,
     )
     probs.raise_if_any()
     return layout
 
 
+def _footer_links(raw: Mapping[str, Any], src: Source, probs: Problems) -> tuple[FooterLink, ...]:
+    links: list[FooterLink] = []
+    for i, item in enumerate(get_list(raw, "footer_links", src, probs)):
+        at = src.at("footer_links").at(f"[{i}]")
+        link = as_map(item, at, probs, "a footer link")
+        if link is not None:
+            check_keys(link, ("text", "url"), at, probs, "a footer link")
+            text = get_str(link, "text", at, probs, required=True)
+            url = get_str(link, "url", at, probs, required=True)
+            if text is not None and url is not None:
+                links.append(FooterLink(text, url))
+    return tuple(links)
+
+
 def parse_partial(
     raw: Mapping[str, Any], *, key: str, file: str, origins: Mapping[str, str]
 ) -> Partial:
-    probs = Problems(origins)
-    src = Source(file, "")
-    _check_key(raw, key, "partial", src, probs)
-    check_keys(raw, _PARTIAL_KEYS, src, probs, "a partial")
+    """A partial (partial.json fields); raises DefinitionError listing every problem."""
+    probs, src = _start(raw, "partial", _PARTIAL_KEYS, key, file, origins)
     kind = get_enum(raw, "type", _PARTIAL_TYPES, src, probs, "")
     if not kind and raw.get("type") is None:
         probs.add(

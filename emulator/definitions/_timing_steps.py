@@ -8,6 +8,7 @@ later checks (duplicate refs, unknown workflow keys) see the whole workflow.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from emulator.core._errors import DefinitionError
@@ -25,20 +26,54 @@ from emulator.definitions._model import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Length:
+    """How long a timing step lasts: a duration, or a data path to a time (one is required)."""
+
+    duration_key: str
+    field_path_key: str
+    what: str
+    fix: str
+
+    def read(
+        self, settings: Mapping[str, Any], src: Source, probs: Problems
+    ) -> tuple[Duration | None, str | None]:
+        duration = read_duration(settings, self.duration_key, src, probs)
+        field_path = get_str(settings, self.field_path_key, src, probs)
+        if settings.get(self.duration_key) is None and field_path is None:
+            probs.add(
+                src, f"{self.what} needs `{self.duration_key}` or `{self.field_path_key}`", self.fix
+            )
+        return duration, field_path
+
+
+_DELAY_LENGTH = _Length(
+    "delay_for",
+    "delay_until_field_path",
+    "a delay",
+    'add `delay_for: {"unit": "minutes", "value": 10}` (or `10m` in YAML), or '
+    "`delay_until_field_path: data.send_at`",
+)
+_BATCH_LENGTH = _Length(
+    "batch_window",
+    "batch_until_field_path",
+    "a batch",
+    'add `batch_window: {"unit": "minutes", "value": 5}` (or `5m` in YAML), or '
+    "`batch_until_field_path: data.batch_until`",
+)
+_THROTTLE_LENGTH = _Length(
+    "throttle_window",
+    "throttle_window_field_path",
+    "a throttle",
+    'add `throttle_window: {"unit": "hours", "value": 24}` (or `24h` in YAML)',
+)
+
+
 def parse_delay(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> DelayStep:
     """A delay: `delay_for` a duration, or until the time at `delay_until_field_path`."""
-    src, s = read_settings(
-        raw, base, probs, ("delay_for", "delay_until_field_path"), "delay settings"
-    )
-    delay_for = read_duration(s, "delay_for", src, probs)
-    until = get_str(s, "delay_until_field_path", src, probs)
-    if s.get("delay_for") is None and until is None:
-        probs.add(
-            src,
-            "a delay needs `delay_for` or `delay_until_field_path`",
-            'add `delay_for: {"unit": "minutes", "value": 10}` (or `10m` in YAML), or '
-            "`delay_until_field_path: data.send_at`",
-        )
+    keys = ("delay_for", "delay_until_field_path")
+    src, s = read_settings(raw, base, probs, keys, "delay settings")
+    delay_for, until = _DELAY_LENGTH.read(s, src, probs)
     return DelayStep(**base.common(), delay_for=delay_for, delay_until_field_path=until)
 
 
@@ -60,15 +95,7 @@ _EXECUTION_MODES = ("accumulate", "flush_leading")
 def parse_batch(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> BatchStep:
     """A batch: a window (fixed, or sliding up to an extension limit) and how items are kept."""
     src, s = read_settings(raw, base, probs, _BATCH_KEYS, "batch settings")
-    window = read_duration(s, "batch_window", src, probs)
-    until = get_str(s, "batch_until_field_path", src, probs)
-    if s.get("batch_window") is None and until is None:
-        probs.add(
-            src,
-            "a batch needs `batch_window` or `batch_until_field_path`",
-            'add `batch_window: {"unit": "minutes", "value": 5}` (or `5m` in YAML), or '
-            "`batch_until_field_path: data.batch_until`",
-        )
+    window, until = _BATCH_LENGTH.read(s, src, probs)
     window_type = get_enum(s, "batch_window_type", ("fixed", "sliding"), src, probs, "fixed")
     extension = read_duration(s, "batch_window_extension_limit", src, probs)
     if window_type == "sliding" and s.get("batch_window_extension_limit") is None:
@@ -105,14 +132,7 @@ _THROTTLE_KEYS = ("throttle_window", "throttle_window_field_path", "throttle_lim
 def parse_throttle(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> ThrottleStep:
     """A throttle: at most `throttle_limit` runs per key within the window."""
     src, s = read_settings(raw, base, probs, _THROTTLE_KEYS, "throttle settings")
-    window = read_duration(s, "throttle_window", src, probs)
-    field_path = get_str(s, "throttle_window_field_path", src, probs)
-    if s.get("throttle_window") is None and field_path is None:
-        probs.add(
-            src,
-            "a throttle needs `throttle_window` or `throttle_window_field_path`",
-            'add `throttle_window: {"unit": "hours", "value": 24}` (or `24h` in YAML)',
-        )
+    window, field_path = _THROTTLE_LENGTH.read(s, src, probs)
     limit = get_int(s, "throttle_limit", src, probs, low=1, high=1_000_000)
     return ThrottleStep(
         **base.common(),
