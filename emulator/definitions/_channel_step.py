@@ -121,17 +121,13 @@ def parse_channel(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> Ch
     overrides = raw.get("channel_overrides") or {}
     overrides = as_map(overrides, src.at("channel_overrides"), probs, "`channel_overrides`") or {}
     return ChannelStep(
-        ref=base.ref,
+        **base.common(),
         channel_type=channel_type,
         channel_key=key,
         template=dict(template),
         channel_overrides=dict(overrides),
         channel_group_key=group_key,
         send_windows=_send_windows(raw, src, probs),
-        conditions=base.conditions,
-        name=base.name,
-        description=base.description,
-        source=src,
     )
 
 

@@ -8,7 +8,7 @@ holds them), then the shared parsers validate and build the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,10 @@ from typing import Any
 from emulator.core._errors import DefinitionError, Problem
 from emulator.definitions._model import Layout, Partial, Workflow
 from emulator.definitions._parse import parse_workflow_with_origins
+from emulator.definitions._paths import Show
 from emulator.definitions._refs import resolve_refs
 from emulator.definitions._resources import parse_layout, parse_partial
 
-Show = Callable[[Path], str]
 MAIN_FILES = {"workflow.json": "workflow", "layout.json": "layout", "partial.json": "partial"}
 
 

@@ -24,21 +24,13 @@ from emulator.definitions._model import (
     TriggerWorkflowStep,
     Workflow,
 )
+from emulator.definitions._paths import show
 from emulator.definitions._translations import read_translations
 from emulator.definitions._yaml import read_yaml_file
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _RENDER = re.compile(r"\{%-?\s*render\s+['\"]([^'\"]+)['\"]")
 BUILTIN_LAYOUTS = ("default",)  # every Knock account has it; the templates module provides it
-
-
-def show(path: Path) -> str:
-    """A path as users should read it: relative to the working directory when inside it."""
-    absolute = path.resolve()
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(absolute)
 
 
 def load_definitions(path: str | os.PathLike[str]) -> Definitions:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emulator.core._errors import Problem
+from emulator.definitions._paths import Show
 
 MAX_EXTRACTION_LEVEL = 2
 _UNIQUE = "must be a relative path string to a unique file within the directory"
@@ -42,7 +43,7 @@ def resolve_refs(
     *,
     root: Path,
     file: Path,
-    show: Callable[[Path], str] = str,
+    show: Show = str,
 ) -> Resolved:
     """Inline every `x@` reference in `raw` (read from `file`), confined to `root`."""
     resolver = _Resolver(root.resolve(), show)
@@ -55,7 +56,7 @@ def _join(path: str, key: str) -> str:
 
 
 class _Resolver:
-    def __init__(self, root: Path, show: Callable[[Path], str]) -> None:
+    def __init__(self, root: Path, show: Show) -> None:
         self.root = root
         self.show = show
         self.seen: dict[str, str] = {}  # rebased path -> JSON path of its first reference

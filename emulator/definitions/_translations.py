@@ -8,13 +8,11 @@ reported, not skipped silently.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from emulator.core._errors import Problem
-
-Show = Callable[[Path], str]
+from emulator.definitions._paths import Show
 
 
 def read_translations(
@@ -34,46 +32,39 @@ def read_translations(
                 )
             )
             continue
-        locale = locale_dir.name
         for file in sorted(p for p in locale_dir.iterdir() if not p.name.startswith(".")):
-            name = file.name.removesuffix(".json")
-            if file.suffix != ".json":
-                problems.append(
-                    Problem(
-                        show(file),
-                        "",
-                        "only JSON translation files are read",
-                        f"convert it to {locale}.json or <namespace>.{locale}.json",
-                    )
-                )
-                continue
-            if name != locale and not name.endswith(f".{locale}"):
-                problems.append(
-                    Problem(
-                        show(file),
-                        "",
-                        f"a file in `{locale}/` must be named {locale}.json "
-                        f"or <namespace>.{locale}.json",
-                        "rename the file",
-                    )
-                )
-                continue
-            try:
-                table = json.loads(file.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                problems.append(
-                    Problem(show(file), "", f"not valid JSON: {exc}", "fix the JSON syntax")
-                )
-                continue
-            if not isinstance(table, dict):
-                problems.append(
-                    Problem(
-                        show(file),
-                        "",
-                        "must hold a JSON object of keys",
-                        'write {"greeting": "Hello"}',
-                    )
-                )
-                continue
-            tables[name] = table
+            table = _read_table(file, locale_dir.name, show, problems)
+            if table is not None:
+                tables[file.name.removesuffix(".json")] = table
     return tables, problems
+
+
+def _read_table(
+    file: Path, locale: str, show: Show, problems: list[Problem]
+) -> dict[str, Any] | None:
+    """One `<locale>.json` or `<namespace>.<locale>.json` table; None (and a problem) if not."""
+    name = file.name.removesuffix(".json")
+    if file.suffix != ".json":
+        fix = f"convert it to {locale}.json or <namespace>.{locale}.json"
+        problems.append(Problem(show(file), "", "only JSON translation files are read", fix))
+        return None
+    if name != locale and not name.endswith(f".{locale}"):
+        problems.append(
+            Problem(
+                show(file),
+                "",
+                f"a file in `{locale}/` must be named {locale}.json or <namespace>.{locale}.json",
+                "rename the file",
+            )
+        )
+        return None
+    try:
+        table = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        problems.append(Problem(show(file), "", f"not valid JSON: {exc}", "fix the JSON syntax"))
+        return None
+    if not isinstance(table, dict):
+        fix = 'write {"greeting": "Hello"}'
+        problems.append(Problem(show(file), "", "must hold a JSON object of keys", fix))
+        return None
+    return table

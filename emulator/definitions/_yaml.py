@@ -50,7 +50,7 @@ footer_links: [{text: Preferences, url: "https://example.com/prefs"}]
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +58,9 @@ import yaml
 
 from emulator.core._errors import DefinitionError, Problem
 from emulator.definitions._knock_dir import Loaded, parse_resource
+from emulator.definitions._paths import Show
 from emulator.definitions._refs import resolve_refs
 
-Show = Callable[[Path], str]
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 KINDS = ("workflow", "layout", "partial")
 
