@@ -81,6 +81,7 @@ def infer_channel_type(raw: Mapping[str, Any], ref: str) -> tuple[str | None, st
 
 
 def parse_channel(raw: Mapping[str, Any], base: StepBase, probs: Problems) -> ChannelStep | None:
+    """A channel step, or None (with the problem recorded) when its channel type is unusable."""
     src = base.source
     check_keys(raw, (*_CHANNEL_KEYS, "guide_key"), src, probs, "a channel step")
     channel_type, how = infer_channel_type(raw, base.ref)

@@ -28,14 +28,17 @@ class Problems:
         self._origins = dict(origins or {})
 
     def add(self, source: Source, message: str, fix: str) -> None:
+        """Record one problem at `source`, naming the file its value came from."""
         self.items.append(Problem(self._file(source), source.path, message, fix))
 
     def absorb(self, error: DefinitionError) -> None:
+        """Take over another parser's problems, re-pointing them at inlined files."""
         for p in error.problems:
             file = self._file(Source(p.file, p.path))
             self.items.append(Problem(file, p.path, p.message, p.fix, p.line))
 
     def raise_if_any(self) -> None:
+        """Raise one DefinitionError listing every problem, if there are any."""
         if self.items:
             raise DefinitionError(self.items)
 
@@ -52,17 +55,20 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like `word`, for "did you mean" hints; None when none is close."""
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return found[0] if found else None
 
 
 def did_you_mean(word: str, choices: Collection[str]) -> str:
+    """A fix that suggests the closest choice, or lists them all."""
     guess = closest(word, choices)
     listed = ", ".join(sorted(choices))
     return f"did you mean `{guess}`? (allowed: {listed})" if guess else f"use one of: {listed}"
 
 
 def type_name(value: Any) -> str:
+    """What a JSON/YAML value is, in the words a problem message uses."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -92,6 +98,7 @@ def check_keys(
 
 
 def as_map(value: Any, src: Source, probs: Problems, what: str) -> Mapping[str, Any] | None:
+    """`value` when it is an object; otherwise None and a problem."""
     if isinstance(value, Mapping):
         return value
     probs.add(
@@ -109,6 +116,7 @@ def get_str(
     required: bool = False,
     max_len: int | None = None,
 ) -> str | None:
+    """`obj[key]` as a string (None when absent or wrong); `required` also refuses blanks."""
     value = obj.get(key, _MISSING)
     if value is _MISSING or value is None:
         if required:
@@ -134,6 +142,7 @@ def get_str(
 
 
 def get_bool(obj: Mapping[str, Any], key: str, src: Source, probs: Problems, default: bool) -> bool:
+    """`obj[key]` as a boolean, or `default` when absent or wrong."""
     value = obj.get(key)
     if value is None:
         return default
@@ -156,6 +165,7 @@ def get_int(
     low: int,
     high: int,
 ) -> int | None:
+    """`obj[key]` as a whole number within `low..high`, or None when absent or wrong."""
     value = obj.get(key)
     if value is None:
         return None
@@ -184,6 +194,7 @@ def get_enum(
     probs: Problems,
     default: str,
 ) -> str:
+    """`obj[key]` when it is one of `choices`, else `default` (a problem if it was set)."""
     value = obj.get(key)
     if value is None:
         return default
@@ -198,6 +209,7 @@ def get_enum(
 
 
 def get_list(obj: Mapping[str, Any], key: str, src: Source, probs: Problems) -> list[Any]:
+    """`obj[key]` as a list (empty when absent or wrong)."""
     value = obj.get(key)
     if value is None:
         return []
@@ -212,6 +224,7 @@ def get_list(obj: Mapping[str, Any], key: str, src: Source, probs: Problems) -> 
 
 
 def get_str_list(obj: Mapping[str, Any], key: str, src: Source, probs: Problems) -> tuple[str, ...]:
+    """`obj[key]` as strings; items that are not strings are reported and left out."""
     out: list[str] = []
     for i, item in enumerate(get_list(obj, key, src, probs)):
         if isinstance(item, str):

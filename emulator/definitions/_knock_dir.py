@@ -36,6 +36,7 @@ class Loaded:
 def parse_resource(
     kind: str, raw: Mapping[str, Any], *, key: str, file: str, origins: Mapping[str, str]
 ) -> Workflow | Layout | Partial:
+    """Build a workflow, layout or partial from its inlined fields (`kind` says which)."""
     if kind == "layout":
         return parse_layout(raw, key=key, file=file, origins=origins)
     if kind == "partial":
@@ -44,6 +45,7 @@ def parse_resource(
 
 
 def read_json_object(path: Path, show: Show) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The JSON object in `path`, or None and the problem that stops it loading."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:

@@ -138,6 +138,7 @@ def parse_workflow_with_origins(
 
 
 def check_workflow_key(key: str, src: Source, probs: Problems) -> None:
+    """Knock's key format: 3-255 lowercase letters, digits, `-` and `_`."""
     if not KEY_PATTERN.match(key):
         probs.add(
             src,

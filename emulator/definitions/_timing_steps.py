@@ -38,6 +38,7 @@ class _Length:
     def read(
         self, settings: Mapping[str, Any], src: Source, probs: Problems
     ) -> tuple[Duration | None, str | None]:
+        """The duration and the field path; a problem when neither is set."""
         duration = read_duration(settings, self.duration_key, src, probs)
         field_path = get_str(settings, self.field_path_key, src, probs)
         if settings.get(self.duration_key) is None and field_path is None:

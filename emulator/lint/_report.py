@@ -32,10 +32,12 @@ class Report:
 
     @property
     def errors(self) -> list[Finding]:
+        """The findings that fail `doorstep validate`."""
         return [f for f in self.findings if f.severity == "error"]
 
     @property
     def warnings(self) -> list[Finding]:
+        """The findings that fail it only with `--strict`."""
         return [f for f in self.findings if f.severity == "warning"]
 
     def exit_code(self, *, strict: bool = False) -> int:
