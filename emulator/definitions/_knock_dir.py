@@ -1,8 +1,8 @@
 """Reader for the Knock CLI layout that `knock workflow pull --all` writes.
 
 `workflows/<key>/workflow.json`, `layouts/<key>/layout.json`, `partials/<key>/partial.json`:
-the key is the directory name, `x@` references are inlined by `_refs` (relative to the file that
-holds them), then the shared parsers validate and build the model.
+the key is the directory name, `x@` references are inlined by `_file_refs` (relative to the file
+that holds them), then the shared parsers validate and build the model.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core._errors import DefinitionError, Problem
+from emulator.definitions._file_refs import resolve_refs
 from emulator.definitions._model import Layout, Partial, Workflow
 from emulator.definitions._parse import parse_workflow_with_origins
 from emulator.definitions._paths import Show
-from emulator.definitions._refs import resolve_refs
 from emulator.definitions._resources import parse_layout, parse_partial
 
 MAIN_FILES = {"workflow.json": "workflow", "layout.json": "layout", "partial.json": "partial"}

@@ -57,9 +57,9 @@ from typing import Any
 import yaml
 
 from emulator.core._errors import DefinitionError, Problem
+from emulator.definitions._file_refs import resolve_refs
 from emulator.definitions._knock_dir import Loaded, parse_resource
 from emulator.definitions._paths import Show
-from emulator.definitions._refs import resolve_refs
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 KINDS = ("workflow", "layout", "partial")
