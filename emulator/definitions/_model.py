@@ -31,6 +31,7 @@ from emulator.definitions._step_model import (
     TriggerWorkflowStep,
     UpdateStep,
     WaitForEventStep,
+    walk_steps,
 )
 from emulator.definitions._values import (
     DURATION_UNITS,
@@ -72,6 +73,7 @@ __all__ = [
     "WaitForEventStep",
     "Workflow",
     "WorkflowSettings",
+    "walk_steps",
 ]
 
 
@@ -104,13 +106,11 @@ class Workflow:
 
     def find_step(self, ref: str) -> Step | None:
         """The step with this ref, searching inside branches too."""
-        return _find(self.steps, ref)
+        return next((step for step in walk_steps(self.steps) if step.ref == ref), None)
 
     def iter_steps(self) -> list[Step]:
         """Every step, depth first, branch steps before the steps inside them."""
-        out: list[Step] = []
-        _walk(self.steps, out)
-        return out
+        return list(walk_steps(self.steps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,23 +154,3 @@ class Definitions:
     layouts: Mapping[str, Layout] = field(default_factory=dict)
     partials: Mapping[str, Partial] = field(default_factory=dict)
     translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-def _find(steps: tuple[Step, ...], ref: str) -> Step | None:
-    for step in steps:
-        if step.ref == ref:
-            return step
-        if isinstance(step, BranchStep):
-            for branch in step.branches:
-                found = _find(branch.steps, ref)
-                if found is not None:
-                    return found
-    return None
-
-
-def _walk(steps: tuple[Step, ...], out: list[Step]) -> None:
-    for step in steps:
-        out.append(step)
-        if isinstance(step, BranchStep):
-            for branch in step.branches:
-                _walk(branch.steps, out)

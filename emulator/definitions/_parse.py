@@ -36,11 +36,11 @@ from emulator.definitions._flow_steps import (
 from emulator.definitions._model import (
     NOT_EMULATED_STEP_TYPES,
     STEP_TYPES,
-    BranchStep,
     Source,
     Step,
     Workflow,
     WorkflowSettings,
+    walk_steps,
 )
 from emulator.definitions._timing_steps import (
     parse_batch,
@@ -237,22 +237,16 @@ def _type_fix(kind: Any) -> str:
 
 def _check_unique_refs(steps: tuple[Step, ...], probs: Problems) -> None:
     seen: dict[str, Source] = {}
-    _walk_refs(steps, seen, probs)
-
-
-def _walk_refs(steps: tuple[Step, ...], seen: dict[str, Source], probs: Problems) -> None:
-    for step in steps:
-        if step.ref:
-            first = seen.get(step.ref)
-            if first is not None:
-                probs.add(
-                    step.source.at("ref"),
-                    f"ref `{step.ref}` is used twice (first at {first.path})",
-                    "rename one; refs must be unique across the whole workflow, "
-                    "including inside branches",
-                )
-            else:
-                seen[step.ref] = step.source
-        if isinstance(step, BranchStep):
-            for branch in step.branches:
-                _walk_refs(branch.steps, seen, probs)
+    for step in walk_steps(steps):
+        if not step.ref:
+            continue
+        first = seen.get(step.ref)
+        if first is not None:
+            probs.add(
+                step.source.at("ref"),
+                f"ref `{step.ref}` is used twice (first at {first.path})",
+                "rename one; refs must be unique across the whole workflow, "
+                "including inside branches",
+            )
+        else:
+            seen[step.ref] = step.source

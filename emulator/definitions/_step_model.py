@@ -5,7 +5,7 @@ Field names follow Knock's Management API, so a user who knows `workflow.json` k
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -255,3 +255,12 @@ STEP_TYPES: tuple[str, ...] = (
 )
 # Known to Knock, refused by name until the emulator runs them.
 NOT_EMULATED_STEP_TYPES: tuple[str, ...] = ("update_audience",)
+
+
+def walk_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
+    """Every step, depth first, branch steps before the steps inside them."""
+    for step in steps:
+        yield step
+        if isinstance(step, BranchStep):
+            for branch in step.branches:
+                yield from walk_steps(branch.steps)
