@@ -20,6 +20,7 @@ from emulator.definitions._fields import (
     get_enum,
     get_list,
     get_str,
+    iter_strings,
     type_name,
 )
 from emulator.definitions._model import CHANNEL_TYPES, ChannelStep, SendWindow, Source
@@ -201,21 +202,15 @@ def _check_blocks(blocks: Any, src: Source, probs: Problems) -> None:
             probs.add(at, "partial block has no `key`", "add `key: <partial key>`")
 
 
-def _check_liquid(value: Any, src: Source, probs: Problems) -> None:
+def _check_liquid(template: Mapping[str, Any], src: Source, probs: Problems) -> None:
     """Knock rejects `{% include %}`; partials are rendered with `{% render %}` instead."""
-    if isinstance(value, str):
-        if _INCLUDE.search(value):
+    for at, text in iter_strings(template, src):
+        if _INCLUDE.search(text):
             probs.add(
-                src,
+                at,
                 "`{% include %}` is not supported by Knock",
                 "use `{% render 'partial_key', arg: value %}` with a partial",
             )
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            _check_liquid(v, src.at(str(k)), probs)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_liquid(v, src.at(f"[{i}]"), probs)
 
 
 def _send_windows(raw: Mapping[str, Any], src: Source, probs: Problems) -> tuple[SendWindow, ...]:

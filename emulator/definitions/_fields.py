@@ -7,7 +7,7 @@ wrong, how to fix it) and returns a neutral value, so one load reports everythin
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from emulator.core._errors import DefinitionError, Problem
@@ -82,6 +82,18 @@ def type_name(value: Any) -> str:
     if isinstance(value, Mapping):
         return "an object"
     return type(value).__name__
+
+
+def iter_strings(value: Any, src: Source) -> Iterator[tuple[Source, str]]:
+    """Every string inside `value` (a template object, say) with where it sits, depth first."""
+    if isinstance(value, str):
+        yield src, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from iter_strings(item, src.at(str(key)))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from iter_strings(item, src.at(f"[{i}]"))
 
 
 def check_keys(

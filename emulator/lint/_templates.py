@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from emulator.definitions._model import ChannelStep, Definitions, FetchStep, UpdateStep, Workflow
+from emulator.definitions._fields import iter_strings
+from emulator.definitions._model import (
+    ChannelStep,
+    Definitions,
+    FetchStep,
+    Source,
+    UpdateStep,
+    Workflow,
+)
 from emulator.lint._lines import LineFinder
 from emulator.lint._report import Finding
 from emulator.templates import TemplateError, TemplateRenderer
@@ -21,16 +29,10 @@ from emulator.templates._diagnostics import TemplateLocation
 KNOWN_ROOTS = frozenset(RESERVED_NAMES) | {"refs", "message", "sender", "channel", "now"}
 
 
-def template_strings(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(dotted path, text) for every string in a template object, depth first."""
-    if isinstance(value, str):
-        yield prefix, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from template_strings(item, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            yield from template_strings(item, f"{prefix}[{i}]")
+def template_strings(template: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(path inside the template, text) for every string in a step's template, depth first."""
+    for at, text in iter_strings(template, Source()):
+        yield at.path, text
 
 
 def lint_step_templates(
