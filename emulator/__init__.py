@@ -11,6 +11,7 @@ from emulator._emulator import Emulator
 from emulator._feed import Feed
 from emulator.core._clock import Clock, Timer
 from emulator.core._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
+from emulator.core._timestamps import format_timestamp
 from emulator.definitions import load_definitions, parse_workflow
 from emulator.definitions._channels import Channel
 from emulator.definitions._config import EmulatorConfig, load_config
@@ -61,6 +62,7 @@ __all__ = [
     "UnknownMessage",
     "Workflow",
     "format_report",
+    "format_timestamp",
     "load_config",
     "load_definitions",
     "parse_workflow",

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
+from emulator.core._calendar import WEEKDAY_NAMES
 from emulator.definitions._common import COMMON_STEP_KEYS, StepBase
 from emulator.definitions._fields import (
     Problems,
@@ -61,7 +62,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 _BLOCK_TYPES = ("markdown", "html", "button_set", "divider", "image", "partial")
 _INCLUDE = re.compile(r"\{%-?\s*include\b")
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def infer_channel_type(raw: Mapping[str, Any], ref: str) -> tuple[str | None, str]:
@@ -221,7 +221,7 @@ def _send_windows(raw: Mapping[str, Any], src: Source, probs: Problems) -> tuple
         if window is None:
             continue
         check_keys(window, ("day", "type", "from", "until"), at, probs, "a send window")
-        day = get_enum(window, "day", _DAYS, at, probs, "")
+        day = get_enum(window, "day", WEEKDAY_NAMES, at, probs, "")
         if not day:
             if window.get("day") is None:
                 probs.add(at.at("day"), "`day` is required", "add `day: monday` (... sunday)")

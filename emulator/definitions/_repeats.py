@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from emulator.core._calendar import DAY_SETS, WEEKDAYS, zone_or_utc
 from emulator.core._errors import TriggerError
 from emulator.definitions._windows import InvalidWindow, next_rule_occurrence
 
 FREQUENCIES = ("monthly", "weekly", "daily", "hourly")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = WEEKDAYS  # the name `http/knock/_schedules.py` imports
 _MAX_STEPS = 5000  # candidate instants examined before giving up (interval skipping)
 
 
@@ -55,9 +56,9 @@ def validate_repeats(raw: Any, path: str = "repeats") -> tuple[dict[str, Any], .
 
 
 def _valid_days(days: Any) -> bool:
-    if days is None or days in ("weekdays", "weekends"):
+    if days is None or (isinstance(days, str) and days in DAY_SETS):
         return True
-    return isinstance(days, list) and bool(days) and all(d in DAYS for d in days)
+    return isinstance(days, list) and bool(days) and all(d in WEEKDAYS for d in days)
 
 
 def _integer(rule: Mapping[str, Any], key: str, low: int, high: int, where: str) -> int | None:
@@ -86,7 +87,7 @@ def next_occurrence(
     candidate = first_occurrence(rule, after, timezone)
     if interval == 1:
         return candidate
-    zone = _zone(timezone)
+    zone = zone_or_utc(timezone)
     for _ in range(_MAX_STEPS):
         if _periods(rule["frequency"], anchor, candidate, zone) % interval == 0:
             return candidate
@@ -104,13 +105,6 @@ def _periods(frequency: str, anchor: datetime, when: datetime, zone: ZoneInfo) -
     if frequency == "weekly":
         return ((w - timedelta(days=w.weekday())) - (a - timedelta(days=a.weekday()))).days // 7
     return (w.year * 12 + w.month) - (a.year * 12 + a.month)
-
-
-def _zone(timezone: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone) if timezone else ZoneInfo("Etc/UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Etc/UTC")
 
 
 def utc(when: datetime) -> datetime:

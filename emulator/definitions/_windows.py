@@ -12,12 +12,9 @@ import calendar
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from emulator.core._calendar import DAY_SETS, WEEKDAYS, add_months, zone_or_utc
 from emulator.definitions._model import DURATION_UNITS, Duration
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_SETS = {"weekdays": _DAYS[:5], "weekends": _DAYS[5:]}
 
 
 class InvalidWindow(ValueError):
@@ -27,10 +24,7 @@ class InvalidWindow(ValueError):
 def add_duration(when: datetime, duration: Duration) -> datetime:
     """`when` plus a Knock duration; months move the calendar month and clamp the day."""
     if duration.unit == "months":
-        month_index = when.month - 1 + duration.value
-        year, month = when.year + month_index // 12, month_index % 12 + 1
-        day = min(when.day, calendar.monthrange(year, month)[1])
-        return when.replace(year=year, month=month, day=day)
+        return add_months(when, duration.value)
     return when + timedelta(**{duration.unit: duration.value})
 
 
@@ -84,25 +78,22 @@ def duration_from(raw: Mapping[str, Any]) -> Duration:
 
 def next_rule_occurrence(rule: Mapping[str, Any], now: datetime, timezone: str | None) -> datetime:
     """The first instant after `now` that the rule names, in the recipient's time zone."""
-    try:
-        zone = ZoneInfo(timezone) if timezone else ZoneInfo("Etc/UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("Etc/UTC")
+    zone = zone_or_utc(timezone)
     frequency = rule.get("frequency")
-    days = rule.get("days") or _DAYS
-    days = _DAY_SETS.get(days, days) if isinstance(days, str) else days
+    days = rule.get("days") or WEEKDAYS
+    days = DAY_SETS.get(days, days) if isinstance(days, str) else days
     hours, minutes = int(rule.get("hours") or 0), int(rule.get("minutes") or 0)
     local = now.astimezone(zone)
     if frequency == "hourly":
         candidate = local.replace(minute=minutes, second=0, microsecond=0)
         for _ in range(24 * 8):
-            if candidate > local and _DAYS[candidate.weekday()] in days:
+            if candidate > local and WEEKDAYS[candidate.weekday()] in days:
                 return candidate.astimezone(UTC)
             candidate += timedelta(hours=1)
     elif frequency in ("daily", "weekly"):
         candidate = local.replace(hour=hours, minute=minutes, second=0, microsecond=0)
         for _ in range(8):
-            if candidate > local and _DAYS[candidate.weekday()] in days:
+            if candidate > local and WEEKDAYS[candidate.weekday()] in days:
                 return candidate.astimezone(UTC)
             candidate += timedelta(days=1)
     elif frequency == "monthly":

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from emulator.core._errors import DoorstepError
+from emulator.core._timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from emulator.mail._resend_service import EmailRecord
@@ -96,7 +97,7 @@ class WebhookSender:
 
 
 def _iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return format_timestamp(when, timespec="milliseconds")
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from emulator.core._timestamps import format_timestamp
 from emulator.definitions._model import Workflow
 
 RESERVED_NAMES: tuple[str, ...] = (
@@ -29,10 +30,7 @@ def iso_timestamp(when: datetime | str | None) -> str | None:
     """Knock's ISO-8601 form (`2023-12-31T19:30:00Z`); strings pass through untouched."""
     if when is None or isinstance(when, str):
         return when
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    text = when.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return format_timestamp(when)
 
 
 def workflow_scope(workflow: Workflow | Mapping[str, Any] | str) -> dict[str, Any]:

@@ -7,11 +7,9 @@ run does not wait. A day with no entry sends all day, like a step without window
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from emulator.core._calendar import WEEKDAY_NAMES, zone_or_utc
 from emulator.definitions._model import SendWindow
-
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def next_send_time(
@@ -20,15 +18,12 @@ def next_send_time(
     """None when the message may go now, else the next instant a window opens."""
     if not windows:
         return None
-    try:
-        zone = ZoneInfo(timezone) if isinstance(timezone, str) and timezone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = zone_or_utc(timezone)
     by_day = {w.day.lower(): w for w in windows}
     local = now.astimezone(zone)
     for offset in range(8):
         day = local.date() + timedelta(days=offset)
-        window = by_day.get(_WEEKDAYS[day.weekday()])
+        window = by_day.get(WEEKDAY_NAMES[day.weekday()])
         if window is None:
             start, end = time(0), None
         elif window.type == "do_not_send":

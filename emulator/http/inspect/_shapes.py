@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import getaddresses
 from html import unescape
 from typing import TYPE_CHECKING, Any
 
-from emulator import Run, StepRecord
+from emulator import Run, StepRecord, format_timestamp
 from emulator.mail import CapturedEmail
 
 if TYPE_CHECKING:
@@ -24,12 +24,12 @@ _TOKEN = re.compile(r'([-!]?)(?:([a-z-]+):)?("[^"]*"|\S+)', re.IGNORECASE)
 
 # -- JSON shapes --------------------------------------------------------------------------------
 def iso(when: datetime | None) -> str | None:
-    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if when is None else format_timestamp(when)
 
 
 def mailpit_time(when: datetime) -> str:
     """Mailpit's RFC 3339 with milliseconds: `2025-01-01T09:05:00.000Z`."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return format_timestamp(when, timespec="milliseconds")
 
 
 def received(email: CapturedEmail) -> datetime:

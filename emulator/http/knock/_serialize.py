@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator import Message, Run
+from emulator import Message, Run, format_timestamp
 from emulator.stores._entities import USERS
 
 if TYPE_CHECKING:
@@ -34,8 +34,7 @@ def iso(when: datetime | str | None) -> str | None:
         except ValueError:
             return when
         when = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    text = when.astimezone(UTC).isoformat()
-    return text.replace("+00:00", "Z")
+    return format_timestamp(when)
 
 
 def channel_uuid(channel_key: str) -> str:
