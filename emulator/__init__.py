@@ -10,6 +10,7 @@ emu.clock.advance(minutes=5)
 from emulator._emulator import Emulator
 from emulator._feed import Feed
 from emulator.core._clock import Clock, Timer
+from emulator.core._durations import DurationError, Span, format_duration, parse_duration
 from emulator.core._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
 from emulator.core._timestamps import format_timestamp
 from emulator.definitions import load_definitions, parse_workflow
@@ -38,6 +39,7 @@ __all__ = [
     "Definitions",
     "DeliveryError",
     "DoorstepError",
+    "DurationError",
     "Emulator",
     "EmulatorConfig",
     "Feed",
@@ -54,6 +56,7 @@ __all__ = [
     "Report",
     "Run",
     "Schedule",
+    "Span",
     "StepRecord",
     "TemplateError",
     "Timer",
@@ -61,10 +64,12 @@ __all__ = [
     "TriggerResult",
     "UnknownMessage",
     "Workflow",
+    "format_duration",
     "format_report",
     "format_timestamp",
     "load_config",
     "load_definitions",
+    "parse_duration",
     "parse_workflow",
     "validate",
 ]

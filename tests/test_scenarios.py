@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.scenarios import (
-    ScenarioError,
-    load_scenario,
-    parse_duration,
-    run_scenario,
-)
+from emulator.scenarios import ScenarioError, load_scenario, run_scenario
 
 pytest_plugins = ["pytester"]
 
@@ -207,21 +202,6 @@ def test_missing_workflows_is_a_failure_not_a_crash(tmp_path: Path) -> None:
     path.write_text("steps: [{advance: 1m}]\n")
     result = run_scenario(load_scenario(path))
     assert "the scenario names no workflows; add `workflows: <dir>`" in result.failures[0]
-
-
-@pytest.mark.parametrize(
-    ("text", "minutes"),
-    [("30s", 0.5), ("5m", 5), ("1h30m", 90), ("2d", 2880), ({"minutes": 5}, 5), ("1w", 10080)],
-)
-def test_durations(text: object, minutes: float) -> None:
-    delta = parse_duration(text)
-    assert delta is not None
-    assert delta.total_seconds() == minutes * 60
-
-
-@pytest.mark.parametrize("text", ["", "5", "m", "5 parsecs", "-1m", {"lightyears": 1}, 3])
-def test_not_durations(text: object) -> None:
-    assert parse_duration(text) is None
 
 
 def test_collected_by_pytest_with_readable_failures(pytester: pytest.Pytester) -> None:

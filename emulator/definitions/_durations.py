@@ -1,56 +1,75 @@
-"""Durations: Knock's `{"unit": "minutes", "value": 5}` objects, or our short strings (`5m`).
+"""Durations in workflow definitions: Knock's `{"unit": "minutes", "value": 5}` objects, or any
+form of the one duration grammar (`emulator.core._durations`): `5m`, `1h30m`, `1mo`, `5 minutes`,
+`PT1H30M`, `{minutes: 5}`.
 
-Both forms produce the same `Duration`, so a YAML workflow and its Knock export compare equal.
-Short suffixes: `s` seconds, `m` minutes, `h` hours, `d` days, `w` weeks, `mo` months; the long
-unit names (`5 minutes`, `1 day`) are accepted too.
+Every form produces the same `Duration`, so a YAML workflow and its Knock export compare equal.
+Knock's duration has a single unit: a duration written in several parts is kept in the smallest
+unit it names (`1h30m` is 90 minutes), months cannot be mixed with other units, and nothing is
+finer than a second.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, cast
 
+from emulator.core._durations import (
+    ACCEPTED_FORMS,
+    MICROSECONDS,
+    SHORT,
+    UNITS,
+    DurationError,
+    DurationPart,
+    duration_parts,
+)
 from emulator.core._errors import DefinitionError, Problem
 from emulator.definitions._fields import did_you_mean, type_name
 from emulator.definitions._model import DURATION_UNITS, Duration, DurationUnit, Source
 
-_SUFFIXES: dict[str, str] = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_SUFFIXES |= {"w": "weeks", "mo": "months"}
-for _unit in DURATION_UNITS:
-    _SUFFIXES[_unit] = _unit
-    _SUFFIXES[_unit[:-1]] = _unit  # singular: "1 day"
-_STRING = re.compile(r"^\s*(\d+)\s*([a-z]+)\s*$")
-_FIX = (
-    "write a positive whole number and a unit, e.g. `30s`, `5m`, `2h`, `1d`, `1w`, or "
-    '`{"unit": "minutes", "value": 5}` (units: seconds, minutes, hours, days, weeks, months)'
+_UNIT_WORDS = (*SHORT.values(), *UNITS)
+_FIX = f"{ACCEPTED_FORMS} (units: seconds, minutes, hours, days, weeks, months)"
+_ONE_UNIT = (
+    "a workflow duration is a whole number of one unit, at least a second: write e.g. `90s`, "
+    "`90m` or `2mo`"
 )
 
 
 def parse_duration(raw: Any, source: Source) -> Duration:
-    """Read a duration in either form; raise DefinitionError naming `source` when it is wrong."""
-    if isinstance(raw, str):
-        return _from_string(raw, source)
-    if isinstance(raw, Mapping):
+    """Read a duration in any form; raise DefinitionError naming `source` when it is wrong."""
+    if isinstance(raw, Mapping) and (not raw or not {str(k) for k in raw} <= set(UNITS)):
         return _from_object(raw, source)
-    raise _error(source, f"a duration must be a string or an object, got {type_name(raw)}", _FIX)
+    if not isinstance(raw, str | Mapping):
+        got = type_name(raw)
+        raise _error(source, f"a duration must be a string or an object, got {got}", _FIX)
+    try:
+        parts = duration_parts(raw)
+    except DurationError as exc:
+        fix = _FIX
+        if exc.unit is not None:
+            fix = "use s, m, h, d, w or mo (or a full unit name); "
+            fix += did_you_mean(exc.unit, _UNIT_WORDS)
+        raise _error(source, exc.reason, fix) from None
+    return _one_unit(raw, parts, source)
 
 
-def _from_string(raw: str, source: Source) -> Duration:
-    match = _STRING.match(raw.lower())
-    if match is None:
-        raise _error(source, f"{raw!r} is not a duration", _FIX)
-    value, suffix = int(match.group(1)), match.group(2)
-    unit = _SUFFIXES.get(suffix)
-    if unit is None:
-        raise _error(
-            source,
-            f"{raw!r} has an unknown unit {suffix!r}",
-            "use s, m, h, d, w or mo (or a full unit name); " + did_you_mean(suffix, _SUFFIXES),
-        )
-    if value <= 0:
+def _one_unit(raw: Any, parts: Sequence[DurationPart], source: Source) -> Duration:
+    """The parts as Knock's single-unit duration, in the smallest Knock unit they name."""
+    units = {part.unit for part in parts}
+    if "months" in units:
+        if len(units) > 1:
+            raise _error(source, f"{raw!r} mixes calendar months with other units", _ONE_UNIT)
+        unit, count = "months", sum((part.value for part in parts), Decimal(0))
+    else:
+        finer = units - set(DURATION_UNITS)  # milliseconds or microseconds
+        unit = "seconds" if finer else next(u for u in DURATION_UNITS if u in units)
+        micros = sum((part.value * MICROSECONDS[part.unit] for part in parts), Decimal(0))
+        count = micros / MICROSECONDS[unit]
+    if count != count.to_integral_value():
+        raise _error(source, f"{raw!r} is not a whole number of {unit}", _ONE_UNIT)
+    if count <= 0:
         raise _error(source, f"{raw!r}: the value must be positive", _FIX)
-    return Duration(cast(DurationUnit, unit), value)
+    return Duration(cast(DurationUnit, unit), int(count))
 
 
 def _from_object(raw: Mapping[str, Any], source: Source) -> Duration:

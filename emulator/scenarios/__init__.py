@@ -16,7 +16,7 @@ File format (one scenario per file; see fixtures/scenarios/ for complete example
       - trigger: invoice-updated             # + recipients, actor, data, tenant,
         as: first                            #   cancellation_key, `as` (a name for later)
         recipients: [u1]
-      - advance: 5m                          # 30s, 1h30m, 2d or {minutes: 5}
+      - advance: 5m                          # 30s, 1h30m, 2d, 1mo, PT1H30M or {minutes: 5}
       - advance_to: 2025-01-01T10:00:00Z     # also: run_until_idle: true
       - cancel: invoice-updated              # + cancellation_key, recipients
       - identify: {id: u2, name: Bo}         # set_preferences: {user:, preferences:}
@@ -44,8 +44,9 @@ from emulator.scenarios._describe import (
     email_mismatches,
     message_text,
 )
-from emulator.scenarios._load import load_scenario, parse_duration
-from emulator.scenarios._model import ACTIONS, Action, Scenario, ScenarioError
+from emulator.scenarios._load import load_scenario
+from emulator.scenarios._model import Action, Scenario, ScenarioError
+from emulator.scenarios._registry import ACTIONS
 from emulator.scenarios._run import EmulatorFactory, ScenarioResult, run_scenario, scenario_emulator
 
 SCENARIO_SUFFIXES = (".scenario.yaml", ".scenario.yml")
@@ -66,7 +67,6 @@ __all__ = [
     "email_mismatches",
     "load_scenario",
     "message_text",
-    "parse_duration",
     "run_scenario",
     "scenario_emulator",
 ]

@@ -10,26 +10,6 @@ from typing import Any
 
 from emulator import DoorstepError, Problem
 
-ACTIONS = (
-    "trigger",
-    "advance",
-    "advance_to",
-    "run_until_idle",
-    "cancel",
-    "identify",
-    "set_preferences",
-    "mark_seen",
-    "mark_read",
-    "mark_interacted",
-    "mark_archived",
-    "schedule",
-    "add_to_audience",
-    "remove_from_audience",
-    "send_event",
-    "expect",
-)
-ENGAGEMENTS = ("mark_seen", "mark_read", "mark_interacted", "mark_archived")
-
 
 class ScenarioError(DoorstepError):
     """A scenario file that cannot be loaded; every problem names its file and line."""
