@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator import Message, Run, StepRecord
@@ -64,6 +65,50 @@ def describe_email(email: CapturedEmail) -> str:
     return f"to {', '.join(email.to) or '(no To)'} subject {email.subject!r} ({email.way_in})"
 
 
+def _to(email: CapturedEmail, wanted: Any) -> str | None:
+    ok = str(wanted).lower() in email.recipients
+    return None if ok else f"to {email.recipients} not {wanted!r}"
+
+
+def _from(email: CapturedEmail, wanted: Any) -> str | None:
+    ok = str(wanted).lower() in email.from_.lower()
+    return None if ok else f"from {email.from_!r} not {wanted!r}"
+
+
+def _subject(email: CapturedEmail, wanted: Any) -> str | None:
+    return None if email.subject == wanted else f"subject {email.subject!r} != {wanted!r}"
+
+
+def _subject_contains(email: CapturedEmail, wanted: Any) -> str | None:
+    ok = str(wanted) in email.subject
+    return None if ok else f"subject {email.subject!r} lacks {wanted!r}"
+
+
+def _html_contains(email: CapturedEmail, wanted: Any) -> str | None:
+    return None if str(wanted) in (email.html or "") else f"html lacks {wanted!r}"
+
+
+def _text_contains(email: CapturedEmail, wanted: Any) -> str | None:
+    return None if str(wanted) in (email.text or "") else f"text lacks {wanted!r}"
+
+
+def _workflow(email: CapturedEmail, wanted: Any) -> str | None:
+    ok = email.workflow_key == wanted
+    return None if ok else f"workflow {email.workflow_key!r} != {wanted!r}"
+
+
+_EMAIL_CRITERIA: dict[str, Callable[[CapturedEmail, Any], str | None]] = {
+    "to": _to,
+    "from_": _from,
+    "subject": _subject,
+    "subject_contains": _subject_contains,
+    "html_contains": _html_contains,
+    "text_contains": _text_contains,
+    "workflow": _workflow,
+}
+"""Each email criterion and its check: None when the email matches, else a short phrase."""
+
+
 def email_mismatches(email: CapturedEmail, criteria: dict[str, Any]) -> list[str]:
     """Which of `to`, `subject`, `subject_contains`, `html_contains`, `text_contains`,
     `workflow`, `from_` this email fails, as short phrases (empty when it matches)."""
@@ -71,32 +116,12 @@ def email_mismatches(email: CapturedEmail, criteria: dict[str, Any]) -> list[str
     for key, wanted in criteria.items():
         if wanted is None:
             continue
-        if key == "to":
-            if str(wanted).lower() not in email.recipients:
-                wrong.append(f"to {email.recipients} not {wanted!r}")
-        elif key == "from_":
-            if str(wanted).lower() not in email.from_.lower():
-                wrong.append(f"from {email.from_!r} not {wanted!r}")
-        elif key == "subject":
-            if email.subject != wanted:
-                wrong.append(f"subject {email.subject!r} != {wanted!r}")
-        elif key == "subject_contains":
-            if str(wanted) not in email.subject:
-                wrong.append(f"subject {email.subject!r} lacks {wanted!r}")
-        elif key == "html_contains":
-            if str(wanted) not in (email.html or ""):
-                wrong.append(f"html lacks {wanted!r}")
-        elif key == "text_contains":
-            if str(wanted) not in (email.text or ""):
-                wrong.append(f"text lacks {wanted!r}")
-        elif key == "workflow":
-            if email.workflow_key != wanted:
-                wrong.append(f"workflow {email.workflow_key!r} != {wanted!r}")
-        else:
-            raise TypeError(
-                f"unknown email criterion {key!r}; use to, from_, subject, subject_contains, "
-                "html_contains, text_contains, workflow"
-            )
+        check = _EMAIL_CRITERIA.get(key)
+        if check is None:
+            raise TypeError(f"unknown email criterion {key!r}; use {', '.join(_EMAIL_CRITERIA)}")
+        phrase = check(email, wanted)
+        if phrase is not None:
+            wrong.append(phrase)
     return wrong
 
 
