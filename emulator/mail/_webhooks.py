@@ -16,13 +16,11 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from emulator.core._errors import DoorstepError
-
-if TYPE_CHECKING:
-    from emulator.mail._resend_service import EmailRecord
+from emulator.mail._resend_records import EmailRecord
 
 Transport = Callable[[str, bytes, dict[str, str]], None]
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
