@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from emulator.core._errors import DoorstepError, TriggerError
+from emulator.core._errors import TriggerError
 from emulator.engine._state import RunState
 from emulator.engine._targets import parse_entity, parse_targets, parse_tenant
 from emulator.stores._entities import USERS
-from emulator.stores._runs import Run
+from emulator.stores._runs import Run, TriggerResult
+from emulator.stores._schedules import Schedule
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class TriggerResult:
-    """What a trigger returns: Knock's `workflow_run_id` and one Run per recipient."""
-
-    workflow_run_id: str
-    runs: list[Run] = field(default_factory=list)
-
-    def run_for(self, recipient: str) -> Run:
-        for run in self.runs:
-            if run.recipient_id == recipient:
-                return run
-        raise DoorstepError(
-            f"no run for recipient {recipient!r}; this trigger ran for "
-            f"{[r.recipient_id for r in self.runs]}"
-        )
 
 
 def start_trigger(
@@ -125,6 +108,20 @@ def start_trigger(
     if idempotency_key is not None:
         engine.idempotency[idempotency_key] = (fingerprint, now, result)
     return result
+
+
+def trigger_schedule(engine: Engine, schedule: Schedule, scope: dict[str, Any]) -> TriggerResult:
+    """One occurrence of `schedule`: its workflow for its recipient alone, source `schedule`."""
+    return start_trigger(
+        engine,
+        schedule.workflow,
+        [_reference(schedule.recipient)],
+        actor=None if schedule.actor is None else _reference(schedule.actor),
+        data=schedule.data,
+        tenant=schedule.tenant,
+        source="schedule",
+        schedule=scope,
+    )
 
 
 def require_identified_actor(engine: Engine, actor: Any) -> None:
