@@ -16,8 +16,8 @@ from emulator.core._clock import Clock
 from emulator.core._errors import DoorstepError, TriggerError
 from emulator.core._ids import IdFactory
 from emulator.definitions._channels import Channels
-from emulator.definitions._conditions import ConditionScope, RefState, evaluate
 from emulator.definitions._model import Definitions, Step, Workflow
+from emulator.engine._conditions import ConditionScope, RefState, evaluate
 from emulator.engine._delivery import Delivery
 from emulator.engine._events import Event, Wait, message_event, workflow_event
 from emulator.engine._responders import AiResponder, Responder, no_ai_responder, no_responder

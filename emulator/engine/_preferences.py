@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from emulator.core._errors import DefinitionError, Problem
-from emulator.definitions._conditions import ConditionScope, evaluate, parse_conditions
+from emulator.definitions._conditions import parse_conditions
 from emulator.definitions._model import Condition, Source
+from emulator.engine._conditions import ConditionScope, evaluate
 from emulator.stores._entities import deep_merge
 
 __all__ = [

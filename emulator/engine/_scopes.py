@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.definitions._conditions import RefState
+from emulator.engine._conditions import RefState
 from emulator.engine._state import RunState
 from emulator.stores._messages import MessageStore
 

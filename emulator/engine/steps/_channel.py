@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.definitions._conditions import ConditionScope
 from emulator.definitions._model import ChannelStep
+from emulator.engine._conditions import ConditionScope
 from emulator.engine._preferences import evaluate_preferences, resolve_preferences
 from emulator.engine._state import RunState
 from emulator.engine.steps._sendwindow import next_send_time
