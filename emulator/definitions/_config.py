@@ -28,8 +28,8 @@ import yaml
 from emulator.core._errors import DefinitionError, DoorstepError, Problem
 from emulator.definitions._channels import Channel, parse_channel
 from emulator.definitions._model import CHANNEL_TYPES
+from emulator.definitions._preferences import validate_preference_set
 from emulator.definitions._windows import parse_timestamp
-from emulator.engine._preferences import validate_preference_set
 
 KNOWN_KEYS = ("vars", "channels", "environment_preferences", "start", "tenant_translations")
 
