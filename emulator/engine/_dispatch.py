@@ -18,6 +18,9 @@ from emulator.stores._schedules import Schedule
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# TriggerResult lives in stores/_runs; importable from here too.
+__all__ = ["TriggerResult", "require_identified_actor", "start_trigger", "trigger_schedule"]
+
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 

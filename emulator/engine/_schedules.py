@@ -21,6 +21,16 @@ from emulator.stores._entities import Entities
 from emulator.stores._runs import TriggerResult
 from emulator.stores._schedules import Schedule
 
+# Schedule (the record) lives in stores/_schedules; importable from here too.
+__all__ = [
+    "MAX_RECIPIENTS",
+    "Schedule",
+    "ScheduleTrigger",
+    "Schedules",
+    "parse_moment",
+    "schedule_data",
+]
+
 MAX_RECIPIENTS = 100  # per create call, as Knock documents
 _TICK = timedelta(microseconds=1)
 

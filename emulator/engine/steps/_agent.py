@@ -14,13 +14,16 @@ import jsonschema
 
 from emulator.core._errors import DoorstepError
 from emulator.definitions._model import AiAgentStep
-from emulator.engine._responders import AgentError, AiRequest
+from emulator.engine._responders import AgentError, AiRequest, AiResponder, no_ai_responder
 from emulator.engine._state import RunState
 from emulator.stores._runs import StepRecord
 from emulator.templates import TemplateLocation
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
+
+# The request, responder and error types live in engine/_responders; importable from here too.
+__all__ = ["AgentError", "AiRequest", "AiResponder", "no_ai_responder", "run_agent"]
 
 NEXT = "next"
 ATTEMPTS = 3

@@ -22,6 +22,9 @@ from emulator.stores._runs import Activity, BatchInfo, StepRecord
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# OpenBatch lives in engine/_state (below the engine); importable from here too.
+__all__ = ["OpenBatch", "cancel_member", "close_batch", "run_batch"]
+
 NEXT, PAUSE, END = "next", "pause", "end"
 
 

@@ -18,13 +18,30 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from emulator.definitions._model import FetchStep, KeyValue
-from emulator.engine._responders import FetchError, FetchRequest, FetchResponse, Responder
+from emulator.engine._responders import (
+    FetchError,
+    FetchRequest,
+    FetchResponse,
+    Responder,
+    no_responder,
+)
 from emulator.engine._state import RunState
 from emulator.stores._runs import StepRecord
 from emulator.templates import TemplateLocation
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
+
+# The request, response and error types live in engine/_responders; importable from here too.
+__all__ = [
+    "FetchError",
+    "FetchRequest",
+    "FetchResponse",
+    "Responder",
+    "http_responder",
+    "no_responder",
+    "run_fetch",
+]
 
 NEXT, PAUSE, END = "next", "pause", "end"
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(seconds=60))

@@ -25,6 +25,9 @@ from emulator.stores._runs import StepRecord
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# Event and Wait live in engine/_events (below the engine); importable from here too.
+__all__ = ["Event", "Wait", "run_wait"]
+
 NEXT = "next"
 
 
