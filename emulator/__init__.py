@@ -17,14 +17,12 @@ from emulator.definitions import load_definitions, parse_workflow
 from emulator.definitions._channels import Channel
 from emulator.definitions._config import EmulatorConfig, load_config
 from emulator.definitions._model import Definitions, Layout, Partial, Workflow
-from emulator.engine._dispatch import TriggerResult
-from emulator.engine._schedules import Schedule
-from emulator.engine.steps._agent import AiRequest
-from emulator.engine.steps._fetch import FetchError, FetchRequest, FetchResponse
+from emulator.engine._responders import AiRequest, FetchError, FetchRequest, FetchResponse
 from emulator.lint import Finding, Report, format_report, validate
 from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
 from emulator.stores._messages import Message, UnknownMessage
-from emulator.stores._runs import Activity, BatchInfo, Run, StepRecord
+from emulator.stores._runs import Activity, BatchInfo, Run, StepRecord, TriggerResult
+from emulator.stores._schedules import Schedule
 from emulator.templates import TemplateError
 
 __all__ = [

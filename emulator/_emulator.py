@@ -14,23 +14,22 @@ from emulator.core._errors import DoorstepError
 from emulator.definitions._channels import Channel, Channels
 from emulator.definitions._config import EmulatorConfig, load_config
 from emulator.definitions._model import Definitions
-from emulator.engine._dispatch import TriggerResult, start_trigger
+from emulator.engine._dispatch import start_trigger
 from emulator.engine._engine import Engine
+from emulator.engine._events import Event
 from emulator.engine._preferences import merge_preference_set, validate_preference_set
+from emulator.engine._responders import AiResponder, Responder
 from emulator.engine._schedule_requests import new_schedules, schedule_changes
-from emulator.engine._schedules import Schedule
-from emulator.engine._state import RunState
+from emulator.engine._state import OpenBatch, RunState
 from emulator.engine._targets import TENANTS, parse_entity
-from emulator.engine.steps import HANDLERS
-from emulator.engine.steps._agent import AiResponder
-from emulator.engine.steps._batch import OpenBatch, cancel_member
-from emulator.engine.steps._fetch import Responder
+from emulator.engine._wiring import wire
+from emulator.engine.steps._batch import cancel_member
 from emulator.engine.steps._fetch import http_responder as real_http_responder
-from emulator.engine.steps._wait import Event
 from emulator.mail import EmailProvider, InProcessProvider, Mailbox
 from emulator.stores._entities import USERS
 from emulator.stores._messages import Message
-from emulator.stores._runs import Run
+from emulator.stores._runs import Run, TriggerResult
+from emulator.stores._schedules import Schedule
 
 _SCHEDULE_FIELDS = frozenset({"repeats", "data", "actor", "tenant", "scheduled_at", "ending_at"})
 
@@ -74,7 +73,7 @@ class Emulator(Engine):
             vars=vars,
             strict=strict,
         )
-        self.step_handlers.update(HANDLERS)
+        wire(self)
         self.require_identified_actor = require_identified_actor
         if ai_responder is not None:
             self.ai_responder = ai_responder

@@ -11,14 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.core._errors import DefinitionError
-from emulator.definitions._conditions import (
-    MISSING,
-    OPERATORS,
-    ConditionScope,
-    evaluate,
-    parse_conditions,
-)
+from emulator.definitions._conditions import MISSING, OPERATORS, parse_conditions
 from emulator.definitions._model import Condition, ConditionGroup, Source
+from emulator.engine._conditions import ConditionScope, evaluate
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 SRC = Source("workflows/demo/workflow.json", "steps[2].conditions")

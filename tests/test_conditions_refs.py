@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from emulator.definitions._conditions import ConditionScope, RefState, evaluate, parse_conditions
+from emulator.definitions._conditions import parse_conditions
 from emulator.definitions._model import Source
+from emulator.engine._conditions import ConditionScope, RefState, evaluate
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 

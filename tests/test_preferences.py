@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from emulator.core._errors import DefinitionError
-from emulator.definitions._conditions import ConditionScope
+from emulator.engine._conditions import ConditionScope
 from emulator.engine._preferences import (
     evaluate_preferences,
     merge_preference_set,

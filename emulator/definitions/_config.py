@@ -28,8 +28,8 @@ import yaml
 from emulator.core._errors import DefinitionError, DoorstepError, Problem
 from emulator.definitions._channels import Channel, parse_channel
 from emulator.definitions._model import CHANNEL_TYPES
+from emulator.definitions._preferences import validate_preference_set
 from emulator.definitions._windows import parse_timestamp
-from emulator.engine._preferences import validate_preference_set
 
 KNOWN_KEYS = ("vars", "channels", "environment_preferences", "start", "tenant_translations")
 
@@ -80,6 +80,7 @@ def load_config(path: str | os.PathLike[str]) -> EmulatorConfig:
 
 
 def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
+    """Validate a config mapping (the parsed file); every problem is reported at once."""
     problems: list[Problem] = []
     if not isinstance(raw, Mapping):
         raise DefinitionError(
@@ -106,8 +107,26 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
             )
         )
         variables = {}
+    channels = _channels(raw.get("channels"), file, problems)
+    preferences = raw.get("environment_preferences")
+    if preferences is not None:
+        _environment_preferences(preferences, file, problems)
+    start = _start(raw.get("start"), file, problems)
+    tenant_translations = _tenant_translations(raw.get("tenant_translations"), file, problems)
+    if problems:
+        raise DefinitionError(problems)
+    return EmulatorConfig(
+        vars={str(k): knock_var(v) for k, v in variables.items()},
+        channels=channels,
+        environment_preferences=preferences,
+        start=start,
+        tenant_translations=tenant_translations,
+    )
+
+
+def _channels(raw: Any, file: str, problems: list[Problem]) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
-    raw_channels = raw.get("channels") or {}
+    raw_channels = raw or {}
     if not isinstance(raw_channels, Mapping):
         problems.append(
             Problem(
@@ -117,7 +136,7 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
                 "write channels: {postmark: {type: email}}",
             )
         )
-        raw_channels = {}
+        return channels
     for key, spec in raw_channels.items():
         where = f"channels.{key}"
         if not isinstance(spec, Mapping) or spec.get("type") not in CHANNEL_TYPES:
@@ -134,19 +153,23 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
             channels[str(key)] = parse_channel(str(key), spec)
         except DoorstepError as exc:
             problems.append(Problem(file, where, str(exc), "see the channel settings above"))
-    preferences = raw.get("environment_preferences")
-    if preferences is not None:
-        try:
-            validate_preference_set(preferences, "environment_preferences")
-        except DefinitionError as exc:
-            for p in exc.problems:
-                where = (
-                    p.path
-                    if p.path.startswith("environment_preferences")
-                    else (f"environment_preferences.{p.path}")
-                )
-                problems.append(Problem(file, where, p.message, p.fix))
-    start = raw.get("start")
+    return channels
+
+
+def _environment_preferences(preferences: Any, file: str, problems: list[Problem]) -> None:
+    try:
+        validate_preference_set(preferences, "environment_preferences")
+    except DefinitionError as exc:
+        for p in exc.problems:
+            where = (
+                p.path
+                if p.path.startswith("environment_preferences")
+                else (f"environment_preferences.{p.path}")
+            )
+            problems.append(Problem(file, where, p.message, p.fix))
+
+
+def _start(start: Any, file: str, problems: list[Problem]) -> datetime | None:
     if isinstance(start, str):
         try:
             start = parse_timestamp(start)
@@ -159,26 +182,17 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
                     "write start: 2025-01-01T09:00:00Z",
                 )
             )
-            start = None
+            return None
     elif start is not None and not isinstance(start, datetime):
         problems.append(
             Problem(
                 file, "start", "must be an ISO-8601 timestamp", "write start: 2025-01-01T09:00:00Z"
             )
         )
-        start = None
+        return None
     if isinstance(start, datetime) and start.tzinfo is None:
         start = start.replace(tzinfo=parse_timestamp("2000-01-01T00:00:00Z").tzinfo)
-    tenant_translations = _tenant_translations(raw.get("tenant_translations"), file, problems)
-    if problems:
-        raise DefinitionError(problems)
-    return EmulatorConfig(
-        vars={str(k): knock_var(v) for k, v in variables.items()},
-        channels=channels,
-        environment_preferences=preferences,
-        start=start,
-        tenant_translations=tenant_translations,
-    )
+    return start if isinstance(start, datetime) else None
 
 
 def _tenant_translations(

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import formataddr, getaddresses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from emulator.core._clock import Clock
 from emulator.definitions._channels import Channel
 from emulator.engine._state import RunState
 from emulator.mail import DeliveryError, EmailProvider, OutgoingEmail
+from emulator.stores._entities import Entities
 from emulator.stores._messages import DeliveryAttempt, Message
-
-if TYPE_CHECKING:
-    from emulator.engine._engine import Engine
 
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(seconds=15)  # 15 s, 30 s, 1 min ... : 8 attempts span ~32 minutes
@@ -28,8 +27,9 @@ _TOP_STATUS = {"push": "sent", "chat": "sent"}  # these providers never confirm 
 class Delivery:
     """Moves messages from `queued` to a final status; every transition is a message event."""
 
-    def __init__(self, engine: Engine, email_provider: EmailProvider) -> None:
-        self.engine = engine
+    def __init__(self, clock: Clock, entities: Entities, email_provider: EmailProvider) -> None:
+        self.clock = clock
+        self.entities = entities
         self.email_provider = email_provider
         self.senders: dict[str, Callable[[Message, Channel], None]] = {}
 
@@ -41,7 +41,7 @@ class Delivery:
         *,
         sandbox: bool = False,
     ) -> None:
-        now = self.engine.clock.now
+        now = self.clock.now
         if message.channel_type == "in_app_feed":
             message.set_status("delivered", now)
             return
@@ -67,7 +67,7 @@ class Delivery:
             message.set_status("delivered", now)
 
     def _failed(self, message: Message, channel: Channel, exc: DeliveryError) -> None:
-        now = self.engine.clock.now
+        now = self.clock.now
         message.error = str(exc)
         if exc.permanent or message.attempts >= MAX_ATTEMPTS:
             message.set_status("undelivered", now)
@@ -76,7 +76,7 @@ class Delivery:
         backoff = FIRST_BACKOFF * (2 ** (message.attempts - 1))
         if exc.retry_after is not None:
             backoff = max(backoff, timedelta(seconds=exc.retry_after))
-        self.engine.clock.call_later(
+        self.clock.call_later(
             backoff,
             lambda: self.deliver(message, channel),
             label=f"retry {message.channel_type} {message.id}",
@@ -86,7 +86,7 @@ class Delivery:
         content = message.content
         name = content.get("from_name") or channel.from_name
         address = content.get("from_address") or channel.from_address
-        recipient = self.engine.entities.serialize(*_ref(message))
+        recipient = self.entities.serialize(*_ref(message))
         to = _addresses(content.get("to_address")) or _addresses(recipient.get("email"))
         return OutgoingEmail(
             from_=formataddr((str(name), str(address))) if name else str(address),

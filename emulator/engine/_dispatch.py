@@ -4,37 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from emulator.core._errors import DoorstepError, TriggerError
+from emulator.core._errors import TriggerError
+from emulator.definitions._model import Workflow
 from emulator.engine._state import RunState
 from emulator.engine._targets import parse_entity, parse_targets, parse_tenant
 from emulator.stores._entities import USERS
-from emulator.stores._runs import Run
+from emulator.stores._runs import Run, TriggerResult
+from emulator.stores._schedules import Schedule
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# TriggerResult lives in stores/_runs; importable from here too.
+__all__ = ["TriggerResult", "require_identified_actor", "start_trigger", "trigger_schedule"]
+
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class TriggerResult:
-    """What a trigger returns: Knock's `workflow_run_id` and one Run per recipient."""
-
-    workflow_run_id: str
-    runs: list[Run] = field(default_factory=list)
-
-    def run_for(self, recipient: str) -> Run:
-        for run in self.runs:
-            if run.recipient_id == recipient:
-                return run
-        raise DoorstepError(
-            f"no run for recipient {recipient!r}; this trigger ran for "
-            f"{[r.recipient_id for r in self.runs]}"
-        )
 
 
 def start_trigger(
@@ -59,41 +46,19 @@ def start_trigger(
     settings = settings or {}
     now = engine.clock.now
     workflow = engine.workflow(key)
+    fingerprint = ""
     if idempotency_key is not None:
-        fingerprint = json.dumps(
-            [key, recipients, actor, data, tenant, cancellation_key, settings],
-            sort_keys=True,
-            default=str,
-        )
-        seen = engine.idempotency.get(idempotency_key)
-        if seen is not None and now - seen[1] < IDEMPOTENCY_WINDOW:
-            if seen[0] != fingerprint:
-                raise TriggerError(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used "
-                    "with different parameters in the last 24 hours; use a "
-                    "new key",
-                    status=422,
-                )
-            return seen[2]
-    if not workflow.active:
-        raise TriggerError(
-            "workflow_inactive",
-            f"workflow {key!r} is inactive; activate it (remove `active: false`) to trigger it",
-        )
-    payload = _validate_data(workflow.key, workflow.trigger_data_json_schema, data)
-    actor_ref = None if actor is None else parse_entity(actor, "actor", engine.entities, now)
-    require_identified_actor(engine, actor)
-    tenant_id = parse_tenant(tenant, engine.entities, now)
+        parameters = [key, recipients, actor, data, tenant, cancellation_key, settings]
+        fingerprint = json.dumps(parameters, sort_keys=True, default=str)
+        seen = _replay(engine, idempotency_key, fingerprint)
+        if seen is not None:
+            return seen
+    payload, actor_ref, tenant_id = _inputs(engine, workflow, actor, data, tenant)
     targets = parse_targets(recipients, actor_ref, engine.entities, now, fan_out=schedule is None)
     result = TriggerResult(engine.ids.uuid4())
     for target in targets:
-        frequency = workflow.trigger_frequency
-        if frequency != "every_trigger":
-            once = (key, *target.ref) + ((tenant_id or "",) if "tenant" in frequency else ())
-            if once in engine.once_per_recipient:
-                continue
-            engine.once_per_recipient.add(once)
+        if _once_already(engine, key, workflow.trigger_frequency, target.ref, tenant_id):
+            continue
         record = Run(
             id=engine.ids.uuid4(),
             workflow_run_id=result.workflow_run_id,
@@ -109,22 +74,75 @@ def start_trigger(
             schedule_id=None if schedule is None else schedule.get("id"),
         )
         rs = RunState(
-            record,
-            workflow,
-            target.ref,
-            actor_ref,
-            tenant_id,
-            dict(record.data),
-            settings,
-            subscription=target.subscription,
-            schedule=None if schedule is None else dict(schedule),
+            record, workflow, target.ref, actor_ref, tenant_id, dict(record.data), settings
         )
+        rs.subscription = target.subscription
+        rs.schedule = None if schedule is None else dict(schedule)
         result.runs.append(record)
         engine.start_run(rs)
     engine.drain()
     if idempotency_key is not None:
         engine.idempotency[idempotency_key] = (fingerprint, now, result)
     return result
+
+
+def _inputs(
+    engine: Engine, workflow: Workflow, actor: Any, data: Mapping[str, Any] | None, tenant: Any
+) -> tuple[dict[str, Any], tuple[str, str] | None, str | None]:
+    """The checked trigger: its data, actor and tenant (both upserted when given inline)."""
+    now = engine.clock.now
+    if not workflow.active:
+        raise TriggerError(
+            "workflow_inactive",
+            f"workflow {workflow.key!r} is inactive; activate it (remove `active: false`) to "
+            "trigger it",
+        )
+    payload = _validate_data(workflow.key, workflow.trigger_data_json_schema, data)
+    actor_ref = None if actor is None else parse_entity(actor, "actor", engine.entities, now)
+    require_identified_actor(engine, actor)
+    return payload, actor_ref, parse_tenant(tenant, engine.entities, now)
+
+
+def _replay(engine: Engine, idempotency_key: str, fingerprint: str) -> TriggerResult | None:
+    """The earlier result for a reused Idempotency-Key within 24 hours; refused if it differs."""
+    seen = engine.idempotency.get(idempotency_key)
+    if seen is None or engine.clock.now - seen[1] >= IDEMPOTENCY_WINDOW:
+        return None
+    if seen[0] != fingerprint:
+        raise TriggerError(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with different parameters in the last 24 hours; use "
+            "a new key",
+            status=422,
+        )
+    return seen[2]
+
+
+def _once_already(
+    engine: Engine, key: str, frequency: str, ref: tuple[str, str], tenant_id: str | None
+) -> bool:
+    """Trigger frequency `once_per_recipient[_per_tenant]`: True if this target already ran."""
+    if frequency == "every_trigger":
+        return False
+    once = (key, *ref) + ((tenant_id or "",) if "tenant" in frequency else ())
+    if once in engine.once_per_recipient:
+        return True
+    engine.once_per_recipient.add(once)
+    return False
+
+
+def trigger_schedule(engine: Engine, schedule: Schedule, scope: dict[str, Any]) -> TriggerResult:
+    """One occurrence of `schedule`: its workflow for its recipient alone, source `schedule`."""
+    return start_trigger(
+        engine,
+        schedule.workflow,
+        [_reference(schedule.recipient)],
+        actor=None if schedule.actor is None else _reference(schedule.actor),
+        data=schedule.data,
+        tenant=schedule.tenant,
+        source="schedule",
+        schedule=scope,
+    )
 
 
 def require_identified_actor(engine: Engine, actor: Any) -> None:

@@ -10,32 +10,26 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.core._clock import Clock
 from emulator.core._errors import DoorstepError, TriggerError
 from emulator.core._ids import IdFactory
 from emulator.definitions._channels import Channels
-from emulator.definitions._conditions import ConditionScope, RefState, evaluate
 from emulator.definitions._model import Definitions, Step, Workflow
+from emulator.engine._conditions import ConditionScope, RefState, evaluate
 from emulator.engine._delivery import Delivery
+from emulator.engine._events import Event, Wait, message_event, workflow_event
+from emulator.engine._responders import AiResponder, Responder, no_ai_responder, no_responder
 from emulator.engine._schedules import Schedules
-from emulator.engine._state import Frame, RunState
-from emulator.engine.steps._agent import AiResponder, no_ai_responder
-from emulator.engine.steps._fetch import Responder, no_responder
-from emulator.engine.steps._wait import Event, emit
+from emulator.engine._scopes import branded_vars, ref_state, run_scope, workflow_scope
+from emulator.engine._state import Frame, OpenBatch, RunState
 from emulator.mail import EmailProvider
 from emulator.stores._audiences import Audiences
-from emulator.stores._entities import USERS, Entities, EntityView
-from emulator.stores._messages import MessageStore
-from emulator.stores._runs import StepRecord
+from emulator.stores._entities import Entities, EntityView
+from emulator.stores._messages import Message, MessageStore
+from emulator.stores._runs import StepRecord, TriggerResult
 from emulator.templates import TemplateRenderer, build_context
-
-if TYPE_CHECKING:
-    from emulator.engine._dispatch import TriggerResult
-    from emulator.engine.steps._batch import OpenBatch
-    from emulator.engine.steps._wait import Wait
-    from emulator.stores._messages import Message
 
 NEXT, PAUSE, END = "next", "pause", "end"
 # Knock tries a failing step up to 3 times before halting the run. Fetch and AI agent steps
@@ -55,17 +49,13 @@ _GATE = _gate_marker
 
 StepHandler = Callable[["Engine", RunState, Any, StepRecord], str]
 
-# Delivery-status order for picking the highest status of a step's messages (channel groups).
-_DELIVERY_RANK = {
-    s: i
-    for i, s in enumerate(
-        ("undelivered", "bounced", "delivery_attempted", "queued", "not_sent", "sent", "delivered")
-    )
-}
-
 
 class Engine:
-    """State and execution. `Emulator` adds the user-facing conveniences on top."""
+    """State and execution. `Emulator` adds the user-facing conveniences on top.
+
+    Step executors, the dispatcher and schedule firing import this module, never the reverse;
+    `emulator.engine._wiring.wire` plugs them in.
+    """
 
     def __init__(
         self,
@@ -109,8 +99,8 @@ class Engine:
         self.ai_responder: AiResponder = no_ai_responder
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
         self.audiences = Audiences()  # static audiences: is_audience_member reads member ids
-        self.schedules_store = Schedules(self)
-        self.delivery = Delivery(self, email_provider)
+        self.schedules_store = Schedules(clock, self.entities)
+        self.delivery = Delivery(clock, self.entities, email_provider)
         self.message_listener = self.message_event  # one bound method shared by every message
 
     # -- run lifecycle -------------------------------------------------------------------
@@ -256,44 +246,17 @@ class Engine:
 
     # -- events for wait_for_event steps ------------------------------------------------
     def emit(self, event: Event) -> None:
-        if self.waits:
-            emit(self, event)
+        """Offer `event` to every parked wait_for_event step (each matching one resumes)."""
+        for wait in list(self.waits):
+            wait.offer(event)
 
     def message_event(self, message: Message, key: str) -> None:
         """A message's status or engagement changed: Knock's `message` event of that key."""
-        if not self.waits:
-            return
-        recipient = message.recipient
-        ref = (
-            (USERS, recipient)
-            if isinstance(recipient, str)
-            else (recipient["collection"], recipient["id"])
-        )
-        payload = {
-            "message_id": message.id,
-            "event_type": f"message.{key}",
-            "channel_type": message.channel_type,
-            "channel_id": message.channel_key,
-            "tenant_id": message.tenant,
-            "step_ref": message.step_ref,
-            "recipient": message.recipient_id,
-            "inserted_at": self.clock.now.isoformat(),
-            "source": {"type": "workflow", "key": message.workflow},
-            "data": message.data,
-        }
-        self.emit(Event("message", key, ref, "workflow", message.workflow, payload))
+        if self.waits:
+            self.emit(message_event(message, key, self.clock.now))
 
     def _workflow_event(self, rs: RunState, key: str) -> None:
-        payload = {
-            "workflow_key": rs.workflow.key,
-            "workflow_run_id": rs.record.workflow_run_id,
-            "recipient": rs.recipient_ref[1],
-            "status": rs.record.status,
-            "tenant_id": rs.tenant_id,
-            "inserted_at": self.clock.now.isoformat(),
-            "data": rs.data,
-        }
-        self.emit(Event("workflow", key, rs.recipient_ref, "workflow", rs.workflow.key, payload))
+        self.emit(workflow_event(rs, key, self.clock.now))
 
     # -- scopes --------------------------------------------------------------------------
     def recipient_scope(self, rs: RunState) -> dict[str, Any]:
@@ -314,16 +277,7 @@ class Engine:
         return self.entities.serialize("$tenants", rs.tenant_id) | {"__typename": "Tenant"}
 
     def workflow_scope(self, rs: RunState) -> dict[str, Any]:
-        wf = rs.workflow
-        return {
-            "key": wf.key,
-            "id": wf.key,
-            "name": wf.name,
-            "categories": list(wf.categories),
-            "commercial": wf.settings.is_commercial,
-            "override_preferences": wf.settings.override_preferences,
-            "cancellation_key": rs.record.cancellation_key,
-        }
+        return workflow_scope(rs)
 
     def condition_scope(
         self, rs: RunState, extra: Mapping[str, Any] | None = None
@@ -336,11 +290,7 @@ class Engine:
 
     def run_scope(self, rs: RunState) -> dict[str, Any]:
         """`run.total_activities` / `run.total_actors` for conditions."""
-        batch = rs.batch
-        return {
-            "total_activities": batch.total_activities if batch else 1,
-            "total_actors": batch.total_actors if batch else int(rs.actor_ref is not None),
-        }
+        return run_scope(rs)
 
     def template_context(
         self, rs: RunState, current_message: Mapping[str, Any] | None = None
@@ -353,9 +303,9 @@ class Engine:
             recipient=self.recipient_scope(rs),
             actor=actor,
             tenant=tenant,
-            vars=self._vars_for(tenant),
+            vars=branded_vars(self.vars, tenant),
             current_message=current_message,
-            workflow=self.workflow_scope(rs),
+            workflow=workflow_scope(rs),
             timestamp=rs.record.inserted_at,
             total_activities=batch.total_activities if batch else 1,
             total_actors=batch.total_actors if batch else (1 if actor else 0),
@@ -364,26 +314,8 @@ class Engine:
             refs=rs.wait_results,  # Knock: `refs.<wait ref>.signal_variables` in templates
         )
 
-    def _vars_for(self, tenant: Mapping[str, Any] | None) -> dict[str, Any]:
-        """`vars`, with the tenant's `settings.branding` over the account's `vars.branding`."""
-        settings = tenant.get("settings") if tenant else None
-        branding = settings.get("branding") if isinstance(settings, Mapping) else None
-        if not isinstance(branding, Mapping) or not branding:
-            return self.vars
-        account = self.vars.get("branding")
-        merged = {**(account if isinstance(account, Mapping) else {}), **branding}
-        return {**self.vars, "branding": merged}
-
     def ref_state(self, rs: RunState, ref: str) -> RefState:
-        if ref in rs.wait_results:  # a wait step: `refs.<ref>.matched`, `.signal_variables`
-            return RefState("skipped", extra=rs.wait_results[ref])
-        ids = rs.refs.get(ref)
-        if not ids:
-            return RefState("skipped")
-        messages = [self.messages_store.get(i) for i in ids]
-        status = max((m.status for m in messages), key=lambda s: _DELIVERY_RANK.get(s, -1))
-        engagement = frozenset(s for m in messages for s in m.engagement_statuses)
-        return RefState(status, engagement)
+        return ref_state(rs, ref, self.messages_store)
 
     # -- queries -------------------------------------------------------------------------
     def workflow(self, key: str) -> Workflow:

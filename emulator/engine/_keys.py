@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from emulator.definitions._windows import InvalidWindow, lookup
 from emulator.engine._state import RunState
@@ -15,6 +16,11 @@ if TYPE_CHECKING:
 _PREFIXES = ("data.", "recipient.", "actor.", "tenant.", "vars.")
 
 
+def field_scope(engine: Engine, rs: RunState) -> Mapping[str, Any]:
+    """What a `*_field_path` can point into (data, recipient, actor, tenant, vars), built lazily."""
+    return engine.condition_scope(rs).namespaces
+
+
 def render_key(engine: Engine, rs: RunState, key: str | None, ref: str, field: str) -> str:
     """The key's value as a string ("" when no key is configured); ValueError if unresolvable."""
     if not key:
@@ -23,8 +29,6 @@ def render_key(engine: Engine, rs: RunState, key: str | None, ref: str, field: s
         where = TemplateLocation(rs.workflow.key, ref, field)
         return engine.templates.render(key, engine.template_context(rs), where).text.strip()
     path = key if key.startswith(_PREFIXES) else f"data.{key}"
-    from emulator.engine.steps._timing import field_scope
-
     try:
         value = lookup(field_scope(engine, rs), path)
     except InvalidWindow:

@@ -1,7 +1,9 @@
-"""Knock preference sets: write semantics, the merge hierarchy, and per-channel-step evaluation.
+"""Knock preference sets, the engine half: the merge hierarchy and per-channel-step evaluation.
 
 Preference sets stay plain dicts in Knock's `PreferenceSet` shape (knock.md §5), so what a test
-sets is what the API returns and what `recipient.preferences` shows in templates.
+sets is what the API returns and what `recipient.preferences` shows in templates. Writing and
+validating a set is pure data, in `emulator.definitions._preferences`; both names are exported
+here too for the callers that import them from this module.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from emulator.core._errors import DefinitionError, Problem
-from emulator.definitions._conditions import ConditionScope, evaluate, parse_conditions
+from emulator.definitions._conditions import parse_conditions
 from emulator.definitions._model import Condition, Source
-from emulator.stores._entities import deep_merge
+from emulator.definitions._preferences import (
+    PERSISTENCE_KEY,
+    STRATEGY_KEY,
+    merge_preference_set,
+    validate_preference_set,
+)
+from emulator.engine._conditions import ConditionScope, evaluate
 
 __all__ = [
     "PreferenceDecision",
@@ -23,27 +30,6 @@ __all__ = [
     "resolve_preferences",
     "validate_preference_set",
 ]
-
-_STRATEGY = "__strategy__"
-_PERSISTENCE = "__persistence_strategy__"
-_SECTIONS = ("channel_types", "channels", "workflows", "categories")
-
-
-# -- writing -------------------------------------------------------------------------------------
-def merge_preference_set(
-    existing: Mapping[str, Any] | None,
-    update: Mapping[str, Any],
-    *,
-    strategy: Literal["replace", "merge"],
-) -> dict[str, Any]:
-    """Apply a write to a stored set. `strategy` is the endpoint's default (preference endpoints:
-    replace; inline identify and tenant `settings.preference_set`: merge); a
-    `__persistence_strategy__` key in `update` overrides it and is never stored."""
-    chosen = update.get(_PERSISTENCE, strategy)
-    body = {k: copy.deepcopy(v) for k, v in update.items() if k != _PERSISTENCE}
-    if chosen == "replace" or existing is None:
-        return body
-    return deep_merge(copy.deepcopy(dict(existing)), body)
 
 
 # -- resolution ----------------------------------------------------------------------------------
@@ -81,7 +67,7 @@ def resolve_preferences(
     default = recipient_sets.get("default")
     if default is not None and "commercial_subscribed" in default:
         merged["commercial_subscribed"] = copy.deepcopy(default["commercial_subscribed"])
-    merged.pop(_PERSISTENCE, None)
+    merged.pop(PERSISTENCE_KEY, None)
     return merged
 
 
@@ -101,7 +87,7 @@ def _merge_over(higher: Mapping[str, Any], lower: Mapping[str, Any]) -> dict[str
 
 
 def _replaces(node: Any) -> bool:
-    return isinstance(node, Mapping) and node.get(_STRATEGY) == "replace"
+    return isinstance(node, Mapping) and node.get(STRATEGY_KEY) == "replace"
 
 
 # -- evaluation ----------------------------------------------------------------------------------
@@ -244,143 +230,3 @@ def _check(
 def _leaf_text(leaf: Condition) -> str:
     argument = "" if leaf.argument is None else f" {leaf.argument}"
     return f"{leaf.variable} {leaf.operator}{argument}"
-
-
-# -- validation ----------------------------------------------------------------------------------
-def validate_preference_set(raw: Any, where: str = "preferences") -> None:
-    """Reject a set Knock's API would refuse, before it is stored (so evaluation cannot fail on it).
-
-    Raises DefinitionError naming each bad path (`preferences.workflows.x.conditions[0].operator`).
-    """
-    problems: list[Problem] = []
-    if not isinstance(raw, Mapping):
-        problems.append(
-            Problem(
-                where,
-                "",
-                f"a preference set must be an object, got {type(raw).__name__}",
-                'write {"channel_types": {"email": false}}',
-            )
-        )
-        raise DefinitionError(problems)
-    for section in _SECTIONS:
-        entries = raw.get(section)
-        if entries is None:
-            continue
-        if not isinstance(entries, Mapping):
-            problems.append(
-                Problem(
-                    where,
-                    section,
-                    f"`{section}` must be an object",
-                    f'write "{section}": {{"<key>": false}}',
-                )
-            )
-            continue
-        for key, value in entries.items():
-            if key == _STRATEGY:
-                _check_strategy(value, f"{section}.{key}", where, problems)
-                continue
-            nested = section in {"workflows", "categories"}
-            _validate_value(value, f"{section}.{key}", where, problems, nested=nested)
-    if "commercial_subscribed" in raw:
-        _validate_value(raw["commercial_subscribed"], "commercial_subscribed", where, problems)
-    if problems:
-        raise DefinitionError(problems)
-
-
-def _check_strategy(value: Any, path: str, where: str, problems: list[Problem]) -> None:
-    if value not in {"replace", "merge"}:
-        problems.append(
-            Problem(
-                where,
-                path,
-                f'`__strategy__` must be "replace" or "merge", got {value!r}',
-                'use "replace" to override higher levels, "merge" (default) otherwise',
-            )
-        )
-
-
-def _validate_value(
-    value: Any, path: str, where: str, problems: list[Problem], *, nested: bool = False
-) -> None:
-    if value is None or isinstance(value, bool):
-        return
-    if not isinstance(value, Mapping):
-        problems.append(
-            Problem(
-                where,
-                path,
-                f"a preference must be true, false or an object, got {value!r}",
-                'write true, false or {"conditions": [...]}',
-            )
-        )
-        return
-    allowed = {"conditions", _STRATEGY} | ({"channel_types", "channels"} if nested else set())
-    for key in sorted(set(value) - allowed):
-        problems.append(
-            Problem(
-                where,
-                f"{path}.{key}",
-                f"unknown key `{key}` in a preference",
-                f"allowed keys here: {', '.join(sorted(allowed))}",
-            )
-        )
-    if _STRATEGY in value:
-        _check_strategy(value[_STRATEGY], f"{path}.{_STRATEGY}", where, problems)
-    if "conditions" in value:
-        raw = value["conditions"]
-        if not isinstance(raw, list):
-            problems.append(
-                Problem(
-                    where,
-                    f"{path}.conditions",
-                    "preference `conditions` must be a list (always AND-ed)",
-                    'write "conditions": [{"variable": ..., "operator": ..., "argument": ...}]',
-                )
-            )
-        else:
-            try:
-                parse_conditions(raw, Source(where, f"{path}.conditions"))
-            except DefinitionError as error:
-                problems.extend(error.problems)
-            problems.extend(
-                Problem(
-                    where,
-                    f"{path}.conditions[{i}]",
-                    "preference conditions are a flat list; `all`/`any` groups are not supported",
-                    "put each condition directly in the list (they are AND-ed)",
-                )
-                for i, item in enumerate(raw)
-                if isinstance(item, Mapping) and "variable" not in item
-            )
-            problems.extend(
-                Problem(
-                    where,
-                    f"{path}.conditions[{i}].variable",
-                    "message-status (`refs.`) conditions are not available in preferences",
-                    "use data, recipient, actor, tenant, vars or workflow variables",
-                )
-                for i, item in enumerate(raw)
-                if isinstance(item, Mapping) and str(item.get("variable", "")).startswith("refs.")
-            )
-    if nested:
-        for section in ("channel_types", "channels"):
-            inner = value.get(section)
-            if inner is None:
-                continue
-            if not isinstance(inner, Mapping):
-                problems.append(
-                    Problem(
-                        where,
-                        f"{path}.{section}",
-                        f"`{section}` must be an object",
-                        f'write "{section}": {{"<key>": false}}',
-                    )
-                )
-                continue
-            for key, leaf in inner.items():
-                if key == _STRATEGY:
-                    _check_strategy(leaf, f"{path}.{section}.{key}", where, problems)
-                else:
-                    _validate_value(leaf, f"{path}.{section}.{key}", where, problems)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from emulator.core._errors import TriggerError
 from emulator.definitions._repeats import validate_repeats
 from emulator.engine._dispatch import require_identified_actor
-from emulator.engine._schedules import MAX_RECIPIENTS, Schedule, parse_moment, schedule_data
+from emulator.engine._schedules import MAX_RECIPIENTS, parse_moment, schedule_data
 from emulator.engine._targets import parse_entity, parse_tenant
+from emulator.stores._schedules import Schedule
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine

@@ -10,55 +10,52 @@ workflow was deactivated, say) is recorded in `Schedule.errors`, never raised in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from emulator.core._clock import Timer
+from emulator.core._clock import Clock
 from emulator.core._errors import DoorstepError, TriggerError
 from emulator.definitions._repeats import first_occurrence, next_occurrence, utc
-from emulator.stores._entities import USERS
+from emulator.stores._entities import Entities
+from emulator.stores._runs import TriggerResult
+from emulator.stores._schedules import Schedule
 
-if TYPE_CHECKING:
-    from emulator.engine._engine import Engine
+# Schedule (the record) lives in stores/_schedules; importable from here too.
+__all__ = [
+    "MAX_RECIPIENTS",
+    "Schedule",
+    "ScheduleTrigger",
+    "Schedules",
+    "parse_moment",
+    "schedule_data",
+]
 
 MAX_RECIPIENTS = 100  # per create call, as Knock documents
 _TICK = timedelta(microseconds=1)
 
 
-@dataclass(slots=True)
-class Schedule:
-    """A recipient's schedule for one workflow, shaped like Knock's `Schedule`."""
+ScheduleTrigger = Callable[[Schedule, dict[str, Any]], TriggerResult]
 
-    id: str
-    workflow: str
-    recipient: tuple[str, str]  # (collection, id); users are ("$users", id)
-    repeats: tuple[dict[str, Any], ...]
-    data: dict[str, Any] | None
-    actor: tuple[str, str] | None
-    tenant: str | None
-    scheduled_at: datetime | None
-    ending_at: datetime | None
-    inserted_at: datetime
-    updated_at: datetime
-    last_occurrence_at: datetime | None = None
-    next_occurrence_at: datetime | None = None
-    run_ids: list[str] = field(default_factory=list)  # runs its occurrences started
-    errors: list[str] = field(default_factory=list)  # occurrences Knock would have refused
-    anchors: list[datetime] = field(default_factory=list, repr=False)
-    timer: Timer | None = field(default=None, repr=False)
 
-    @property
-    def recipient_id(self) -> str:
-        return self.recipient[1]
+def _unwired(schedule: Schedule, scope: dict[str, Any]) -> TriggerResult:
+    raise DoorstepError(
+        f"schedule {schedule.id} is due but nothing triggers schedules on this engine; build it "
+        "through Emulator (or call emulator.engine._wiring.wire on it)"
+    )
 
 
 class Schedules:
-    """Every schedule of an engine, by id, with the timer of its next occurrence."""
+    """Every schedule of an engine, by id, with the timer of its next occurrence.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    A due occurrence calls `trigger` (the engine's `trigger_schedule`, plugged in by `wire`):
+    starting runs belongs to the dispatcher, which sits above the engine.
+    """
+
+    def __init__(self, clock: Clock, entities: Entities) -> None:
+        self.clock = clock
+        self.entities = entities
+        self.trigger: ScheduleTrigger = _unwired
         self.by_id: dict[str, Schedule] = {}
 
     def add(self, schedule: Schedule) -> Schedule:
@@ -91,7 +88,7 @@ class Schedules:
         if schedule.timer is not None:
             schedule.timer.cancel()
             schedule.timer = None
-        now = self.engine.clock.now
+        now = self.clock.now
         start = now
         if schedule.scheduled_at is not None and schedule.scheduled_at > now:
             start = schedule.scheduled_at - _TICK  # an occurrence at scheduled_at counts
@@ -100,7 +97,7 @@ class Schedules:
             schedule.anchors = [first_occurrence(r, start, timezone) for r in schedule.repeats]
         schedule.next_occurrence_at = self._next(schedule, start, timezone)
         if schedule.next_occurrence_at is not None:
-            schedule.timer = self.engine.clock.call_at(
+            schedule.timer = self.clock.call_at(
                 schedule.next_occurrence_at,
                 lambda: self._fire(schedule),
                 label=f"schedule {schedule.id} ({schedule.workflow})",
@@ -113,7 +110,7 @@ class Schedules:
                 return None
             if schedule.ending_at is not None and schedule.scheduled_at > schedule.ending_at:
                 return None  # it would start after it ended: Knock never runs it
-            return max(schedule.scheduled_at, self.engine.clock.now)
+            return max(schedule.scheduled_at, self.clock.now)
         found = [
             when
             for rule, anchor in zip(schedule.repeats, schedule.anchors, strict=True)
@@ -125,14 +122,12 @@ class Schedules:
         return upcoming
 
     def _timezone(self, schedule: Schedule) -> str | None:
-        entity = self.engine.entities.get(*schedule.recipient) or {}
+        entity = self.entities.get(*schedule.recipient) or {}
         timezone = entity.get("timezone")
         return timezone if isinstance(timezone, str) else None
 
     def _fire(self, schedule: Schedule) -> None:
-        from emulator.engine._dispatch import start_trigger
-
-        now = self.engine.clock.now
+        now = self.clock.now
         schedule.timer = None
         schedule.last_occurrence_at = now
         upcoming = self._next(schedule, now, self._timezone(schedule))
@@ -141,29 +136,12 @@ class Schedules:
             "last_occurrence_at": now.isoformat(),
             "next_occurrence_at": upcoming.isoformat() if upcoming else None,
         }
-        collection, entity_id = schedule.recipient
-        recipient: Any = (
-            entity_id if collection == USERS else {"id": entity_id, "collection": collection}
-        )
         try:
-            result = start_trigger(
-                self.engine,
-                schedule.workflow,
-                [recipient],
-                actor=None if schedule.actor is None else _raw(schedule.actor),
-                data=schedule.data,
-                tenant=schedule.tenant,
-                source="schedule",
-                schedule=scope,
-            )
+            result = self.trigger(schedule, scope)
             schedule.run_ids.extend(run.id for run in result.runs)
         except TriggerError as exc:
             schedule.errors.append(f"{now.isoformat()}: {exc}")
         self.arm(schedule)
-
-
-def _raw(ref: tuple[str, str]) -> str | dict[str, str]:
-    return ref[1] if ref[0] == USERS else {"id": ref[1], "collection": ref[0]}
 
 
 def parse_moment(value: datetime | str | None, name: str) -> datetime | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from emulator.core._clock import Timer
-from emulator.definitions._model import Step, Workflow
-from emulator.stores._runs import BatchInfo, Run, StepRecord
+from emulator.definitions._model import BatchStep, Step, Workflow
+from emulator.stores._runs import Activity, BatchInfo, Run, StepRecord
 
 
 @dataclass(slots=True)
@@ -42,3 +43,29 @@ class RunState:
     trigger_data: dict[str, Any] = field(default_factory=dict)
     batch_slot: Any = None  # the open batch this run waits on, if any
     wait_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # wait step outputs
+
+
+@dataclass(slots=True)
+class Member:
+    """A run that joined an open batch, with the activity it brought."""
+
+    run: RunState
+    record: StepRecord
+    activity: Activity
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
+class OpenBatch:
+    """A batch window that is still collecting runs, keyed by its identity."""
+
+    identity: tuple[str, ...]
+    key: str
+    step: BatchStep
+    opened_at: datetime
+    closes_at: datetime
+    members: list[Member] = field(default_factory=list)
+    timer: Timer | None = None
+    continuing: Member | None = None  # the run that goes on at close
+    actors: dict[str, dict[str, Any]] = field(default_factory=dict)  # shared actor snapshots
+    leading: Member | None = None  # flush_leading: the run that went on at once

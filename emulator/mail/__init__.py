@@ -29,7 +29,8 @@ from emulator.mail._providers import (
     provenance_headers,
     resend_request_body,
 )
-from emulator.mail._resend_service import AttachmentRecord, EmailRecord, ResendService
+from emulator.mail._resend_records import AttachmentRecord, EmailRecord
+from emulator.mail._resend_service import ResendService
 from emulator.mail._resend_validation import ResendApiError
 from emulator.mail._smtp_server import (
     SmtpServer,

@@ -13,14 +13,15 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulator.core._clock import Clock, Timer
+from emulator.core._clock import Clock
 from emulator.core._ids import IdFactory
 from emulator.mail._mailbox import Mailbox, MailRouter
 from emulator.mail._model import addresses
+from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_validation import (
     ResendApiError,
     ValidEmail,
@@ -31,37 +32,6 @@ from emulator.mail._webhooks import WebhookSender
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _UUID_CHARS = frozenset("0123456789abcdef-")
-
-
-@dataclass(slots=True)
-class AttachmentRecord:
-    """An attachment of an email sent through the Resend API, as its attachment routes list it."""
-
-    id: str
-    filename: str | None
-    content_type: str
-    content_id: str | None
-    content: bytes
-    path: str | None
-
-    @property
-    def disposition(self) -> str:
-        return "inline" if self.content_id else "attachment"
-
-
-@dataclass(slots=True)
-class EmailRecord:
-    """One email as the Resend API knows it (also before and without delivery)."""
-
-    id: str
-    request: dict[str, Any]
-    valid: ValidEmail
-    created_at: datetime
-    last_event: str
-    scheduled_at: datetime | None = None
-    timer: Timer | None = None
-    mailbox: Mailbox | None = None
-    attachments: list[AttachmentRecord] = field(default_factory=list)
 
 
 @dataclass(slots=True)

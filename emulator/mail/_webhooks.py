@@ -16,29 +16,15 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from emulator.core._errors import DoorstepError
 from emulator.core._timestamps import format_timestamp
-from emulator.mail._resend_validation import ValidEmail
+from emulator.mail._resend_records import EmailRecord
 
 Transport = Callable[[str, bytes, dict[str, str]], None]
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-class EmailRecordLike(Protocol):
-    """What an event needs of the Resend service's `EmailRecord` (kept structural so this module
-    does not import the service that imports it)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def created_at(self) -> datetime: ...
-
-    @property
-    def valid(self) -> ValidEmail: ...
 
 
 class WebhookError(DoorstepError):
@@ -80,7 +66,7 @@ class WebhookSender:
         self.transport = transport or _post
         self.sent: list[dict[str, Any]] = []
 
-    def email_event(self, kind: str, record: EmailRecordLike, when: datetime) -> None:
+    def email_event(self, kind: str, record: EmailRecord, when: datetime) -> None:
         """Sign and post one `email.*` event, unless the endpoint did not subscribe to `kind`."""
         if self.events is not None and kind not in self.events:
             return

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from emulator.core._errors import TriggerError
+from emulator.core._merge import deep_merge as deep_merge  # callers import it from here too
 
 USERS = "$users"  # Knock's collection name for users in gids and object references
-
-
-def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    """Knock's upsert: nested mappings merge key by key, everything else is replaced."""
-    out = dict(base)
-    for key, value in update.items():
-        current = out.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            out[key] = deep_merge(current, value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 class Entities:

@@ -167,3 +167,20 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.workflow} for {self.recipient_id!r} {self.status} path={self.trace}>"
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerResult:
+    """What a trigger returns: Knock's `workflow_run_id` and one Run per recipient."""
+
+    workflow_run_id: str
+    runs: list[Run] = field(default_factory=list)
+
+    def run_for(self, recipient: str) -> Run:
+        for run in self.runs:
+            if run.recipient_id == recipient:
+                return run
+        raise DoorstepError(
+            f"no run for recipient {recipient!r}; this trigger ran for "
+            f"{[r.recipient_id for r in self.runs]}"
+        )

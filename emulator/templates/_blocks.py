@@ -11,13 +11,11 @@ import html as html_lib
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.templates._diagnostics import TemplateError
+from emulator.templates._fields import FieldRenderer
 from emulator.templates._markdown import markdown_to_html
-
-if TYPE_CHECKING:
-    from emulator.templates._channels import FieldRenderer
 
 BASE_BLOCK_CSS = (
     ".block-row{width:100%;border-collapse:collapse}"

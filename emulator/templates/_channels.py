@@ -3,60 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from emulator.templates._diagnostics import (
-    Diagnostic,
-    RenderedContent,
-    TemplateError,
-    TemplateLocation,
-)
+from emulator.templates._diagnostics import RenderedContent, TemplateError
+from emulator.templates._email import render_email
+from emulator.templates._fields import FieldRenderer, FieldSource
 from emulator.templates._markdown import markdown_to_html
-
-if TYPE_CHECKING:
-    from emulator.templates._renderer import TemplateRenderer
 
 CHANNEL_TYPES = ("email", "in_app_feed", "sms", "push", "chat", "http")
 
 
-class FieldRenderer:
-    """Renders named fields of one step, collecting every diagnostic in one list."""
-
-    def __init__(
-        self,
-        renderer: TemplateRenderer,
-        context: Mapping[str, Any],
-        workflow: str,
-        step: str,
-    ) -> None:
-        self.renderer = renderer
-        self.context = context
-        self.workflow = workflow
-        self.step = step
-        self.found: list[Diagnostic] = []
-
-    def where(self, field: str) -> TemplateLocation:
-        return TemplateLocation(self.workflow, self.step, field)
-
-    def text(self, field: str, source: Any, context: Mapping[str, Any] | None = None) -> str:
-        """Render `source` (a Liquid string) as the field `field`; absent renders as ""."""
-        if source is None:
-            return ""
-        if not isinstance(source, str):
-            raise TemplateError(
-                f"expected a Liquid string, found {type(source).__name__}",
-                self.where(field),
-                fix="write the field as a string in the workflow's template object",
-            )
-        ctx = self.context if context is None else context
-        return self.renderer.render_into(source, ctx, self.where(field), self.found)
-
-    def content(self, fields: dict[str, Any]) -> RenderedContent:
-        return RenderedContent(fields, tuple(self.found))
-
-
 def render_channel(
-    renderer: TemplateRenderer,
+    renderer: FieldSource,
     channel_type: str,
     template: Mapping[str, Any],
     overrides: Mapping[str, Any],
@@ -67,8 +25,6 @@ def render_channel(
     """Dispatch on Knock's channel type; unknown types are an error naming the known ones."""
     fr = FieldRenderer(renderer, context, workflow, step)
     if channel_type == "email":
-        from emulator.templates._email import render_email
-
         return fr.content(render_email(fr, template, overrides))
     if channel_type == "in_app_feed":
         return fr.content(_in_app_feed(fr, template))

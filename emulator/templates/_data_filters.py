@@ -7,24 +7,14 @@ as Knock documents. `subscriptions` returns at most 25 `{object, properties}` fo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from liquid import Undefined
 from liquid.filter import with_context
 
-if TYPE_CHECKING:
-    from emulator.templates._environment import KnockEnvironment
+from emulator.templates._environment import EntityLookup, KnockEnvironment
 
 MAX_SUBSCRIPTIONS = 25
-
-
-class EntityLookup(Protocol):
-    """What the data filters read: serialized entities, or None when they do not exist."""
-
-    def user(self, user_id: str) -> dict[str, Any] | None: ...
-    def object(self, collection: str, object_id: str) -> dict[str, Any] | None: ...
-    def tenant(self, tenant_id: str) -> dict[str, Any] | None: ...
-    def subscriptions(self, user_id: str) -> list[dict[str, Any]]: ...
 
 
 def _key(value: object) -> str | None:

@@ -15,8 +15,8 @@ import css_inline
 
 from emulator.definitions._model import Layout
 from emulator.templates._blocks import BASE_BLOCK_CSS, render_visual_blocks
-from emulator.templates._channels import FieldRenderer
 from emulator.templates._diagnostics import TemplateError
+from emulator.templates._fields import FieldRenderer
 from emulator.templates._text import html_to_text
 
 EMAIL_OVERRIDES = (

@@ -5,13 +5,16 @@
 - `{% render 'partial_key', a: b %}` loads Knock partials (depth at most 5);
   `{% include %}` is refused at parse time, as the Knock CLI refuses it.
 - `{% t %}…{% endt %}` renders the block's translation (`_t_tag.py`).
+
+Knock's filters and the `{% t %}` tag import this module; `TemplateRenderer` adds them to
+each environment it makes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from liquid import BoundTemplate, Environment, Mode, Undefined
 from liquid.ast import Node
@@ -28,9 +31,16 @@ if TYPE_CHECKING:
     from liquid.stream import TokenStream
     from liquid.token import Token
 
-    from emulator.templates._data_filters import EntityLookup
-
 MAX_PARTIAL_DEPTH = 5
+
+
+class EntityLookup(Protocol):
+    """What the data filters read: serialized entities, or None when they do not exist."""
+
+    def user(self, user_id: str) -> dict[str, Any] | None: ...
+    def object(self, collection: str, object_id: str) -> dict[str, Any] | None: ...
+    def tenant(self, tenant_id: str) -> dict[str, Any] | None: ...
+    def subscriptions(self, user_id: str) -> list[dict[str, Any]]: ...
 
 
 class RecordingUndefined(Undefined):
@@ -203,8 +213,3 @@ class KnockEnvironment(Environment):
         self.translation_templates: dict[str, BoundTemplate] = {}
         self.partial_sources: dict[str, str] = {p.content: key for key, p in partials.items()}
         self.add_tag(IncludeRefused)
-        from emulator.templates._filters import register_knock_filters
-        from emulator.templates._t_tag import TranslateTag
-
-        self.add_tag(TranslateTag)
-        register_knock_filters(self)

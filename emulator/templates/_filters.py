@@ -14,18 +14,18 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from liquid import Undefined
 from liquid.filter import with_context
 
+from emulator.templates._data_filters import DATA_FILTERS
 from emulator.templates._diagnostics import note
+from emulator.templates._environment import KnockEnvironment
 from emulator.templates._locale import format_currency, format_date, format_datetime, format_number
 from emulator.templates._markdown import markdown_to_html
-
-if TYPE_CHECKING:
-    from emulator.templates._environment import KnockEnvironment
+from emulator.templates._translate import t_filter
 
 
 def _missing(value: object) -> bool:
@@ -314,9 +314,6 @@ def equals(value: object, other: object) -> bool:
 
 def register_knock_filters(env: KnockEnvironment) -> None:
     """Add Knock's filters to `env` (standard Shopify filters are already registered)."""
-    from emulator.templates._data_filters import DATA_FILTERS
-    from emulator.templates._translate import t_filter
-
     filters: dict[str, Any] = {
         "date": date_filter,
         "timezone": timezone,

@@ -12,7 +12,7 @@ from liquid import BoundTemplate
 from liquid.exceptions import ContextDepthError, LiquidError, LiquidSyntaxError
 
 from emulator.definitions._model import Layout, Partial
-from emulator.templates._data_filters import EntityLookup
+from emulator.templates._channels import render_channel
 from emulator.templates._diagnostics import (
     SINK,
     Diagnostic,
@@ -23,7 +23,9 @@ from emulator.templates._diagnostics import (
     TemplateLocation,
     line_of,
 )
-from emulator.templates._environment import MAX_PARTIAL_DEPTH, KnockEnvironment
+from emulator.templates._environment import MAX_PARTIAL_DEPTH, EntityLookup, KnockEnvironment
+from emulator.templates._filters import register_knock_filters
+from emulator.templates._t_tag import TranslateTag
 
 _FIX_SYNTAX = "correct the Liquid syntax at that position"
 
@@ -54,6 +56,8 @@ class TemplateRenderer:
         self.env = KnockEnvironment(
             partials=self.partials, translations=translations, now=now, entities=entities
         )
+        self.env.add_tag(TranslateTag)
+        register_knock_filters(self.env)
         self._compiled: dict[str, BoundTemplate] = {}
 
     # -- public API -------------------------------------------------------------------------------
@@ -78,8 +82,6 @@ class TemplateRenderer:
         step: str,
     ) -> RenderedContent:
         """Render every field of a channel step's template into Knock's message content."""
-        from emulator.templates._channels import render_channel
-
         return render_channel(self, channel_type, template, overrides, context, workflow, step)
 
     # -- building blocks shared by the channel renderers ------------------------------------------

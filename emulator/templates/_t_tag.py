@@ -21,6 +21,7 @@ from liquid.tag import Tag
 from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_TAG, Token
 
 from emulator.templates._diagnostics import SINK, Note, note
+from emulator.templates._environment import KnockEnvironment
 from emulator.templates._translate import (
     compiled_translation,
     recipient_locale,
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from liquid import BoundTemplate
     from liquid.context import RenderContext
     from liquid.stream import TokenStream
-
-    from emulator.templates._environment import KnockEnvironment
 
 TAG_T = sys.intern("t")
 TAG_ENDT = sys.intern("endt")

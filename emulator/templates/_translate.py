@@ -8,15 +8,13 @@ The `{% t %}` block tag (`_t_tag.py`) looks its literal text up here too (`liter
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from liquid import BoundTemplate, Undefined
 from liquid.filter import with_context
 
 from emulator.templates._diagnostics import note
-
-if TYPE_CHECKING:
-    from emulator.templates._environment import KnockEnvironment
+from emulator.templates._environment import KnockEnvironment
 
 DEFAULT_LOCALE = "en"
 

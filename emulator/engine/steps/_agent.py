@@ -8,14 +8,13 @@ to 3 attempts, as Knock retries; then the run halts, or goes on when `halt_on_er
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
 from emulator.core._errors import DoorstepError
 from emulator.definitions._model import AiAgentStep
+from emulator.engine._responders import AgentError, AiRequest, AiResponder, no_ai_responder
 from emulator.engine._state import RunState
 from emulator.stores._runs import StepRecord
 from emulator.templates import TemplateLocation
@@ -23,32 +22,11 @@ from emulator.templates import TemplateLocation
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# The request, responder and error types live in engine/_responders; importable from here too.
+__all__ = ["AgentError", "AiRequest", "AiResponder", "no_ai_responder", "run_agent"]
+
 NEXT = "next"
 ATTEMPTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class AiRequest:
-    step_ref: str
-    model: str
-    prompt: str
-    response_type: str
-    response_schema: Any
-    web_search_enabled: bool
-
-
-AiResponder = Callable[[AiRequest], Any]
-
-
-class AgentError(DoorstepError):
-    """An agent step whose responder failed or answered in the wrong shape."""
-
-
-def no_ai_responder(request: AiRequest) -> Any:
-    raise AgentError(
-        f"ai_agent step {request.step_ref!r} has no responder: set emulator.ai_responder (or "
-        "Emulator(ai_responder=...)) to a function returning the model's answer"
-    )
 
 
 def run_agent(engine: Engine, rs: RunState, step: AiAgentStep, record: StepRecord) -> str:

@@ -9,44 +9,23 @@ The window closes when it elapses (fixed, or sliding up to the extension cap) or
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator.core._clock import Timer
 from emulator.definitions._model import BatchStep
 from emulator.definitions._windows import InvalidWindow, add_duration
 from emulator.engine._keys import render_key
-from emulator.engine._state import RunState
+from emulator.engine._state import Member, OpenBatch, RunState
 from emulator.engine.steps._timing import window_end
 from emulator.stores._runs import Activity, BatchInfo, StepRecord
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# OpenBatch lives in engine/_state (below the engine); importable from here too.
+__all__ = ["OpenBatch", "cancel_member", "close_batch", "run_batch"]
+
 NEXT, PAUSE, END = "next", "pause", "end"
-
-
-@dataclass(slots=True)
-class Member:
-    run: RunState
-    record: StepRecord
-    activity: Activity
-    cancelled: bool = False
-
-
-@dataclass(slots=True)
-class OpenBatch:
-    identity: tuple[str, ...]
-    key: str
-    step: BatchStep
-    opened_at: datetime
-    closes_at: datetime
-    members: list[Member] = field(default_factory=list)
-    timer: Timer | None = None
-    continuing: Member | None = None  # the run that goes on at close
-    actors: dict[str, dict[str, Any]] = field(default_factory=dict)  # shared actor snapshots
-    leading: Member | None = None  # flush_leading: the run that went on at once
 
 
 def run_batch(engine: Engine, rs: RunState, step: BatchStep, record: StepRecord) -> str:

@@ -3,16 +3,18 @@ send window -> render -> Message (queued) -> delivery. The run never waits for d
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator.definitions._conditions import ConditionScope
 from emulator.definitions._model import ChannelStep
+from emulator.engine._conditions import ConditionScope
 from emulator.engine._preferences import evaluate_preferences, resolve_preferences
 from emulator.engine._state import RunState
 from emulator.engine.steps._sendwindow import next_send_time
 from emulator.stores._entities import USERS
 from emulator.stores._messages import Message
 from emulator.stores._runs import StepRecord
+from emulator.templates import RenderedContent
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
@@ -50,10 +52,43 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
         workflow=rs.workflow.key,
         step=step.ref,
     )
-    message = Message(
+    message = _message(rs, step, channel.key, message_id, rendered, now)
+    message.events.append(("message.created", now))
+    message.events.append(("message.queued", now))
+    message.listener = engine.message_listener
+    engine.messages_store.add(message)
+    rs.refs.setdefault(step.ref, []).append(message.id)
+    record.message_ids += (message.id,)
+    if rendered.diagnostics:
+        record.detail["diagnostics"] = list(rendered.diagnostics)
+    sandbox = bool(rs.settings.get("sandbox_mode")) or channel.sandbox_mode
+    scheduled = next_send_time(step.send_windows, now, recipient.get("timezone"))
+    if scheduled is not None and scheduled > now and not sandbox:
+        message.scheduled_at = scheduled
+        engine.clock.call_at(
+            scheduled,
+            lambda: engine.delivery.deliver(message, channel, rs),
+            label=f"{rs.workflow.key}/{step.ref} send window",
+        )
+    else:
+        engine.delivery.deliver(message, channel, rs, sandbox=sandbox)
+    return NEXT
+
+
+def _message(
+    rs: RunState,
+    step: ChannelStep,
+    channel_key: str,
+    message_id: str,
+    rendered: RenderedContent,
+    now: datetime,
+) -> Message:
+    """The queued message of a channel step, as rendered for this run."""
+    batch = rs.batch
+    return Message(
         id=message_id,
         channel_type=step.channel_type,
-        channel_key=channel.key,
+        channel_key=channel_key,
         recipient=_reference(rs.recipient_ref),
         workflow=rs.workflow.key,
         step_ref=step.ref,
@@ -75,26 +110,6 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
             "run_ids": list(batch.run_ids),
         },
     )
-    message.events.append(("message.created", now))
-    message.events.append(("message.queued", now))
-    message.listener = engine.message_listener
-    engine.messages_store.add(message)
-    rs.refs.setdefault(step.ref, []).append(message.id)
-    record.message_ids += (message.id,)
-    if rendered.diagnostics:
-        record.detail["diagnostics"] = list(rendered.diagnostics)
-    sandbox = bool(rs.settings.get("sandbox_mode")) or channel.sandbox_mode
-    scheduled = next_send_time(step.send_windows, now, recipient.get("timezone"))
-    if scheduled is not None and scheduled > now and not sandbox:
-        message.scheduled_at = scheduled
-        engine.clock.call_at(
-            scheduled,
-            lambda: engine.delivery.deliver(message, channel, rs),
-            label=f"{rs.workflow.key}/{step.ref} send window",
-        )
-    else:
-        engine.delivery.deliver(message, channel, rs, sandbox=sandbox)
-    return NEXT
 
 
 def _missing_channel_data(step: ChannelStep, recipient: dict[str, Any]) -> str | None:

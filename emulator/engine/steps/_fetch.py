@@ -13,13 +13,18 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from emulator.core._errors import DoorstepError
 from emulator.definitions._model import FetchStep, KeyValue
+from emulator.engine._responders import (
+    FetchError,
+    FetchRequest,
+    FetchResponse,
+    Responder,
+    no_responder,
+)
 from emulator.engine._state import RunState
 from emulator.stores._runs import StepRecord
 from emulator.templates import TemplateLocation
@@ -27,40 +32,20 @@ from emulator.templates import TemplateLocation
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# The request, response and error types live in engine/_responders; importable from here too.
+__all__ = [
+    "FetchError",
+    "FetchRequest",
+    "FetchResponse",
+    "Responder",
+    "http_responder",
+    "no_responder",
+    "run_fetch",
+]
+
 NEXT, PAUSE, END = "next", "pause", "end"
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(seconds=60))
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class FetchRequest:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResponse:
-    status: int
-    body: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    timeout: bool = False  # the request timed out (Knock's 15 s); retried like a 5xx
-
-
-Responder = Callable[[FetchRequest], FetchResponse]
-
-
-class FetchError(DoorstepError):
-    """A fetch step that cannot succeed; the run halts with this message."""
-
-
-def no_responder(request: FetchRequest) -> FetchResponse:
-    raise FetchError(
-        f"fetch to {request.url} has no responder: set emulator.http_responder to a "
-        "function returning FetchResponse, or pass allow_hosts=[...] to allow real "
-        "HTTP to those hosts"
-    )
 
 
 def http_responder(allow_hosts: set[str], timeout: float = 15.0) -> Responder:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from emulator.definitions._conditions import evaluate
 from emulator.definitions._model import BranchStep
+from emulator.engine._conditions import evaluate
+from emulator.engine._keys import render_key
 from emulator.engine._state import Frame, RunState
 from emulator.stores._runs import StepRecord
 
@@ -44,8 +45,6 @@ def run_cohort(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
     Knock does not document its hash; sha256 of `<step ref>:<key>` keeps a recipient in the same
     cohort of the same step across runs, and matches the one-decimal percentage granularity.
     """
-    from emulator.engine._keys import render_key
-
     source = step.cohort_key or "recipient.id"
     try:
         key = render_key(engine, rs, source, step.ref, "cohort_key")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from emulator.definitions._model import DelayStep, Duration, ThrottleStep
 from emulator.definitions._windows import InvalidWindow, add_duration, lookup, resolve_window
+from emulator.engine._keys import field_scope, render_key
 from emulator.engine._state import RunState
 from emulator.stores._runs import StepRecord
 
@@ -17,11 +17,6 @@ if TYPE_CHECKING:
 
 NEXT, END = "next", "end"
 MAX_DELAY = timedelta(days=365)
-
-
-def field_scope(engine: Engine, rs: RunState) -> Mapping[str, Any]:
-    """What a `*_field_path` can point into (data, recipient, actor, tenant, vars), built lazily."""
-    return engine.condition_scope(rs).namespaces
 
 
 def window_end(
@@ -84,8 +79,6 @@ class ThrottleWindow:
 
 
 def run_throttle(engine: Engine, rs: RunState, step: ThrottleStep, record: StepRecord) -> str:
-    from emulator.engine._keys import render_key
-
     try:
         key = render_key(engine, rs, step.throttle_key, step.ref, "throttle_key")
     except ValueError as exc:

@@ -12,44 +12,28 @@ readable later, in conditions and templates, as `refs.<ref>.matched` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from emulator.core._clock import Timer
-from emulator.definitions._conditions import evaluate
 from emulator.definitions._model import WaitForEventStep
 from emulator.definitions._windows import add_duration
+from emulator.engine._conditions import evaluate
+from emulator.engine._events import Event, Wait
 from emulator.engine._state import RunState
 from emulator.stores._runs import StepRecord
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
+# Event and Wait live in engine/_events (below the engine); importable from here too.
+__all__ = ["Event", "Wait", "run_wait"]
+
 NEXT = "next"
-
-
-@dataclass(slots=True)
-class Wait:
-    run: RunState
-    step: WaitForEventStep
-    record: StepRecord
-    timer: Timer | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something that happened to a recipient, as a wait step matches it."""
-
-    event_type: str  # message | workflow | integration_source | recipient | audience
-    event_key: str  # e.g. seen, interacted, completed, updated, enter, or a source's event name
-    recipient: tuple[str, str]
-    source_type: str | None = None
-    source_key: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)  # what `event.*` reads
 
 
 def run_wait(engine: Engine, rs: RunState, step: WaitForEventStep, record: StepRecord) -> str:
     wait = Wait(rs, step, record)
+    wait.offer = partial(_offer, engine, wait)
     expires = add_duration(engine.clock.now, step.expires_after)
     wait.timer = rs.timer = engine.clock.call_at(
         expires, lambda: _timeout(engine, wait), label=f"{rs.workflow.key}/{step.ref} wait"
@@ -59,27 +43,26 @@ def run_wait(engine: Engine, rs: RunState, step: WaitForEventStep, record: StepR
     return engine.park(rs, record)
 
 
-def emit(engine: Engine, event: Event) -> None:
-    """Offer an event to every wait of its recipient; the first passing wait claims it."""
-    for wait in list(engine.waits):
-        rs = wait.run
-        if rs.record.finished:
-            engine.waits.remove(wait)
-            continue
-        if rs.recipient_ref != event.recipient or not _same_kind(wait.step.event, event):
-            continue
-        scope = engine.condition_scope(rs, {"event": event.payload})
-        results = [evaluate(group, scope) for group in wait.step.match_conditions]
-        passed = not results or any(r.passed for r in results)
-        wait.record.detail["evaluations"].append(
-            {
-                "event": event.event_key,
-                "passed": passed,
-                "conditions": [r.explain() for r in results],
-            }
-        )
-        if passed:
-            _resolve(engine, wait, matched=True, payload=event.payload)
+def _offer(engine: Engine, wait: Wait, event: Event) -> None:
+    """`Engine.emit` offers each event to every wait; this one takes it if its conditions pass."""
+    rs = wait.run
+    if rs.record.finished:
+        engine.waits.remove(wait)
+        return
+    if rs.recipient_ref != event.recipient or not _same_kind(wait.step.event, event):
+        return
+    scope = engine.condition_scope(rs, {"event": event.payload})
+    results = [evaluate(group, scope) for group in wait.step.match_conditions]
+    passed = not results or any(r.passed for r in results)
+    wait.record.detail["evaluations"].append(
+        {
+            "event": event.event_key,
+            "passed": passed,
+            "conditions": [r.explain() for r in results],
+        }
+    )
+    if passed:
+        _resolve(engine, wait, matched=True, payload=event.payload)
 
 
 def _same_kind(spec: dict[str, str] | Any, event: Event) -> bool:

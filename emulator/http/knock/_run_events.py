@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from emulator import Run, StepRecord
-from emulator.definitions._conditions import ConditionResult
+from emulator.engine._conditions import ConditionResult
 from emulator.http.inspect._shapes import iso, jsonable
 
 ChannelOf = Callable[[str], str | None]  # message id -> channel type, when the message exists
