@@ -106,8 +106,8 @@ def test_adding_an_unknown_user_identifies_them_and_reset_forgets_audiences() ->
     )
     emu.add_to_audience("vip", "new-user")
     assert emu.user("new-user") is not None
-    [membership] = emu.audiences.members("vip")
+    [membership] = emu.audience_members("vip")
     assert (membership.user_id, membership.added_at) == ("new-user", emu.clock.now)
     emu.reset()
-    assert list(emu.audiences) == []
+    assert emu.audiences() == []
     assert emu.trigger("beta", ["new-user"]).runs[0].path == []

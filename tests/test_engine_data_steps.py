@@ -168,7 +168,7 @@ def test_update_steps_deep_merge_into_entities(
     emu = make_emulator(workflow("upd", {"ref": "update_1", **step}))
     run = emu.trigger("upd", ["u1"], tenant="acme").runs[0]
     assert run.status == "completed", run.step("update_1")
-    stored = emu.entities.get(collection, entity)
+    stored = emu.object(collection, entity)
     assert stored is not None
     assert stored["plan"] == "pro"
 

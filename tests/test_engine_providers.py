@@ -81,7 +81,7 @@ def test_network_capture_into_a_virtual_clock_mailbox_does_not_deadlock() -> Non
     captured = Mailbox(clock=emu.clock)
     with running_smtp(captured) as smtp:
         host, port = smtp.address
-        emu.delivery.email_provider = SmtpProvider(host, port)
+        emu.email_provider = SmtpProvider(host, port)
         emu.identify("u1", email="ada@example.com")
         emu.clock.advance(minutes=3)
         emu.trigger("invoice-created", ["u1"], data={"invoice_id": "inv_4", "amount": 5})

@@ -207,8 +207,8 @@ def test_delete_user_forgets_everything_and_stops_paused_runs_before_sending() -
     assert emu.user("ada") is None
     assert emu.messages() == []
     assert emu.schedules() == []
-    assert emu.audiences["vip"] == frozenset()
-    assert emu.entities.subscribers("projects", "p1") == []
+    assert emu.audience_members("vip") == []
+    assert emu.subscriptions("projects", "p1") == []
     assert [r.id for r in emu.runs()] == [paused.id]  # finished run logs go with the user
     emu.clock.advance(hours=1)
     assert (paused.status, paused.ended_because) == ("terminated", "recipient 'ada' was deleted")
@@ -229,8 +229,8 @@ def test_delete_object_unsubscribes_both_ways_and_forgets_its_messages() -> None
     emu.trigger("note", [{"id": "p1", "collection": "projects"}])
     assert {m.recipient_id for m in emu.messages()} == {"p1", "ada", "t1", "bob"}
     assert emu.delete_object("teams", "t1") is True
-    assert emu.entities.subscribers("teams", "t1") == []  # its subscribers
-    assert [r for r, _ in emu.entities.subscribers("projects", "p1")] == [("$users", "ada")]
+    assert emu.subscriptions("teams", "t1") == []  # its subscribers
+    assert [s.recipient for s in emu.subscriptions("projects", "p1")] == [("$users", "ada")]
     assert {m.recipient_id for m in emu.messages()} == {"p1", "ada", "bob"}
     assert emu.delete_object("teams", "t1") is False
 

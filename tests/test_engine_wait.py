@@ -198,7 +198,7 @@ def test_malformed_waits_name_the_path(settings: dict[str, Any], message: str) -
 
 
 def test_the_knock_run_api_lists_wait_conditions_evaluated_events() -> None:
-    from emulator.http.knock._serialize import run_detail_json
+    from emulator.http.knock._run_events import run_detail_json
 
     emu = engagement_flow()
     run = emu.trigger("nudge", ["u1"], data={"text": "x"}).runs[0]

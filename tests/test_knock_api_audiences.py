@@ -114,4 +114,4 @@ def test_bad_member_lists_name_the_path(env: Env, method: str, body: Any, field:
     assert response.status_code == 422
     assert_knock_error(response.json(), 422, "invalid_params")
     assert response.json()["errors"][0]["field"] == field
-    assert env.emulator.audiences.members("vip") == []  # nothing applied from a bad request
+    assert env.emulator.audience_members("vip") == []  # nothing applied from a bad request

@@ -44,7 +44,7 @@ def env() -> Iterator[Env]:
 
 def in_app(env: Env) -> dict[int, Any]:
     """In-app messages by their `n`."""
-    return {m.data["n"]: m for m in env.emulator.messages_store if m.channel_type == "in_app_feed"}
+    return {m.data["n"]: m for m in env.emulator.messages() if m.channel_type == "in_app_feed"}
 
 
 def test_mark_all_seen_completes_and_is_stored(env: Env) -> None:
@@ -154,7 +154,7 @@ def test_delete_removes_the_messages(env: Env) -> None:
     for message_id in doomed:
         with pytest.raises(knockapi.NotFoundError):
             knock.messages.get(message_id)
-    emails = [m for m in env.emulator.messages_store if m.channel_type == "email"]
+    emails = [m for m in env.emulator.messages() if m.channel_type == "email"]
     assert len(emails) == 4  # another channel's messages are untouched
 
 
@@ -164,11 +164,11 @@ def test_channel_ids_key_uuid_other_channel_and_unknown(env: Env) -> None:
     assert by_uuid.success_count == 2
     emails = bulk.update_message_status("postmark", "archive")
     assert emails.success_count == 4
-    assert {m.channel_type for m in env.emulator.messages_store if m.archived_at} == {"email"}
+    assert {m.channel_type for m in env.emulator.messages() if m.archived_at} == {"email"}
     # A real Knock channel UUID names no channel here: every in-app message matches.
     unknown = bulk.update_message_status("00000000-0000-4000-8000-000000000000", "read")
     assert unknown.success_count == 4
-    assert {m.channel_type for m in env.emulator.messages_store if m.read_at} == {"in_app_feed"}
+    assert {m.channel_type for m in env.emulator.messages() if m.read_at} == {"in_app_feed"}
 
 
 def test_operations_get_distinct_ids_and_empty_body_is_no_filter(env: Env) -> None:
@@ -193,7 +193,7 @@ def test_unknown_action_is_422_and_changes_nothing(env: Env) -> None:
         env.knock.channels.bulk.update_message_status(FEED, "snooze")  # type: ignore[arg-type]
     assert_knock_error(caught.value.body, 422, "invalid_params")
     assert "snooze" in caught.value.message
-    assert all(m.engagement_statuses == [] for m in env.emulator.messages_store)
+    assert all(m.engagement_statuses == [] for m in env.emulator.messages())
 
 
 BAD_BODIES: list[tuple[bytes, int, str, str | None]] = [

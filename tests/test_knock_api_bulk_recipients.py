@@ -15,9 +15,8 @@ from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 from wfbuild import email, in_app, make_emulator, workflow
 
-from emulator.engine._targets import TENANTS
+from emulator import TENANTS, USERS
 from emulator.http.knock._serialize import channel_uuid
-from emulator.stores._entities import USERS
 
 BRANDED = "Color {{ vars.branding.primary_color }}"
 PUSH = {
@@ -70,7 +69,7 @@ def test_bulk_identified_users_get_email_with_their_inline_preferences(env: Env)
     assert mail.subject == "Hi Ada"
     assert env.emulator.outbox.filter(to="bob@example.com") == []  # bob opted out of email
     assert sent(env, "in_app_feed") == ["ada", "bob"]
-    bob = env.emulator.entities.get(USERS, "bob") or {}
+    bob = env.emulator.user("bob") or {}
     assert bob["channel_data"] == {"apns": {"tokens": ["tok_1"], "devices": []}}
     knock.workflows.trigger("alert", recipients=["ada", "bob"])  # ada has no push token
     assert sent(env, "push") == ["bob"]
@@ -106,7 +105,7 @@ def test_bulk_delete_users_hard_deletes_what_knock_deletes(env: Env) -> None:
     assert [u.id for u in knock.users.list()] == ["c"]
     assert sent(env, "in_app_feed") == []  # their messages went with them
     assert [s.recipient.id for s in knock.objects.list_subscriptions("projects", "p1")] == ["c"]
-    assert emu.entities.preference_sets(USERS, "a") == {}
+    assert emu.preference_sets("a") == {}
     assert len(emu.outbox) == 2  # captured mail is the mailbox's, not Knock's
 
 
@@ -172,7 +171,7 @@ def test_bulk_delete_tenants_takes_ids_from_the_query(env: Env) -> None:
     op = knock.tenants.bulk.delete(tenant_ids=["a", "c", "ghost"])
     assert (op.name, op.success_count) == ("tenants.bulk_delete", 3)
     assert [t.id for t in knock.tenants.list()] == ["b"]
-    assert env.emulator.entities.get(TENANTS, "a") is None
+    assert env.emulator.tenant("a") is None
 
 
 # -- objects and subscriptions -------------------------------------------------------------------
@@ -358,9 +357,9 @@ BAD_BODIES: list[tuple[str, dict[str, Any], str]] = [
 def _state(env: Env) -> Any:
     emu = env.emulator
     return (
-        [(c, dict(e)) for c in (USERS, TENANTS, "projects") for e in emu.entities.all(c)],
-        emu.entities.subscribers("projects", "p1"),
-        emu.entities.preference_sets(USERS, "ok"),
+        [(c, dict(e)) for c in (USERS, TENANTS, "projects") for e in emu.objects(c)],
+        emu.subscriptions("projects", "p1"),
+        emu.preference_sets("ok"),
     )
 
 
@@ -381,7 +380,7 @@ def test_the_sdk_raises_unprocessable_entity(env: Env) -> None:
     with pytest.raises(knockapi.UnprocessableEntityError) as caught:
         env.knock.users.bulk.identify(users=[{"id": "a"}, {"id": ""}])
     assert "users[1].id" in str(caught.value)
-    assert env.emulator.entities.get(USERS, "a") is None
+    assert env.emulator.user("a") is None
 
 
 def test_tenant_ids_are_required_in_the_query(env: Env) -> None:

@@ -16,8 +16,8 @@ from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 from wfbuild import make_emulator, workflow
 
+from emulator import USERS
 from emulator.http.knock._serialize import channel_uuid
-from emulator.stores._entities import USERS
 
 PUSH_STEP = {
     "ref": "push_1",
@@ -44,7 +44,7 @@ def env() -> Iterator[Env]:
 
 
 def stored(env: Env, collection: str, entity_id: str) -> Any:
-    entity = env.emulator.entities.get(collection, entity_id)
+    entity = env.emulator.object(collection, entity_id)
     return None if entity is None else entity.get("channel_data")
 
 
@@ -74,7 +74,7 @@ def test_object_channel_data_set_get_unset(env: Env) -> None:
     knock = env.knock
     put = knock.objects.set_channel_data("projects", "p1", "apns", data={"tokens": ["tok_p"]})
     assert put.data.tokens == ["tok_p"]  # type: ignore[union-attr]
-    assert env.emulator.entities.get("projects", "p1") is not None  # created by the PUT
+    assert env.emulator.object("projects", "p1") is not None  # created by the PUT
     got = knock.objects.get_channel_data("projects", "p1", channel_uuid("apns"))
     assert got.model_dump() == put.model_dump()
     knock.objects.unset_channel_data("projects", "p1", "apns")
@@ -253,7 +253,7 @@ def test_invalid_channel_data_is_422_naming_the_json_path(
     assert_knock_error(error, 422, "invalid_params")
     assert error["errors"][0]["field"] == field
     assert error["message"].startswith(f"{field}: ")
-    assert env.emulator.entities.get(collection, entity_id) is None
+    assert env.emulator.object(collection, entity_id) is None
 
 
 @pytest.mark.parametrize(

@@ -187,7 +187,7 @@ def test_a_user_is_identified_but_an_object_must_exist(env: Env) -> None:
     )
     assert response.status_code == 404
     assert_knock_error(response.json(), 404, "resource_missing")
-    assert env.emulator.entities.get("projects", "ghost") is None
+    assert env.emulator.object("projects", "ghost") is None
 
 
 # -- validation ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from openapi_check import check_schema
 from wfbuild import batch, cond, delay, email, in_app, make_emulator, workflow
 
 from emulator import Emulator, FetchRequest, FetchResponse, Run
-from emulator.http.knock._serialize import run_detail_json
+from emulator.http.knock._run_events import run_detail_json
 
 FIXTURES = "fixtures/workflows"
 NO_EMAIL = "the recipient has no email (identify them with an email, or set to_address)"

@@ -14,8 +14,6 @@ from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 from wfbuild import delay, in_app, make_emulator, workflow
 
-from emulator.stores._entities import USERS
-
 FEED = "in-app-feed"
 
 
@@ -69,7 +67,7 @@ def test_preference_sets_and_channel_data_are_added_where_the_primary_has_none(e
     assert sets["default"]["channel_types"] == {"email": False}  # the primary's set stays whole
     assert sets["default"]["workflows"] is None
     assert sets["acme"]["categories"] == {"billing": False}
-    stored = (env.emulator.entities.get(USERS, "member") or {})["channel_data"]
+    stored = (env.emulator.user("member") or {})["channel_data"]
     assert {k: v["tokens"] for k, v in stored.items()} == {
         "apns": ["member-token"],
         "fcm": ["guest-fcm"],
@@ -129,8 +127,8 @@ def test_subscriptions_and_schedules_go_with_the_secondary(env: Env) -> None:
 def test_bad_merges_change_nothing(
     env: Env, user_id: str, body: dict[str, object], status: int, code: str
 ) -> None:
-    before = [dict(u) for u in env.emulator.entities.all(USERS)]
+    before = [dict(u) for u in env.emulator.users()]
     response: httpx.Response = env.http.post(f"/v1/users/{user_id}/merge", json=body)
     assert response.status_code == status
     assert_knock_error(response.json(), status, code)
-    assert [dict(u) for u in env.emulator.entities.all(USERS)] == before
+    assert [dict(u) for u in env.emulator.users()] == before

@@ -12,9 +12,9 @@ from starlette.datastructures import QueryParams
 from test_knock_api import Env, knock_env
 from test_knock_api_errors import assert_knock_error
 
+from emulator import USERS
 from emulator.http.knock._errors import KnockAPIError
 from emulator.http.knock._subscriptions import q_refs
-from emulator.stores._entities import USERS
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_deleting_an_object_removes_its_subscriptions(env: Env) -> None:
 
 def test_a_subscribed_but_unidentified_user_is_listed(env: Env) -> None:
     env.knock.objects.add_subscriptions("projects", "p1", recipients=["newcomer"])
-    assert env.emulator.entities.get(USERS, "newcomer") is None
+    assert env.emulator.user("newcomer") is None
     entries = env.knock.users.list_subscriptions("newcomer").entries
     assert [(s.object.id, s.recipient.id) for s in entries] == [("p1", "newcomer")]
 

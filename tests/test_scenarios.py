@@ -262,7 +262,7 @@ steps:
     assert "remove from audience vip: ['a1'] left" in text
     assert "event shipped for u1" in text
     assert result.emulator is not None
-    assert sorted(result.emulator.audiences["vip"]) == ["u1"]
+    assert sorted(m.user_id for m in result.emulator.audience_members("vip")) == ["u1"]
 
 
 @pytest.mark.parametrize(

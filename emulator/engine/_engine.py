@@ -7,6 +7,7 @@ triggers another workflow or closes a batch never nests executions.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -26,6 +27,7 @@ from emulator.engine._scopes import branded_vars, ref_state, run_scope, workflow
 from emulator.engine._state import Frame, OpenBatch, RunState
 from emulator.mail import EmailProvider
 from emulator.stores._audiences import Audiences
+from emulator.stores._bulk import BulkOperations
 from emulator.stores._entities import Entities, EntityView
 from emulator.stores._messages import Message, MessageStore
 from emulator.stores._runs import StepRecord, TriggerResult
@@ -51,7 +53,7 @@ StepHandler = Callable[["Engine", RunState, Any, StepRecord], str]
 
 
 class Engine:
-    """State and execution. `Emulator` adds the user-facing conveniences on top.
+    """State and execution. The `Emulator` facade holds one and offers its public surface.
 
     Step executors, the dispatcher and schedule firing import this module, never the reverse;
     `emulator.engine._wiring.wire` plugs them in.
@@ -69,6 +71,10 @@ class Engine:
         strict: bool = False,
     ) -> None:
         self.definitions = definitions
+        # One re-entrant lock guards all state: servers call in from their own threads. The
+        # engine owns it; the clock takes it too, so timers fire under the same lock.
+        self.lock = threading.RLock()
+        clock.lock = self.lock
         self.clock = clock
         self.ids = IdFactory(seed)
         self.vars: dict[str, Any] = dict(vars or {})
@@ -100,6 +106,7 @@ class Engine:
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
         self.audiences = Audiences()  # static audiences: is_audience_member reads member ids
         self.schedules_store = Schedules(clock, self.entities)
+        self.bulk_operations = BulkOperations()  # what the bulk APIs did, for their GET route
         self.delivery = Delivery(clock, self.entities, email_provider)
         self.message_listener = self.message_event  # one bound method shared by every message
 

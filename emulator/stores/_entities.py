@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,19 @@ from emulator.core._errors import TriggerError
 from emulator.core._merge import deep_merge as deep_merge  # callers import it from here too
 
 USERS = "$users"  # Knock's collection name for users in gids and object references
+TENANTS = "$tenants"  # and for tenants
+Ref = tuple[str, str]  # (collection, id) of a user, object or tenant
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One recipient subscribed to one object, stamped when it was (last) made, as Knock does."""
+
+    collection: str
+    object_id: str
+    recipient: Ref
+    properties: dict[str, Any]
+    inserted_at: datetime
 
 
 class Entities:
@@ -18,8 +32,8 @@ class Entities:
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], dict[str, Any]] = {}
         self._preferences: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-        # (collection, object id) -> {(recipient collection, recipient id): properties}
-        self._subscriptions: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+        # (collection, object id) -> {(recipient collection, recipient id): subscription}
+        self._subscriptions: dict[Ref, dict[Ref, Subscription]] = {}
 
     # -- entities ------------------------------------------------------------------------
     def upsert(
@@ -78,31 +92,47 @@ class Entities:
     ) -> None:
         self._preferences.setdefault((collection, entity_id), {})[set_id] = dict(preference_set)
 
+    def delete_preference_set(self, collection: str, entity_id: str, set_id: str) -> bool:
+        """Drop one set; False when the entity had no set of that id."""
+        return self._preferences.get((collection, entity_id), {}).pop(set_id, None) is not None
+
     # -- subscriptions -------------------------------------------------------------------
     def subscribe(
         self,
         collection: str,
         object_id: str,
-        recipient: tuple[str, str],
-        properties: Mapping[str, Any] | None = None,
-    ) -> None:
-        subs = self._subscriptions.setdefault((collection, object_id), {})
-        subs[recipient] = dict(properties or {})
+        recipient: Ref,
+        properties: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> Subscription:
+        """Create or replace a subscription; re-subscribing stamps it afresh, as Knock does."""
+        made = Subscription(collection, object_id, recipient, dict(properties or {}), now)
+        self._subscriptions.setdefault((collection, object_id), {})[recipient] = made
+        return made
 
-    def unsubscribe(self, collection: str, object_id: str, recipient: tuple[str, str]) -> None:
-        self._subscriptions.get((collection, object_id), {}).pop(recipient, None)
+    def unsubscribe(self, collection: str, object_id: str, recipient: Ref) -> Subscription | None:
+        return self._subscriptions.get((collection, object_id), {}).pop(recipient, None)
 
-    def subscribers(
-        self, collection: str, object_id: str
-    ) -> list[tuple[tuple[str, str], dict[str, Any]]]:
-        return list(self._subscriptions.get((collection, object_id), {}).items())
+    def subscriptions(self, collection: str, object_id: str) -> list[Subscription]:
+        """The object's subscriptions in the order they were made."""
+        return list(self._subscriptions.get((collection, object_id), {}).values())
 
-    def subscriptions_of(self, recipient: tuple[str, str]) -> list[dict[str, Any]]:
+    def subscriptions_for(self, recipient: Ref) -> list[Subscription]:
+        """Every subscription of `recipient`, by object in the order objects got subscribers."""
+        return [subs[recipient] for subs in self._subscriptions.values() if recipient in subs]
+
+    def subscribers(self, collection: str, object_id: str) -> list[tuple[Ref, dict[str, Any]]]:
+        """(recipient, properties) pairs, what trigger fan-out reads."""
+        return [(s.recipient, s.properties) for s in self.subscriptions(collection, object_id)]
+
+    def subscriptions_of(self, recipient: Ref) -> list[dict[str, Any]]:
         """`{object, properties}` for every object `recipient` is subscribed to."""
         return [
-            {"object": self.serialize(*obj), "properties": dict(subs[recipient])}
-            for obj, subs in self._subscriptions.items()
-            if recipient in subs
+            {
+                "object": self.serialize(s.collection, s.object_id),
+                "properties": dict(s.properties),
+            }
+            for s in self.subscriptions_for(recipient)
         ]
 
     def clear(self) -> None:

@@ -21,7 +21,7 @@ DELIVERY_STATUSES = (
 ENGAGEMENT_STATUSES = ("seen", "read", "interacted", "link_clicked", "archived")
 
 
-class UnknownMessage(DoorstepError, KeyError):
+class UnknownMessageError(DoorstepError, KeyError):
     """No message with that id."""
 
     def __str__(self) -> str:
@@ -72,6 +72,8 @@ class Message:
     error: str | None = None
     deliveries: tuple[DeliveryAttempt, ...] = ()  # one per provider hand-off, oldest first
     provider_id: str | None = None
+    # What the app attached when marking the message interacted (Knock's `Message.metadata`).
+    metadata: dict[str, Any] | None = None
     # Told of every status and engagement change (the engine feeds wait_for_event steps).
     listener: Callable[[Message, str], None] | None = field(default=None, repr=False, compare=False)
 
@@ -127,12 +129,12 @@ class MessageStore:
         try:
             return self._by_id[message_id]
         except KeyError:
-            raise UnknownMessage(
+            raise UnknownMessageError(
                 f"no message with id {message_id!r}; list ids with emulator.messages()"
             ) from None
 
     def remove(self, message_id: str) -> Message:
-        """Delete one message (Knock's bulk `delete` action); raises UnknownMessage."""
+        """Delete one message (Knock's bulk `delete` action); raises UnknownMessageError."""
         message = self.get(message_id)
         del self._by_id[message_id]
         return message

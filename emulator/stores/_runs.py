@@ -8,17 +8,15 @@ from typing import Any
 
 from emulator.core._errors import DoorstepError
 
+
+class UnknownRunError(DoorstepError, KeyError):
+    """No run with that id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown run"
+
+
 # Our statuses say why a run ended; `knock_status` maps them onto Knock's API enum.
-RUN_STATUSES = (
-    "running",
-    "waiting",
-    "completed",
-    "cancelled",
-    "merged_into_batch",
-    "throttled",
-    "terminated",
-    "failed",
-)
 _KNOCK_STATUS = {
     "running": "processing",
     "waiting": "paused",

@@ -43,7 +43,7 @@ def stats_payload(emulator: Emulator) -> dict[str, Any]:
     outbox = emulator.outbox
     latest = outbox.latest()
     with emulator.clock.lock:
-        runs = len(emulator.runs_by_id)
+        runs = len(emulator.runs())
         now = emulator.clock.now
     return {
         "emails": len(outbox),

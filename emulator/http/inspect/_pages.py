@@ -212,8 +212,8 @@ def inspector_routes(inspection: Inspection) -> list[Route]:
                 for s in emu.schedules()
             ]
             audiences = [
-                (key, [(m.user_id, m.tenant) for m in emu.audiences.members(key)])
-                for key in sorted(emu.audiences)
+                (key, [(m.user_id, m.tenant) for m in emu.audience_members(key)])
+                for key in sorted(emu.audiences())
             ]
         return _page(request, inspection, "schedules.html", rows=rows, audiences=audiences)
 

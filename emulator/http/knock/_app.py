@@ -47,6 +47,7 @@ def _trigger(
             "Idempotency-Key",
             f"is {len(idempotency_key)} characters; Knock allows at most {MAX_IDEMPOTENCY_KEY}",
         )
+    earlier = None if idempotency_key is None else ctx.emulator.idempotent_result(idempotency_key)
     result = ctx.emulator.trigger(
         key,
         recipients or [],
@@ -58,10 +59,8 @@ def _trigger(
         idempotency_key=idempotency_key,
     )
     headers: dict[str, str] = {}
-    if idempotency_key is not None:
-        if ctx.replays.get(idempotency_key) == result.workflow_run_id:
-            headers["idempotent-replayed"] = "true"
-        ctx.replays[idempotency_key] = result.workflow_run_id
+    if earlier is not None and earlier.workflow_run_id == result.workflow_run_id:
+        headers["idempotent-replayed"] = "true"
     return result.workflow_run_id, headers
 
 

@@ -12,12 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import Membership
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
 from emulator.http.knock._errors import get_list, invalid
 from emulator.http.knock._query import paginate
 from emulator.http.knock._serialize import iso, user_json
-from emulator.stores._audiences import Membership
-from emulator.stores._entities import USERS
 
 MAX_MEMBERS = 1000  # per request, as the spec says for add and remove
 
@@ -60,11 +59,11 @@ def remove_members(ctx: KnockContext, request: Request, body: dict[str, Any]) ->
 
 def list_members(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     emulator = ctx.emulator
-    members = emulator.audiences.members(request.path_params["key"])
+    members = emulator.audience_members(request.path_params["key"])
     page, info = paginate(members, _ident, request.query_params)
     entries = []
     for member in page:
-        user = emulator.entities.get(USERS, member.user_id) or {"id": member.user_id}
+        user = emulator.user(member.user_id) or {"id": member.user_id}
         entries.append(
             {
                 "__typename": "AudienceMember",

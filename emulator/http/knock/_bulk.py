@@ -8,7 +8,6 @@ lock, and answers with the operation already `completed`, so a test never has to
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import DELIVERY_STATUSES, BulkOperation, Message
 from emulator.http.knock._core import KnockContext, channel_messages, endpoint, json_response
 from emulator.http.knock._errors import get_list, invalid, missing
 from emulator.http.knock._messages import (
@@ -28,9 +28,7 @@ from emulator.http.knock._messages import (
 )
 from emulator.http.knock._query import parse_time
 from emulator.http.knock._serialize import iso
-from emulator.stores._messages import DELIVERY_STATUSES, Message
 
-_NAMESPACE = uuid.UUID("1d3c9f55-0b7e-4f51-a1f4-6c2e8a0b9d47")
 DELETE = "delete"
 # URL action -> the engagement action it performs (Knock's archive/unarchive are aliases).
 BULK_ACTIONS: dict[str, str] = {
@@ -156,17 +154,16 @@ def bulk_update_channel(ctx: KnockContext, request: Request, body: dict[str, Any
     if action not in BULK_ACTIONS:
         raise invalid("action", f"{action!r} is not one of {', '.join(BULK_ACTIONS)}")
     tests = parse_filters(body)
-    store = ctx.emulator.messages_store
+    listed = ctx.emulator.messages()
     chosen = [
         m
-        for m in channel_messages(ctx, request.path_params["channel_id"], store, None)
+        for m in channel_messages(ctx, request.path_params["channel_id"], listed, None)
         if all(test(m) for test in tests)
     ]
     effect = BULK_ACTIONS[action]
     for message in chosen:
         if effect == DELETE:
-            store.remove(message.id)
-            ctx.metadata.pop(message.id, None)
+            ctx.emulator.delete_message(message.id)
         else:
             apply_action(ctx, message, effect, None)
     operation = completed_operation(ctx, request, f"channel_messages.{action}", len(chosen))
@@ -177,40 +174,42 @@ def completed_operation(
     ctx: KnockContext, request: Request, name: str, count: int
 ) -> dict[str, Any]:
     """A BulkOperation that finished at once (the emulator applies bulk work synchronously),
-    kept for `GET /v1/bulk_operations/{id}`."""
-    now = iso(ctx.emulator.clock.now)
-    op_id = str(uuid.uuid5(_NAMESPACE, f"bulk_operation:{len(ctx.bulk_operations)}"))
-    operation = {
+    recorded by the emulator for `GET /v1/bulk_operations/{id}`."""
+    return operation_json(request, ctx.emulator.record_bulk_operation(name, count))
+
+
+def operation_json(request: Request, operation: BulkOperation) -> dict[str, Any]:
+    """Knock's BulkOperation for a recorded operation."""
+    stamp = iso(operation.at)
+    return {
         "__typename": "BulkOperation",
-        "id": op_id,
-        "name": name,
+        "id": operation.id,
+        "name": operation.name,
         "status": "completed",
-        "estimated_total_rows": count,
-        "processed_rows": count,
-        "success_count": count,
+        "estimated_total_rows": operation.rows,
+        "processed_rows": operation.rows,
+        "success_count": operation.rows,
         "error_count": 0,
         "error_items": [],
-        "progress_path": str(request.url_for("get_bulk_operation", id=op_id)),
-        "inserted_at": now,
-        "started_at": now,
-        "completed_at": now,
+        "progress_path": str(request.url_for("get_bulk_operation", id=operation.id)),
+        "inserted_at": stamp,
+        "started_at": stamp,
+        "completed_at": stamp,
         "failed_at": None,
-        "updated_at": now,
+        "updated_at": stamp,
     }
-    ctx.bulk_operations[op_id] = operation
-    return operation
 
 
 def get_bulk_operation(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     op_id = request.path_params["id"]
-    operation = ctx.bulk_operations.get(op_id)
+    operation = ctx.emulator.bulk_operation(op_id)
     if operation is None:
         raise missing(
             "bulk operation",
             op_id,
             "use the id returned by POST /v1/channels/{channel_id}/messages/bulk/{action}",
         )
-    return json_response(operation)
+    return json_response(operation_json(request, operation))
 
 
 def bulk_routes(ctx: KnockContext) -> list[Route]:

@@ -16,13 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import USERS
 from emulator.http.knock._bulk_common import bulk_list, operation, upsert_all
 from emulator.http.knock._core import KnockContext, endpoint
 from emulator.http.knock._entities import object_collection
 from emulator.http.knock._errors import invalid
 from emulator.http.knock._inline import Inline, check_inline, require_id, store_inline
-from emulator.http.knock._user_merge import forget_object
-from emulator.stores._entities import USERS
 
 MAX_RECIPIENTS = 100  # recipients per subscribed-to object, as the spec says
 Ref = tuple[str, str]
@@ -42,7 +41,7 @@ def bulk_delete_objects(ctx: KnockContext, request: Request, body: dict[str, Any
         if not isinstance(value, str) or not value:
             raise invalid(f"object_ids[{index}]", f"must be a non-empty id string, got {value!r}")
     for object_id in dict.fromkeys(ids):
-        forget_object(ctx, collection, object_id)
+        ctx.emulator.delete_object(collection, object_id)
     return operation(ctx, request, "objects.bulk_delete", len(ids))
 
 
@@ -56,6 +55,11 @@ def _reference(raw: Any, where: str) -> Ref:
     if not isinstance(collection, str):
         raise invalid(f"{where}.collection", f"must be a collection name, got {collection!r}")
     return (collection, entity_id)
+
+
+def _raw(ref: Ref) -> str | dict[str, str]:
+    """A checked reference as `Emulator.subscribe` takes it (a reference: nothing upserted)."""
+    return ref[1] if ref[0] == USERS else {"id": ref[1], "collection": ref[0]}
 
 
 def _recipient(ctx: KnockContext, raw: Any, where: str) -> tuple[Ref, Inline | None]:
@@ -98,9 +102,8 @@ def bulk_add_subscriptions(ctx: KnockContext, request: Request, body: dict[str, 
     (422 names the item's `id` otherwise), as the single-object endpoint requires."""
     collection = object_collection(request.path_params["collection"])
     groups = _groups(ctx, body, lambda raw, where: _recipient(ctx, raw, where))
-    entities = ctx.emulator.entities
     for index, (object_id, _, _) in enumerate(groups):
-        if entities.get(collection, object_id) is None:
+        if ctx.emulator.object(collection, object_id) is None:
             raise invalid(
                 f"subscriptions[{index}].id",
                 f"no object {object_id!r} in {collection!r}; create it first with "
@@ -111,8 +114,7 @@ def bulk_add_subscriptions(ctx: KnockContext, request: Request, body: dict[str, 
         for ref, inline in recipients:
             if inline is not None:
                 store_inline(ctx, inline)
-            entities.subscribe(collection, object_id, ref, properties)
-            ctx.subscribed_at.pop((collection, object_id, *ref), None)
+            ctx.emulator.subscribe(collection, object_id, [_raw(ref)], properties)
             count += 1
     return operation(ctx, request, "objects.bulk_add_subscriptions", count)
 
@@ -126,8 +128,7 @@ def bulk_delete_subscriptions(
     count = 0
     for object_id, refs, _ in groups:
         for ref in refs:
-            ctx.emulator.entities.unsubscribe(collection, object_id, ref)
-            ctx.subscribed_at.pop((collection, object_id, *ref), None)
+            ctx.emulator.unsubscribe(collection, object_id, [_raw(ref)])
             count += 1
     return operation(ctx, request, "objects.bulk_delete_subscriptions", count)
 

@@ -8,7 +8,6 @@ completed BulkOperation, kept for `GET /v1/bulk_operations/{id}`. Each item coun
 
 from __future__ import annotations
 
-import copy
 from functools import partial
 from typing import Any
 
@@ -16,18 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.engine._targets import TENANTS
+from emulator import TENANTS, USERS
 from emulator.http.knock._bulk_common import bulk_list, id_list, operation, upsert_all
 from emulator.http.knock._bulk_objects import bulk_object_routes
 from emulator.http.knock._core import KnockContext, endpoint
-from emulator.http.knock._entities import upsert
 from emulator.http.knock._errors import get_list, invalid
 from emulator.http.knock._inline import Inline, check_inline, store_inline
 from emulator.http.knock._preferences import check_preference_set
 from emulator.http.knock._query import q_list
 from emulator.http.knock._tenants import check_tenant, upsert_tenant
-from emulator.http.knock._user_merge import forget_user
-from emulator.stores._entities import USERS
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -40,8 +36,7 @@ def bulk_delete_users(ctx: KnockContext, request: Request, body: dict[str, Any])
     accepted and change nothing (deleting is idempotent)."""
     user_ids = id_list(get_list(body, "user_ids", required=True) or [], "user_ids")
     for user_id in dict.fromkeys(user_ids):
-        if ctx.emulator.entities.get(USERS, user_id) is not None:
-            forget_user(ctx, user_id)
+        ctx.emulator.delete_user(user_id)
     return operation(ctx, request, "users.bulk_delete", len(user_ids))
 
 
@@ -65,11 +60,10 @@ def bulk_set_user_preferences(
         )
     pref_set = {k: v for k, v in preferences.items() if k != "id"}
     check_preference_set(pref_set, "preferences")
-    entities = ctx.emulator.entities
     for user_id in user_ids:
-        if entities.get(USERS, user_id) is None:
-            upsert(ctx, USERS, user_id, {})
-        entities.set_preference_set(USERS, user_id, set_id, copy.deepcopy(pref_set))
+        if ctx.emulator.user(user_id) is None:
+            ctx.emulator.set_object(USERS, user_id)
+        ctx.emulator.set_preferences(user_id, pref_set, set_id=set_id)
     return operation(ctx, request, "users.bulk_set_preferences", len(user_ids))
 
 
@@ -97,7 +91,7 @@ def bulk_delete_tenants(ctx: KnockContext, request: Request, body: dict[str, Any
     """`tenant_ids` comes in the query string, as the spec says (`tenant_ids[]=a&...`)."""
     tenant_ids = id_list(q_list(request.query_params, "tenant_ids"), "tenant_ids")
     for tenant_id in dict.fromkeys(tenant_ids):
-        ctx.emulator.entities.delete(TENANTS, tenant_id)
+        ctx.emulator.delete_tenant(tenant_id)
     return operation(ctx, request, "tenants.bulk_delete", len(tenant_ids))
 
 

@@ -25,7 +25,7 @@ from emulator.http.knock._core import (
     json_response,
     no_content,
 )
-from emulator.http.knock._entities import kind_of, owner, require_entity, upsert
+from emulator.http.knock._entities import kind_of, owner, require_entity
 from emulator.http.knock._errors import invalid, missing
 from emulator.http.knock._serialize import channel_uuid
 
@@ -193,12 +193,10 @@ def get_channel_data(ctx: KnockContext, request: Request, body: dict[str, Any]) 
 
 def set_channel_data(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection, entity_id = owner(request)
-    entity = ctx.emulator.entities.get(collection, entity_id)
+    entity = ctx.emulator.object(collection, entity_id)
     key = resolve_key(ctx, entity, request.path_params["channel_id"])
     data = full_shape(validate_data(body, channel_type(ctx, key), key))
-    if entity is None:
-        entity = upsert(ctx, collection, entity_id, {})
-    entity["channel_data"] = {**_stored(entity), key: data}
+    ctx.emulator.set_channel_data(collection, entity_id, {key: data})
     return json_response(channel_data_json(key, data))
 
 
@@ -208,11 +206,7 @@ def unset_channel_data(ctx: KnockContext, request: Request, body: dict[str, Any]
     collection, entity_id = owner(request)
     entity = require_entity(ctx, collection, entity_id, kind_of(collection))
     key = resolve_key(ctx, entity, request.path_params["channel_id"])
-    remaining = {k: v for k, v in _stored(entity).items() if k != key}
-    if remaining:
-        entity["channel_data"] = remaining
-    else:
-        entity.pop("channel_data", None)
+    ctx.emulator.set_channel_data(collection, entity_id, {key: None})
     return no_content()
 
 

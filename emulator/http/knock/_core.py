@@ -1,15 +1,14 @@
 """Shared plumbing of the Knock API: auth, body limits, JSON parsing, locking, error translation.
 
-Each route handler is a plain function `(ctx, request, body) -> Response` run under the clock's
-lock (the emulator is not thread-safe and uvicorn serves from its own thread). Engine errors
-become Knock's error shape here, so handlers only raise.
+Each route handler is a plain function `(ctx, request, body) -> Response` run under the
+emulator's lock (the emulator is not thread-safe and uvicorn serves from its own thread).
+Engine errors become Knock's error shape here, so handlers only raise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.requests import Request
@@ -28,19 +27,12 @@ BodyMode = Literal["none", "optional", "required"]
 
 @dataclass
 class KnockContext:
-    """What every handler needs; also the API's own state the engine has no place for."""
+    """What every handler needs. The API keeps no state of its own: all of it lives in the
+    emulator's stores, so `Emulator.reset()` forgets it and Python sees what the API wrote."""
 
     emulator: Emulator
     api_keys: frozenset[str] | None
     max_body_bytes: int
-    # PUT /interacted metadata per message id (Knock's Message.metadata).
-    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Idempotency-Key -> workflow_run_id, to flag replays with `idempotent-replayed: true`.
-    replays: dict[str, str] = field(default_factory=dict)
-    # (collection, object id, recipient collection, recipient id) -> first subscribed at.
-    subscribed_at: dict[tuple[str, str, str, str], datetime] = field(default_factory=dict)
-    # BulkOperation JSON by id, for GET /v1/bulk_operations/{id}.
-    bulk_operations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 Handler = Callable[[KnockContext, Request, dict[str, Any]], Response]
@@ -130,7 +122,7 @@ def endpoint(
             parsed: dict[str, Any] = {}
             if body != "none":
                 parsed = parse_json(await read_body(ctx, request), required=body == "required")
-            with ctx.emulator.clock.lock:
+            with ctx.emulator.lock:
                 return handler(ctx, request, parsed)
         except Exception as exc:
             return translate(exc).response()

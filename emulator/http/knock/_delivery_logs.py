@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator import DeliveryAttempt, Message
 from emulator.http.knock._core import KnockContext, json_response
 from emulator.http.knock._messages import _message
 from emulator.http.knock._query import paginate
@@ -30,7 +31,6 @@ from emulator.mail import (
     UnknownEmail,
     resend_request_body,
 )
-from emulator.stores._messages import DeliveryAttempt, Message
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -46,7 +46,7 @@ _JSON = {"Content-Type": "application/json"}
 
 def _service(emulator: Emulator) -> tuple[str, str, str]:
     """(service name, host, path) of the provider the emulator sends email through."""
-    provider = emulator.delivery.email_provider
+    provider = emulator.email_provider
     if isinstance(provider, ResendHttpProvider):
         url = urlsplit(provider.base_url)
         return "Resend", url.netloc, f"{url.path.rstrip('/')}/emails"
@@ -57,7 +57,7 @@ def _service(emulator: Emulator) -> tuple[str, str, str]:
 
 def request_body(emulator: Emulator, message: Message) -> dict[str, Any]:
     """The Resend body recorded on the captured email, else the same body built again."""
-    provider = emulator.delivery.email_provider
+    provider = emulator.email_provider
     sink = provider.sink if isinstance(provider, InProcessProvider) else None
     if isinstance(sink, Mailbox) and message.provider_id is not None:
         try:
@@ -66,8 +66,7 @@ def request_body(emulator: Emulator, message: Message) -> dict[str, Any]:
             captured = None  # deleted or evicted since: build it again
         if captured is not None and captured.resend_request is not None:
             return dict(captured.resend_request)
-    channel = emulator.channels.resolve(message.channel_key, "email")
-    outgoing = emulator.delivery.outgoing_email(message, channel)
+    outgoing = emulator.outgoing_email(message.id)
     provenance = bool(getattr(provider, "provenance_headers", True))
     return resend_request_body(outgoing, with_provenance=provenance)
 
@@ -101,7 +100,7 @@ def delivery_logs(emulator: Emulator, message: Message) -> list[dict[str, Any]]:
         return []
     service, host, path = _service(emulator)
     headers = dict(_JSON)
-    provider = emulator.delivery.email_provider
+    provider = emulator.email_provider
     if isinstance(provider, ResendHttpProvider) and provider.idempotency:
         headers["Idempotency-Key"] = message.id
     request = {

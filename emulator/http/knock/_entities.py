@@ -12,9 +12,9 @@ from typing import Any
 
 from starlette.requests import Request
 
+from emulator import USERS
 from emulator.http.knock._core import KnockContext
 from emulator.http.knock._errors import invalid, missing
-from emulator.stores._entities import USERS
 
 
 def object_collection(collection: str) -> str:
@@ -41,7 +41,7 @@ def kind_of(collection: str) -> str:
 
 def require_entity(ctx: KnockContext, collection: str, entity_id: str, kind: str) -> dict[str, Any]:
     """The stored entity, or Knock's 404 saying how to create it."""
-    found = ctx.emulator.entities.get(collection, entity_id)
+    found = ctx.emulator.object(collection, entity_id)
     if found is None:
         hint = {
             "user": "identify it with PUT /v1/users/{id} first",
@@ -54,4 +54,5 @@ def require_entity(ctx: KnockContext, collection: str, entity_id: str, kind: str
 def upsert(
     ctx: KnockContext, collection: str, entity_id: str, props: Mapping[str, Any]
 ) -> dict[str, Any]:
-    return ctx.emulator.entities.upsert(collection, entity_id, props, ctx.emulator.clock.now)
+    """Knock's upsert without events (`identify` is the one that tells waiting runs)."""
+    return ctx.emulator.set_object(collection, entity_id, **props)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.engine._preferences import merge_preference_set
 from emulator.http.knock._channel_data import channel_type, full_shape, resolve_key, validate_data
 from emulator.http.knock._core import KnockContext
 from emulator.http.knock._entities import upsert
@@ -63,7 +62,7 @@ def check_inline(ctx: KnockContext, raw: Any, where: str, collection: str) -> In
         return item
     if not isinstance(channels, dict):
         raise invalid(at(where, "channel_data"), 'must be an object like {"<channel id>": {...}}')
-    entity = ctx.emulator.entities.get(collection, entity_id)
+    entity = ctx.emulator.object(collection, entity_id)
     for channel_id, data in channels.items():
         key = resolve_key(ctx, entity, channel_id)
         try:
@@ -104,15 +103,8 @@ def store_inline(
 ) -> dict[str, Any]:
     """Store a checked item; `write` replaces the plain property upsert (tenants' settings)."""
     entity = write() if write else upsert(ctx, item.collection, item.id, item.properties)
-    entities = ctx.emulator.entities
     for set_id, update in item.preferences.items():
-        existing = entities.preference_sets(item.collection, item.id).get(set_id)
-        merged = merge_preference_set(existing, update, strategy="merge")
-        entities.set_preference_set(item.collection, item.id, set_id, merged)
+        ctx.emulator.merge_preferences(item.id, update, set_id=set_id, collection=item.collection)
     if item.channel_data:
-        stored = entity.get("channel_data")
-        entity["channel_data"] = {
-            **(stored if isinstance(stored, Mapping) else {}),
-            **item.channel_data,
-        }
+        entity = ctx.emulator.set_channel_data(item.collection, item.id, item.channel_data)
     return entity

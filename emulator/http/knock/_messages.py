@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator import Run
+from emulator import DELIVERY_STATUSES, Message, Run, UnknownMessageError, UnknownRunError
+from emulator.http.knock._activities import feed_item_json
 from emulator.http.knock._core import (
     KnockContext,
     channel_messages,
@@ -30,16 +31,14 @@ from emulator.http.knock._query import (
     q_str,
     q_time_range,
 )
+from emulator.http.knock._run_events import run_detail_json
 from emulator.http.knock._serialize import (
     channel_uuid,
     contents_json,
-    feed_item_json,
     message_event_json,
     message_json,
-    run_detail_json,
     run_json,
 )
-from emulator.stores._messages import DELIVERY_STATUSES, Message, UnknownMessage
 
 ENGAGEMENT_FILTERS = (
     "seen",
@@ -126,9 +125,7 @@ def _message_filters(params: QueryParams, messages: Iterable[Message]) -> list[M
 def _message_page(ctx: KnockContext, request: Request, messages: list[Message]) -> Response:
     params = request.query_params
     page, info = paginate(_message_filters(params, messages), _ident, params)
-    return json_response(
-        {"items": [message_json(m, ctx.metadata.get(m.id)) for m in page], "page_info": info}
-    )
+    return json_response({"items": [message_json(m) for m in page], "page_info": info})
 
 
 def _ident(message: Message) -> str:
@@ -137,25 +134,25 @@ def _ident(message: Message) -> str:
 
 def _message(ctx: KnockContext, message_id: str) -> Message:
     try:
-        return ctx.emulator.messages_store.get(message_id)
-    except UnknownMessage:
+        return ctx.emulator.message(message_id)
+    except UnknownMessageError:
         raise missing("message", message_id, "list message ids with GET /v1/messages") from None
 
 
 # -- handlers ------------------------------------------------------------------------------------
 def list_messages(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    return _message_page(ctx, request, list(ctx.emulator.messages_store))
+    return _message_page(ctx, request, ctx.emulator.messages())
 
 
 def list_user_messages(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     user_id = request.path_params["user_id"]
-    mine = [m for m in ctx.emulator.messages_store if m.recipient == user_id]
+    mine = [m for m in ctx.emulator.messages(recipient=user_id) if m.recipient == user_id]
     return _message_page(ctx, request, mine)
 
 
 def get_message(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     message = _message(ctx, request.path_params["message_id"])
-    return json_response(message_json(message, ctx.metadata.get(message.id)))
+    return json_response(message_json(message))
 
 
 def get_contents(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
@@ -176,11 +173,10 @@ def list_events(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Re
 def apply_action(
     ctx: KnockContext, message: Message, action: str, metadata: dict[str, Any] | None
 ) -> None:
-    now = ctx.emulator.clock.now
     for status, on in ACTIONS[action]:
-        message.set_engagement(status, on, now)
+        ctx.emulator.mark_message(message.id, status, on)
     if metadata is not None:
-        ctx.metadata[message.id] = metadata
+        ctx.emulator.set_message_metadata(message.id, metadata)
 
 
 def _metadata(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -195,7 +191,7 @@ def update_message(ctx: KnockContext, request: Request, body: dict[str, Any]) ->
         action = action if action.startswith("un") else f"un{action}"
     message = _message(ctx, request.path_params["message_id"])
     apply_action(ctx, message, action, _metadata(body) if action == "interacted" else None)
-    return json_response(message_json(message, ctx.metadata.get(message.id)))
+    return json_response(message_json(message))
 
 
 def batch_update(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
@@ -209,7 +205,7 @@ def batch_update(ctx: KnockContext, request: Request, body: dict[str, Any]) -> R
     metadata = _metadata(body) if action == "interacted" else None
     for message in messages:
         apply_action(ctx, message, action, metadata)
-    return json_response([message_json(m, ctx.metadata.get(m.id)) for m in messages])
+    return json_response([message_json(m) for m in messages])
 
 
 def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
@@ -227,8 +223,8 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
     excluded = exclude_paths(q_str(params, "exclude"))
     items = [
         m
-        for m in ctx.emulator.messages_store
-        if m.channel_type == "in_app_feed" and m.recipient == user_id
+        for m in ctx.emulator.messages(channel_type="in_app_feed", recipient=user_id)
+        if m.recipient == user_id
     ]
     items = channel_messages(ctx, channel_id, items, "in_app_feed")
     base = common_filters(params, items)
@@ -289,20 +285,21 @@ def _before_end(params: QueryParams, run: Run) -> bool:
 
 def get_run(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     run_id = request.path_params["run_id"]
-    found = ctx.emulator.runs_by_id.get(run_id)
-    if found is None:
+    try:
+        found = ctx.emulator.run(run_id)
+    except UnknownRunError:
         raise missing(
             "workflow recipient run", run_id, "list runs with GET /v1/workflow_recipient_runs"
-        )
-    store = ctx.emulator.messages_store
+        ) from None
+    emulator = ctx.emulator
 
     def channel_of(message_id: str) -> str | None:
         try:
-            return store.get(message_id).channel_type
-        except UnknownMessage:
+            return emulator.message(message_id).channel_type
+        except UnknownMessageError:
             return None  # deleted through the bulk API since
 
-    return json_response(run_detail_json(found.record, channel_of))
+    return json_response(run_detail_json(found, channel_of))
 
 
 def message_routes(ctx: KnockContext) -> list[Route]:

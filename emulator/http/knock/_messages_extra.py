@@ -1,89 +1,27 @@
 """More of Knock's message API: a message's activities and delivery logs, the contents of several
 messages at once, an object's messages and a user's in-app feed settings.
 
-Activities are the triggers behind a message. A message sent after a batch step has one per
-trigger in the batch: all of them, not only the `batch_items_render_limit` its template saw,
-taken from the batch record of the run that carried the batch on (`BatchInfo.all_activities`),
-in arrival order, with their engine ids (the `activity.id` templates render). Any other message
-has a single activity: its own run's trigger (the run id as activity id, the run's data, actor
-and recipient). Actor and recipient are the entities as stored now, like the feed's.
+Activities are the triggers behind a message (built in `_activities`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator import Activity, BatchInfo, Message, Run
+from emulator.http.knock._activities import activities_json
 from emulator.http.knock._core import KnockContext, endpoint, json_response
 from emulator.http.knock._delivery_logs import list_delivery_logs
 from emulator.http.knock._entities import kind_of, owner, require_entity
 from emulator.http.knock._errors import invalid
 from emulator.http.knock._messages import _message, _message_page, matches_data
 from emulator.http.knock._query import paginate, q_json_object, q_list
-from emulator.http.knock._serialize import contents_json, iso, recipient_json
-
-if TYPE_CHECKING:
-    from emulator import Emulator
+from emulator.http.knock._serialize import contents_json
 
 MAX_BATCH_CONTENTS = 50  # the spec's limit on `message_ids` elsewhere in the messages API
-
-
-def _batch_of(emulator: Emulator, message: Message) -> BatchInfo | None:
-    """The batch record before the message's step in the run that sent it."""
-    if message.batch is None:
-        return None
-    state = emulator.runs_by_id.get(message.run_id)
-    if state is None:
-        return None
-    found = None
-    for record in state.record.steps:
-        if message.id in record.message_ids:
-            break
-        if record.batch is not None:
-            found = record.batch
-    return found
-
-
-def _activity_json(
-    emulator: Emulator, ident: str, run: Run, at: datetime, data: dict[str, Any]
-) -> dict[str, Any]:
-    stamp = iso(at)
-    actor = None if run.actor is None else recipient_json(emulator, run.actor, at)
-    return {
-        "__typename": "Activity",
-        "id": ident,
-        "actor": actor,
-        "recipient": recipient_json(emulator, run.recipient, at),
-        "data": data,
-        "inserted_at": stamp,
-        "updated_at": stamp,
-    }
-
-
-def activities_json(emulator: Emulator, message: Message) -> list[dict[str, Any]]:
-    """Activity JSON for every trigger behind `message`, oldest first."""
-    batch = _batch_of(emulator, message)
-    if batch is None:
-        state = emulator.runs_by_id.get(message.run_id)
-        if state is None:
-            return []
-        run = state.record
-        return [_activity_json(emulator, run.id, run, run.inserted_at, run.data)]
-    out = []
-    for activity in batch.all_activities:
-        state = emulator.runs_by_id.get(activity.run_id)
-        if state is not None:
-            out.append(_from_engine(emulator, activity, state.record))
-    return out
-
-
-def _from_engine(emulator: Emulator, activity: Activity, run: Run) -> dict[str, Any]:
-    return _activity_json(emulator, activity.id, run, activity.inserted_at, activity.data)
 
 
 def list_activities(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
@@ -121,7 +59,7 @@ def list_object_messages(ctx: KnockContext, request: Request, body: dict[str, An
     collection, object_id = owner(request)
     mine = [
         m
-        for m in ctx.emulator.messages_store
+        for m in ctx.emulator.messages(recipient=object_id)
         if isinstance(m.recipient, dict)
         and m.recipient.get("collection") == collection
         and m.recipient.get("id") == object_id

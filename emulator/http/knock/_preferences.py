@@ -1,8 +1,8 @@
 """Preference sets of users and objects (`/v1/users/{user_id}/preferences/...` and
 `/v1/objects/{collection}/{object_id}/preferences/...`), whole sets and the granular updates.
 
-Every write is validated with the engine's `validate_preference_set` and stored in the entity
-store the engine reads, so the next trigger sees it. The granular endpoints are deprecated in
+Every write is validated (422 naming the JSON path) and stored through the emulator's
+preference methods, so the next trigger sees it. The granular endpoints are deprecated in
 Knock's spec, which gives no request bodies; the bodies are the ones Knock's SDKs sent:
 `channel_types` / `workflows` / `categories` take that section's map and replace the section
 (the rest of the set stays); `channel_types/{type}` takes `{"subscribed": bool}` (or
@@ -12,7 +12,6 @@ the setting object itself (`{"channel_types": {...}}`, `{"conditions": [...]}`).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,14 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator import DefinitionError
-from emulator.engine._preferences import merge_preference_set, validate_preference_set
+from emulator import USERS, DefinitionError, validate_preference_set
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
 from emulator.http.knock._entities import kind_of, owner, require_entity, upsert
 from emulator.http.knock._errors import invalid, missing
 from emulator.http.knock._query import q_str
 from emulator.http.knock._serialize import preference_set_json
-from emulator.stores._entities import USERS
 
 CHANNEL_TYPES = ("chat", "email", "http", "in_app_feed", "push", "sms")
 _PERSISTENCE = "__persistence_strategy__"
@@ -62,7 +59,7 @@ def _writable_owner(ctx: KnockContext, request: Request) -> tuple[str, str]:
     """Writing preferences of a user that does not exist yet identifies it, as Knock does;
     an object must exist (404 says how to create it)."""
     collection, entity_id = owner(request)
-    if ctx.emulator.entities.get(collection, entity_id) is None:
+    if ctx.emulator.object(collection, entity_id) is None:
         if collection != USERS:
             require_entity(ctx, collection, entity_id, "object")
         upsert(ctx, collection, entity_id, {})
@@ -71,7 +68,7 @@ def _writable_owner(ctx: KnockContext, request: Request) -> tuple[str, str]:
 
 def list_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection, entity_id = _existing_owner(ctx, request)
-    sets = ctx.emulator.entities.preference_sets(collection, entity_id)
+    sets = ctx.emulator.preference_sets(entity_id, collection=collection)
     if "default" not in sets:
         sets = {"default": {}, **sets}
     return json_response([preference_set_json(k, v) for k, v in sets.items()])
@@ -81,7 +78,7 @@ def get_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -
     """A set never written reads as an empty set (every preference unset, so everything sends)."""
     collection, entity_id = _existing_owner(ctx, request)
     set_id = q_str(request.query_params, "tenant") or request.path_params["set_id"]
-    stored = ctx.emulator.entities.preference_sets(collection, entity_id).get(set_id)
+    stored = ctx.emulator.preference_sets(entity_id, collection=collection).get(set_id)
     return json_response(preference_set_json(set_id, stored))
 
 
@@ -94,20 +91,16 @@ def set_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -
     check_preference_set({k: v for k, v in update.items() if k != _PERSISTENCE}, "")
     collection, entity_id = _writable_owner(ctx, request)
     set_id = request.path_params["set_id"]
-    entities = ctx.emulator.entities
-    existing = entities.preference_sets(collection, entity_id).get(set_id)
-    merged = merge_preference_set(existing, update, strategy="replace")
-    entities.set_preference_set(collection, entity_id, set_id, merged)
-    return json_response(preference_set_json(set_id, merged))
+    stored = ctx.emulator.set_preferences(entity_id, update, set_id=set_id, collection=collection)
+    return json_response(preference_set_json(set_id, stored))
 
 
 def delete_preferences(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection, entity_id = _existing_owner(ctx, request)
-    sets = ctx.emulator.entities.preference_sets(collection, entity_id)
     set_id = request.path_params["set_id"]
-    if set_id not in sets:
+    if not ctx.emulator.delete_preferences(entity_id, set_id=set_id, collection=collection):
+        sets = ctx.emulator.preference_sets(entity_id, collection=collection)
         raise missing("preference set", set_id, f"its owner has sets {sorted(sets)}")
-    del sets[set_id]
     return no_content()
 
 
@@ -161,11 +154,11 @@ def _update_set(
     """Apply `change` to a copy of the stored set (or an empty one) and store it whole."""
     collection, entity_id = _writable_owner(ctx, request)
     set_id = request.path_params["set_id"]
-    entities = ctx.emulator.entities
-    updated = copy.deepcopy(dict(entities.preference_sets(collection, entity_id).get(set_id) or {}))
+    sets = ctx.emulator.preference_sets(entity_id, collection=collection)
+    updated = dict(sets.get(set_id) or {})
     change(updated)
-    entities.set_preference_set(collection, entity_id, set_id, updated)
-    return json_response(preference_set_json(set_id, updated))
+    stored = ctx.emulator.set_preferences(entity_id, updated, set_id=set_id, collection=collection)
+    return json_response(preference_set_json(set_id, stored))
 
 
 def _section_handler(section: str) -> Handler:

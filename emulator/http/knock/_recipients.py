@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.engine._targets import TENANTS
+from emulator import TENANTS, USERS
 from emulator.http.knock._bulk_recipients import bulk_recipient_routes
 from emulator.http.knock._channel_data import channel_data_routes
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
@@ -36,8 +36,7 @@ from emulator.http.knock._subscriptions import (
     list_user_subscriptions,
 )
 from emulator.http.knock._tenants import check_tenant, upsert_tenant
-from emulator.http.knock._user_merge import forget_object, forget_user, merge_user
-from emulator.stores._entities import USERS
+from emulator.http.knock._user_merge import merge_user
 
 
 def _validate_inline_preferences(body: Mapping[str, Any]) -> None:
@@ -66,20 +65,20 @@ def get_user(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Respo
 def delete_user(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     user_id = request.path_params["user_id"]
     require_entity(ctx, USERS, user_id, "user")
-    forget_user(ctx, user_id)
+    ctx.emulator.delete_user(user_id)
     return no_content()
 
 
 def list_users(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     params = request.query_params
     include = set(q_list(params, "include"))
-    users = ctx.emulator.entities.all(USERS)
+    users = ctx.emulator.users()
     page, info = paginate(users, lambda u: str(u["id"]), params)
     entries = []
     for user in page:
         out = user_json(user)
         if "preferences" in include:
-            sets = ctx.emulator.entities.preference_sets(USERS, user["id"])
+            sets = ctx.emulator.preference_sets(user["id"])
             out["preferences"] = {k: preference_set_json(k, v) for k, v in sets.items()}
         entries.append(out)
     return json_response({"entries": entries, "page_info": info})
@@ -99,7 +98,7 @@ def get_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Res
 def delete_tenant(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     tenant_id = request.path_params["tenant_id"]
     require_entity(ctx, TENANTS, tenant_id, "tenant")
-    ctx.emulator.entities.delete(TENANTS, tenant_id)
+    ctx.emulator.delete_tenant(tenant_id)
     return no_content()
 
 
@@ -108,7 +107,7 @@ def list_tenants(ctx: KnockContext, request: Request, body: dict[str, Any]) -> R
     wanted_id, name = q_str(params, "tenant_id"), q_str(params, "name")
     tenants = [
         t
-        for t in ctx.emulator.entities.all(TENANTS)
+        for t in ctx.emulator.tenants()
         if (wanted_id is None or t["id"] == wanted_id) and (name is None or t.get("name") == name)
     ]
     page, info = paginate(tenants, lambda t: str(t["id"]), params)
@@ -133,13 +132,13 @@ def get_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Res
 def delete_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection, object_id = owner(request)
     require_entity(ctx, collection, object_id, "object")
-    forget_object(ctx, collection, object_id)
+    ctx.emulator.delete_object(collection, object_id)
     return no_content()
 
 
 def list_objects(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection = object_collection(request.path_params["collection"])
-    found = ctx.emulator.entities.all(collection)
+    found = ctx.emulator.objects(collection)
     page, info = paginate(found, lambda o: str(o["id"]), request.query_params)
     return json_response({"entries": [object_json(collection, o) for o in page], "page_info": info})
 

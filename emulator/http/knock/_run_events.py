@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from emulator import Run, StepRecord
-from emulator.engine._conditions import ConditionResult
+from emulator import ConditionResult, Run, StepRecord
 from emulator.http.inspect._shapes import iso, jsonable
+from emulator.http.knock._serialize import run_json
 
 ChannelOf = Callable[[str], str | None]  # message id -> channel type, when the message exists
 
@@ -159,3 +159,9 @@ def _wait(step: StepRecord) -> Iterator[Event]:
 def _plain(detail: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = jsonable(detail)
     return out
+
+
+def run_detail_json(run: Run, channel_of: ChannelOf | None = None) -> dict[str, Any]:
+    """A run with its ordered events (see `_knock_run_events`); `channel_of` names each
+    message's channel type in `message_enqueued`."""
+    return run_json(run) | {"events": run_events(run, channel_of or (lambda _id: None))}

@@ -20,8 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator import Schedule, TriggerError
-from emulator.definitions._repeats import DAYS
+from emulator import USERS, WEEKDAYS, Schedule, TriggerError
 from emulator.http.knock._bulk import completed_operation
 from emulator.http.knock._core import KnockContext, endpoint, json_response
 from emulator.http.knock._entities import kind_of, owner, require_entity
@@ -29,15 +28,14 @@ from emulator.http.knock._errors import KnockAPIError, get_list, get_str, invali
 from emulator.http.knock._query import paginate, q_str
 from emulator.http.knock._serialize import iso, recipient_json
 from emulator.http.knock._subscriptions import q_refs
-from emulator.stores._entities import USERS
 
 MAX_IDS = 100  # schedules per update or delete call, as Knock documents
 MAX_BULK = 1000  # schedules per bulk create
 OPTIONS = ("repeats", "data", "actor", "tenant", "scheduled_at", "ending_at")
 _DAY_SETS: dict[Any, list[str]] = {
-    None: list(DAYS),
-    "weekdays": list(DAYS[:5]),
-    "weekends": list(DAYS[5:]),
+    None: list(WEEKDAYS),
+    "weekdays": list(WEEKDAYS[:5]),
+    "weekends": list(WEEKDAYS[5:]),
 }
 # An engine message that starts with a JSON path of the request body (`repeats[0].minutes: ...`).
 _PATH = re.compile(

@@ -13,12 +13,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator import Message, Run, format_timestamp
-from emulator.stores._entities import USERS
+from emulator import USERS, Message, Run, format_timestamp
 
 if TYPE_CHECKING:
     from emulator import Emulator
-    from emulator.http.knock._run_events import ChannelOf
 
 _NAMESPACE = uuid.UUID("6f2b7f0e-4a4e-4c7e-9d55-2f1c0d0e5b1a")
 _PREFERENCE_SECTIONS = ("categories", "channel_types", "channels", "commercial_subscribed")
@@ -89,7 +87,7 @@ def recipient_json(
         collection, entity_id = USERS, ref
     else:
         collection, entity_id = ref.get("collection", USERS), ref["id"]
-    entity = emulator.entities.get(collection, entity_id) or {"id": entity_id}
+    entity = emulator.object(collection, entity_id) or {"id": entity_id}
     if collection == USERS:
         return user_json(entity, stamp)
     return object_json(collection, entity, stamp)
@@ -131,7 +129,7 @@ def _source(message: Message) -> dict[str, Any]:
     }
 
 
-def message_json(message: Message, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def message_json(message: Message) -> dict[str, Any]:
     stamp = iso(message.inserted_at)
     return {
         "__typename": "Message",
@@ -156,64 +154,17 @@ def message_json(message: Message, metadata: Mapping[str, Any] | None = None) ->
         "inserted_at": stamp,
         "updated_at": iso(message.updated_at) or stamp,
         "data": message.data,
-        "metadata": dict(metadata) if metadata else None,
+        "metadata": dict(message.metadata) if message.metadata else None,
     }
 
 
-def _blocks(message: Message) -> list[dict[str, Any]]:
+def feed_blocks(message: Message) -> list[dict[str, Any]]:
     content = message.content
     blocks = content.get("blocks")
     if isinstance(blocks, list):
         return [dict(b) for b in blocks if isinstance(b, Mapping)]
     body = content.get("markdown_body") or content.get("body") or ""
     return [{"type": "markdown", "name": "body", "content": str(body), "rendered": str(body)}]
-
-
-def feed_item_json(
-    emulator: Emulator, message: Message, *, compact: bool = False
-) -> dict[str, Any]:
-    """An in-app FeedItem: activities are the runs whose triggers the message covers.
-
-    `compact` is Knock's `mode=compact` (knock.md 6.3): no `activities`/`total_activities`,
-    `data` without nested objects or arrays, at most one actor (`total_actors` still counts all).
-    Knock's spec marks the two dropped fields required, as real Knock's compact feed violates it.
-    """
-    from emulator.http.knock._messages_extra import activities_json  # it builds on this module
-
-    activities = activities_json(emulator, message)  # the same ids the activities API gives
-    actors = [recipient_json(emulator, a, message.inserted_at) for a in message.actors]
-    total = int(message.batch["total_activities"]) if message.batch else len(activities) or 1
-    stamp = iso(message.inserted_at)
-    item = {
-        "__typename": "FeedItem",
-        "id": message.id,
-        "inserted_at": stamp,
-        "updated_at": iso(message.updated_at) or stamp,
-        "seen_at": iso(message.seen_at),
-        "read_at": iso(message.read_at),
-        "interacted_at": iso(message.interacted_at),
-        "link_clicked_at": iso(message.link_clicked_at),
-        "clicked_at": iso(message.link_clicked_at),
-        "archived_at": iso(message.archived_at),
-        "tenant": message.tenant,
-        "data": message.data,
-        "total_activities": total,
-        "total_actors": len(actors),
-        "actors": actors,
-        "activities": activities,
-        "blocks": _blocks(message),
-        "source": {
-            "__typename": "Workflow",
-            "key": message.workflow,
-            "version_id": version_uuid(message.workflow),
-            "categories": list(message.categories),
-        },
-    }
-    if compact:
-        del item["activities"], item["total_activities"]
-        item["actors"] = actors[:1]
-        item["data"] = {k: v for k, v in message.data.items() if not isinstance(v, (dict, list))}
-    return item
 
 
 def contents_json(emulator: Emulator, message: Message) -> dict[str, Any]:
@@ -223,7 +174,7 @@ def contents_json(emulator: Emulator, message: Message) -> dict[str, Any]:
     data: dict[str, Any]
     if kind == "email":
         recipient = recipient_json(emulator, message.recipient, message.inserted_at)
-        channel = emulator.channels.resolve(message.channel_key, "email")
+        channel = emulator.channel(message.channel_key, "email")
         sender = content.get("from_address") or channel.from_address
         name = content.get("from_name") or channel.from_name
         data = {
@@ -238,7 +189,7 @@ def contents_json(emulator: Emulator, message: Message) -> dict[str, Any]:
             "text_body": str(content.get("text_body") or ""),
         }
     elif kind == "in_app_feed":
-        data = {"__typename": "MessageInAppFeedContent", "blocks": _blocks(message)}
+        data = {"__typename": "MessageInAppFeedContent", "blocks": feed_blocks(message)}
     elif kind == "sms":
         recipient = recipient_json(emulator, message.recipient, message.inserted_at)
         data = {
@@ -307,11 +258,3 @@ def run_json(run: Run) -> dict[str, Any]:
         "inserted_at": stamp,
         "updated_at": iso(run.updated_at) or stamp,
     }
-
-
-def run_detail_json(run: Run, channel_of: ChannelOf | None = None) -> dict[str, Any]:
-    """A run with its ordered events (see `_knock_run_events`); `channel_of` names each
-    message's channel type in `message_enqueued`."""
-    from emulator.http.knock._run_events import run_events
-
-    return run_json(run) | {"events": run_events(run, channel_of or (lambda _id: None))}

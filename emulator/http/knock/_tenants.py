@@ -6,10 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.engine._preferences import merge_preference_set
-from emulator.engine._targets import TENANTS
 from emulator.http.knock._core import KnockContext
-from emulator.http.knock._entities import upsert
 from emulator.http.knock._errors import invalid
 from emulator.http.knock._preferences import check_preference_set
 
@@ -33,21 +30,4 @@ def check_tenant(body: Mapping[str, Any], where: str = "") -> None:
 def upsert_tenant(ctx: KnockContext, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """`settings.preference_set` merges into the stored one by default (knock.md 5.1); its
     `__persistence_strategy__: "replace"` overwrites it and `null` removes it."""
-    settings = body.get("settings")
-    props = dict(body)
-    pref_given = isinstance(settings, Mapping) and "preference_set" in settings
-    new_pref: Any = None
-    if isinstance(settings, Mapping):
-        new_pref = settings.get("preference_set")
-        props["settings"] = {k: v for k, v in settings.items() if k != "preference_set"}
-    existing = ctx.emulator.entities.get(TENANTS, tenant_id)
-    old_settings = (existing or {}).get("settings")
-    old_pref = old_settings.get("preference_set") if isinstance(old_settings, Mapping) else None
-    tenant = upsert(ctx, TENANTS, tenant_id, props)
-    if pref_given:
-        stored = tenant.setdefault("settings", {})
-        if new_pref is None:
-            stored.pop("preference_set", None)
-        else:
-            stored["preference_set"] = merge_preference_set(old_pref, new_pref, strategy="merge")
-    return tenant
+    return ctx.emulator.set_tenant(tenant_id, **body)
