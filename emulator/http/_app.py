@@ -128,6 +128,7 @@ def create_app(
     """
     inspection = Inspection(emulator, clock_mode=clock_mode, link_check_hosts=link_check_hosts)
     service = resend_service or ResendService(emulator.outbox, emulator.clock)
+    emulator.on_reset(service.clear)  # `POST /api/reset` forgets scheduled Resend mail too
     return DoorstepApp(
         inspection,
         resend=create_resend_app(service),

@@ -333,6 +333,16 @@ class ResendService:
             record.last_event = "canceled"
         return record
 
+    def clear(self) -> None:
+        """Forget every email, schedule and idempotency key (the emulator's reset): a scheduled
+        email's timer is cancelled, so it is never captured later."""
+        with self.clock.lock, self._lock:
+            for record in self._records.values():
+                if record.timer is not None:
+                    record.timer.cancel()
+            self._records.clear()
+            self._keys.clear()
+
     def attachment(self, email_id: str, attachment_id: str) -> AttachmentRecord:
         record = self.get(email_id)
         found = next((a for a in record.attachments if a.id == attachment_id), None)
