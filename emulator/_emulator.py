@@ -2,8 +2,8 @@
 
 The Emulator holds an `Engine` (it is not one): the engine's step machinery and raw state stay
 behind this curated surface, and every read and write the HTTP API and tests need is a method
-here or in the two mixins (`_recipients`: users, tenants, objects, subscriptions, preferences,
-audiences; `_messages`: messages and feeds).
+here or in its two mixins (`_facade_recipients`: users, tenants, objects, subscriptions,
+preferences, audiences; `_facade_messages`: messages and feeds).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator._messages import MessagesFacade
-from emulator._recipients import RecipientsFacade
+from emulator._facade_messages import MessagesFacade
+from emulator._facade_recipients import RecipientsFacade
 from emulator.core._clock import Clock
 from emulator.core._errors import DoorstepError
 from emulator.definitions._channels import Channel, Channels

@@ -145,7 +145,7 @@ def test_email_list_updates_live_when_mail_arrives(
     assert "0 emails" in page.locator("#email-count").inner_text()
     expect(page.locator("body")).to_have_attribute("data-live-via", "websocket")
     page.evaluate("() => { window.sameDocument = true; }")
-    with emu.clock.lock:
+    with emu.lock:
         emu.outbox.capture_outgoing(
             OutgoingEmail(
                 from_="a@example.com", to=["b@example.com"], subject="fresh", html=None, text="x"

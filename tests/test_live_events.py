@@ -220,7 +220,7 @@ def client(emu: Emulator) -> Iterator[TestClient]:
 
 def trigger_digest(emu: Emulator) -> None:
     emu.trigger("invoice-updated", ["u1"], actor="u2", data={"invoice_id": "i1", "status": "open"})
-    with emu.clock.lock:
+    with emu.lock:
         emu.clock.advance(minutes=5)
 
 
