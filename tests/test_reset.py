@@ -15,8 +15,9 @@ import pytest
 from starlette.testclient import TestClient
 from wfbuild import cond, delay, email, in_app, make_emulator, workflow
 
-from emulator import Emulator
+from emulator import DeliveryError, Emulator, OutgoingEmail
 from emulator.http import create_app
+from emulator.mail import InProcessProvider, Mailbox
 
 KNOCK = {"Authorization": "Bearer sk_test"}
 RESEND = {"Authorization": "Bearer re_test"}
@@ -123,6 +124,24 @@ def _resend_email_exists(env: Env) -> bool:
     return env.client.get(f"/emails/{email_id}", headers=RESEND).status_code == 200
 
 
+class _FailsOnce:
+    """A provider that refuses the first email (retryably), then captures."""
+
+    def __init__(self, box: Mailbox) -> None:
+        self.inner, self.refused = InProcessProvider(box), False
+
+    def send(self, email: OutgoingEmail) -> str:
+        if not self.refused:
+            self.refused = True
+            raise DeliveryError("busy, try later", permanent=False)
+        return self.inner.send(email)
+
+
+def _delivery_retry(env: Env) -> None:
+    env.emu.email_provider = _FailsOnce(env.emu.outbox)
+    env.emu.trigger("mail", ["u1"])
+
+
 Make = Callable[[Env], object]
 Probe = Callable[[Env], bool]
 ROWS: list[tuple[str, Make, Probe]] = [
@@ -180,6 +199,7 @@ ROWS: list[tuple[str, Make, Probe]] = [
         lambda e: e.emu.trigger("slow", ["u1"]),
         lambda e: e.emu.clock.pending > 0,
     ),
+    ("delivery retries", _delivery_retry, lambda e: e.emu.clock.pending > 0),
     ("captured mail", lambda e: e.emu.trigger("mail", ["u1"]), lambda e: e.emu.outbox.all() != []),
     ("scheduled Resend emails", _scheduled_resend_email, _resend_email_exists),
 ]
