@@ -91,10 +91,6 @@ class Clock:
         return self._now_dt
 
     @property
-    def now_us(self) -> int:
-        return self._now_us
-
-    @property
     def pending(self) -> int:
         """How many timers are parked and not cancelled."""
         return self._pending

@@ -273,25 +273,6 @@ class Mailbox:
         )
         return eid
 
-    def capture_raw(
-        self,
-        raw: bytes,
-        *,
-        envelope_from: str,
-        envelope_to: list[str],
-        way_in: WayIn = "smtp",
-        email_id: str | None = None,
-    ) -> CapturedEmail:
-        """Capture MIME bytes and return the parsed email at once."""
-        eid = self.ingest_raw(
-            raw,
-            envelope_from=envelope_from,
-            envelope_to=envelope_to,
-            way_in=way_in,
-            email_id=email_id,
-        )
-        return self.get(eid)
-
     def _settle(self) -> None:
         """Parse whatever arrived raw; callers hold the lock."""
         if self._unparsed:

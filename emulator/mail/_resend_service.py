@@ -23,6 +23,7 @@ from emulator.mail._mailbox import Mailbox, MailRouter
 from emulator.mail._model import addresses
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_validation import (
+    MAX_BATCH,
     ResendApiError,
     ValidEmail,
     parse_schedule,
@@ -165,11 +166,12 @@ class ResendService:
             raise ResendApiError(
                 422, "validation_error", "The batch must contain at least 1 email."
             )
-        if len(body) > 100:
+        if len(body) > MAX_BATCH:
             raise ResendApiError(
                 422,
                 "validation_error",
-                f"Too many emails in the batch: {len(body)}; the maximum is 100 per request.",
+                f"Too many emails in the batch: {len(body)}; the maximum is {MAX_BATCH} per "
+                "request.",
             )
         with self.clock.lock:
             now = self.clock.now

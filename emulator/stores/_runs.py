@@ -16,7 +16,7 @@ class UnknownRunError(DoorstepError, KeyError):
         return str(self.args[0]) if self.args else "unknown run"
 
 
-# Our statuses say why a run ended; `knock_status` maps them onto Knock's API enum.
+# Our statuses (the keys) say why a run ended; `knock_status` maps them onto Knock's API enum.
 _KNOCK_STATUS = {
     "running": "processing",
     "waiting": "paused",

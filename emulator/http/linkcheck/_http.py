@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from emulator.http.linkcheck._check import Target
 
 USER_AGENT = "Doorstep link check (+https://mailpit.axllent.org/docs/usage/link-check/)"
-MAX_HEADER_LINES = 100
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~?"
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
