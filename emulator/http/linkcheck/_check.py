@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from emulator.http.linkcheck._http import Hop, HopFailed, head
+from emulator.http.linkcheck._http import Hop, HopFailed, Target, head
 from emulator.http.linkcheck._rules import (
     HostRule,
     address_kind,
@@ -108,16 +108,6 @@ def _trim(link: str) -> str:
 
 
 # -- classification -----------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Target:
-    """An http(s) link whose host is allowed: the only kind that is ever requested."""
-
-    url: str
-    https: bool
-    host: str
-    port: int
-
-
 def classify(url: str, rules: Sequence[HostRule]) -> LinkStatus | Target:
     """The verdict for `url` without the network, or the `Target` to request."""
     liquid = _LIQUID.search(url)

@@ -14,20 +14,26 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from emulator.http.linkcheck._rules import address_kind, is_localhost, parse_address
 
-if TYPE_CHECKING:
-    from emulator.http.linkcheck._check import Target
-
 USER_AGENT = "Doorstep link check (+https://mailpit.axllent.org/docs/usage/link-check/)"
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~?"
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An http(s) link whose host is allowed: the only kind that is ever requested."""
+
+    url: str
+    https: bool
+    host: str
+    port: int
 
 
 @dataclass(frozen=True, slots=True)
