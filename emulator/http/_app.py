@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.http.inspect._api import Inspection, error_response, inspect_routes
+from emulator.http.inspect._api import error_response, inspect_routes
 from emulator.http.inspect._events import events_route
+from emulator.http.inspect._inspection import Inspection
 from emulator.http.inspect._pages import inspector_routes, static_mount
 from emulator.http.inspect._view import view_routes
 from emulator.http.knock._app import knock_app

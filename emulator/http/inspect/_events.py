@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,12 +27,12 @@ import anyio.abc
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from emulator.http.inspect._inspection import Inspection
 from emulator.http.inspect._shapes import iso, mailpit_summary, provenance
 from emulator.mail import MailEvent, UnknownEmail
 
 if TYPE_CHECKING:
     from emulator import Emulator
-    from emulator.http.inspect._api import Inspection
 
 QUEUE_SIZE = 256
 HEARTBEAT_SECONDS = 1.0
@@ -42,7 +43,7 @@ def stats_payload(emulator: Emulator) -> dict[str, Any]:
     """The body of `GET /api/stats`: email count, newest email id, run count, virtual now."""
     outbox = emulator.outbox
     latest = outbox.latest()
-    with emulator.clock.lock:
+    with emulator.lock:
         runs = len(emulator.runs())
         now = emulator.clock.now
     return {
@@ -148,57 +149,67 @@ def events_route(
     queue_size: int = QUEUE_SIZE,
 ) -> WebSocketRoute:
     """`/api/events`; `heartbeat=None` sends stats only on connect and after mail events."""
+    return WebSocketRoute("/api/events", partial(events, inspection, heartbeat, queue_size))
+
+
+async def events(
+    inspection: Inspection, heartbeat: float | None, queue_size: int, websocket: WebSocket
+) -> None:
+    """One socket: refuse other sites' pages, then stream events until the client leaves."""
+    origin = websocket.headers.get("origin")
+    if origin and urlsplit(origin).netloc != websocket.headers.get("host"):
+        # Browsers let any page open a websocket anywhere: refuse other sites' pages.
+        await websocket.close(POLICY_VIOLATION, f"cross-origin connection from {origin}")
+        return
+    await websocket.accept()
+    stream = EventStream(asyncio.get_running_loop(), queue_size)
+    unsubscribe = inspection.emulator.outbox.subscribe(stream.post)
+    unsubscribe_reads = inspection.subscribe_reads(
+        lambda ids, read: stream.post(ReadEvent(ids, read))
+    )
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_until_closed, websocket, group)
+            with contextlib.suppress(WebSocketDisconnect):  # the client went mid-send
+                await _pump(websocket, stream, inspection, heartbeat)
+            group.cancel_scope.cancel()
+    finally:
+        stream.closed = True
+        unsubscribe()
+        unsubscribe_reads()
+
+
+async def _send(websocket: WebSocket, kind: str, data: Any) -> None:
+    await websocket.send_json({"Type": kind, "Data": data})
+
+
+async def _pump(
+    websocket: WebSocket, stream: EventStream, inspection: Inspection, heartbeat: float | None
+) -> None:
+    """Stats first, then each event as Mailpit's messages, with stats after bursts and, every
+    `heartbeat` seconds, when the engine moved."""
     emulator = inspection.emulator
-
-    async def send(websocket: WebSocket, kind: str, data: Any) -> None:
-        await websocket.send_json({"Type": kind, "Data": data})
-
-    async def pump(websocket: WebSocket, stream: EventStream) -> None:
-        last = stats_payload(emulator)
-        await send(websocket, "stats", last)
-        while True:
-            try:
-                event = await stream.get(heartbeat)
-            except TimeoutError:
-                stats = stats_payload(emulator)
-                if stats != last:
-                    last = stats
-                    await send(websocket, "stats", stats)
-                continue
-            if event is not None:
-                for message in event_messages(event, inspection):
-                    await websocket.send_json(message)
-            if event is None or (stream.stats_due and stream.empty()):
-                stream.stats_due = False
-                last = stats_payload(emulator)
-                await send(websocket, "stats", last)
-
-    async def until_closed(websocket: WebSocket, group: anyio.abc.TaskGroup) -> None:
-        while (await websocket.receive())["type"] != "websocket.disconnect":
-            pass  # Mailpit's socket is one-way; whatever a client says is ignored
-        group.cancel_scope.cancel()
-
-    async def endpoint(websocket: WebSocket) -> None:
-        origin = websocket.headers.get("origin")
-        if origin and urlsplit(origin).netloc != websocket.headers.get("host"):
-            # Browsers let any page open a websocket anywhere: refuse other sites' pages.
-            await websocket.close(POLICY_VIOLATION, f"cross-origin connection from {origin}")
-            return
-        await websocket.accept()
-        stream = EventStream(asyncio.get_running_loop(), queue_size)
-        unsubscribe = emulator.outbox.subscribe(stream.post)
-        unsubscribe_reads = inspection.subscribe_reads(
-            lambda ids, read: stream.post(ReadEvent(ids, read))
-        )
+    last = stats_payload(emulator)
+    await _send(websocket, "stats", last)
+    while True:
         try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(until_closed, websocket, group)
-                with contextlib.suppress(WebSocketDisconnect):  # the client went mid-send
-                    await pump(websocket, stream)
-                group.cancel_scope.cancel()
-        finally:
-            stream.closed = True
-            unsubscribe()
-            unsubscribe_reads()
+            event = await stream.get(heartbeat)
+        except TimeoutError:
+            stats = stats_payload(emulator)
+            if stats != last:
+                last = stats
+                await _send(websocket, "stats", stats)
+            continue
+        if event is not None:
+            for message in event_messages(event, inspection):
+                await websocket.send_json(message)
+        if event is None or (stream.stats_due and stream.empty()):
+            stream.stats_due = False
+            last = stats_payload(emulator)
+            await _send(websocket, "stats", last)
 
-    return WebSocketRoute("/api/events", endpoint)
+
+async def _until_closed(websocket: WebSocket, group: anyio.abc.TaskGroup) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass  # Mailpit's socket is one-way; whatever a client says is ignored
+    group.cancel_scope.cancel()

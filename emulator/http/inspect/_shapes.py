@@ -9,13 +9,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import getaddresses
 from html import unescape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator import Run, StepRecord, format_timestamp
 from emulator.mail import CapturedEmail
-
-if TYPE_CHECKING:
-    from emulator.http.inspect._api import Inspection
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
@@ -179,14 +176,15 @@ def message_json(message: Any) -> dict[str, Any]:
 
 
 # -- search (a subset of Mailpit's syntax) ------------------------------------------------------
-def search_matcher(query: str, inspection: Inspection) -> Callable[[CapturedEmail], bool]:
+def search_matcher(query: str, is_read: Callable[[str], bool]) -> Callable[[CapturedEmail], bool]:
     """Terms are ANDed; `-` or `!` negates; `to:` `from:` `cc:` `bcc:` `subject:` `addressed:`
     `message-id:` `tag:` `workflow:` `run:` `step:` `recipient:`, `is:read|unread|tagged`,
-    `has:attachment|inline`; anything else is free text over subject, addresses and body."""
+    `has:attachment|inline`; anything else is free text over subject, addresses and body.
+    `is_read(email_id)` answers `is:read` and `is:unread`."""
     checks: list[tuple[bool, Callable[[CapturedEmail], bool]]] = []
     for negate, key, raw in _TOKEN.findall(query):
         value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw
-        checks.append((bool(negate), _term(key.lower(), value.lower(), inspection)))
+        checks.append((bool(negate), _term(key.lower(), value.lower(), is_read)))
 
     def check(email: CapturedEmail) -> bool:
         return all(test(email) != negate for negate, test in checks)
@@ -194,7 +192,7 @@ def search_matcher(query: str, inspection: Inspection) -> Callable[[CapturedEmai
     return check
 
 
-def _term(key: str, value: str, inspection: Inspection) -> Callable[[CapturedEmail], bool]:
+def _term(key: str, value: str, is_read: Callable[[str], bool]) -> Callable[[CapturedEmail], bool]:
     def inside(*fields: str | None) -> bool:
         return any(value in (f or "").lower() for f in fields)
 
@@ -219,7 +217,7 @@ def _term(key: str, value: str, inspection: Inspection) -> Callable[[CapturedEma
         if value == "tagged":
             return lambda e: bool(e.tags)
         want = value == "read"
-        return lambda e: inspection.is_read(e.id) == want
+        return lambda e: is_read(e.id) == want
     if key == "has" and value in ("attachment", "attachments", "inline"):
         kind = "inline" if value == "inline" else "attachment"
         return lambda e: any(a.disposition == kind for a in e.attachments)

@@ -8,50 +8,61 @@ with a 404, as Mailpit answers them; the link check answers errors like the rest
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.http.inspect._api import ApiError, Inspection, error_response
-from emulator.http.inspect._pages import EMAIL_CSP, _security_headers
+from emulator.http.inspect._api import error_response
+from emulator.http.inspect._inspection import ApiError, Inspection
+from emulator.http.inspect._pages import EMAIL_CSP, security_headers
 from emulator.http.linkcheck._check import LinkChecker
+
+
+async def view_html(inspection: Inspection, request: Request) -> Response:
+    """`/view/{id}.html`: the captured HTML alone, under the sandboxing CSP."""
+    try:
+        email = inspection.email(request.path_params["id"])
+    except ApiError as exc:
+        return _not_found(exc)
+    if not email.html:
+        return _text(
+            404,
+            f"This message does not contain a HTML part; read its text at /view/{email.id}.txt",
+        )
+    return HTMLResponse(email.html, headers=security_headers(EMAIL_CSP))
+
+
+async def view_text(inspection: Inspection, request: Request) -> Response:
+    """`/view/{id}.txt`: the captured text part alone."""
+    try:
+        email = inspection.email(request.path_params["id"])
+    except ApiError as exc:
+        return _not_found(exc)
+    return _text(200, email.text or "")
+
+
+async def link_check(inspection: Inspection, checker: LinkChecker, request: Request) -> Response:
+    """`/api/v1/message/{id}/link-check`: Mailpit's link check (`follow=true` follows redirects)."""
+    try:
+        email = inspection.email(request.path_params["id"])
+    except ApiError as exc:
+        return error_response(exc.status, exc.message)
+    follow = request.query_params.get("follow", "") in ("true", "1")
+    return JSONResponse(await checker.check_email(email.html, email.text, follow=follow))
 
 
 def view_routes(inspection: Inspection, checker: LinkChecker) -> list[Route]:
     """The routes `_app` adds next to `/api`; `checker` holds the link-check allow-list."""
-
-    async def view_html(request: Request) -> Response:
-        try:
-            email = inspection.email(request.path_params["id"])
-        except ApiError as exc:
-            return _not_found(exc)
-        if not email.html:
-            return _text(
-                404,
-                f"This message does not contain a HTML part; read its text at /view/{email.id}.txt",
-            )
-        headers = _security_headers(EMAIL_CSP)
-        return HTMLResponse(email.html, headers=headers)
-
-    async def view_text(request: Request) -> Response:
-        try:
-            email = inspection.email(request.path_params["id"])
-        except ApiError as exc:
-            return _not_found(exc)
-        return _text(200, email.text or "")
-
-    async def link_check(request: Request) -> Response:
-        try:
-            email = inspection.email(request.path_params["id"])
-        except ApiError as exc:
-            return error_response(exc.status, exc.message)
-        follow = request.query_params.get("follow", "") in ("true", "1")
-        return JSONResponse(await checker.check_email(email.html, email.text, follow=follow))
-
     return [
-        Route("/view/{id}.html", view_html, methods=["GET"]),
-        Route("/view/{id}.txt", view_text, methods=["GET"]),
-        Route("/api/v1/message/{id}/link-check", link_check, methods=["GET"]),
+        Route("/view/{id}.html", partial(view_html, inspection), methods=["GET"]),
+        Route("/view/{id}.txt", partial(view_text, inspection), methods=["GET"]),
+        Route(
+            "/api/v1/message/{id}/link-check",
+            partial(link_check, inspection, checker),
+            methods=["GET"],
+        ),
     ]
 
 

@@ -1,0 +1,120 @@
+"""What the inspection API, the live events socket and the web inspector share: the emulator,
+Mailpit's Read flags, the clock mode and the link check's allow-list, plus the API's error."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, Any
+
+from emulator import DoorstepError
+from emulator.http.inspect._shapes import iso, search_matcher
+from emulator.http.linkcheck._rules import parse_allow_list
+from emulator.mail import CapturedEmail, UnknownEmail
+
+if TYPE_CHECKING:
+    from emulator import Emulator
+
+ReadListener = Callable[[tuple[str, ...], bool], None]  # (email ids, now read?)
+
+
+class ApiError(DoorstepError):
+    """A request the inspection API refuses; becomes `{"error": ...}` with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Inspection:
+    """What the inspection API and the web inspector share: the emulator, read flags, clock mode
+    and the link check's allow-list."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        clock_mode: str = "manual",
+        link_check_hosts: Collection[str] | str = (),
+    ) -> None:
+        self.emulator = emulator
+        self.clock_mode = clock_mode
+        # the only hosts the link check contacts, validated now (ValueError names a bad entry)
+        self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
+        self._read: set[str] = set()
+        self._read_listeners: tuple[ReadListener, ...] = ()
+        self._lock = threading.Lock()
+
+    # -- Mailpit's Read flag --------------------------------------------------------------
+    def is_read(self, email_id: str) -> bool:
+        """Whether the inspector or a Mailpit client has opened (or flagged) this email."""
+        return email_id in self._read
+
+    def mark_read(self, ids: Sequence[str], read: bool = True) -> None:
+        """Set the Read flag of these emails; listeners hear only the ids that changed."""
+        with self._lock:
+            changed = tuple(i for i in dict.fromkeys(ids) if (i in self._read) != read)
+            if read:
+                self._read.update(ids)
+            else:
+                self._read.difference_update(ids)
+            listeners = self._read_listeners
+        for listener in listeners if changed else ():  # Mailpit's `update` websocket message
+            listener(changed, read)
+
+    def subscribe_reads(self, listener: ReadListener) -> Callable[[], None]:
+        """Hear every Read flag change (ids, read) after the lock is released."""
+        with self._lock:
+            self._read_listeners = (*self._read_listeners, listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._read_listeners = tuple(x for x in self._read_listeners if x is not listener)
+
+        return unsubscribe
+
+    def unread(self, emails: Sequence[CapturedEmail]) -> int:
+        """How many of `emails` nobody has read yet (Mailpit's `unread` counts)."""
+        return sum(1 for e in emails if e.id not in self._read)
+
+    def forget_reads(self) -> None:
+        """Drop every Read flag: the mail they belonged to is gone."""
+        with self._lock:
+            self._read.clear()
+
+    # -- email lookups ----------------------------------------------------------------------
+    def newest_first(self, query: str = "") -> tuple[list[CapturedEmail], list[CapturedEmail]]:
+        """(every email, the ones matching `query`), newest first."""
+        everything = self.emulator.outbox.all()
+        everything.reverse()
+        if not query.strip():
+            return everything, everything
+        check = search_matcher(query, self.is_read)
+        return everything, [e for e in everything if check(e)]
+
+    def email(self, email_id: str) -> CapturedEmail:
+        """One captured email by id, or the newest for `latest`; ApiError 404 otherwise."""
+        outbox = self.emulator.outbox
+        if email_id == "latest":
+            found = outbox.latest()
+            if found is None:
+                raise ApiError(404, "no email captured yet, so there is no `latest` message")
+            return found
+        try:
+            return outbox.get(email_id)
+        except UnknownEmail as exc:
+            raise ApiError(404, str(exc)) from None
+
+    def clock_json(self) -> dict[str, Any]:
+        """`GET /api/clock`: virtual now, the mode, and the next timers (at most 50)."""
+        clock = self.emulator.clock
+        with self.emulator.lock:
+            due = clock.next_due()
+            return {
+                "now": iso(clock.now),
+                "mode": self.clock_mode,
+                "pending": clock.pending,
+                "next_due": iso(due) if due else None,
+                "timers": [{"label": t.label, "due": iso(t.due)} for t in clock.timers()[:50]],
+            }
