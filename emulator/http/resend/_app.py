@@ -8,8 +8,9 @@ Every answer is JSON (the Python SDK raises on anything else), errors are
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -70,145 +71,169 @@ def attachment_json(request: Request, record: EmailRecord, a: AttachmentRecord) 
     return out
 
 
-def create_resend_app(service: ResendService) -> Starlette:
-    """A Starlette app serving Resend's email endpoints from `service`."""
+def _service(request: Request) -> ResendService:
+    """The service `create_resend_app` stored on the app."""
+    service: ResendService = request.app.state.resend
+    return service
 
-    def respond(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
-        return JSONResponse(body, status_code=status, headers=headers)
 
-    def endpoint(
-        handler: Handler, *, send: bool = False
-    ) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            headers, over = service.rate_headers()
-            key = request.headers.get("idempotency-key") if send else None
-            began = False
-            try:
-                service.check_key(request.headers.get("authorization"))
-                if over:
-                    raise ResendApiError(
-                        429,
-                        "rate_limit_exceeded",
-                        f"Too many requests. You can only make {service.rate_limit} requests per "
-                        "second. See rate limit response headers for more information.",
-                    )
-                raw = await _read_body(request, service.max_body_bytes)
-                request.state.raw = raw
-                if send:
-                    cached = service.idempotency_begin(key, request.url.path, raw)
-                    if cached is not None:
-                        return respond(200, cached, headers)
-                    began = True
-                body = await handler(request)
-            except ResendApiError as exc:
-                if began:
-                    service.idempotency_end(key, None)
-                if exc.retry_after is not None:
-                    headers["retry-after"] = str(max(1, round(exc.retry_after)))
-                return respond(exc.status, exc.body(), headers)
-            except Exception as exc:
-                if began:
-                    service.idempotency_end(key, None)
-                error = ResendApiError(500, "application_error", f"Unexpected error: {exc!r}")
-                return respond(500, error.body(), headers)
-            if began:
-                service.idempotency_end(key, body)
-            return respond(200, body, headers)
+def _respond(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
+    return JSONResponse(body, status_code=status, headers=headers)
 
-        return run
 
-    async def send_email(request: Request) -> dict[str, Any]:
-        return service.send(_json(request))
-
-    async def send_batch(request: Request) -> dict[str, Any]:
-        mode = request.headers.get("x-batch-validation", "strict").lower()
-        if mode not in ("strict", "permissive"):
+async def _endpoint(handler: Handler, send: bool, request: Request) -> Response:
+    """Run one handler after the key, rate limit and body checks; a send honours
+    `Idempotency-Key`. Errors become Resend's JSON with `ratelimit-*` headers."""
+    service = _service(request)
+    headers, over = service.rate_headers()
+    key = request.headers.get("idempotency-key") if send else None
+    began = False
+    try:
+        service.check_key(request.headers.get("authorization"))
+        if over:
             raise ResendApiError(
-                422,
-                "validation_error",
-                "Invalid `x-batch-validation` header. Use `strict` or `permissive`.",
+                429,
+                "rate_limit_exceeded",
+                f"Too many requests. You can only make {service.rate_limit} requests per "
+                "second. See rate limit response headers for more information.",
             )
-        return service.send_batch(_json(request), permissive=mode == "permissive")
+        raw = await _read_body(request, service.max_body_bytes)
+        request.state.raw = raw
+        if send:
+            cached = service.idempotency_begin(key, request.url.path, raw)
+            if cached is not None:
+                return _respond(200, cached, headers)
+            began = True
+        body = await handler(request)
+    except ResendApiError as exc:
+        if began:
+            service.idempotency_end(key, None)
+        if exc.retry_after is not None:
+            headers["retry-after"] = str(max(1, round(exc.retry_after)))
+        return _respond(exc.status, exc.body(), headers)
+    except Exception as exc:
+        if began:
+            service.idempotency_end(key, None)
+        error = ResendApiError(500, "application_error", f"Unexpected error: {exc!r}")
+        return _respond(500, error.body(), headers)
+    if began:
+        service.idempotency_end(key, body)
+    return _respond(200, body, headers)
 
-    async def get_email(request: Request) -> dict[str, Any]:
-        return email_json(service.get(request.path_params["email_id"]))
 
-    async def list_emails(request: Request) -> dict[str, Any]:
-        limit, after, before = _page(request)
-        records, more = service.list(limit, after, before)
-        return {
-            "object": "list",
-            "has_more": more,
-            "data": [email_json(r, full=False) for r in records],
-        }
+async def send_email(request: Request) -> dict[str, Any]:
+    """`POST /emails`: validate, capture (or schedule) one email."""
+    return _service(request).send(_json(request))
 
-    async def update_email(request: Request) -> dict[str, Any]:
-        body = _json(request)
-        record = service.reschedule(request.path_params["email_id"], body)
-        return {"object": "email", "id": record.id}
 
-    async def cancel_email(request: Request) -> dict[str, Any]:
-        record = service.cancel(request.path_params["email_id"])
-        return {"object": "email", "id": record.id}
+async def send_batch(request: Request) -> dict[str, Any]:
+    """`POST /emails/batch`: up to 100 emails; `x-batch-validation: permissive` keeps the good."""
+    mode = request.headers.get("x-batch-validation", "strict").lower()
+    if mode not in ("strict", "permissive"):
+        raise ResendApiError(
+            422,
+            "validation_error",
+            "Invalid `x-batch-validation` header. Use `strict` or `permissive`.",
+        )
+    return _service(request).send_batch(_json(request), permissive=mode == "permissive")
 
-    async def list_attachments(request: Request) -> dict[str, Any]:
-        record = service.get(request.path_params["email_id"])
-        limit, after, before = _page(request)
-        items = [attachment_json(request, record, a) for a in record.attachments]
-        ids = [a["id"] for a in items]
-        start = ids.index(after) + 1 if after in ids else 0
-        end = ids.index(before) if before in ids else len(items)
-        page = items[start:end][:limit]
-        for item in page:
-            item.pop("object")
-        return {"object": "list", "has_more": start + limit < end, "data": page}
 
-    async def get_attachment(request: Request) -> dict[str, Any]:
-        record = service.get(request.path_params["email_id"])
-        found = service.attachment(record.id, request.path_params["attachment_id"])
-        return attachment_json(request, record, found)
+async def get_email(request: Request) -> dict[str, Any]:
+    """`GET /emails/{email_id}`: one email with its html, text and tags."""
+    return email_json(_service(request).get(request.path_params["email_id"]))
 
-    async def download_attachment(request: Request) -> Response:
-        try:
-            found = service.attachment(
-                request.path_params["email_id"], request.path_params["attachment_id"]
-            )
-        except ResendApiError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-        return Response(found.content, media_type=found.content_type)
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        if status == 405:
-            error = ResendApiError(
-                405, "method_not_allowed", "Method is not allowed for the requested path."
-            )
-        elif status == 404:
-            error = ResendApiError(404, "not_found", "The requested endpoint does not exist.")
-        else:
-            error = ResendApiError(status, "application_error", str(exc))
-        return JSONResponse(error.body(), status_code=error.status)
+async def list_emails(request: Request) -> dict[str, Any]:
+    """`GET /emails`: newest first, paged by `limit` and `after` or `before`."""
+    limit, after, before = _page(request)
+    records, more = _service(request).list(limit, after, before)
+    return {
+        "object": "list",
+        "has_more": more,
+        "data": [email_json(r, full=False) for r in records],
+    }
 
+
+async def update_email(request: Request) -> dict[str, Any]:
+    """`PATCH /emails/{email_id}`: move a scheduled email's `scheduled_at`."""
+    record = _service(request).reschedule(request.path_params["email_id"], _json(request))
+    return {"object": "email", "id": record.id}
+
+
+async def cancel_email(request: Request) -> dict[str, Any]:
+    """`POST /emails/{email_id}/cancel`: cancel a scheduled email."""
+    record = _service(request).cancel(request.path_params["email_id"])
+    return {"object": "email", "id": record.id}
+
+
+async def list_attachments(request: Request) -> dict[str, Any]:
+    """`GET /emails/{email_id}/attachments`: the email's attachments, paged like emails."""
+    record = _service(request).get(request.path_params["email_id"])
+    limit, after, before = _page(request)
+    items = [attachment_json(request, record, a) for a in record.attachments]
+    ids = [a["id"] for a in items]
+    start = ids.index(after) + 1 if after in ids else 0
+    end = ids.index(before) if before in ids else len(items)
+    page = items[start:end][:limit]
+    for item in page:
+        item.pop("object")
+    return {"object": "list", "has_more": start + limit < end, "data": page}
+
+
+async def get_attachment(request: Request) -> dict[str, Any]:
+    """`GET /emails/{email_id}/attachments/{attachment_id}`: one attachment's metadata."""
+    service = _service(request)
+    record = service.get(request.path_params["email_id"])
+    found = service.attachment(record.id, request.path_params["attachment_id"])
+    return attachment_json(request, record, found)
+
+
+async def download_attachment(request: Request) -> Response:
+    """`.../attachments/{attachment_id}/content`: the bytes, without key or rate checks."""
+    try:
+        found = _service(request).attachment(
+            request.path_params["email_id"], request.path_params["attachment_id"]
+        )
+    except ResendApiError as exc:
+        return JSONResponse(exc.body(), status_code=exc.status)
+    return Response(found.content, media_type=found.content_type)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in Resend's error shape too."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 405:
+        error = ResendApiError(
+            405, "method_not_allowed", "Method is not allowed for the requested path."
+        )
+    elif status == 404:
+        error = ResendApiError(404, "not_found", "The requested endpoint does not exist.")
+    else:
+        error = ResendApiError(status, "application_error", str(exc))
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+def _checked(handler: Handler, *, send: bool = False) -> partial[Coroutine[Any, Any, Response]]:
+    """The route endpoint: `handler` behind the key, rate-limit and body checks."""
+    return partial(_endpoint, handler, send)
+
+
+def create_resend_app(service: ResendService) -> Starlette:
+    """A Starlette app serving Resend's email endpoints from `service` (kept in `app.state`)."""
+    one = "/emails/{email_id}"
+    attachment = one + "/attachments/{attachment_id}"
     routes = [
-        Route("/emails", endpoint(send_email, send=True), methods=["POST"]),
-        Route("/emails", endpoint(list_emails), methods=["GET"]),
-        Route("/emails/batch", endpoint(send_batch, send=True), methods=["POST"]),
-        Route("/emails/{email_id}", endpoint(get_email), methods=["GET"]),
-        Route("/emails/{email_id}", endpoint(update_email), methods=["PATCH"]),
-        Route("/emails/{email_id}/cancel", endpoint(cancel_email), methods=["POST"]),
-        Route("/emails/{email_id}/attachments", endpoint(list_attachments), methods=["GET"]),
-        Route(
-            "/emails/{email_id}/attachments/{attachment_id}",
-            endpoint(get_attachment),
-            methods=["GET"],
-        ),
-        Route(
-            "/emails/{email_id}/attachments/{attachment_id}/content",
-            download_attachment,
-            methods=["GET"],
-        ),
+        Route("/emails", _checked(send_email, send=True), methods=["POST"]),
+        Route("/emails", _checked(list_emails), methods=["GET"]),
+        Route("/emails/batch", _checked(send_batch, send=True), methods=["POST"]),
+        Route(one, _checked(get_email), methods=["GET"]),
+        Route(one, _checked(update_email), methods=["PATCH"]),
+        Route(one + "/cancel", _checked(cancel_email), methods=["POST"]),
+        Route(one + "/attachments", _checked(list_attachments), methods=["GET"]),
+        Route(attachment, _checked(get_attachment), methods=["GET"]),
+        Route(attachment + "/content", download_attachment, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.resend = service
     return app
 
