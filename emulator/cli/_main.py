@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
 
 from emulator import DoorstepError
 from emulator.mail import DEFAULT_RETENTION
@@ -79,95 +79,77 @@ def _option(
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="doorstep",
-        description="Local emulator and test harness for Knock-style notification workflows.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+@dataclasses.dataclass(frozen=True, slots=True)
+class Opt:
+    """One option with an environment twin, as `_option` adds it."""
 
-    serve = commands.add_parser(
-        "serve",
-        help="run the emulator: SMTP, Knock and Resend APIs, inspection API and web inspector",
-        description="Serve the emulator on one HTTP port (Knock /v1, Resend /emails, "
-        "inspection /api, inspector /ui) plus an SMTP port. With no options it serves the "
-        "bundled example workflows.",
-    )
-    _option(
-        serve,
+    flag: str
+    env: str
+    convert: Callable[[str], Any]
+    default: Any
+    help: str
+    metavar: str | None = None
+
+
+SERVE_OPTIONS = (
+    Opt(
         "--workflows",
         "DOORSTEP_WORKFLOWS",
         Path,
         None,
         "directory of workflow definitions (default: the bundled fixtures/workflows)",
-        metavar="DIR",
-    )
-    _option(
-        serve,
+        "DIR",
+    ),
+    Opt(
         "--config",
         "DOORSTEP_CONFIG",
         Path,
         None,
         "doorstep.yaml with vars, channels and environment preferences (default: the bundled "
         "fixtures/doorstep.yaml when serving the bundled workflows)",
-        metavar="FILE",
-    )
-    _option(
-        serve,
+        "FILE",
+    ),
+    Opt(
         "--host",
         "DOORSTEP_HOST",
         str,
         "127.0.0.1",
         "address to bind both servers to; 0.0.0.0 exposes captured mail to the network",
-    )
-    _option(
-        serve,
-        "--smtp-port",
-        "DOORSTEP_SMTP_PORT",
-        _port,
-        1025,
-        "SMTP port; 0 picks a free one",
-        metavar="PORT",
-    )
-    _option(
-        serve,
+    ),
+    Opt("--smtp-port", "DOORSTEP_SMTP_PORT", _port, 1025, "SMTP port; 0 picks a free one", "PORT"),
+    Opt(
         "--http-port",
         "DOORSTEP_HTTP_PORT",
         _port,
         8025,
         "HTTP port for every API and the inspector; 0 picks a free one",
-        metavar="PORT",
-    )
-    _option(
-        serve,
+        "PORT",
+    ),
+    Opt(
         "--clock",
         "DOORSTEP_CLOCK",
         _choice(("real", "manual")),
         "real",
         "real: timers fire as wall time passes; manual: only POST /api/clock/advance moves time",
-        metavar="{real,manual}",
-    )
-    _option(
-        serve,
+        "{real,manual}",
+    ),
+    Opt(
         "--data-dir",
         "DOORSTEP_DATA_DIR",
         Path,
         None,
         "keep captured mail in DIR/mail.sqlite3 across restarts (default: memory only)",
-        metavar="DIR",
-    )
-    _option(
-        serve,
+        "DIR",
+    ),
+    Opt(
         "--max-messages",
         "DOORSTEP_MAX_MESSAGES",
         _count,
         DEFAULT_RETENTION,
         "captured emails kept, newest first; 0 keeps all",
-        metavar="N",
-    )
-
-    _option(
-        serve,
+        "N",
+    ),
+    Opt(
         "--link-check-hosts",
         "DOORSTEP_LINK_CHECK_HOSTS",
         _hosts,
@@ -175,9 +157,40 @@ def build_parser() -> argparse.ArgumentParser:
         "comma-separated hosts the link check (/api/v1/message/{ID}/link-check) may send HEAD "
         "requests to, e.g. app.example.com,*.example.org,127.0.0.1:8000; other links are "
         "classified offline (default: none)",
-        metavar="HOST[:PORT],...",
-    )
+        "HOST[:PORT],...",
+    ),
+)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """`doorstep` with its subcommands; option defaults read the environment now."""
+    parser = argparse.ArgumentParser(
+        prog="doorstep",
+        description="Local emulator and test harness for Knock-style notification workflows.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_serve(commands)
+    _add_validate(commands)
+    _add_run(commands)
+    return parser
+
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _add_serve(commands: Commands) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the emulator: SMTP, Knock and Resend APIs, inspection API and web inspector",
+        description="Serve the emulator on one HTTP port (Knock /v1, Resend /emails, "
+        "inspection /api, inspector /ui) plus an SMTP port. With no options it serves the "
+        "bundled example workflows.",
+    )
+    for opt in SERVE_OPTIONS:
+        _option(serve, opt.flag, opt.env, opt.convert, opt.default, opt.help, metavar=opt.metavar)
+
+
+def _add_validate(commands: Commands) -> None:
     validate = commands.add_parser(
         "validate",
         help="lint workflow definitions for CI",
@@ -207,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BOOL",
     )
 
+
+def _add_run(commands: Commands) -> None:
     run = commands.add_parser(
         "run",
         help="run scenario files and print each run's timeline and messages",
@@ -222,7 +237,6 @@ def build_parser() -> argparse.ArgumentParser:
         "workflow directory for scenarios that do not name one",
         metavar="DIR",
     )
-    return parser
 
 
 def _flag(text: str) -> bool:

@@ -1,9 +1,10 @@
 """`doorstep serve`: one process with the SMTP server and one HTTP port for every API.
 
-The engine stays synchronous; servers run in background threads and take `clock.lock` around
-every engine call. In `real` clock mode a ticker thread moves the virtual clock forward by the
-wall time that passed, so timers fire as real time passes; manual jumps (`/api/clock/advance`)
-stay in effect, the ticker only adds elapsed time. In `manual` mode time moves only when told.
+The engine stays synchronous; servers run in background threads and take `Emulator.lock`
+around every engine call. In `real` clock mode a ticker thread moves the virtual clock forward
+by the wall time that passed, so timers fire as real time passes; manual jumps
+(`/api/clock/advance`) stay in effect, the ticker only adds elapsed time. In `manual` mode time
+moves only when told.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,10 +51,21 @@ def bundled_config() -> Path:
 
 
 class RealTimeTicker:
-    """Moves the virtual clock forward by elapsed wall time, firing timers as they come due."""
+    """Moves the virtual clock forward by elapsed wall time, firing timers as they come due.
 
-    def __init__(self, clock: Clock, *, interval: float = TICK_SECONDS, err: TextIO = sys.stderr):
+    `lock` is the one the clock's other drivers hold (`Emulator.lock`); a clock nobody else
+    drives needs none."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        lock: AbstractContextManager[Any] | None = None,
+        interval: float = TICK_SECONDS,
+        err: TextIO = sys.stderr,
+    ):
         self.clock = clock
+        self.lock = lock if lock is not None else threading.RLock()
         self.interval = interval
         self.err = err
         self._stop = threading.Event()
@@ -69,7 +82,7 @@ class RealTimeTicker:
             elapsed = timedelta(seconds=now - last)
             last = now
             try:
-                with self.clock.lock:
+                with self.lock:
                     self.clock.advance(elapsed)
             except Exception as exc:  # a failing timer must not stop the clock
                 print(f"doorstep: a timer failed while the clock ticked: {exc!r}", file=self.err)
@@ -95,6 +108,7 @@ class Service:
                 "(or set DOORSTEP_WORKFLOWS)"
             )
         definitions = load_definitions(self.workflows)
+        self.workflow_count = len(definitions.workflows)
         start = datetime.now(UTC).replace(microsecond=0)
         self.clock = Clock(start)
         store = None
@@ -123,7 +137,7 @@ class Service:
             self.smtp.stop()
             raise
         if self.options.clock == "real":
-            self.ticker = RealTimeTicker(self.clock).start()
+            self.ticker = RealTimeTicker(self.clock, lock=self.emulator.lock).start()
         return self
 
     def stop(self) -> None:
@@ -138,9 +152,8 @@ class Service:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         shown = f"[{shown}]" if ":" in shown else shown
         base = f"http://{shown}:{self.http.port}"
-        defs = self.emulator.definitions
         lines = [
-            f"Doorstep is serving {len(defs.workflows)} workflows from {self.workflows}",
+            f"Doorstep is serving {self.workflow_count} workflows from {self.workflows}",
             f"  Web inspector:  {base}/ui/",
             f"  Inspection API: {base}/api/",
             f"  Knock API:      {base}/v1",
