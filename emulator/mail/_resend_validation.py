@@ -98,17 +98,7 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
             "Invalid `template` field. Doorstep's Resend emulator has no published templates; "
             "send `html`/`text` instead."
         )
-    headers = body.get("headers") or {}
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise _invalid("Invalid `headers` field. It must be an object of string keys and values.")
-    for key, value in headers.items():
-        if not _HEADER_NAME.match(key) or "\r" in value or "\n" in value:
-            raise _invalid(
-                f"Invalid `headers` field. Header {key!r} needs a name of printable ASCII "
-                "without `:` or spaces, and a value without line breaks."
-            )
+    headers = _headers(body.get("headers") or {})
     if batch and body.get("attachments"):
         raise _invalid(
             "Invalid `attachments` field. Attachments are not supported in batch emails."
@@ -125,11 +115,25 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
         cc=_addresses(body, "cc"),
         bcc=_addresses(body, "bcc"),
         reply_to=_addresses(body, "reply_to"),
-        headers=dict(headers),
+        headers=headers,
         attachments=attachments,
         tags=tags,
     )
     return ValidEmail(email, scheduled, paths)
+
+
+def _headers(headers: Any) -> dict[str, str]:
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise _invalid("Invalid `headers` field. It must be an object of string keys and values.")
+    for key, value in headers.items():
+        if not _HEADER_NAME.match(key) or "\r" in value or "\n" in value:
+            raise _invalid(
+                f"Invalid `headers` field. Header {key!r} needs a name of printable ASCII "
+                "without `:` or spaces, and a value without line breaks."
+            )
+    return dict(headers)
 
 
 def _valid_address(value: str) -> bool:
