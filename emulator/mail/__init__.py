@@ -1,15 +1,8 @@
 """Mail capture: the Mailbox, the email providers, the fake SMTP server and failure injection."""
 
 from emulator.mail._failures import FailurePlan, FailureRule, FailureRuleError
-from emulator.mail._mailbox import (
-    DEFAULT_RETENTION,
-    EmailList,
-    Mailbox,
-    MailEvent,
-    MailRouter,
-    MailSink,
-    MailStore,
-)
+from emulator.mail._listeners import MailEvent
+from emulator.mail._mailbox import DEFAULT_RETENTION, Mailbox, MailStore
 from emulator.mail._mime import html_to_text
 from emulator.mail._model import (
     Attachment,
@@ -29,9 +22,11 @@ from emulator.mail._providers import (
     provenance_headers,
     resend_request_body,
 )
+from emulator.mail._query import EmailList
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_service import ResendService
 from emulator.mail._resend_validation import ResendApiError
+from emulator.mail._router import MailRouter, MailSink
 from emulator.mail._smtp_server import (
     SmtpServer,
     SmtpServerError,

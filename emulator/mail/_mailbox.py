@@ -1,53 +1,32 @@
 """The Mailbox: one thread-safe store of captured email for every way in.
 
-Isolation for parallel tests. Every server (SMTP, Resend) delivers into a *sink*: either a
-`Mailbox` or a `MailRouter`. A router picks the Mailbox per message:
-
-1. routes registered with `router.scoped(mailbox, recipients="*@test-42.example")` win first
-   (fnmatch on every envelope recipient, case-insensitive): concurrent tests in one process
-   share one server and still see only their own mail;
-2. otherwise the router's *current* mailbox, which `router.scoped(mailbox)` swaps for the
-   duration of a `with` block (one test at a time per process, e.g. a function fixture).
-
-Across pytest-xdist workers nothing is shared: each worker process runs its own servers on
-port 0. Failure rules live on the Mailbox (or the router, for `connect`), so they never leak
-into another test's mail.
-
-Listeners (`Mailbox.subscribe`, the inspector's live updates) hear about every change in the
-order it happened, after the lock is released, so a slow or failing listener never holds up
-ingestion; with nobody listening the hot paths pay one attribute check.
+Every way in (SMTP, the Resend API, the engine's providers) ends in `_put`, which keeps the
+newest `retention` emails (evicting the oldest), persists to an optional `MailStore` and wakes
+`wait_for` callers. Cheap ways in store a `_Raw` placeholder whose MIME is built or parsed on
+the first read. Queries (`filter`, `wait_for`) live in `_query`; listeners in `_listeners`
+(with nobody listening the hot paths pay one attribute check); choosing a Mailbox per message
+for parallel tests in `_router`.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parseaddr
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 from emulator.core._clock import Clock
 from emulator.core._ids import IdFactory
 from emulator.mail._capture import _build_outgoing, _parse, _Raw
 from emulator.mail._failures import FailurePlan
-from emulator.mail._model import (
-    CapturedEmail,
-    MailTimeout,
-    OutgoingEmail,
-    UnknownEmail,
-    WayIn,
-)
+from emulator.mail._listeners import Listeners, MailEvent, MailListener
+from emulator.mail._model import CapturedEmail, MailTimeout, OutgoingEmail, UnknownEmail, WayIn
+from emulator.mail._query import EmailList, matcher
 
 DEFAULT_RETENTION = 500  # Mailpit's default --max
-_log = logging.getLogger(__name__)
 
 
 class MailStore(Protocol):
@@ -58,28 +37,6 @@ class MailStore(Protocol):
     def load(self, limit: int) -> list[CapturedEmail]: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MailEvent:
-    """What changed: `new` and `delete` carry email ids; `clear` (everything went) carries none."""
-
-    kind: Literal["new", "delete", "clear"]
-    ids: tuple[str, ...] = ()
-
-
-MailListener = Callable[[MailEvent], None]
-
-
-class EmailList(list[CapturedEmail]):
-    """Query results: a plain list, oldest first, with a few conveniences."""
-
-    def latest(self) -> CapturedEmail | None:
-        return self[-1] if self else None
-
-    @property
-    def subjects(self) -> list[str]:
-        return [e.subject for e in self]
 
 
 class Mailbox:
@@ -105,10 +62,7 @@ class Mailbox:
         self._unparsed = 0
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
-        self._listeners: tuple[MailListener, ...] = ()
-        # (event, listeners subscribed when it happened), queued under the lock in change order
-        self._events: deque[tuple[MailEvent, tuple[MailListener, ...]]] = deque()
-        self._delivering = threading.Lock()
+        self._subscribers = Listeners(self._lock, name)
         self._store: MailStore | None = None
         if store is not None:
             if isinstance(store, str | Path):
@@ -122,14 +76,17 @@ class Mailbox:
 
     # -- routing (a Mailbox is its own sink) --------------------------------------
     def route(self, recipients: Iterable[str]) -> Mailbox:
+        """This Mailbox, for every message: servers treat it like a `MailRouter`."""
         return self
 
     # -- ingestion -----------------------------------------------------------------
     def new_id(self) -> str:
+        """A fresh email id (seeded, so runs repeat)."""
         with self._lock:
             return self._ids.uuid4()
 
     def now(self) -> datetime | None:
+        """Virtual now for `received_at`, or None without a clock."""
         # No clock.lock here: reading `now` is one attribute read, and the engine holds the
         # lock while a network provider sends, so a server thread taking it would deadlock.
         return None if self.clock is None else self.clock.now
@@ -140,6 +97,7 @@ class Mailbox:
         return email
 
     def _put(self, email: CapturedEmail | _Raw) -> None:
+        subscribers = self._subscribers
         with self._lock:
             if email.id in self._emails:
                 raise ValueError(f"email id {email.id!r} is already in {self.name}; ids are unique")
@@ -151,10 +109,10 @@ class Mailbox:
                     evicted.append(old)
             if isinstance(email, _Raw):
                 self._unparsed += 1
-            if self._listeners:
-                self._events.append((MailEvent("new", (email.id,)), self._listeners))
+            if subscribers.listeners:
+                subscribers.queue(MailEvent("new", (email.id,)))
                 if evicted:
-                    self._events.append((MailEvent("delete", tuple(evicted)), self._listeners))
+                    subscribers.queue(MailEvent("delete", tuple(evicted)))
             if self._store is not None:
                 if isinstance(email, _Raw):
                     email = self._emails[email.id] = email.make() if email.make else _parse(email)
@@ -163,8 +121,8 @@ class Mailbox:
                 if evicted:
                     self._store.delete(evicted)
             self._arrived.notify_all()
-        if self._events:
-            self._deliver()
+        if subscribers.pending:
+            subscribers.deliver()
 
     # -- listeners -------------------------------------------------------------------
     def subscribe(self, listener: MailListener) -> Callable[[], None]:
@@ -173,48 +131,12 @@ class Mailbox:
         Listeners run on whichever thread made (or, under contention, followed) the change, in
         change order, without the lock held. Keep them quick (hand the event to a queue or a
         loop); an exception is logged and the other listeners still hear the event."""
-        with self._lock:
-            self._listeners = (*self._listeners, listener)
-        done = False
-
-        def unsubscribe() -> None:
-            nonlocal done
-            with self._lock:
-                if not done:
-                    done = True
-                    remaining = list(self._listeners)
-                    remaining.remove(listener)
-                    self._listeners = tuple(remaining)
-
-        return unsubscribe
+        return self._subscribers.subscribe(listener)
 
     @property
     def listeners(self) -> int:
         """How many listeners are subscribed (0 keeps ingestion on its cheapest path)."""
-        return len(self._listeners)
-
-    def _deliver(self) -> None:
-        """Hand queued events to their listeners in order; one thread delivers at a time.
-
-        A thread that finds another delivering leaves its events to it: the deliverer looks
-        at the queue again after letting go, so nothing queued is ever left behind."""
-        events = self._events
-        while events and self._delivering.acquire(blocking=False):
-            try:
-                while events:
-                    event, listeners = events.popleft()
-                    for listener in listeners:
-                        try:
-                            listener(event)
-                        except Exception:
-                            _log.exception(
-                                "mail listener %r failed on a %r event in %s; ingestion goes on",
-                                listener,
-                                event.kind,
-                                self.name,
-                            )
-            finally:
-                self._delivering.release()
+        return len(self._subscribers.listeners)
 
     def capture_outgoing(
         self,
@@ -283,6 +205,7 @@ class Mailbox:
 
     # -- reading -------------------------------------------------------------------
     def all(self) -> EmailList:
+        """Every email kept, oldest first."""
         with self._lock:
             self._settle()
             return EmailList(self._emails.values())  # type: ignore[arg-type]
@@ -294,6 +217,7 @@ class Mailbox:
         return iter(self.all())
 
     def get(self, email_id: str) -> CapturedEmail:
+        """One email by id; UnknownEmail says how many are kept."""
         with self._lock:
             try:
                 found = self._emails[email_id]
@@ -308,6 +232,7 @@ class Mailbox:
                 ) from None
 
     def latest(self) -> CapturedEmail | None:
+        """The newest email, or None when the Mailbox is empty."""
         with self._lock:
             self._settle()
             return cast("CapturedEmail | None", next(reversed(self._emails.values()), None))
@@ -315,19 +240,20 @@ class Mailbox:
     def filter(self, **filters: Any) -> EmailList:
         """Emails matching every filter: to, from_, subject, subject_contains, subject_regex,
         tag ("name" or "name=value"), workflow, run_id, way_in, since."""
-        check = _matcher(filters)
+        check = matcher(filters)
         return EmailList(e for e in self.all() if check(e))
 
     def wait_for(self, timeout: float = 5.0, **filters: Any) -> CapturedEmail:
         """The first matching email, waiting (wall time) for another thread or process."""
-        check = _matcher(filters)
+        check = matcher(filters)
         deadline = time.monotonic() + timeout
         with self._arrived:
             while True:
-                self._settle()
-                found = next((e for e in self._emails.values() if check(e)), None)
+                self._settle()  # every value is a CapturedEmail now
+                settled = cast("Iterable[CapturedEmail]", self._emails.values())
+                found = next((e for e in settled if check(e)), None)
                 if found is not None:
-                    return cast(CapturedEmail, found)
+                    return found
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise MailTimeout(self._timeout_message(timeout, filters))
@@ -346,6 +272,7 @@ class Mailbox:
     def delete(self, ids: Iterable[str]) -> int:
         """Remove these emails (Mailpit's DELETE with `IDs`); unknown ids raise, nothing removed."""
         wanted = list(dict.fromkeys(ids))
+        subscribers = self._subscribers
         with self._lock:
             missing = [i for i in wanted if i not in self._emails]
             if missing:
@@ -358,136 +285,29 @@ class Mailbox:
                     self._unparsed -= 1
             if self._store is not None and wanted:
                 self._store.delete(wanted)
-            if self._listeners and wanted:
-                self._events.append((MailEvent("delete", tuple(wanted)), self._listeners))
-        if self._events:
-            self._deliver()
+            if subscribers.listeners and wanted:
+                subscribers.queue(MailEvent("delete", tuple(wanted)))
+        if subscribers.pending:
+            subscribers.deliver()
         return len(wanted)
 
     def clear(self) -> None:
+        """Remove every email (Mailpit's DELETE without `IDs`)."""
+        subscribers = self._subscribers
         with self._lock:
             self._emails.clear()
             self._unparsed = 0
             if self._store is not None:
                 self._store.clear()
-            if self._listeners:
-                self._events.append((MailEvent("clear"), self._listeners))
-        if self._events:
-            self._deliver()
+            if subscribers.listeners:
+                subscribers.queue(MailEvent("clear"))
+        if subscribers.pending:
+            subscribers.deliver()
 
     def close(self) -> None:
+        """Close the store behind the Mailbox (the emails in memory stay readable)."""
         if self._store is not None:
             self._store.close()
 
     def __repr__(self) -> str:
         return f"<Mailbox {self.name!r} {len(self._emails)} emails>"
-
-
-_FILTERS = frozenset(
-    {
-        "to",
-        "from_",
-        "subject",
-        "subject_contains",
-        "subject_regex",
-        "tag",
-        "workflow",
-        "run_id",
-        "way_in",
-        "since",
-    }
-)
-
-
-def _matcher(filters: dict[str, Any]) -> Any:
-    unknown = set(filters) - _FILTERS
-    if unknown:
-        raise TypeError(
-            f"unknown mail filter(s) {sorted(unknown)}; use {', '.join(sorted(_FILTERS))}"
-        )
-    to = filters.get("to")
-    sender = filters.get("from_")
-    regex = re.compile(filters["subject_regex"]) if filters.get("subject_regex") else None
-    tag = filters.get("tag")
-
-    def check(e: CapturedEmail) -> bool:
-        if to is not None and parseaddr(to)[1].lower() not in e.recipients:
-            return False
-        if sender is not None and parseaddr(sender)[1].lower() != parseaddr(e.from_)[1].lower():
-            return False
-        if "subject" in filters and e.subject != filters["subject"]:
-            return False
-        if filters.get("subject_contains") and filters["subject_contains"] not in e.subject:
-            return False
-        if regex is not None and not regex.search(e.subject):
-            return False
-        if tag is not None and not _has_tag(e, tag):
-            return False
-        if "workflow" in filters and e.workflow_key != filters["workflow"]:
-            return False
-        if "run_id" in filters and filters["run_id"] not in (e.run_id, e.workflow_run_id):
-            return False
-        if "way_in" in filters and e.way_in != filters["way_in"]:
-            return False
-        since = filters.get("since")
-        if since is not None:
-            stamp = e.received_at if e.received_at is not None else e.received_wall_at
-            if stamp < since:
-                return False
-        return True
-
-    return check
-
-
-def _has_tag(email: CapturedEmail, tag: str) -> bool:
-    name, sep, value = tag.partition("=")
-    return any(t.get("name") == name and (not sep or t.get("value") == value) for t in email.tags)
-
-
-class MailRouter:
-    """Picks the Mailbox for each message; see the module docstring for the rules."""
-
-    def __init__(self, default: Mailbox | None = None) -> None:
-        self._current = default if default is not None else Mailbox(name="default")
-        self._routes: list[tuple[str, Mailbox]] = []
-        self._lock = threading.Lock()
-        self.failures = FailurePlan()
-
-    @property
-    def current(self) -> Mailbox:
-        return self._current
-
-    def route(self, recipients: Iterable[str]) -> Mailbox:
-        targets = [r.lower() for r in recipients]
-        with self._lock:
-            for pattern, mailbox in self._routes:
-                if any(_fnmatch(t, pattern) for t in targets):
-                    return mailbox
-            return self._current
-
-    @contextmanager
-    def scoped(self, mailbox: Mailbox, recipients: str | None = None) -> Iterator[Mailbox]:
-        """Send mail to `mailbox` inside the block: all of it, or only `recipients` (a pattern)."""
-        with self._lock:
-            if recipients is None:
-                previous, self._current = self._current, mailbox
-            else:
-                entry = (recipients.lower(), mailbox)
-                self._routes.append(entry)
-        try:
-            yield mailbox
-        finally:
-            with self._lock:
-                if recipients is None:
-                    self._current = previous
-                else:
-                    self._routes.remove(entry)
-
-
-def _fnmatch(value: str, pattern: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatchcase(value, pattern)
-
-
-MailSink = Mailbox | MailRouter

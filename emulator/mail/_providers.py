@@ -19,9 +19,10 @@ from typing import Any, Protocol
 import httpx
 
 from emulator.mail._capture import PROVENANCE_HEADERS
-from emulator.mail._mailbox import Mailbox, MailRouter
+from emulator.mail._mailbox import Mailbox
 from emulator.mail._mime import build_mime
 from emulator.mail._model import DeliveryError, OutgoingEmail, addresses
+from emulator.mail._router import MailRouter
 
 
 class EmailProvider(Protocol):

@@ -19,7 +19,7 @@ from typing import Any
 
 from emulator.core._clock import Clock
 from emulator.core._ids import IdFactory
-from emulator.mail._mailbox import Mailbox, MailRouter
+from emulator.mail._mailbox import Mailbox
 from emulator.mail._model import addresses
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_validation import (
@@ -29,6 +29,7 @@ from emulator.mail._resend_validation import (
     parse_schedule,
     validate_send,
 )
+from emulator.mail._router import MailRouter
 from emulator.mail._webhooks import WebhookSender
 
 IDEMPOTENCY_TTL = timedelta(hours=24)

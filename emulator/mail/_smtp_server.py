@@ -20,7 +20,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from emulator.core._errors import DoorstepError
 from emulator.mail._failures import FailureRule, Where
-from emulator.mail._mailbox import Mailbox, MailRouter
+from emulator.mail._mailbox import Mailbox
+from emulator.mail._router import MailRouter
 
 DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
 
