@@ -86,32 +86,35 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+async def _root(request: Request) -> Response:
+    return RedirectResponse("/ui/", status_code=307)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """404 and 405 say where things are: plain text under /ui, the API's JSON elsewhere."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    path = request.url.path
+    if status == 404:
+        message = f"no route {path}; the inspection API is under /api/, the inspector at /ui/"
+    elif status == 405:
+        message = f"method {request.method} is not allowed on {path}"
+    else:
+        message = f"{exc}"
+    if path.startswith("/ui"):
+        return Response(message, status_code=status, media_type="text/plain")
+    return error_response(status, message)
+
+
 def _main_app(inspection: Inspection) -> Starlette:
-    async def root(request: Request) -> Response:
-        return RedirectResponse("/ui/", status_code=307)
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        path = request.url.path
-        if status == 404:
-            message = f"no route {path}; the inspection API is under /api/, the inspector at /ui/"
-        elif status == 405:
-            message = f"method {request.method} is not allowed on {path}"
-        else:
-            message = f"{exc}"
-        if path.startswith("/ui"):
-            return Response(message, status_code=status, media_type="text/plain")
-        return error_response(status, message)
-
     routes: list[Any] = [
-        Route("/", root),
+        Route("/", _root),
         *inspect_routes(inspection),
         *view_routes(inspection, LinkChecker(inspection.link_check_hosts)),
         events_route(inspection),
         *inspector_routes(inspection),
+        static_mount(),
     ]
-    routes.append(static_mount())
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    return Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
 
 
 def create_app(
