@@ -40,6 +40,7 @@ class DefinitionsCache:
         return found
 
     def get(self, path: Path, origin: str) -> Definitions:
+        """The definitions in `path`, parsed once per session; a failing load fails the test."""
         found = self._loaded.get(path)
         if found is None:
             from emulator import DoorstepError, load_definitions
@@ -58,11 +59,13 @@ class DefinitionsCache:
 
 
 def configure(config: pytest.Config) -> None:
+    """Resolve the settings once and start the session's definitions cache."""
     config.stash[SETTINGS_KEY] = resolve(config)
     config.stash[CACHE_KEY] = DefinitionsCache()
 
 
 def base_settings(config: pytest.Config) -> Settings:
+    """The session's settings before any `@pytest.mark.doorstep` override."""
     return config.stash[SETTINGS_KEY]
 
 
@@ -86,6 +89,7 @@ def build_emulator(
     mailbox: Mailbox | None = None,
     email_provider: Any = None,
 ) -> Emulator:
+    """A fresh Emulator for one test from these settings, on the shared definitions."""
     from emulator import Clock, Emulator
 
     env = None if settings.config is None else config.stash[CACHE_KEY].config(settings.config)

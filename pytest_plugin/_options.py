@@ -49,14 +49,17 @@ class Setting:
 
     @property
     def flag(self) -> str:
+        """The command-line spelling, `--doorstep-...`."""
         return "--doorstep-" + self.name.replace("_", "-")
 
     @property
     def env(self) -> str:
+        """The environment spelling, `DOORSTEP_...`."""
         return "DOORSTEP_" + self.name.upper()
 
     @property
     def ini(self) -> str:
+        """The ini spelling, `doorstep_...`."""
         return "doorstep_" + self.name
 
 
@@ -93,6 +96,7 @@ class Settings:
 
 
 def add_options(parser: pytest.Parser) -> None:
+    """Every setting as a command-line option and an ini value."""
     group = parser.getgroup("doorstep", "Doorstep workflow emulator")
     for setting in SETTINGS:
         group.addoption(
@@ -222,6 +226,7 @@ def _config_file(path: Path, origin: str, text: str) -> Path:
 
 
 def parse_start(text: str, origin: str) -> datetime:
+    """An ISO 8601 time with a zone; UsageError naming `origin` otherwise."""
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -236,6 +241,7 @@ def parse_start(text: str, origin: str) -> datetime:
 
 
 def parse_bool(text: object, origin: str) -> bool:
+    """on/off, true/false, 1/0, yes/no; UsageError naming `origin` otherwise."""
     lowered = str(text).strip().lower()
     if lowered in _TRUE:
         return True
@@ -245,6 +251,7 @@ def parse_bool(text: object, origin: str) -> bool:
 
 
 def parse_provider(text: str, origin: str) -> str:
+    """One of `PROVIDERS`, lower-cased; UsageError naming `origin` otherwise."""
     lowered = text.strip().lower()
     if lowered not in PROVIDERS:
         raise pytest.UsageError(f"{origin}={text!r}: use one of {', '.join(PROVIDERS)}")
@@ -252,6 +259,7 @@ def parse_provider(text: str, origin: str) -> str:
 
 
 def parse_mapping(text: str, origin: str, base: Path) -> dict[str, Any]:
+    """A mapping given inline (`{...}`) or as a YAML/JSON file relative to `base`."""
     import yaml
 
     stripped = text.strip()

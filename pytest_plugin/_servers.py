@@ -32,6 +32,7 @@ class SmtpHandle:
 
     @property
     def address(self) -> tuple[str, int]:
+        """(host, port) for smtplib or the app under test."""
         return (self.host, self.port)
 
 

@@ -40,13 +40,16 @@ __all__ = [
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the `--doorstep-*` options and ini values."""
     _options.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the `doorstep` marker and resolve the settings."""
     config.addinivalue_line("markers", _options.MARKER_HELP)
     _fixtures.configure(config)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collect `*.scenario.yaml` files as tests."""
     return scenarios.collect_file(file_path, parent)

@@ -18,6 +18,7 @@ SUFFIXES = (".scenario.yaml", ".scenario.yml")
 
 
 def is_scenario(path: Path) -> bool:
+    """Whether pytest should collect `path` as a scenario (`*.scenario.yaml`)."""
     return path.name.endswith(SUFFIXES)
 
 
@@ -29,6 +30,7 @@ class ScenarioFile(pytest.File):
     """A scenario file; a file that cannot be loaded becomes one failing test saying why."""
 
     def collect(self) -> Iterator[ScenarioItem]:
+        """One test per file, named after it."""
         yield ScenarioItem.from_parent(self, name=self.path.name.split(".scenario.")[0])
 
 
@@ -36,6 +38,7 @@ class ScenarioItem(pytest.Item):
     """Loads (errors point at file:line), then plays the scenario on the plugin's settings."""
 
     def runtest(self) -> None:
+        """Load and play the scenario; ScenarioFailed carries the report."""
         from emulator.scenarios import load_scenario, run_scenario
 
         scenario = load_scenario(self.path)
@@ -62,6 +65,7 @@ class ScenarioItem(pytest.Item):
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The scenario's own report instead of a traceback."""
         from emulator.scenarios import ScenarioError
 
         if isinstance(excinfo.value, ScenarioFailed | ScenarioError):
@@ -69,10 +73,12 @@ class ScenarioItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
+        """Where pytest says the test lives."""
         return self.path, 0, f"scenario: {self.name}"
 
 
 def collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    """A ScenarioFile for scenario files, None for anything else."""
     if is_scenario(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None

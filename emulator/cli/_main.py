@@ -280,6 +280,7 @@ def run_scenarios(
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    """The `doorstep` entry point: parse `argv`, run the subcommand, return the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)

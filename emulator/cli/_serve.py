@@ -29,6 +29,8 @@ MAIL_DB = "mail.sqlite3"
 
 @dataclass(frozen=True, slots=True)
 class ServeOptions:
+    """What `doorstep serve` was asked for, flags and environment already merged."""
+
     workflows: Path | None = None
     config: Path | None = None
     host: str = "127.0.0.1"
@@ -72,6 +74,7 @@ class RealTimeTicker:
         self._thread = threading.Thread(target=self._run, name="doorstep-clock", daemon=True)
 
     def start(self) -> RealTimeTicker:
+        """Start ticking in a daemon thread."""
         self._thread.start()
         return self
 
@@ -88,6 +91,7 @@ class RealTimeTicker:
                 print(f"doorstep: a timer failed while the clock ticked: {exc!r}", file=self.err)
 
     def stop(self) -> None:
+        """Stop ticking and wait (up to 5 s) for the thread."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(5)
@@ -130,6 +134,7 @@ class Service:
         self.ticker: RealTimeTicker | None = None
 
     def start(self) -> Service:
+        """Start SMTP, then HTTP (SMTP is stopped again if HTTP cannot bind), then the ticker."""
         self.smtp.start()
         try:
             self.http.start()
@@ -141,6 +146,7 @@ class Service:
         return self
 
     def stop(self) -> None:
+        """Stop the ticker and both servers, and close the mail store."""
         if self.ticker is not None:
             self.ticker.stop()
         self.http.stop()
@@ -148,6 +154,7 @@ class Service:
         self.mailbox.close()
 
     def banner(self) -> str:
+        """What `doorstep serve` prints: the URLs, the clock, and the exports for the app."""
         host = self.options.host
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         shown = f"[{shown}]" if ":" in shown else shown

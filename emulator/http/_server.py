@@ -46,6 +46,7 @@ class ServerThread:
 
     @property
     def base_url(self) -> str:
+        """`http://host:port` of the running server; ServerError when stopped."""
         if self._server is None:
             raise ServerError("the HTTP server is stopped; call start() first")
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -53,9 +54,11 @@ class ServerThread:
 
     @property
     def running(self) -> bool:
+        """Whether `start()` succeeded and `stop()` has not been called since."""
         return self._server is not None
 
     def start(self) -> ServerThread:
+        """Bind the socket and serve from a daemon thread; returns once uvicorn accepts."""
         if self._server is not None:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -108,6 +111,7 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
+        """Ask uvicorn to exit and wait for its thread (idempotent)."""
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
@@ -116,6 +120,7 @@ class ServerThread:
             thread.join(10)
 
     def restart(self) -> ServerThread:
+        """Stop, then start again on the same port."""
         self.stop()
         return self.start()
 

@@ -47,6 +47,7 @@ class FailureRule:
     fired: int = 0
 
     def matches(self, where: Where, recipients: Iterable[str]) -> bool:
+        """Whether this rule, with firings left, applies at `where` to mail for `recipients`."""
         if self.where != where or self.remaining == 0:
             return False
         if self.recipient is None:
@@ -141,14 +142,17 @@ class FailurePlan:
 
     @property
     def rules(self) -> list[FailureRule]:
+        """The armed rules, in the order they were added."""
         with self._lock:
             return list(self._rules)
 
     def remove(self, rule: FailureRule) -> None:
+        """Disarm one rule (no error when it is already gone)."""
         with self._lock:
             self._rules = [r for r in self._rules if r is not rule]
 
     def clear(self) -> None:
+        """Disarm every rule."""
         with self._lock:
             self._rules.clear()
 

@@ -91,6 +91,8 @@ def _attach(target: EmailMessage, att: Attachment, *, related: bool) -> None:
 
 @dataclass(slots=True)
 class ParsedPart:
+    """One attachment or inline part found while parsing MIME."""
+
     filename: str | None
     content_type: str
     content: bytes

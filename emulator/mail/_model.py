@@ -89,10 +89,12 @@ class CapturedAttachment:
 
     @property
     def name(self) -> str | None:
+        """The filename (Resend's and Mailpit's name for it)."""
         return self.filename
 
     @property
     def size(self) -> int:
+        """The attachment's size in bytes."""
         return len(self.content)
 
 

@@ -26,6 +26,8 @@ from emulator.mail._router import MailRouter
 
 
 class EmailProvider(Protocol):
+    """Delivers one email for the engine; returns the provider's id, raises DeliveryError."""
+
     def send(self, email: OutgoingEmail) -> str: ...
 
 
@@ -77,6 +79,7 @@ class InProcessProvider:
         self.provenance_headers = provenance_headers
 
     def send(self, email: OutgoingEmail) -> str:
+        """Capture `email` in the routed Mailbox, unless an injected `resend` rule fails it."""
         body = resend_request_body(email, with_provenance=self.provenance_headers)
         box = self.sink.route(addresses([*email.to, *email.cc, *email.bcc]))
         rule = box.failures.take("resend", addresses([*email.to, *email.cc, *email.bcc]))
@@ -111,6 +114,7 @@ class ResendHttpProvider:
         self.idempotency = idempotency
 
     def send(self, email: OutgoingEmail) -> str:
+        """POST the email; the message id travels as `Idempotency-Key` when enabled."""
         body = resend_request_body(email, with_provenance=self.provenance_headers)
         headers = {"Authorization": f"Bearer {self.api_key}", "User-Agent": "doorstep-engine"}
         if self.idempotency and email.message_id:
@@ -142,6 +146,7 @@ class ResendHttpProvider:
         )
 
     def close(self) -> None:
+        """Close the httpx client (also one passed in)."""
         self.client.close()
 
 
@@ -181,6 +186,7 @@ class SmtpProvider:
         self.provenance_headers = provenance_headers
 
     def send(self, email: OutgoingEmail) -> str:
+        """Send MIME over one SMTP connection (STARTTLS and AUTH when configured)."""
         if self.provenance_headers:
             extra = provenance_headers(email)
             if extra:

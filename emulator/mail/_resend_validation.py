@@ -47,6 +47,7 @@ class ResendApiError(DoorstepError):
         self.message = message
 
     def body(self) -> dict[str, Any]:
+        """The JSON body Resend answers with."""
         return {"statusCode": self.status, "name": self.name, "message": self.message}
 
 

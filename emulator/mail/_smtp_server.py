@@ -179,6 +179,7 @@ class SmtpServer:
         return AuthResult(success=False, handled=False)
 
     def start(self) -> SmtpServer:
+        """Listen (port 0 picks a free one, read it from `port`); SmtpServerError when it cannot."""
         if self._controller is not None:
             return self
         kwargs: dict[str, Any] = {
@@ -206,20 +207,24 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
+        """Stop listening (idempotent)."""
         controller, self._controller = self._controller, None
         if controller is not None:
             controller.stop()
 
     def restart(self) -> SmtpServer:
+        """Stop, then listen again on the same port."""
         self.stop()
         return self.start()
 
     @property
     def running(self) -> bool:
+        """Whether the server is listening."""
         return self._controller is not None
 
     @property
     def address(self) -> tuple[str, int]:
+        """(host, port) to connect to; SmtpServerError when stopped."""
         if self._controller is None:
             raise SmtpServerError("the SMTP server is stopped; call start() first")
         return (self.host, self.port)

@@ -42,6 +42,7 @@ class SqliteMailStore:
         self._db.execute(_SCHEMA)
 
     def save(self, email: CapturedEmail) -> None:
+        """Insert or replace one email, raw MIME included."""
         doc = json.dumps(_to_doc(email), separators=(",", ":"))
         with self._lock:
             self._db.execute(
@@ -50,20 +51,24 @@ class SqliteMailStore:
             )
 
     def delete(self, ids: list[str]) -> None:
+        """Remove these emails (unknown ids are ignored)."""
         with self._lock:
             self._db.executemany("DELETE FROM emails WHERE id = ?", [(i,) for i in ids])
 
     def load(self, limit: int) -> list[CapturedEmail]:
+        """The newest `limit` emails (0: all), oldest first."""
         query = "SELECT doc, raw FROM emails ORDER BY seq DESC"
         with self._lock:
             rows = self._db.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
         return [_from_doc(json.loads(doc), bytes(raw)) for doc, raw in reversed(rows)]
 
     def clear(self) -> None:
+        """Remove every email."""
         with self._lock:
             self._db.execute("DELETE FROM emails")
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             self._db.close()
 

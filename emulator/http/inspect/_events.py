@@ -109,9 +109,11 @@ class EventStream:
         return item
 
     def empty(self) -> bool:
+        """True when no event is waiting (a stats then covers the burst)."""
         return self._queue.empty()
 
     def qsize(self) -> int:
+        """How many events are waiting."""
         return self._queue.qsize()
 
 

@@ -30,10 +30,12 @@ def mailpit_time(when: datetime) -> str:
 
 
 def received(email: CapturedEmail) -> datetime:
+    """When the email arrived: virtual time, or wall time for mail captured without a clock."""
     return email.received_at if email.received_at is not None else email.received_wall_at
 
 
 def address_list(values: Sequence[str]) -> list[dict[str, str]]:
+    """Mailpit's address objects (`Name`, `Address`) for header values."""
     return [{"Name": name, "Address": addr} for name, addr in getaddresses(list(values)) if addr]
 
 
@@ -45,10 +47,12 @@ def snippet(email: CapturedEmail, size: int = 250) -> str:
 
 
 def message_id_of(email: CapturedEmail) -> str:
+    """The `Message-ID` header without its angle brackets (empty when missing)."""
     return (email.header("Message-ID") or "").strip().strip("<>")
 
 
 def mailpit_summary(email: CapturedEmail, read: bool) -> dict[str, Any]:
+    """Mailpit's MessageSummary: one row of `/api/v1/messages` and of `new` live events."""
     from_ = address_list([email.from_])
     return {
         "ID": email.id,
@@ -104,6 +108,7 @@ def mailpit_message(email: CapturedEmail) -> dict[str, Any]:
 
 
 def provenance(email: CapturedEmail) -> dict[str, Any]:
+    """The `Doorstep` block: how the email came in and which run and step sent it."""
     return {
         "way_in": email.way_in,
         "workflow_key": email.workflow_key,
@@ -137,6 +142,7 @@ def jsonable(value: Any) -> Any:
 
 
 def step_json(step: StepRecord) -> dict[str, Any]:
+    """One step record as JSON, its batch's full activity list left out."""
     out: dict[str, Any] = jsonable(step)
     if step.batch is not None:
         out["batch"]["activity_data"] = jsonable(step.batch.activity_data)
@@ -145,6 +151,7 @@ def step_json(step: StepRecord) -> dict[str, Any]:
 
 
 def run_json(run: Run, *, steps: bool = True) -> dict[str, Any]:
+    """A run as `/api/runs` returns it; `steps=False` leaves the timeline out (lists)."""
     out: dict[str, Any] = {
         "id": run.id,
         "workflow_run_id": run.workflow_run_id,
@@ -169,6 +176,7 @@ def run_json(run: Run, *, steps: bool = True) -> dict[str, Any]:
 
 
 def message_json(message: Any) -> dict[str, Any]:
+    """A message record of any channel, with its recipient id and engagement statuses."""
     out: dict[str, Any] = jsonable(message)
     out["recipient_id"] = message.recipient_id
     out["engagement_statuses"] = message.engagement_statuses

@@ -61,10 +61,12 @@ class LinkStatus:
     broken: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """Mailpit's `Link` object."""
         return {"URL": self.url, "StatusCode": self.status_code, "Status": self.status}
 
 
 def link_check_json(links: Sequence[LinkStatus]) -> dict[str, Any]:
+    """Mailpit's LinkCheckResponse for these verdicts."""
     return {"Errors": sum(1 for s in links if s.broken), "Links": [s.to_json() for s in links]}
 
 
@@ -188,6 +190,7 @@ class LinkChecker:
         return link_check_json(await self.check(extract_links(html, text), follow=follow))
 
     async def check(self, links: Sequence[str], *, follow: bool) -> list[LinkStatus]:
+        """A verdict per link, in order; allowed hosts get a real `HEAD`, 5 at a time."""
         verdicts = [classify(url, self.rules) for url in links]
         if not any(isinstance(v, Target) for v in verdicts):
             return [v for v in verdicts if isinstance(v, LinkStatus)]

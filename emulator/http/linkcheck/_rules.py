@@ -78,6 +78,7 @@ def is_local_name(host: str) -> bool:
 
 
 def is_localhost(host: str) -> bool:
+    """`localhost` or a name under it: it must resolve to loopback and nothing else."""
     name = host.rstrip(".").lower()
     return name == "localhost" or name.endswith(".localhost")
 
@@ -91,6 +92,7 @@ class HostRule:
     wildcard: bool = False
 
     def matches(self, host: str, port: int) -> bool:
+        """Whether this rule allows `host:port` (the host already normalised)."""
         if self.port is not None and self.port != port:
             return False
         if self.wildcard:

@@ -55,6 +55,7 @@ def email_json(record: EmailRecord, *, full: bool = True) -> dict[str, Any]:
 
 
 def attachment_json(request: Request, record: EmailRecord, a: AttachmentRecord) -> dict[str, Any]:
+    """Resend's `Attachment` object, with a download URL on this server."""
     base = str(request.base_url).rstrip("/")
     out: dict[str, Any] = {
         "object": "attachment",
