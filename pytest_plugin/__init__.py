@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-pytest.register_assert_rewrite("pytest_plugin.assertions")
+pytest.register_assert_rewrite("pytest_plugin.assertions", "pytest_plugin._snapshot")
 
 if TYPE_CHECKING:
     from pytest_plugin._snapshot import normalize
