@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import grimp
-import pytest
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -41,11 +40,6 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     return sorted(found)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter-side cycles in emulator.http (knock, inspect, linkcheck) are being removed "
-    "on the facade and adapters branches; drop this marker once they are merged",
-)
 def test_no_import_cycles() -> None:
     graph = grimp.build_graph("emulator", "pytest_plugin")
     cycles = _cycles(graph)
