@@ -15,20 +15,37 @@ of `Emulator(http_responder=...)` (FetchRequest -> FetchResponse) and `AiRespond
 
 from emulator._emulator import Emulator
 from emulator._feed import Feed
-from emulator.core._calendar import WEEKDAYS
-from emulator.core._clock import Clock, Timer
-from emulator.core._durations import DurationError, Span, format_duration, parse_duration
-from emulator.core._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
-from emulator.core._timestamps import format_timestamp
-from emulator.definitions import load_definitions, parse_workflow
-from emulator.definitions._channels import Channel
-from emulator.definitions._config import EmulatorConfig, load_config
-from emulator.definitions._model import Definitions, Layout, Partial, Workflow
-from emulator.definitions._preferences import validate_preference_set
-from emulator.engine._conditions import ConditionResult
-from emulator.engine._responders import (
+from emulator.core import (
+    WEEKDAYS,
+    Clock,
+    ClockError,
+    DefinitionError,
+    DoorstepError,
+    DurationError,
+    Problem,
+    Span,
+    Timer,
+    TriggerError,
+    format_duration,
+    format_timestamp,
+    parse_duration,
+)
+from emulator.definitions import (
+    Channel,
+    Definitions,
+    EmulatorConfig,
+    Layout,
+    Partial,
+    Workflow,
+    load_config,
+    load_definitions,
+    parse_workflow,
+    validate_preference_set,
+)
+from emulator.engine import (
     AiRequest,
     AiResponder,
+    ConditionResult,
     FetchError,
     FetchRequest,
     FetchResponse,
@@ -36,24 +53,24 @@ from emulator.engine._responders import (
 )
 from emulator.lint import Finding, Report, format_report, validate
 from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
-from emulator.stores._audiences import Membership
-from emulator.stores._bulk import BulkOperation
-from emulator.stores._entities import TENANTS, USERS, Subscription
-from emulator.stores._messages import (
+from emulator.stores import (
     DELIVERY_STATUSES,
-    DeliveryAttempt,
-    Message,
-    UnknownMessageError,
-)
-from emulator.stores._runs import (
+    TENANTS,
+    USERS,
     Activity,
     BatchInfo,
+    BulkOperation,
+    DeliveryAttempt,
+    Membership,
+    Message,
     Run,
+    Schedule,
     StepRecord,
+    Subscription,
     TriggerResult,
+    UnknownMessageError,
     UnknownRunError,
 )
-from emulator.stores._schedules import Schedule
 from emulator.templates import TemplateError
 
 __all__ = [

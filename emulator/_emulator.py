@@ -17,24 +17,31 @@ from typing import Any
 
 from emulator._facade_messages import MessagesFacade
 from emulator._facade_recipients import RecipientsFacade
-from emulator.core._clock import Clock
-from emulator.core._errors import DoorstepError
-from emulator.definitions._channels import Channel, Channels
-from emulator.definitions._config import EmulatorConfig, load_config
-from emulator.definitions._model import Definitions
-from emulator.definitions._preferences import validate_preference_set
-from emulator.engine import _lifecycle
-from emulator.engine._dispatch import IDEMPOTENCY_WINDOW, start_trigger
-from emulator.engine._engine import Engine
-from emulator.engine._responders import AiResponder, Responder
-from emulator.engine._schedule_requests import new_schedules, schedule_changes
-from emulator.engine._targets import parse_entity
-from emulator.engine._wiring import wire
-from emulator.engine.steps._fetch import http_responder as real_http_responder
+from emulator.core import Clock, DoorstepError
+from emulator.definitions import (
+    Channel,
+    Channels,
+    Definitions,
+    EmulatorConfig,
+    load_config,
+    validate_preference_set,
+)
+from emulator.engine import (
+    IDEMPOTENCY_WINDOW,
+    AiResponder,
+    Engine,
+    Responder,
+    cancel_runs,
+    new_schedules,
+    parse_entity,
+    reset_state,
+    schedule_changes,
+    start_trigger,
+    wire,
+)
+from emulator.engine.steps import http_responder as real_http_responder
 from emulator.mail import EmailProvider, InProcessProvider, Mailbox
-from emulator.stores._bulk import BulkOperation
-from emulator.stores._runs import Run, TriggerResult, UnknownRunError
-from emulator.stores._schedules import Schedule
+from emulator.stores import BulkOperation, Run, Schedule, TriggerResult, UnknownRunError
 
 
 class Emulator(RecipientsFacade, MessagesFacade):
@@ -243,7 +250,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
                     parse_entity(r, f"recipients[{i}]", engine.entities, self.clock.now)
                     for i, r in enumerate(recipients)
                 }
-            return _lifecycle.cancel_runs(engine, key, cancellation_key, only)
+            return cancel_runs(engine, key, cancellation_key, only)
 
     # -- schedules -----------------------------------------------------------------------
     def create_schedules(
@@ -367,7 +374,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
         subscriptions, preferences, audiences, schedules, idempotency and bulk records, parked
         timers and captured mail (and whatever `on_reset` hooks hold)."""
         with self.lock:
-            _lifecycle.reset_state(self._engine)
+            reset_state(self._engine)
             self.outbox.clear()
             for hook in self._reset_hooks:
                 hook()

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator._feed import Feed
-from emulator.engine._engine import Engine
+from emulator.engine import Engine
 from emulator.mail import OutgoingEmail
-from emulator.stores._messages import Message
+from emulator.stores import Message
 
 
 class MessagesFacade:

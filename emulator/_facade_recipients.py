@@ -10,10 +10,22 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from emulator.engine import _lifecycle, _recipients
-from emulator.engine._engine import Engine
-from emulator.stores._audiences import Membership
-from emulator.stores._entities import TENANTS, USERS, Ref, Subscription
+from emulator.engine import (
+    Engine,
+    add_to_audience,
+    forget,
+    identify,
+    merge_preferences,
+    merge_users,
+    remove_from_audience,
+    send_event,
+    set_channel_data,
+    set_preferences,
+    set_tenant,
+    subscribe,
+    unsubscribe,
+)
+from emulator.stores import TENANTS, USERS, Membership, Ref, Subscription
 
 
 def _copy(entity: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -29,7 +41,7 @@ class RecipientsFacade:
     def identify(self, user_id: str, /, **properties: Any) -> dict[str, Any]:
         """Create or deep-merge a user, like Knock's identify (`preferences` merge into sets)."""
         with self._engine.lock:
-            return copy.deepcopy(_recipients.identify(self._engine, user_id, properties))
+            return copy.deepcopy(identify(self._engine, user_id, properties))
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         """The stored user (id, properties, `created_at`, `updated_at`), or None."""
@@ -49,14 +61,14 @@ class RecipientsFacade:
         sending (Knock's docs on merging users). Returns whether the user existed.
         """
         with self._engine.lock:
-            return _lifecycle.forget(self._engine, (USERS, user_id))
+            return forget(self._engine, (USERS, user_id))
 
     def merge_users(self, user_id: str, from_user_id: str) -> dict[str, Any]:
         """Knock's user merge: `from_user_id`'s properties, preference sets, channel data and
         last 30 days of messages and finished runs move to `user_id` (which wins conflicts),
         then `from_user_id` is deleted. Returns the merged user."""
         with self._engine.lock:
-            return copy.deepcopy(_lifecycle.merge_users(self._engine, user_id, from_user_id))
+            return copy.deepcopy(merge_users(self._engine, user_id, from_user_id))
 
     # -- objects -------------------------------------------------------------------------
     def set_object(self, collection: str, object_id: str, /, **properties: Any) -> dict[str, Any]:
@@ -81,14 +93,14 @@ class RecipientsFacade:
         """Delete an object the way `delete_user` deletes a user; its subscribers are
         unsubscribed too. Returns whether the object existed."""
         with self._engine.lock:
-            return _lifecycle.forget(self._engine, (collection, object_id))
+            return forget(self._engine, (collection, object_id))
 
     # -- tenants -------------------------------------------------------------------------
     def set_tenant(self, tenant_id: str, /, **properties: Any) -> dict[str, Any]:
         """Create or merge a tenant; `settings={"preference_set": {...}}` merges into its
         default set (`"__persistence_strategy__": "replace"` overwrites it, None removes it)."""
         with self._engine.lock:
-            return copy.deepcopy(_recipients.set_tenant(self._engine, tenant_id, properties))
+            return copy.deepcopy(set_tenant(self._engine, tenant_id, properties))
 
     def tenant(self, tenant_id: str) -> dict[str, Any] | None:
         """The stored tenant (with `settings.preference_set`, its default set), or None."""
@@ -120,9 +132,7 @@ class RecipientsFacade:
         properties and stamps it afresh, as Knock does.
         """
         with self._engine.lock:
-            return _recipients.subscribe(
-                self._engine, collection, object_id, recipients, properties
-            )
+            return subscribe(self._engine, collection, object_id, recipients, properties)
 
     def unsubscribe(
         self, collection: str, object_id: str, recipients: Sequence[Any]
@@ -130,7 +140,7 @@ class RecipientsFacade:
         """Remove subscriptions (recipients as `subscribe` takes them); returns those that
         existed."""
         with self._engine.lock:
-            return _recipients.unsubscribe(self._engine, collection, object_id, recipients)
+            return unsubscribe(self._engine, collection, object_id, recipients)
 
     def subscriptions(self, collection: str, object_id: str) -> list[Subscription]:
         """The object's subscriptions, in the order they were made."""
@@ -157,9 +167,7 @@ class RecipientsFacade:
         Returns the stored set.
         """
         with self._engine.lock:
-            return _recipients.set_preferences(
-                self._engine, collection, user_id, set_id, preference_set
-            )
+            return set_preferences(self._engine, collection, user_id, set_id, preference_set)
 
     def merge_preferences(
         self,
@@ -172,7 +180,7 @@ class RecipientsFacade:
         """Deep-merge into one set, as inline `preferences` of an identify do (a set carrying
         `"__persistence_strategy__": "replace"` replaces it). Not validated: check it first."""
         with self._engine.lock:
-            _recipients.merge_preferences(self._engine, collection, user_id, set_id, preference_set)
+            merge_preferences(self._engine, collection, user_id, set_id, preference_set)
 
     def preference_sets(self, user_id: str, *, collection: str = USERS) -> dict[str, Any]:
         """Every stored preference set of a user or object, by set id (`default`, tenant ids)."""
@@ -197,7 +205,7 @@ class RecipientsFacade:
         """Set (a mapping) or unset (None) the channel data of a user or object, by channel key,
         where push and chat steps read it; creates a missing user or object. Returns it."""
         with self._engine.lock:
-            stored = _recipients.set_channel_data(self._engine, collection, entity_id, channel_data)
+            stored = set_channel_data(self._engine, collection, entity_id, channel_data)
             return copy.deepcopy(stored)
 
     # -- audiences -----------------------------------------------------------------------
@@ -210,14 +218,14 @@ class RecipientsFacade:
         wait for. Users are identified (upserted) if they do not exist, as Knock does.
         """
         with self._engine.lock:
-            return _recipients.add_to_audience(self._engine, audience_key, user_ids, tenant)
+            return add_to_audience(self._engine, audience_key, user_ids, tenant)
 
     def remove_from_audience(
         self, audience_key: str, *user_ids: str, tenant: str | None = None
     ) -> list[str]:
         """Remove users from a static audience (idempotent); returns who exited."""
         with self._engine.lock:
-            return _recipients.remove_from_audience(self._engine, audience_key, user_ids, tenant)
+            return remove_from_audience(self._engine, audience_key, user_ids, tenant)
 
     def audiences(self) -> list[str]:
         """Keys of the audiences that ever had a member, in the order they got one."""
@@ -240,4 +248,4 @@ class RecipientsFacade:
     ) -> None:
         """An integration-source event for `recipient`: resolves matching wait_for_event steps."""
         with self._engine.lock:
-            _recipients.send_event(self._engine, event_key, recipient, data, source_key)
+            send_event(self._engine, event_key, recipient, data, source_key)

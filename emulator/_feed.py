@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from emulator.core._errors import DoorstepError
-from emulator.stores._messages import Message
+from emulator.core import DoorstepError
+from emulator.stores import Message
 
 
 class MessageSource(Protocol):

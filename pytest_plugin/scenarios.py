@@ -22,7 +22,7 @@ def is_scenario(path: Path) -> bool:
     return path.name.endswith(SUFFIXES)
 
 
-class ScenarioFailed(Exception):
+class ScenarioFailedError(Exception):
     """Carries the scenario report (failures with file:line, then the timeline)."""
 
 
@@ -38,13 +38,13 @@ class ScenarioItem(pytest.Item):
     """Loads (errors point at file:line), then plays the scenario on the plugin's settings."""
 
     def runtest(self) -> None:
-        """Load and play the scenario; ScenarioFailed carries the report."""
+        """Load and play the scenario; ScenarioFailedError carries the report."""
         from emulator.scenarios import load_scenario, run_scenario
 
         scenario = load_scenario(self.path)
         result = run_scenario(scenario, emulator_factory=self._emulator)
         if not result.passed:
-            raise ScenarioFailed(result.report())
+            raise ScenarioFailedError(result.report())
 
     def _emulator(self, scenario: Scenario) -> Emulator:
         from emulator.scenarios import scenario_emulator
@@ -68,7 +68,7 @@ class ScenarioItem(pytest.Item):
         """The scenario's own report instead of a traceback."""
         from emulator.scenarios import ScenarioError
 
-        if isinstance(excinfo.value, ScenarioFailed | ScenarioError):
+        if isinstance(excinfo.value, ScenarioFailedError | ScenarioError):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 

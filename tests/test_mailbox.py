@@ -16,9 +16,9 @@ from emulator.mail import (
     InProcessProvider,
     Mailbox,
     MailRouter,
-    MailTimeout,
+    MailTimeoutError,
     OutgoingEmail,
-    UnknownEmail,
+    UnknownEmailError,
     resend_request_body,
 )
 from emulator.mail._mime import parse_mime
@@ -121,7 +121,7 @@ def test_unknown_filter_and_id_are_clear_errors() -> None:
     box = Mailbox()
     with pytest.raises(TypeError, match="unknown mail filter"):
         box.filter(recipient="x")
-    with pytest.raises(UnknownEmail, match="no email 'nope'"):
+    with pytest.raises(UnknownEmailError, match="no email 'nope'"):
         box.get("nope")
 
 
@@ -144,7 +144,7 @@ def test_wait_for_wakes_on_mail_from_another_thread() -> None:
 def test_wait_for_timeout_lists_what_arrived() -> None:
     box = Mailbox()
     box.capture_outgoing(_email(1))
-    with pytest.raises(MailTimeout, match=r"(?s)subject='Nope'.*Hello 1"):
+    with pytest.raises(MailTimeoutError, match=r"(?s)subject='Nope'.*Hello 1"):
         box.wait_for(timeout=0.01, subject="Nope")
 
 

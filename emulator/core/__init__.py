@@ -1,1 +1,49 @@
-"""core"""
+"""Shared pure helpers every layer may use: errors, the virtual clock, ids, the one duration
+grammar, the one UTC timestamp formatter, the weekday table and time-zone fallback."""
+
+from emulator.core._calendar import DAY_SETS, WEEKDAY_NAMES, WEEKDAYS, add_months, zone_or_utc
+from emulator.core._clock import Clock, Timer
+from emulator.core._durations import (
+    ACCEPTED_FORMS,
+    MICROSECONDS,
+    SHORT,
+    UNITS,
+    DurationError,
+    DurationPart,
+    Span,
+    duration_parts,
+    format_duration,
+    parse_duration,
+)
+from emulator.core._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
+from emulator.core._ids import IdFactory
+from emulator.core._merge import deep_merge
+from emulator.core._timestamps import format_timestamp
+
+__all__ = [
+    "ACCEPTED_FORMS",
+    "DAY_SETS",
+    "MICROSECONDS",
+    "SHORT",
+    "UNITS",
+    "WEEKDAYS",
+    "WEEKDAY_NAMES",
+    "Clock",
+    "ClockError",
+    "DefinitionError",
+    "DoorstepError",
+    "DurationError",
+    "DurationPart",
+    "IdFactory",
+    "Problem",
+    "Span",
+    "Timer",
+    "TriggerError",
+    "add_months",
+    "deep_merge",
+    "duration_parts",
+    "format_duration",
+    "format_timestamp",
+    "parse_duration",
+    "zone_or_utc",
+]

@@ -5,8 +5,106 @@ workflow from a dict already in Knock's workflow.json shape; `parse_duration` re
 either form (`5m` or `{"unit": "minutes", "value": 5}`). The YAML format is documented in `_yaml`.
 """
 
+from emulator.definitions._channels import Channel, Channels
+from emulator.definitions._conditions import PREFIXES, parse_conditions
+from emulator.definitions._config import EmulatorConfig, load_config
 from emulator.definitions._durations import parse_duration
+from emulator.definitions._fields import iter_strings
 from emulator.definitions._load import load_definitions
+from emulator.definitions._model import (
+    AiAgentStep,
+    BatchStep,
+    BranchStep,
+    ChannelStep,
+    Condition,
+    ConditionGroup,
+    Definitions,
+    DelayStep,
+    Duration,
+    FetchStep,
+    KeyValue,
+    Layout,
+    Partial,
+    SendWindow,
+    Source,
+    Step,
+    ThrottleStep,
+    TriggerWorkflowStep,
+    UpdateStep,
+    WaitForEventStep,
+    Workflow,
+)
+from emulator.definitions._operators import (
+    COMPARISONS,
+    MISSING,
+    NO_ARGUMENT,
+    SEES_MISSING,
+    relative_offset,
+)
 from emulator.definitions._parse import parse_workflow
+from emulator.definitions._preferences import (
+    PERSISTENCE_KEY,
+    STRATEGY_KEY,
+    merge_preference_set,
+    validate_preference_set,
+)
+from emulator.definitions._repeats import first_occurrence, next_occurrence, utc, validate_repeats
+from emulator.definitions._windows import (
+    InvalidWindowError,
+    add_duration,
+    lookup,
+    parse_timestamp,
+    resolve_window,
+)
 
-__all__ = ["load_definitions", "parse_duration", "parse_workflow"]
+__all__ = [
+    "COMPARISONS",
+    "MISSING",
+    "NO_ARGUMENT",
+    "PERSISTENCE_KEY",
+    "PREFIXES",
+    "SEES_MISSING",
+    "STRATEGY_KEY",
+    "AiAgentStep",
+    "BatchStep",
+    "BranchStep",
+    "Channel",
+    "ChannelStep",
+    "Channels",
+    "Condition",
+    "ConditionGroup",
+    "Definitions",
+    "DelayStep",
+    "Duration",
+    "EmulatorConfig",
+    "FetchStep",
+    "InvalidWindowError",
+    "KeyValue",
+    "Layout",
+    "Partial",
+    "SendWindow",
+    "Source",
+    "Step",
+    "ThrottleStep",
+    "TriggerWorkflowStep",
+    "UpdateStep",
+    "WaitForEventStep",
+    "Workflow",
+    "add_duration",
+    "first_occurrence",
+    "iter_strings",
+    "load_config",
+    "load_definitions",
+    "lookup",
+    "merge_preference_set",
+    "next_occurrence",
+    "parse_conditions",
+    "parse_duration",
+    "parse_timestamp",
+    "parse_workflow",
+    "relative_offset",
+    "resolve_window",
+    "utc",
+    "validate_preference_set",
+    "validate_repeats",
+]

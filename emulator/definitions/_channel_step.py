@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
-from emulator.core._calendar import WEEKDAY_NAMES
+from emulator.core import WEEKDAY_NAMES
 from emulator.definitions._common import COMMON_STEP_KEYS, StepBase
 from emulator.definitions._fields import (
     Problems,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from emulator.core._errors import DefinitionError
+from emulator.core import DefinitionError
 from emulator.definitions._conditions import parse_conditions
 from emulator.definitions._durations import parse_duration
 from emulator.definitions._fields import Problems, as_map, check_keys, get_str

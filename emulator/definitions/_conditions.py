@@ -11,7 +11,7 @@ import difflib
 import json
 from typing import Any
 
-from emulator.core._errors import DefinitionError, Problem
+from emulator.core import DefinitionError, Problem
 from emulator.definitions._model import Condition, ConditionGroup, Source
 from emulator.definitions._operators import (
     MIN_RELATIVE,

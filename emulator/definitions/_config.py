@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from emulator.core._errors import DefinitionError, DoorstepError, Problem
+from emulator.core import DefinitionError, DoorstepError, Problem
 from emulator.definitions._channels import Channel, parse_channel
 from emulator.definitions._model import CHANNEL_TYPES
 from emulator.definitions._preferences import validate_preference_set

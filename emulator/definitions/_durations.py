@@ -14,16 +14,17 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from emulator.core._durations import (
+from emulator.core import (
     ACCEPTED_FORMS,
     MICROSECONDS,
     SHORT,
     UNITS,
+    DefinitionError,
     DurationError,
     DurationPart,
+    Problem,
     duration_parts,
 )
-from emulator.core._errors import DefinitionError, Problem
 from emulator.definitions._fields import did_you_mean, type_name
 from emulator.definitions._model import DURATION_UNITS, Duration, DurationUnit, Source
 

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
-from emulator.core._errors import DefinitionError, Problem
+from emulator.core import DefinitionError, Problem
 from emulator.definitions._model import Source
 
 _MISSING: Any = object()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator.core._errors import Problem
+from emulator.core import Problem
 from emulator.definitions._paths import Show
 
 MAX_EXTRACTION_LEVEL = 2

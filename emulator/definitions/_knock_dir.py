@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emulator.core._errors import DefinitionError, Problem
+from emulator.core import DefinitionError, Problem
 from emulator.definitions._file_refs import resolve_refs
 from emulator.definitions._model import Layout, Partial, Workflow
 from emulator.definitions._parse import parse_workflow_with_origins

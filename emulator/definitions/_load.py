@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from emulator.core._errors import DefinitionError, Problem
+from emulator.core import DefinitionError, Problem
 from emulator.definitions._knock_dir import MAIN_FILES, Loaded, knock_dir_of, read_resource_dir
 from emulator.definitions._model import (
     ChannelStep,

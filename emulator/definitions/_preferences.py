@@ -8,8 +8,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from emulator.core._errors import DefinitionError, Problem
-from emulator.core._merge import deep_merge
+from emulator.core import DefinitionError, Problem, deep_merge
 from emulator.definitions._conditions import parse_conditions
 from emulator.definitions._model import Source
 

@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emulator.core._calendar import DAY_SETS, WEEKDAYS, zone_or_utc
-from emulator.core._errors import TriggerError
-from emulator.definitions._windows import InvalidWindow, next_rule_occurrence
+from emulator.core import DAY_SETS, WEEKDAYS, TriggerError, zone_or_utc
+from emulator.definitions._windows import InvalidWindowError, next_rule_occurrence
 
 FREQUENCIES = ("monthly", "weekly", "daily", "hourly")
 DAYS = WEEKDAYS  # the name `http/knock/_schedules.py` imports
@@ -74,7 +73,7 @@ def first_occurrence(rule: Mapping[str, Any], after: datetime, timezone: str | N
     """The rule's first instant after `after`: the anchor its `interval` counts from."""
     try:
         return next_rule_occurrence(rule, after, timezone)
-    except InvalidWindow as exc:  # validated rules always name an instant; keep the reason
+    except InvalidWindowError as exc:  # validated rules always name an instant; keep the reason
         raise TriggerError("invalid_params", str(exc)) from None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from emulator.core._errors import DefinitionError
+from emulator.core import DefinitionError
 from emulator.definitions._common import StepBase, read_duration, read_settings
 from emulator.definitions._conditions import parse_conditions
 from emulator.definitions._fields import Problems, as_map, get_enum, get_int, get_list, get_str

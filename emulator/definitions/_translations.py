@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emulator.core._errors import Problem
+from emulator.core import Problem
 from emulator.definitions._paths import Show
 
 

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulator.core._calendar import DAY_SETS, WEEKDAYS, add_months, zone_or_utc
+from emulator.core import DAY_SETS, WEEKDAYS, add_months, zone_or_utc
 from emulator.definitions._model import DURATION_UNITS, Duration
 
 
-class InvalidWindow(ValueError):
+class InvalidWindowError(ValueError):
     """A dynamic window value that cannot be turned into an instant; the message says why."""
 
 
@@ -46,22 +46,22 @@ def lookup(scope: Mapping[str, Any], path: str) -> Any:
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
         else:
-            raise InvalidWindow(f"{path} is not set")
+            raise InvalidWindowError(f"{path} is not set")
     return current
 
 
 def resolve_window(value: Any, now: datetime, timezone: str | None = None) -> datetime:
-    """Turn a dynamic window value into the instant it names; raises InvalidWindow."""
+    """Turn a dynamic window value into the instant it names; raises InvalidWindowError."""
     if isinstance(value, str):
         try:
             return parse_timestamp(value)
         except ValueError:
-            raise InvalidWindow(f"{value!r} is not an ISO-8601 timestamp") from None
+            raise InvalidWindowError(f"{value!r} is not an ISO-8601 timestamp") from None
     if isinstance(value, Mapping) and "unit" in value:
         return add_duration(now, duration_from(value))
     if isinstance(value, Mapping) and "frequency" in value:
         return next_rule_occurrence(value, now, timezone)
-    raise InvalidWindow(
+    raise InvalidWindowError(
         f"{value!r} is neither an ISO-8601 timestamp, a {{unit, value}} duration "
         "nor a window rule {frequency, days, hours, minutes}"
     )
@@ -70,9 +70,11 @@ def resolve_window(value: Any, now: datetime, timezone: str | None = None) -> da
 def duration_from(raw: Mapping[str, Any]) -> Duration:
     unit, value = raw.get("unit"), raw.get("value")
     if unit not in DURATION_UNITS:
-        raise InvalidWindow(f"duration unit {unit!r} is not one of {', '.join(DURATION_UNITS)}")
+        raise InvalidWindowError(
+            f"duration unit {unit!r} is not one of {', '.join(DURATION_UNITS)}"
+        )
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidWindow(f"duration value {value!r} is not a non-negative integer")
+        raise InvalidWindowError(f"duration value {value!r} is not a non-negative integer")
     return Duration(unit, value)
 
 
@@ -113,7 +115,7 @@ def next_rule_occurrence(rule: Mapping[str, Any], now: datetime, timezone: str |
             if candidate > local:
                 return candidate.astimezone(UTC)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    raise InvalidWindow(
+    raise InvalidWindowError(
         f"window rule {dict(rule)!r} names no future instant (frequency must be "
         "hourly, daily, weekly or monthly; days mon..sun, weekdays or weekends)"
     )

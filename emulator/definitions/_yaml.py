@@ -56,7 +56,7 @@ from typing import Any
 
 import yaml
 
-from emulator.core._errors import DefinitionError, Problem
+from emulator.core import DefinitionError, Problem
 from emulator.definitions._file_refs import resolve_refs
 from emulator.definitions._knock_dir import Loaded, parse_resource
 from emulator.definitions._paths import Show

@@ -1,1 +1,61 @@
-"""engine"""
+"""The engine: fans triggers out into runs and drives each run through its steps on the virtual
+clock, evaluating conditions and preferences and writing what happens into the stores."""
+
+from emulator.engine._conditions import ConditionResult
+from emulator.engine._dispatch import IDEMPOTENCY_WINDOW, start_trigger
+from emulator.engine._engine import Engine
+from emulator.engine._lifecycle import cancel_runs, forget, merge_users, reset_state
+from emulator.engine._recipients import (
+    add_to_audience,
+    identify,
+    merge_preferences,
+    remove_from_audience,
+    send_event,
+    set_channel_data,
+    set_preferences,
+    set_tenant,
+    subscribe,
+    unsubscribe,
+)
+from emulator.engine._responders import (
+    AiRequest,
+    AiResponder,
+    FetchError,
+    FetchRequest,
+    FetchResponse,
+    Responder,
+)
+from emulator.engine._schedule_requests import new_schedules, schedule_changes
+from emulator.engine._targets import parse_entity
+from emulator.engine._wiring import wire
+
+__all__ = [
+    "IDEMPOTENCY_WINDOW",
+    "AiRequest",
+    "AiResponder",
+    "ConditionResult",
+    "Engine",
+    "FetchError",
+    "FetchRequest",
+    "FetchResponse",
+    "Responder",
+    "add_to_audience",
+    "cancel_runs",
+    "forget",
+    "identify",
+    "merge_preferences",
+    "merge_users",
+    "new_schedules",
+    "parse_entity",
+    "remove_from_audience",
+    "reset_state",
+    "schedule_changes",
+    "send_event",
+    "set_channel_data",
+    "set_preferences",
+    "set_tenant",
+    "start_trigger",
+    "subscribe",
+    "unsubscribe",
+    "wire",
+]

@@ -15,9 +15,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from emulator.definitions._conditions import PREFIXES
-from emulator.definitions._model import Condition, ConditionGroup
-from emulator.definitions._operators import COMPARISONS, MISSING, NO_ARGUMENT, SEES_MISSING
+from emulator.definitions import (
+    COMPARISONS,
+    MISSING,
+    NO_ARGUMENT,
+    PREFIXES,
+    SEES_MISSING,
+    Condition,
+    ConditionGroup,
+)
 from emulator.engine import _operators as ops
 
 __all__ = [

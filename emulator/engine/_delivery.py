@@ -12,12 +12,11 @@ from datetime import timedelta
 from email.utils import formataddr, getaddresses
 from typing import Any
 
-from emulator.core._clock import Clock
-from emulator.definitions._channels import Channel
+from emulator.core import Clock
+from emulator.definitions import Channel
 from emulator.engine._state import RunState
 from emulator.mail import DeliveryError, EmailProvider, OutgoingEmail
-from emulator.stores._entities import Entities
-from emulator.stores._messages import DeliveryAttempt, Message
+from emulator.stores import DeliveryAttempt, Entities, Message
 
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(seconds=15)  # 15 s, 30 s, 1 min ... : 8 attempts span ~32 minutes

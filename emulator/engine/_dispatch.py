@@ -7,13 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from emulator.core._errors import TriggerError
-from emulator.definitions._model import Workflow
+from emulator.core import TriggerError
+from emulator.definitions import Workflow
 from emulator.engine._state import RunState
 from emulator.engine._targets import parse_entity, parse_targets, parse_tenant
-from emulator.stores._entities import USERS
-from emulator.stores._runs import Run, TriggerResult
-from emulator.stores._schedules import Schedule
+from emulator.stores import USERS, Run, Schedule, TriggerResult
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine

@@ -13,11 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from emulator.core._clock import Clock
-from emulator.core._errors import DoorstepError, TriggerError
-from emulator.core._ids import IdFactory
-from emulator.definitions._channels import Channels
-from emulator.definitions._model import Definitions, Step, Workflow
+from emulator.core import Clock, DoorstepError, IdFactory, TriggerError
+from emulator.definitions import Channels, Definitions, Step, Workflow
 from emulator.engine._conditions import ConditionScope, RefState, evaluate
 from emulator.engine._delivery import Delivery
 from emulator.engine._events import Event, Wait, message_event, workflow_event
@@ -26,11 +23,16 @@ from emulator.engine._schedules import Schedules
 from emulator.engine._scopes import branded_vars, ref_state, run_scope, workflow_scope
 from emulator.engine._state import Frame, OpenBatch, RunState
 from emulator.mail import EmailProvider
-from emulator.stores._audiences import Audiences
-from emulator.stores._bulk import BulkOperations
-from emulator.stores._entities import Entities, EntityView
-from emulator.stores._messages import Message, MessageStore
-from emulator.stores._runs import StepRecord, TriggerResult
+from emulator.stores import (
+    Audiences,
+    BulkOperations,
+    Entities,
+    EntityView,
+    Message,
+    MessageStore,
+    StepRecord,
+    TriggerResult,
+)
 from emulator.templates import TemplateRenderer, build_context
 
 NEXT, PAUSE, END = "next", "pause", "end"

@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator.core._clock import Timer
-from emulator.definitions._model import WaitForEventStep
+from emulator.core import Timer
+from emulator.definitions import WaitForEventStep
 from emulator.engine._state import RunState
-from emulator.stores._entities import USERS
-from emulator.stores._messages import Message
-from emulator.stores._runs import StepRecord
+from emulator.stores import USERS, Message, StepRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from emulator.definitions._windows import InvalidWindow, lookup
+from emulator.definitions import InvalidWindowError, lookup
 from emulator.engine._state import RunState
 from emulator.templates import TemplateLocation
 
@@ -31,6 +31,6 @@ def render_key(engine: Engine, rs: RunState, key: str | None, ref: str, field: s
     path = key if key.startswith(_PREFIXES) else f"data.{key}"
     try:
         value = lookup(field_scope(engine, rs), path)
-    except InvalidWindow:
+    except InvalidWindowError:
         raise ValueError(f"{path} is not set in this run") from None
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)

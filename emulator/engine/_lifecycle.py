@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from emulator.core._merge import deep_merge
+from emulator.core import deep_merge
 from emulator.engine._engine import Engine
 from emulator.engine._state import OpenBatch, RunState
-from emulator.engine.steps._batch import cancel_member
-from emulator.stores._entities import USERS, Ref
-from emulator.stores._runs import Run
+from emulator.engine.steps import cancel_member
+from emulator.stores import USERS, Ref, Run
 
 MERGE_HISTORY = timedelta(days=30)  # what a user merge moves to the primary, as Knock documents
 _STAMPS = ("id", "created_at", "updated_at", "channel_data")

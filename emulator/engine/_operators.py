@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from emulator.definitions._operators import MISSING, relative_offset
+from emulator.definitions import MISSING, relative_offset
 
 # -- message-status hierarchies (step-conditions.mdx) ---------------------------------------------
 # `skipped` (no message) ranks below every real status, so "has not been sent" holds for it.

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.definitions._conditions import parse_conditions
-from emulator.definitions._model import Condition, Source
-from emulator.definitions._preferences import (
+from emulator.definitions import (
     PERSISTENCE_KEY,
     STRATEGY_KEY,
+    Condition,
+    Source,
     merge_preference_set,
+    parse_conditions,
     validate_preference_set,
 )
 from emulator.engine._conditions import ConditionScope, evaluate

@@ -8,11 +8,11 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from emulator.definitions._preferences import merge_preference_set, validate_preference_set
+from emulator.definitions import merge_preference_set, validate_preference_set
 from emulator.engine._engine import Engine
 from emulator.engine._events import Event
 from emulator.engine._targets import parse_entity
-from emulator.stores._entities import TENANTS, USERS, Subscription
+from emulator.stores import TENANTS, USERS, Subscription
 
 
 def identify(engine: Engine, user_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator.core._errors import TriggerError
-from emulator.definitions._repeats import validate_repeats
+from emulator.core import TriggerError
+from emulator.definitions import validate_repeats
 from emulator.engine._dispatch import require_identified_actor
 from emulator.engine._schedules import MAX_RECIPIENTS, parse_moment, schedule_data
 from emulator.engine._targets import parse_entity, parse_tenant
-from emulator.stores._schedules import Schedule
+from emulator.stores import Schedule
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine

@@ -14,12 +14,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator.core._clock import Clock
-from emulator.core._errors import DoorstepError, TriggerError
-from emulator.definitions._repeats import first_occurrence, next_occurrence, utc
-from emulator.stores._entities import Entities
-from emulator.stores._runs import TriggerResult
-from emulator.stores._schedules import Schedule
+from emulator.core import Clock, DoorstepError, TriggerError
+from emulator.definitions import first_occurrence, next_occurrence, utc
+from emulator.stores import Entities, Schedule, TriggerResult
 
 # Schedule (the record) lives in stores/_schedules; importable from here too.
 __all__ = [
@@ -149,7 +146,7 @@ def parse_moment(value: datetime | str | None, name: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        from emulator.definitions._windows import parse_timestamp
+        from emulator.definitions import parse_timestamp
 
         try:
             return parse_timestamp(value)

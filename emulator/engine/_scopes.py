@@ -8,7 +8,7 @@ from typing import Any
 
 from emulator.engine._conditions import RefState
 from emulator.engine._state import RunState
-from emulator.stores._messages import MessageStore
+from emulator.stores import MessageStore
 
 # Delivery-status order for picking the highest status of a step's messages (channel groups).
 _DELIVERY_RANK = {

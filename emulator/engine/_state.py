@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator.core._clock import Timer
-from emulator.definitions._model import BatchStep, Step, Workflow
-from emulator.stores._runs import Activity, BatchInfo, Run, StepRecord
+from emulator.core import Timer
+from emulator.definitions import BatchStep, Step, Workflow
+from emulator.stores import Activity, BatchInfo, Run, StepRecord
 
 
 @dataclass(slots=True)

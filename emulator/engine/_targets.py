@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emulator.core._errors import TriggerError
-from emulator.stores._entities import USERS, Entities
+from emulator.core import TriggerError
+from emulator.stores import USERS, Entities
 
 MAX_RECIPIENTS = 1000
 TENANTS = "$tenants"

@@ -3,10 +3,10 @@ all mountable on one Starlette app, and a background uvicorn runner for tests (p
 
 from emulator.http._app import create_app
 from emulator.http._server import ServerError, ServerThread
-from emulator.http.inspect._inspection import Inspection
-from emulator.http.knock._app import knock_app
-from emulator.http.linkcheck._rules import parse_allow_list
-from emulator.http.resend._app import create_resend_app, email_json
+from emulator.http.inspect import Inspection
+from emulator.http.knock import knock_app
+from emulator.http.linkcheck import parse_allow_list
+from emulator.http.resend import create_resend_app, email_json
 
 __all__ = [
     "Inspection",

@@ -18,14 +18,18 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.http.inspect._api import error_response, inspect_routes
-from emulator.http.inspect._events import events_route
-from emulator.http.inspect._inspection import Inspection
-from emulator.http.inspect._pages import inspector_routes, static_mount
-from emulator.http.inspect._view import view_routes
-from emulator.http.knock._app import knock_app
-from emulator.http.linkcheck._check import LinkChecker
-from emulator.http.resend._app import create_resend_app
+from emulator.http.inspect import (
+    Inspection,
+    error_response,
+    events_route,
+    inspect_routes,
+    inspector_routes,
+    static_mount,
+    view_routes,
+)
+from emulator.http.knock import knock_app
+from emulator.http.linkcheck import LinkChecker
+from emulator.http.resend import create_resend_app
 from emulator.mail import ResendService
 
 if TYPE_CHECKING:

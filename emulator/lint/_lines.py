@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulator.definitions._model import Step
+from emulator.definitions import Step
 
 
 class LineFinder:

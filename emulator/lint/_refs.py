@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from emulator.definitions._model import (
+from emulator.definitions import (
     BranchStep,
     ChannelStep,
     Condition,

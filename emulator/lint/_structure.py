@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from emulator.definitions._model import BranchStep, ChannelStep, Definitions, Step, Workflow
+from emulator.definitions import BranchStep, ChannelStep, Definitions, Step, Workflow
 from emulator.lint._lines import LineFinder
 from emulator.lint._report import Finding
 

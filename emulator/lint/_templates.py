@@ -9,20 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from emulator.definitions._fields import iter_strings
-from emulator.definitions._model import (
+from emulator.definitions import (
     ChannelStep,
     Definitions,
     FetchStep,
     Source,
     UpdateStep,
     Workflow,
+    iter_strings,
 )
 from emulator.lint._lines import LineFinder
 from emulator.lint._report import Finding
-from emulator.templates import TemplateError, TemplateRenderer
-from emulator.templates._context import RESERVED_NAMES
-from emulator.templates._diagnostics import TemplateLocation
+from emulator.templates import RESERVED_NAMES, TemplateError, TemplateLocation, TemplateRenderer
 
 # What Knock puts in a workflow template's scope (batch variables included: any step may follow
 # a batch). Locals from `assign`, `capture` and loops are not globals, so they never show here.

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulator.core._errors import DefinitionError
-from emulator.definitions import load_definitions
-from emulator.definitions._model import Workflow
+from emulator.core import DefinitionError
+from emulator.definitions import Workflow, load_definitions
 from emulator.lint._lines import LineFinder
 from emulator.lint._refs import lint_refs
 from emulator.lint._report import Finding, Report

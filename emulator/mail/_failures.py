@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 
 SmtpStage = Literal["connect", "mail", "rcpt", "data"]
 Where = Literal["smtp.connect", "smtp.mail", "smtp.rcpt", "smtp.data", "resend"]

@@ -18,12 +18,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from emulator.core._clock import Clock
-from emulator.core._ids import IdFactory
+from emulator.core import Clock, IdFactory
 from emulator.mail._capture import _build_outgoing, _parse, _Raw
 from emulator.mail._failures import FailurePlan
 from emulator.mail._listeners import Listeners, MailEvent, MailListener
-from emulator.mail._model import CapturedEmail, MailTimeout, OutgoingEmail, UnknownEmail, WayIn
+from emulator.mail._model import (
+    CapturedEmail,
+    MailTimeoutError,
+    OutgoingEmail,
+    UnknownEmailError,
+    WayIn,
+)
 from emulator.mail._query import EmailList, matcher
 
 DEFAULT_RETENTION = 500  # Mailpit's default --max
@@ -217,7 +222,7 @@ class Mailbox:
         return iter(self.all())
 
     def get(self, email_id: str) -> CapturedEmail:
-        """One email by id; UnknownEmail says how many are kept."""
+        """One email by id; UnknownEmailError says how many are kept."""
         with self._lock:
             try:
                 found = self._emails[email_id]
@@ -226,7 +231,7 @@ class Mailbox:
                     found = self._emails[email_id]
                 return cast(CapturedEmail, found)
             except KeyError:
-                raise UnknownEmail(
+                raise UnknownEmailError(
                     f"no email {email_id!r} in {self.name} ({len(self._emails)} captured); "
                     "list them with mailbox.all() or check the retention limit"
                 ) from None
@@ -256,7 +261,7 @@ class Mailbox:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise MailTimeout(self._timeout_message(timeout, filters))
+                    raise MailTimeoutError(self._timeout_message(timeout, filters))
                 self._arrived.wait(left)
 
     def _timeout_message(self, timeout: float, filters: dict[str, Any]) -> str:
@@ -276,7 +281,7 @@ class Mailbox:
         with self._lock:
             missing = [i for i in wanted if i not in self._emails]
             if missing:
-                raise UnknownEmail(
+                raise UnknownEmailError(
                     f"no email {missing[0]!r} in {self.name}; nothing was deleted "
                     "(list ids with GET /api/v1/messages)"
                 )

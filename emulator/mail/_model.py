@@ -8,7 +8,7 @@ from datetime import datetime
 from email.utils import getaddresses, parseaddr
 from typing import Any, Literal
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 
 WayIn = Literal["engine", "smtp", "resend"]
 
@@ -65,11 +65,11 @@ class DeliveryError(DoorstepError):
         self.status = status
 
 
-class MailTimeout(DoorstepError, TimeoutError):
+class MailTimeoutError(DoorstepError, TimeoutError):
     """`Mailbox.wait_for` gave up; the message lists what did arrive."""
 
 
-class UnknownEmail(DoorstepError, KeyError):
+class UnknownEmailError(DoorstepError, KeyError):
     """No captured email with that id."""
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator.core._clock import Timer
+from emulator.core import Timer
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._resend_validation import ValidEmail
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulator.core._clock import Clock
-from emulator.core._ids import IdFactory
+from emulator.core import Clock, IdFactory
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._model import addresses
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord

@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from functools import cached_property
 from typing import Any
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 from emulator.mail._mime import html_to_text
 from emulator.mail._model import Attachment, OutgoingEmail
 

@@ -18,7 +18,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 from emulator.mail._failures import FailureRule, Where
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._router import MailRouter

@@ -19,8 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.core._errors import DoorstepError
-from emulator.core._timestamps import format_timestamp
+from emulator.core import DoorstepError, format_timestamp
 from emulator.mail._resend_records import EmailRecord
 
 Transport = Callable[[str, bytes, dict[str, str]], None]

@@ -1,1 +1,47 @@
-"""stores"""
+"""Every piece of the emulator's state: entities, subscriptions, preference sets, runs and their
+records, messages and their metadata, audiences, schedules and bulk operations."""
+
+from emulator.stores._audiences import Audiences, Membership
+from emulator.stores._bulk import BulkOperation, BulkOperations
+from emulator.stores._entities import TENANTS, USERS, Entities, EntityView, Ref, Subscription
+from emulator.stores._messages import (
+    DELIVERY_STATUSES,
+    DeliveryAttempt,
+    Message,
+    MessageStore,
+    UnknownMessageError,
+)
+from emulator.stores._runs import (
+    Activity,
+    BatchInfo,
+    Run,
+    StepRecord,
+    TriggerResult,
+    UnknownRunError,
+)
+from emulator.stores._schedules import Schedule
+
+__all__ = [
+    "DELIVERY_STATUSES",
+    "TENANTS",
+    "USERS",
+    "Activity",
+    "Audiences",
+    "BatchInfo",
+    "BulkOperation",
+    "BulkOperations",
+    "DeliveryAttempt",
+    "Entities",
+    "EntityView",
+    "Membership",
+    "Message",
+    "MessageStore",
+    "Ref",
+    "Run",
+    "Schedule",
+    "StepRecord",
+    "Subscription",
+    "TriggerResult",
+    "UnknownMessageError",
+    "UnknownRunError",
+]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emulator.core._errors import TriggerError
-from emulator.core._merge import deep_merge as deep_merge  # callers import it from here too
+from emulator.core import TriggerError
+from emulator.core import deep_merge as deep_merge
 
 USERS = "$users"  # Knock's collection name for users in gids and object references
 TENANTS = "$tenants"  # and for tenants

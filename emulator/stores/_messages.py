@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 
 DELIVERY_STATUSES = (
     "queued",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 
 
 class UnknownRunError(DoorstepError, KeyError):

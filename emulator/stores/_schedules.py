@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator.core._clock import Timer
+from emulator.core import Timer
 
 
 @dataclass(slots=True)

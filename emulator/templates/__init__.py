@@ -1,6 +1,6 @@
 """Knock's Liquid: one configured environment, Knock's filters, email assembly, diagnostics."""
 
-from emulator.templates._context import build_context
+from emulator.templates._context import RESERVED_NAMES, build_context
 from emulator.templates._diagnostics import (
     Diagnostic,
     Rendered,
@@ -11,6 +11,7 @@ from emulator.templates._diagnostics import (
 from emulator.templates._renderer import TemplateRenderer
 
 __all__ = [
+    "RESERVED_NAMES",
     "Diagnostic",
     "Rendered",
     "RenderedContent",

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from emulator.core._timestamps import format_timestamp
-from emulator.definitions._model import Workflow
+from emulator.core import format_timestamp
+from emulator.definitions import Workflow
 
 RESERVED_NAMES: tuple[str, ...] = (
     "data",

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.core._errors import DoorstepError
+from emulator.core import DoorstepError
 
 
 @dataclass(frozen=True, slots=True)

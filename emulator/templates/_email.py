@@ -13,7 +13,7 @@ from typing import Any
 
 import css_inline
 
-from emulator.definitions._model import Layout
+from emulator.definitions import Layout
 from emulator.templates._blocks import BASE_BLOCK_CSS, render_visual_blocks
 from emulator.templates._diagnostics import TemplateError
 from emulator.templates._fields import FieldRenderer

@@ -24,7 +24,7 @@ from liquid.loader import BaseLoader, TemplateSource
 from liquid.tag import Tag
 from liquid.token import TOKEN_TAG
 
-from emulator.definitions._model import Partial
+from emulator.definitions import Partial
 from emulator.templates._diagnostics import note
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from emulator.definitions._model import Layout, Partial
+from emulator.definitions import Layout, Partial
 from emulator.templates._diagnostics import (
     Diagnostic,
     RenderedContent,

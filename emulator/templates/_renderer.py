@@ -11,7 +11,7 @@ from typing import Any
 from liquid import BoundTemplate
 from liquid.exceptions import ContextDepthError, LiquidError, LiquidSyntaxError
 
-from emulator.definitions._model import Layout, Partial
+from emulator.definitions import Layout, Partial
 from emulator.templates._channels import render_channel
 from emulator.templates._diagnostics import (
     SINK,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.engine.steps._agent import run_agent
-from emulator.engine.steps._batch import run_batch
+from emulator.engine.steps._batch import cancel_member, run_batch
 from emulator.engine.steps._channel import run_channel
 from emulator.engine.steps._data import run_trigger_workflow, run_update
-from emulator.engine.steps._fetch import run_fetch
+from emulator.engine.steps._fetch import http_responder, run_fetch
 from emulator.engine.steps._flow import run_branch, run_cohort
 from emulator.engine.steps._timing import run_delay, run_throttle
 from emulator.engine.steps._wait import run_wait
@@ -30,4 +30,8 @@ HANDLERS: dict[str, Any] = {
     "ai_agent": run_agent,
 }
 
-__all__ = ["HANDLERS"]
+__all__ = [
+    "HANDLERS",
+    "cancel_member",
+    "http_responder",
+]

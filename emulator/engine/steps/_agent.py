@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from emulator.core._errors import DoorstepError
-from emulator.definitions._model import AiAgentStep
+from emulator.core import DoorstepError
+from emulator.definitions import AiAgentStep
 from emulator.engine._responders import AgentError, AiRequest, AiResponder, no_ai_responder
 from emulator.engine._state import RunState
-from emulator.stores._runs import StepRecord
+from emulator.stores import StepRecord
 from emulator.templates import TemplateLocation
 
 if TYPE_CHECKING:

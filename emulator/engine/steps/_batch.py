@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator.definitions._model import BatchStep
-from emulator.definitions._windows import InvalidWindow, add_duration
+from emulator.definitions import BatchStep, InvalidWindowError, add_duration
 from emulator.engine._keys import render_key
 from emulator.engine._state import Member, OpenBatch, RunState
 from emulator.engine.steps._timing import window_end
-from emulator.stores._runs import Activity, BatchInfo, StepRecord
+from emulator.stores import Activity, BatchInfo, StepRecord
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
@@ -55,7 +54,7 @@ def _open(
 ) -> str:
     try:
         closes_at = window_end(engine, rs, step.batch_window, step.batch_until_field_path)
-    except InvalidWindow as exc:
+    except InvalidWindowError as exc:
         return engine.skip(rs, record, f"invalid batch window: {exc}")
     now = engine.clock.now
     batch = OpenBatch(identity, key, step, now, closes_at)

@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator.definitions._model import ChannelStep
+from emulator.definitions import ChannelStep
 from emulator.engine._conditions import ConditionScope
 from emulator.engine._preferences import evaluate_preferences, resolve_preferences
 from emulator.engine._state import RunState
 from emulator.engine.steps._sendwindow import next_send_time
-from emulator.stores._entities import USERS
-from emulator.stores._messages import Message
-from emulator.stores._runs import StepRecord
+from emulator.stores import USERS, Message, StepRecord
 from emulator.templates import RenderedContent
 
 if TYPE_CHECKING:

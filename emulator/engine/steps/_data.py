@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from emulator.core._errors import DoorstepError, TriggerError
-from emulator.definitions._model import TriggerWorkflowStep, UpdateStep
+from emulator.core import DoorstepError, TriggerError
+from emulator.definitions import TriggerWorkflowStep, UpdateStep
 from emulator.engine._dispatch import start_trigger
 from emulator.engine._state import RunState
 from emulator.engine._targets import TENANTS
-from emulator.stores._runs import StepRecord
+from emulator.stores import StepRecord
 from emulator.templates import TemplateLocation
 
 if TYPE_CHECKING:

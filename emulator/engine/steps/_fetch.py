@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from emulator.definitions._model import FetchStep, KeyValue
+from emulator.definitions import FetchStep, KeyValue
 from emulator.engine._responders import (
     FetchError,
     FetchRequest,
@@ -26,7 +26,7 @@ from emulator.engine._responders import (
     no_responder,
 )
 from emulator.engine._state import RunState
-from emulator.stores._runs import StepRecord
+from emulator.stores import StepRecord
 from emulator.templates import TemplateLocation
 
 if TYPE_CHECKING:

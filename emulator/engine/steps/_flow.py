@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from emulator.definitions._model import BranchStep
+from emulator.definitions import BranchStep
 from emulator.engine._conditions import evaluate
 from emulator.engine._keys import render_key
 from emulator.engine._state import Frame, RunState
-from emulator.stores._runs import StepRecord
+from emulator.stores import StepRecord
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from emulator.core._calendar import WEEKDAY_NAMES, zone_or_utc
-from emulator.definitions._model import SendWindow
+from emulator.core import WEEKDAY_NAMES, zone_or_utc
+from emulator.definitions import SendWindow
 
 
 def next_send_time(

@@ -6,11 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from emulator.definitions._model import DelayStep, Duration, ThrottleStep
-from emulator.definitions._windows import InvalidWindow, add_duration, lookup, resolve_window
+from emulator.definitions import (
+    DelayStep,
+    Duration,
+    InvalidWindowError,
+    ThrottleStep,
+    add_duration,
+    lookup,
+    resolve_window,
+)
 from emulator.engine._keys import field_scope, render_key
 from emulator.engine._state import RunState
-from emulator.stores._runs import StepRecord
+from emulator.stores import StepRecord
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
@@ -27,11 +34,11 @@ def window_end(
     *,
     offset_from_field: bool = False,
 ) -> datetime:
-    """When a window ends; raises InvalidWindow with the reason Knock would log."""
+    """When a window ends; raises InvalidWindowError with the reason Knock would log."""
     now = engine.clock.now
     if field_path is None:
         if fixed is None:
-            raise InvalidWindow("neither a fixed window nor a field path is set")
+            raise InvalidWindowError("neither a fixed window nor a field path is set")
         return add_duration(now, fixed)
     scope = field_scope(engine, rs)
     value = lookup(scope, field_path)
@@ -40,7 +47,7 @@ def window_end(
     if offset_from_field and fixed is not None:
         end = add_duration(end, fixed)
     if end <= now:
-        raise InvalidWindow(
+        raise InvalidWindowError(
             f"{field_path} resolves to {end.isoformat()}, which is not in the future"
         )
     return end
@@ -53,7 +60,7 @@ def run_delay(engine: Engine, rs: RunState, step: DelayStep, record: StepRecord)
         until = window_end(
             engine, rs, step.delay_for, step.delay_until_field_path, offset_from_field=True
         )
-    except InvalidWindow as exc:
+    except InvalidWindowError as exc:
         return engine.skip(rs, record, f"invalid delay: {exc}")
     if until - engine.clock.now > MAX_DELAY:
         return engine.skip(
@@ -89,7 +96,7 @@ def run_throttle(engine: Engine, rs: RunState, step: ThrottleStep, record: StepR
     if window is None or now >= window.ends_at:
         try:
             ends = window_end(engine, rs, step.throttle_window, step.throttle_window_field_path)
-        except InvalidWindow as exc:
+        except InvalidWindowError as exc:
             return engine.skip(rs, record, f"invalid throttle window: {exc}")
         engine.throttles[identity] = ThrottleWindow(ends, 1)
         record.detail.update(window_ends_at=ends, passed=1, limit=step.throttle_limit)

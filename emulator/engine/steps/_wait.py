@@ -15,12 +15,11 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from emulator.definitions._model import WaitForEventStep
-from emulator.definitions._windows import add_duration
+from emulator.definitions import WaitForEventStep, add_duration
 from emulator.engine._conditions import evaluate
 from emulator.engine._events import Event, Wait
 from emulator.engine._state import RunState
-from emulator.stores._runs import StepRecord
+from emulator.stores import StepRecord
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine

@@ -1,1 +1,20 @@
-"""http/inspect"""
+"""The inspection API (`/api/...`, Mailpit's `/api/v1`), live events and the web inspector."""
+
+from emulator.http.inspect._api import error_response, inspect_routes
+from emulator.http.inspect._events import events_route
+from emulator.http.inspect._inspection import Inspection
+from emulator.http.inspect._pages import inspector_routes, static_mount
+from emulator.http.inspect._shapes import iso, jsonable
+from emulator.http.inspect._view import view_routes
+
+__all__ = [
+    "Inspection",
+    "error_response",
+    "events_route",
+    "inspect_routes",
+    "inspector_routes",
+    "iso",
+    "jsonable",
+    "static_mount",
+    "view_routes",
+]

@@ -24,7 +24,7 @@ from emulator import ClockError, DoorstepError
 from emulator.http.inspect._events import stats_payload
 from emulator.http.inspect._inspection import ApiError, Inspection
 from emulator.http.inspect._shapes import mailpit_message, mailpit_summary, message_json, run_json
-from emulator.mail import CapturedEmail, UnknownEmail
+from emulator.mail import CapturedEmail, UnknownEmailError
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -128,7 +128,7 @@ async def delete_messages(inspection: Inspection, request: Request) -> Any:
     if ids:
         try:
             outbox.delete(ids)
-        except UnknownEmail as exc:
+        except UnknownEmailError as exc:
             raise ApiError(404, str(exc)) from None
         return Response("ok", media_type="text/plain")
     outbox.clear()

@@ -29,7 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from emulator.http.inspect._inspection import Inspection
 from emulator.http.inspect._shapes import iso, mailpit_summary, provenance
-from emulator.mail import MailEvent, UnknownEmail
+from emulator.mail import MailEvent, UnknownEmailError
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -132,7 +132,7 @@ def event_messages(event: Event, inspection: Inspection) -> list[dict[str, Any]]
     for email_id in event.ids:
         try:
             email = inspection.emulator.outbox.get(email_id)
-        except UnknownEmail:
+        except UnknownEmailError:
             continue  # deleted before we got to it; its `delete` follows
         out.append(
             {

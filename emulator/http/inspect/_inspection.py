@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from emulator import DoorstepError
 from emulator.http.inspect._shapes import iso, search_matcher
-from emulator.http.linkcheck._rules import parse_allow_list
-from emulator.mail import CapturedEmail, UnknownEmail
+from emulator.http.linkcheck import parse_allow_list
+from emulator.mail import CapturedEmail, UnknownEmailError
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -103,7 +103,7 @@ class Inspection:
             return found
         try:
             return outbox.get(email_id)
-        except UnknownEmail as exc:
+        except UnknownEmailError as exc:
             raise ApiError(404, str(exc)) from None
 
     def clock_json(self) -> dict[str, Any]:

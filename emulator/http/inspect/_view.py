@@ -17,7 +17,7 @@ from starlette.routing import Route
 from emulator.http.inspect._api import error_response
 from emulator.http.inspect._inspection import ApiError, Inspection
 from emulator.http.inspect._pages import EMAIL_CSP, security_headers
-from emulator.http.linkcheck._check import LinkChecker
+from emulator.http.linkcheck import LinkChecker
 
 
 async def view_html(inspection: Inspection, request: Request) -> Response:

@@ -28,7 +28,7 @@ from emulator.mail import (
     Mailbox,
     ResendHttpProvider,
     SmtpProvider,
-    UnknownEmail,
+    UnknownEmailError,
     resend_request_body,
 )
 
@@ -62,7 +62,7 @@ def request_body(emulator: Emulator, message: Message) -> dict[str, Any]:
     if isinstance(sink, Mailbox) and message.provider_id is not None:
         try:
             captured = sink.get(message.provider_id)
-        except UnknownEmail:
+        except UnknownEmailError:
             captured = None  # deleted or evicted since: build it again
         if captured is not None and captured.resend_request is not None:
             return dict(captured.resend_request)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from emulator import ConditionResult, Run, StepRecord
-from emulator.http.inspect._shapes import iso, jsonable
+from emulator.http.inspect import iso, jsonable
 from emulator.http.knock._serialize import run_json
 
 ChannelOf = Callable[[str], str | None]  # message id -> channel type, when the message exists

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from emulator.http.linkcheck._http import Hop, HopFailed, Target, head
+from emulator.http.linkcheck._http import Hop, HopFailedError, Target, head
 from emulator.http.linkcheck._rules import (
     HostRule,
     address_kind,
@@ -209,7 +209,7 @@ class LinkChecker:
         for redirects in range(MAX_REDIRECTS + 1):
             try:
                 hop: Hop = await head(target, self.timeout, self.resolve)
-            except HopFailed as exc:
+            except HopFailedError as exc:
                 return LinkStatus(original, 0, str(exc), broken=exc.broken)
             if not (300 <= hop.code < 400 and hop.location):
                 return LinkStatus(original, hop.code, hop.phrase, broken=hop.code >= 400)

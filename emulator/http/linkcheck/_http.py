@@ -45,7 +45,7 @@ class Hop:
     location: str | None
 
 
-class HopFailed(Exception):
+class HopFailedError(Exception):
     """No HTTP answer: refused before connecting (`broken=False`) or the request failed."""
 
     def __init__(self, status: str, *, broken: bool) -> None:
@@ -61,7 +61,7 @@ async def system_resolve(host: str, port: int) -> list[str]:
 
 
 async def vetted_addresses(target: Target, resolve: Resolver | None) -> list[str]:
-    """The addresses to try in order, or HopFailed when the host may not be contacted.
+    """The addresses to try in order, or HopFailedError when the host may not be contacted.
 
     An IP literal was allowed by address, so it is used as is. `localhost` must resolve to
     loopback only; any other name to public addresses only (no DNS rebinding to 127.0.0.1,
@@ -74,16 +74,16 @@ async def vetted_addresses(target: Target, resolve: Resolver | None) -> list[str
         ascii_host = target.host.encode("idna").decode("ascii")
         addresses = await (resolve or system_resolve)(ascii_host, target.port)
     except (UnicodeError, OSError) as exc:
-        raise HopFailed(f"failed: cannot resolve {target.host} ({exc})", broken=True) from None
+        raise HopFailedError(f"failed: cannot resolve {target.host} ({exc})", broken=True) from None
     if not addresses:
-        raise HopFailed(f"failed: {target.host} has no address", broken=True)
+        raise HopFailedError(f"failed: {target.host} has no address", broken=True)
     for address in addresses:
         resolved = parse_address(address)
         kind = "not an IP address" if resolved is None else address_kind(resolved)
         if is_localhost(target.host):
             kind = None if resolved is not None and resolved.is_loopback else "not loopback"
         if kind is not None:
-            raise HopFailed(
+            raise HopFailedError(
                 f"blocked: {target.host} resolves to {address} ({kind}); allow that address "
                 "itself in --link-check-hosts to check a local server",
                 broken=False,
@@ -97,16 +97,16 @@ async def head(target: Target, timeout: float, resolve: Resolver | None = None) 
         async with asyncio.timeout(timeout):
             addresses = await vetted_addresses(target, resolve)
             return await _exchange(target, addresses)
-    except HopFailed:
+    except HopFailedError:
         raise
     except TimeoutError:
-        raise HopFailed(f"failed: no answer within {timeout:g}s", broken=True) from None
+        raise HopFailedError(f"failed: no answer within {timeout:g}s", broken=True) from None
     except ssl.SSLError as exc:
-        raise HopFailed(f"failed: TLS error ({exc.reason or exc})", broken=True) from None
+        raise HopFailedError(f"failed: TLS error ({exc.reason or exc})", broken=True) from None
     except ConnectionRefusedError:
-        raise HopFailed("failed: connection refused", broken=True) from None
+        raise HopFailedError("failed: connection refused", broken=True) from None
     except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
-        raise HopFailed(f"failed: {exc or type(exc).__name__}", broken=True) from None
+        raise HopFailedError(f"failed: {exc or type(exc).__name__}", broken=True) from None
 
 
 async def _exchange(target: Target, addresses: list[str]) -> Hop:
@@ -137,7 +137,7 @@ async def _exchange(target: Target, addresses: list[str]) -> Hop:
             except httpx.HTTPError as exc:
                 raise _failure(exc) from None
             return Hop(response.status_code, _phrase(response), response.headers.get("location"))
-    raise HopFailed(f"failed: {target.host} has no address", broken=True)
+    raise HopFailedError(f"failed: {target.host} has no address", broken=True)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -154,15 +154,15 @@ def _is_tls(exc: BaseException) -> bool:
     return any(isinstance(e, ssl.SSLError) for e in _causes(exc)) or "SSL" in str(exc)
 
 
-def _failure(exc: httpx.HTTPError) -> HopFailed:
+def _failure(exc: httpx.HTTPError) -> HopFailedError:
     text = str(exc) or type(exc).__name__
     if _is_tls(exc):
-        return HopFailed(f"failed: TLS error ({text})", broken=True)
+        return HopFailedError(f"failed: TLS error ({text})", broken=True)
     if any(isinstance(e, ConnectionRefusedError) for e in _causes(exc)):
-        return HopFailed("failed: connection refused", broken=True)
+        return HopFailedError("failed: connection refused", broken=True)
     if isinstance(exc, httpx.ConnectError):
-        return HopFailed(f"failed: cannot connect ({text})", broken=True)
-    return HopFailed(f"failed: {text}", broken=True)
+        return HopFailedError(f"failed: cannot connect ({text})", broken=True)
+    return HopFailedError(f"failed: {text}", broken=True)
 
 
 def _phrase(response: httpx.Response) -> str:
