@@ -73,7 +73,8 @@ def recorded_renders(definitions: Definitions, triggers: int, recipients: int) -
     """
     emu, plan = _setup(definitions, triggers, recipients)
     calls: list[tuple[str, Any, dict[str, Any]]] = []
-    render_channel = emu.templates.render_channel
+    templates = emu._engine.templates  # the bench instruments the engine's renderer itself
+    render_channel = templates.render_channel
 
     def recording(
         channel_type: str, template: Any, overrides: Any, context: Any, **where: Any
@@ -81,7 +82,7 @@ def recorded_renders(definitions: Definitions, triggers: int, recipients: int) -
         calls.append((channel_type, template, context))
         return render_channel(channel_type, template, overrides, context, **where)
 
-    emu.templates.render_channel = recording  # type: ignore[method-assign]
+    templates.render_channel = recording  # type: ignore[method-assign]
     _play(emu, plan)
     return calls
 
