@@ -54,13 +54,16 @@ class Timer:
 
     @property
     def due(self) -> datetime:
+        """When the timer fires, in virtual time."""
         return from_micros(self.due_us)
 
     @property
     def pending(self) -> bool:
+        """Whether the timer has neither fired nor been cancelled."""
         return not (self.cancelled or self.fired)
 
     def cancel(self) -> None:
+        """Stop the timer from firing; cancelling a fired or cancelled timer does nothing."""
         if self.pending:
             self.cancelled = True
             self._clock._pending -= 1
@@ -88,6 +91,7 @@ class Clock:
     # -- reading -----------------------------------------------------------------
     @property
     def now(self) -> datetime:
+        """The current virtual time (UTC)."""
         return self._now_dt
 
     @property
@@ -131,6 +135,7 @@ class Clock:
     def call_later(
         self, delay: timedelta, callback: Callable[[], Any], *, label: str = ""
     ) -> Timer:
+        """Run `callback` when virtual time reaches now + `delay`; returns the Timer."""
         return self.call_at(self._now_us + _delta_us(delay), callback, label=label)
 
     # -- moving time -------------------------------------------------------------

@@ -37,11 +37,20 @@ DEFAULT_RETENTION = 500  # Mailpit's default --max
 class MailStore(Protocol):
     """Persistence behind a Mailbox (see `SqliteMailStore`)."""
 
-    def save(self, email: CapturedEmail) -> None: ...
-    def delete(self, ids: list[str]) -> None: ...
-    def load(self, limit: int) -> list[CapturedEmail]: ...
-    def clear(self) -> None: ...
-    def close(self) -> None: ...
+    def save(self, email: CapturedEmail) -> None:
+        """Keep one captured email."""
+
+    def delete(self, ids: list[str]) -> None:
+        """Forget these email ids."""
+
+    def load(self, limit: int) -> list[CapturedEmail]:
+        """The newest `limit` stored emails, oldest first."""
+
+    def clear(self) -> None:
+        """Forget every email."""
+
+    def close(self) -> None:
+        """Release the store's resources (files, connections)."""
 
 
 class Mailbox:

@@ -28,7 +28,8 @@ from emulator.mail._router import MailRouter
 class EmailProvider(Protocol):
     """Delivers one email for the engine; returns the provider's id, raises DeliveryError."""
 
-    def send(self, email: OutgoingEmail) -> str: ...
+    def send(self, email: OutgoingEmail) -> str:
+        """Deliver `email`; returns the provider's message id or raises DeliveryError."""
 
 
 def provenance_headers(email: OutgoingEmail) -> dict[str, str]:

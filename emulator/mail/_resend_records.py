@@ -28,6 +28,7 @@ class AttachmentRecord:
 
     @property
     def disposition(self) -> str:
+        """`inline` for an attachment with a content id (used by `cid:`), else `attachment`."""
         return "inline" if self.content_id else "attachment"
 
 

@@ -73,6 +73,7 @@ class ResendService:
 
     # -- auth and rate limit ---------------------------------------------------------
     def check_key(self, authorization: str | None) -> None:
+        """Refuse a missing or malformed `Authorization: Bearer re_...` as Resend does."""
         if not authorization:
             raise ResendApiError(
                 401, "missing_api_key", "Missing API key in the authorization header."
@@ -151,6 +152,7 @@ class ResendService:
 
     # -- sending ---------------------------------------------------------------------
     def send(self, body: Any) -> dict[str, Any]:
+        """`POST /emails`: validate, capture (or schedule) one email; returns `{id}`."""
         with self.clock.lock:
             now = self.clock.now
         valid = validate_send(body, now=now)
@@ -158,6 +160,7 @@ class ResendService:
         return {"id": self._store(body, valid, now).id}
 
     def send_batch(self, body: Any, *, permissive: bool) -> dict[str, Any]:
+        """`POST /emails/batch`: up to MAX_BATCH emails, all-or-nothing unless permissive."""
         if not isinstance(body, list):
             raise ResendApiError(
                 422, "validation_error", "The request body must be an array of emails."
@@ -272,6 +275,7 @@ class ResendService:
 
     # -- reading and changing ----------------------------------------------------------
     def get(self, email_id: str) -> EmailRecord:
+        """`GET /emails/{id}`: one email record, or Resend's 404."""
         if not email_id or not set(email_id.lower()) <= _UUID_CHARS or len(email_id) != 36:
             raise ResendApiError(422, "invalid_parameter", "The `id` must be a valid UUID.")
         with self._lock:
@@ -283,6 +287,7 @@ class ResendService:
     def list(
         self, limit: int, after: str | None, before: str | None
     ) -> tuple[list[EmailRecord], bool]:
+        """`GET /emails`: records newest first, cursor-paginated like Resend."""
         with self._lock:
             newest_first = list(reversed(self._records.values()))
         ids = [r.id for r in newest_first]
@@ -297,6 +302,7 @@ class ResendService:
         return newest_first[:limit], len(newest_first) > limit
 
     def reschedule(self, email_id: str, body: Any) -> EmailRecord:
+        """`PATCH /emails/{id}`: move a scheduled email's `scheduled_at`."""
         record = self.get(email_id)
         if not isinstance(body, dict) or body.get("scheduled_at") in (None, ""):
             raise ResendApiError(422, "missing_required_field", "Missing `scheduled_at` field.")
@@ -320,6 +326,7 @@ class ResendService:
         return record
 
     def cancel(self, email_id: str) -> EmailRecord:
+        """`POST /emails/{id}/cancel`: a scheduled email is never sent."""
         record = self.get(email_id)
         with self.clock.lock, self._lock:
             if record.last_event != "scheduled":
@@ -346,6 +353,7 @@ class ResendService:
             self._keys.clear()
 
     def attachment(self, email_id: str, attachment_id: str) -> AttachmentRecord:
+        """One attachment of an email, or Resend's 404."""
         record = self.get(email_id)
         found = next((a for a in record.attachments if a.id == attachment_id), None)
         if found is None:

@@ -52,6 +52,7 @@ def message_text(message: Message) -> str:
 
 
 def describe_message(message: Message) -> str:
+    """One line for a Knock message in a failure report: channel, recipient, status, content."""
     text = message_text(message)
     if len(text) > 70:
         text = text[:67] + "..."
@@ -62,6 +63,7 @@ def describe_message(message: Message) -> str:
 
 
 def describe_email(email: CapturedEmail) -> str:
+    """One line for a captured email in a failure report: to, subject."""
     return f"to {', '.join(email.to) or '(no To)'} subject {email.subject!r} ({email.way_in})"
 
 

@@ -36,9 +36,11 @@ class Action:
 
     @property
     def where(self) -> str:
+        """`file:line` of the action, for error messages."""
         return f"{self.file}:{self.line}"
 
     def summary(self) -> str:
+        """The action as one line of a scenario report."""
         value = self.args.get(self.kind)
         if self.kind == "expect":
             return "expect " + ", ".join(self.args["expect"])
@@ -68,4 +70,5 @@ class Scenario:
 
     @property
     def where(self) -> str:
+        """`file:line` of the scenario, for error messages."""
         return f"{self.file}:{self.line}"

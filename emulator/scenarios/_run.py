@@ -26,6 +26,7 @@ class ScenarioResult:
 
     @property
     def passed(self) -> bool:
+        """Whether every expectation held."""
         return not self.failures
 
     def report(self) -> str:

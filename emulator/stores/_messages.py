@@ -79,6 +79,7 @@ class Message:
 
     @property
     def recipient_id(self) -> str:
+        """The recipient's id, a user's or an object's."""
         return self.recipient if isinstance(self.recipient, str) else self.recipient["id"]
 
     @property
@@ -87,6 +88,7 @@ class Message:
         return [s for s in ENGAGEMENT_STATUSES if getattr(self, f"{s}_at") is not None]
 
     def set_status(self, status: str, at: datetime) -> None:
+        """Move to a delivery status at `at`, telling the listener (message events)."""
         if status != self.status:
             self.status = status
             self.updated_at = at

@@ -77,6 +77,7 @@ class BatchInfo:
 
     @property
     def activity_data(self) -> list[dict[str, Any]]:
+        """Each activity's trigger `data`, oldest first."""
         return [a.data for a in self.activities]
 
 
@@ -129,14 +130,17 @@ class Run:
 
     @property
     def recipient_id(self) -> str:
+        """The recipient's id, a user's or an object's."""
         return self.recipient if isinstance(self.recipient, str) else self.recipient["id"]
 
     @property
     def finished(self) -> bool:
+        """Whether the run has ended (it never resumes)."""
         return self.status in FINISHED
 
     @property
     def knock_status(self) -> str:
+        """The status Knock's API reports for the run (`processing`, `paused`, ...)."""
         return _KNOCK_STATUS[self.status]
 
     @property
@@ -151,6 +155,7 @@ class Run:
 
     @property
     def error_count(self) -> int:
+        """How many steps failed."""
         return sum(1 for s in self.steps if s.outcome == "failed")
 
     def step(self, ref: str) -> StepRecord:
@@ -175,6 +180,7 @@ class TriggerResult:
     runs: list[Run] = field(default_factory=list)
 
     def run_for(self, recipient: str) -> Run:
+        """The run started for `recipient` (a user id); a clear error when there is none."""
         for run in self.runs:
             if run.recipient_id == recipient:
                 return run

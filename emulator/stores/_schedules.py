@@ -33,4 +33,5 @@ class Schedule:
 
     @property
     def recipient_id(self) -> str:
+        """The recipient's id, a user's or an object's."""
         return self.recipient[1]
