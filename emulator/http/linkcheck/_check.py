@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from emulator.http.linkcheck._http import Hop, HopFailedError, Target, head
+from emulator.http.linkcheck._http import Hop, HopFailedError, Resolver, Target, head
 from emulator.http.linkcheck._rules import (
     HostRule,
     address_kind,
@@ -47,8 +47,6 @@ _TEXT_LINK = re.compile(
 )
 _TRAILING = ".,;:!?'"
 _HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*")
-
-Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True, slots=True)
