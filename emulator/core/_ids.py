@@ -15,14 +15,20 @@ _VERSION_MASK = ~((0xF << 76) | (0x3 << 62))
 class IdFactory:
     """UUIDv4 run ids and 27-character KSUID-shaped message ids from a seeded generator.
 
+    `kind` names an id space of its own (`"email"`, `"resend_email"`): factories of different
+    kinds draw from different streams for the same seed, so an email's id never equals a run's
+    (issue 13), and each stays deterministic. No kind is the engine's stream (runs, workflow
+    runs, schedules, messages): `random.Random(seed)`, the ids existing snapshots pin.
     Both are formatted by hand: `uuid.UUID` and `random.choices` cost more than the rest of a
     batched trigger.
     """
 
     __slots__ = ("_random",)
 
-    def __init__(self, seed: int = 0) -> None:
-        self._random = random.Random(seed)
+    def __init__(self, seed: int = 0, *, kind: str | None = None) -> None:
+        # A str seed is hashed with SHA-512 by `random.Random`: stable across processes and
+        # independent of PYTHONHASHSEED, unlike hash().
+        self._random = random.Random(seed if kind is None else f"doorstep-ids:{kind}:{seed}")
 
     def uuid4(self) -> str:
         h = "%032x" % ((self._random.getrandbits(128) & _VERSION_MASK) | _VERSION_4)

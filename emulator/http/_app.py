@@ -29,7 +29,7 @@ from emulator.http.inspect import (
 )
 from emulator.http.knock import knock_app
 from emulator.http.linkcheck import LinkChecker
-from emulator.http.resend import create_resend_app
+from emulator.http.resend import create_resend_app, is_resend_path, payload_too_large
 from emulator.mail import ResendService
 
 if TYPE_CHECKING:
@@ -61,6 +61,9 @@ class DoorstepApp:
             return
         path: str = scope["path"]
         declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes and is_resend_path(path):
+            await payload_too_large(declared, self.max_body_bytes)(scope, receive, send)
+            return
         if declared is not None and declared > self.max_body_bytes:
             response = JSONResponse(
                 {
@@ -74,7 +77,7 @@ class DoorstepApp:
             return
         if path == "/v1" or path.startswith("/v1/"):
             await self.knock(scope, receive, send)
-        elif path == "/emails" or path.startswith("/emails/"):
+        elif is_resend_path(path):
             await self.resend(scope, receive, send)
         else:
             await self.main(scope, receive, send)
@@ -104,9 +107,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
         message = f"method {request.method} is not allowed on {path}"
     else:
         message = f"{exc}"
+    headers = exc.headers if isinstance(exc, HTTPException) else None  # 405: `Allow`
     if path.startswith("/ui"):
-        return Response(message, status_code=status, media_type="text/plain")
-    return error_response(status, message)
+        return Response(message, status_code=status, media_type="text/plain", headers=headers)
+    response = error_response(status, message)
+    response.headers.update(headers or {})
+    return response
 
 
 def _main_app(inspection: Inspection) -> Starlette:

@@ -71,7 +71,7 @@ class Mailbox:
         self.retention = retention
         self.name = name
         self.failures = FailurePlan()
-        self._ids = IdFactory(seed)
+        self._ids = IdFactory(seed, kind="email")  # never a run's or trigger's id
         self._emails: dict[str, CapturedEmail | _Raw] = {}
         self._unparsed = 0
         self._lock = threading.RLock()

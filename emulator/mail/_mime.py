@@ -117,6 +117,18 @@ class ParsedMime:
     defects: list[str] = field(default_factory=list)
 
 
+def unescape_8bit(text: str) -> str:
+    """`text` with the stdlib parser's surrogate escapes turned back into UTF-8 characters.
+
+    Raw 8-bit header bytes (SMTPUTF8 addresses such as `jösé@example.com`, which nodemailer
+    sends unencoded) come out of `email` as lone surrogates that no JSON encoder or web page
+    can write; bytes that are not UTF-8 become U+FFFD.
+    """
+    if text.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def parse_mime(raw: bytes) -> ParsedMime:
     """Best-effort parse; never raises on bad input (defects are reported instead)."""
     msg = _PARSER.parsebytes(raw.replace(b"\r\n", b"\n"))
@@ -124,10 +136,10 @@ def parse_mime(raw: bytes) -> ParsedMime:
     headers: list[tuple[str, str]] = []
     for key, value in msg.raw_items():
         try:
-            headers.append((key, str(msg.policy.header_fetch_parse(key, value))))
+            headers.append((key, unescape_8bit(str(msg.policy.header_fetch_parse(key, value)))))
         except Exception as exc:
             defects.append(f"header {key!r} could not be decoded ({exc}); kept raw")
-            headers.append((key, str(value)))
+            headers.append((key, unescape_8bit(str(value))))
     lookup = {k.lower(): v for k, v in reversed(headers)}
     html_part = _body(msg, "html", defects)
     text_part = _body(msg, "plain", defects)
@@ -181,11 +193,12 @@ def _part(part: Message, defects: list[str]) -> ParsedPart:
         payload = decoded if isinstance(decoded, bytes) else b""
     filename: str | None = None
     try:
-        filename = part.get_filename()
+        found = part.get_filename()
+        filename = None if found is None else unescape_8bit(found)
     except Exception as exc:
         defects.append(f"attachment filename could not be decoded ({exc})")
     cid = part.get("Content-ID")
-    cid_text = str(cid).strip().strip("<>") if cid else None
+    cid_text = unescape_8bit(str(cid)).strip().strip("<>") if cid else None
     disposition = part.get_content_disposition()
     kind: Literal["inline", "attachment"] = (
         "inline" if disposition == "inline" or cid_text else "attachment"
@@ -200,9 +213,10 @@ def _split(msg: EmailMessage, name: str) -> list[str]:
             addrs = getattr(value, "addresses", None)
             if addrs is None:
                 raise ValueError("not an address header")
-            out.extend(str(a) for a in addrs)
+            out.extend(unescape_8bit(str(a)) for a in addrs)
         except Exception:
-            out.extend(p.strip() for p in str(value).split(",") if p.strip())
+            text = unescape_8bit(str(value))
+            out.extend(p.strip() for p in text.split(",") if p.strip())
     return out
 
 

@@ -68,8 +68,8 @@ class ResendService:
         self._keys: dict[str, _Idempotent] = {}
         self._window: deque[float] = deque()
         self._lock = threading.RLock()
-        # A stream of its own: the Mailbox's ids (seed 0) must never collide with ours.
-        self._ids = IdFactory(seed=0x5E4D)
+        # An id space of its own: never a captured email's, a run's or a trigger's id.
+        self._ids = IdFactory(kind="resend_email")
 
     # -- auth and rate limit ---------------------------------------------------------
     def check_key(self, authorization: str | None) -> None:

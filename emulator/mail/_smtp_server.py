@@ -10,6 +10,7 @@ certificate made with `cryptography` (install it, or pass `tls_context=`).
 from __future__ import annotations
 
 import contextlib
+import re
 import ssl
 from collections.abc import Iterator
 from types import TracebackType
@@ -24,6 +25,7 @@ from emulator.mail._mailbox import Mailbox
 from emulator.mail._router import MailRouter
 
 DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
+_BARE_LF_DOT = re.compile(rb"(?<!\r)\n\.\.")  # a stuffed dot at the start of a bare-LF line
 
 
 class SmtpServerError(DoorstepError):
@@ -31,9 +33,19 @@ class SmtpServerError(DoorstepError):
 
 
 class _Smtp(SMTP):
-    """aiosmtpd's SMTP with a connect-stage failure hook."""
+    """aiosmtpd's SMTP with a connect-stage failure hook and no 1,000-byte line limit.
+
+    aiosmtpd splits DATA on CRLF and refuses a "line" over 1,001 bytes, so a message with bare
+    LF line ends (what `smtplib.sendmail` sends for bytes with `\n`) over about 1 KB got
+    `500 Line too long`. Mailpit accepts those; here a line may be as long as the whole
+    message may be, and `data_size_limit` still bounds the total.
+    """
 
     def __init__(self, handler: _Handler, **kwargs: Any) -> None:
+        # SMTP.__init__ sizes its StreamReader's buffer from this, so it is set first
+        self.line_length_limit = max(
+            SMTP.line_length_limit, (kwargs.get("data_size_limit") or DEFAULT_DATA_LIMIT) + 2
+        )
         super().__init__(handler, **kwargs)
         self._doorstep = handler
 
@@ -99,6 +111,9 @@ class _Handler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        # aiosmtpd undoes dot-stuffing after CRLF only; smtplib also stuffs after a bare LF, and
+        # Mailpit (Go's textproto) undoes both, so "\n..x" is "\n.x" here too
+        raw = _BARE_LF_DOT.sub(b"\n.", raw)
         boxes: dict[int, Mailbox] = {}
         for rcpt in recipients:
             box = self.sink.route([rcpt])

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,6 +24,7 @@ from starlette.routing import Route
 from emulator import ClockError, DoorstepError
 from emulator.http.inspect._events import stats_payload
 from emulator.http.inspect._inspection import ApiError, Inspection
+from emulator.http.inspect._mailpit_body import parse_selection
 from emulator.http.inspect._shapes import mailpit_message, mailpit_summary, message_json, run_json
 from emulator.mail import CapturedEmail, UnknownEmailError
 
@@ -64,6 +66,21 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, f"request body is not valid JSON ({exc}); send a JSON object") from None
+
+
+def attachment_disposition(filename: str) -> str:
+    """`attachment` with an ASCII `filename` and, for any other name, RFC 6266 `filename*`.
+
+    Header values are Latin-1 on the wire, so `報告€.csv` cannot go in `filename` as it is;
+    browsers prefer `filename*` (UTF-8, percent-encoded) and older clients read the fallback.
+    """
+    fallback = "".join(
+        ch if " " <= ch <= "~" and ch not in '"\\' else "_" for ch in filename
+    ).strip()
+    plain = f'attachment; filename="{fallback or "download"}"'
+    if fallback == filename:
+        return plain
+    return f"{plain}; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -122,12 +139,13 @@ async def search(inspection: Inspection, request: Request) -> Any:
 
 
 async def delete_messages(inspection: Inspection, request: Request) -> Any:
-    """DELETE /api/v1/messages: the emails in `IDs`, or every email without a body."""
+    """DELETE /api/v1/messages: the emails in `IDs`; every email only for an empty body,
+    `{}` or `{"IDs": []}` (what Mailpit's clients send to mean all)."""
     outbox = inspection.emulator.outbox
-    ids = _ids(await json_body(request, required=False))
-    if ids:
+    chosen = parse_selection(await json_body(request, required=False), ("IDs",))
+    if chosen.ids:
         try:
-            outbox.delete(ids)
+            outbox.delete(list(chosen.ids))
         except UnknownEmailError as exc:
             raise ApiError(404, str(exc)) from None
         return Response("ok", media_type="text/plain")
@@ -137,13 +155,14 @@ async def delete_messages(inspection: Inspection, request: Request) -> Any:
 
 
 async def set_read(inspection: Inspection, request: Request) -> Any:
-    """PUT /api/v1/messages: set `Read` on the emails in `IDs` (every email without)."""
-    body = await json_body(request)
-    read = body.get("Read", True) if isinstance(body, dict) else None
-    if not isinstance(read, bool):
-        raise ApiError(400, "`Read` must be true or false")
-    ids = _ids(body) or [e.id for e in inspection.emulator.outbox.all()]
-    inspection.mark_read(ids, read)
+    """PUT /api/v1/messages: set `Read` (false when missing, as in Mailpit) on the emails in
+    `IDs`, on the matches of `Search`, or on every email when neither is given."""
+    chosen = parse_selection(await json_body(request), ("Read", "IDs", "Search"))
+    if chosen.ids:
+        ids = list(chosen.ids)
+    else:
+        ids = [e.id for e in inspection.newest_first(chosen.search)[1]]
+    inspection.mark_read(ids, chosen.read)
     return Response("ok", media_type="text/plain")
 
 
@@ -167,7 +186,7 @@ async def get_raw(inspection: Inspection, request: Request) -> Any:
     """GET /api/v1/message/{id}/raw: the MIME source (`dl=1` downloads it as .eml)."""
     email = inspection.email(request.path_params["id"])
     download = request.query_params.get("dl") == "1"
-    disposition = f'attachment; filename="{email.id}.eml"' if download else "inline"
+    disposition = attachment_disposition(f"{email.id}.eml") if download else "inline"
     return Response(
         email.raw,
         media_type="message/rfc822" if download else "text/plain; charset=utf-8",
@@ -181,12 +200,11 @@ async def get_part(inspection: Inspection, request: Request) -> Any:
     wanted = request.path_params["part"]
     for a in email.attachments:
         if a.id == wanted:
-            name = (a.filename or a.id).replace('"', "")
             return Response(
                 a.content,
                 media_type="application/octet-stream",
                 headers={
-                    "Content-Disposition": f'attachment; filename="{name}"',
+                    "Content-Disposition": attachment_disposition(a.filename or a.id),
                     "X-Content-Type-Options": "nosniff",
                 },
             )
@@ -329,14 +347,3 @@ def advance(emulator: Emulator, body: Any) -> int:
         raise ApiError(400, f"`next` must be true; got {value!r}")
     with lock:
         return clock.advance_to_next()
-
-
-def _ids(body: Any) -> list[str]:
-    if body is None:
-        return []
-    if not isinstance(body, dict):
-        raise ApiError(400, 'send a JSON object such as {"IDs": ["..."]}')
-    ids = body.get("IDs", [])
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise ApiError(400, "`IDs` must be a list of message id strings")
-    return ids

@@ -13,7 +13,7 @@ import json
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -49,6 +49,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# one path segment: `/` and `?` in a user id are escaped (Jinja's urlencode keeps `/`)
+_env.filters["segment"] = lambda v: quote(str(v), safe="")
 _env.filters["stamp"] = lambda v: (iso(v) or "").replace("T", " ").replace("Z", "")
 
 
@@ -305,7 +307,8 @@ def inspector_routes(inspection: Inspection) -> list[Route]:
         Route("/ui/runs/{id}", partial(run, inspection)),
         Route("/ui/schedules", partial(schedules, inspection)),
         Route("/ui/feeds", partial(feeds, inspection)),
-        Route("/ui/feeds/{user}", partial(feed, inspection)),
+        # `path`: servers decode %2F before routing, so a user id may span segments
+        Route("/ui/feeds/{user:path}", partial(feed, inspection)),
         Route("/ui/clock/advance", partial(advance_form, inspection), methods=["POST"]),
     ]
 

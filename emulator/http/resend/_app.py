@@ -24,6 +24,23 @@ from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendS
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 LIST_DEFAULT = 20
+# Every top-level resource of resend-api.yml: paths under them are Resend's, so an endpoint
+# Doorstep does not emulate (`/domains`, `/api-keys`) answers in Resend's shape, not ours.
+RESEND_RESOURCES = frozenset(
+    {
+        "api-keys", "audiences", "automations", "broadcasts", "contact-properties", "contacts",
+        "domains", "emails", "events", "logs", "oauth", "segments", "suppressions", "templates",
+        "topics", "webhooks",
+    }
+)  # fmt: skip
+# Real `/emails/...` endpoints Doorstep does not emulate: without these routes `metrics` would
+# be read as an email id and answer 422 "The `id` must be a valid UUID".
+_NOT_EMULATED = ("/emails/metrics", "/emails/receiving", "/emails/receiving/{rest:path}")
+
+
+def is_resend_path(path: str) -> bool:
+    """Whether `path` belongs to Resend's API (its first segment is a Resend resource)."""
+    return path.split("/", 2)[1] in RESEND_RESOURCES if path.startswith("/") else False
 
 
 def _pg_time(when: datetime) -> str:
@@ -200,9 +217,22 @@ async def download_attachment(request: Request) -> Response:
     return Response(found.content, media_type=found.content_type)
 
 
+async def _not_emulated(request: Request) -> Response:
+    """A real Resend endpoint Doorstep does not serve: Resend's 404 for unknown endpoints."""
+    error = ResendApiError(
+        404,
+        "not_found",
+        f"The requested endpoint does not exist. (Doorstep emulates sending, reading, "
+        f"rescheduling and cancelling emails; {request.method} {request.url.path} is not "
+        "emulated.)",
+    )
+    return JSONResponse(error.body(), status_code=404)
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
-    """Unknown paths and methods answer in Resend's error shape too."""
+    """Unknown paths and methods answer in Resend's error shape too; 405 names `Allow`."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = exc.headers if isinstance(exc, HTTPException) else None
     if status == 405:
         error = ResendApiError(
             405, "method_not_allowed", "Method is not allowed for the requested path."
@@ -211,7 +241,16 @@ async def _not_found(request: Request, exc: Exception) -> Response:
         error = ResendApiError(404, "not_found", "The requested endpoint does not exist.")
     else:
         error = ResendApiError(status, "application_error", str(exc))
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+def payload_too_large(size: int, limit: int) -> Response:
+    """Resend's 413 for a body over `limit` bytes (the app refuses it before reading)."""
+    error = _too_large(size, limit)
     return JSONResponse(error.body(), status_code=error.status)
+
+
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def _checked(handler: Handler, *, send: bool = False) -> partial[Coroutine[Any, Any, Response]]:
@@ -224,6 +263,8 @@ def create_resend_app(service: ResendService) -> Starlette:
     one = "/emails/{email_id}"
     attachment = one + "/attachments/{attachment_id}"
     routes = [
+        # first: `/emails/{email_id}` would take `metrics` for an id
+        *(Route(path, _not_emulated, methods=_ALL_METHODS) for path in _NOT_EMULATED),
         Route("/emails", _checked(send_email, send=True), methods=["POST"]),
         Route("/emails", _checked(list_emails), methods=["GET"]),
         Route("/emails/batch", _checked(send_batch, send=True), methods=["POST"]),
