@@ -24,13 +24,14 @@ from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendS
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 LIST_DEFAULT = 20
-# Every top-level resource of resend-api.yml: paths under them are Resend's, so an endpoint
-# Doorstep does not emulate (`/domains`, `/api-keys`) answers in Resend's shape, not ours.
+# Every top-level resource of resend-api.yml and the `resend` SDK (2.52: `inboxes`, `usage`):
+# paths under them are Resend's, so an endpoint Doorstep does not emulate (`/domains`,
+# `/api-keys`) answers in Resend's shape, not the inspection API's.
 RESEND_RESOURCES = frozenset(
     {
         "api-keys", "audiences", "automations", "broadcasts", "contact-properties", "contacts",
-        "domains", "emails", "events", "logs", "oauth", "segments", "suppressions", "templates",
-        "topics", "webhooks",
+        "domains", "emails", "events", "inboxes", "logs", "oauth", "segments", "suppressions",
+        "templates", "topics", "usage", "webhooks",
     }
 )  # fmt: skip
 # Real `/emails/...` endpoints Doorstep does not emulate: without these routes `metrics` would
@@ -251,6 +252,12 @@ def payload_too_large(size: int, limit: int) -> Response:
 
 
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+async def _by_method(endpoints: dict[str, Endpoint], request: Request) -> Response:
+    """The endpoint for the request's method (HEAD is answered as GET)."""
+    return await endpoints["GET" if request.method == "HEAD" else request.method](request)
 
 
 def _checked(handler: Handler, *, send: bool = False) -> partial[Coroutine[Any, Any, Response]]:
@@ -262,18 +269,25 @@ def create_resend_app(service: ResendService) -> Starlette:
     """A Starlette app serving Resend's email endpoints from `service` (kept in `app.state`)."""
     one = "/emails/{email_id}"
     attachment = one + "/attachments/{attachment_id}"
+    table: list[tuple[str, str, Endpoint]] = [
+        ("/emails", "POST", _checked(send_email, send=True)),
+        ("/emails", "GET", _checked(list_emails)),
+        ("/emails/batch", "POST", _checked(send_batch, send=True)),
+        (one, "GET", _checked(get_email)),
+        (one, "PATCH", _checked(update_email)),
+        (one + "/cancel", "POST", _checked(cancel_email)),
+        (one + "/attachments", "GET", _checked(list_attachments)),
+        (attachment, "GET", _checked(get_attachment)),
+        (attachment + "/content", "GET", download_attachment),
+    ]
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for path, method, endpoint in table:
+        by_path.setdefault(path, {})[method] = endpoint
     routes = [
         # first: `/emails/{email_id}` would take `metrics` for an id
         *(Route(path, _not_emulated, methods=_ALL_METHODS) for path in _NOT_EMULATED),
-        Route("/emails", _checked(send_email, send=True), methods=["POST"]),
-        Route("/emails", _checked(list_emails), methods=["GET"]),
-        Route("/emails/batch", _checked(send_batch, send=True), methods=["POST"]),
-        Route(one, _checked(get_email), methods=["GET"]),
-        Route(one, _checked(update_email), methods=["PATCH"]),
-        Route(one + "/cancel", _checked(cancel_email), methods=["POST"]),
-        Route(one + "/attachments", _checked(list_attachments), methods=["GET"]),
-        Route(attachment, _checked(get_attachment), methods=["GET"]),
-        Route(attachment + "/content", download_attachment, methods=["GET"]),
+        # one Route per path, so a 405's `Allow` names every method the path has
+        *(Route(p, partial(_by_method, e), methods=list(e)) for p, e in by_path.items()),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.resend = service
