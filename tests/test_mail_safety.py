@@ -371,3 +371,24 @@ def test_resend_endpoints_doorstep_does_not_emulate_are_resends_404(
     assert info.value.code == 404
     assert info.value.error_type == "not_found"
     assert "The requested endpoint does not exist." in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("rcpt", "shown"),
+    [
+        ("jösé@example.com".encode(), "jösé@example.com"),  # UTF-8 without SMTPUTF8
+        (b"j\xf6s\xe9@example.com", "j\ufffds\ufffd@example.com"),  # Latin-1: not UTF-8 at all
+    ],
+)
+def test_8bit_envelope_addresses_are_listed_not_a_500(
+    emu: Emulator, client: TestClient, rcpt: bytes, shown: str
+) -> None:
+    with running_smtp(emu.outbox) as server, smtplib.SMTP(*server.address) as smtp:
+        smtp.ehlo()
+        assert smtp.mail("app@example.com")[0] == 250
+        smtp.send(b"RCPT TO:<" + rcpt + b">\r\n")  # the raw bytes, as an old client sends them
+        assert smtp.getreply()[0] == 250
+        assert smtp.data(b"Subject: hi\r\n\r\nhi\r\n")[0] == 250
+    response = client.get("/api/v1/messages")
+    assert response.status_code == 200
+    assert response.json()["messages"][0]["Bcc"] == [{"Name": "", "Address": shown}]

@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from emulator.core import DoorstepError
 from emulator.mail._failures import FailureRule, Where
 from emulator.mail._mailbox import Mailbox
+from emulator.mail._mime import unescape_8bit
 from emulator.mail._router import MailRouter
 
 DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
@@ -89,7 +90,7 @@ class _Handler:
         rule = self.take("smtp.mail", [])
         if rule is not None:
             return self._fail(server, rule)
-        envelope.mail_from = address
+        envelope.mail_from = unescape_8bit(address)  # 8-bit bytes arrive surrogate-escaped
         envelope.mail_options.extend(options)
         return "250 OK"
 
@@ -99,7 +100,7 @@ class _Handler:
         rule = self.take("smtp.rcpt", [address])
         if rule is not None:
             return self._fail(server, rule)
-        envelope.rcpt_tos.append(address)
+        envelope.rcpt_tos.append(unescape_8bit(address))
         envelope.rcpt_options.extend(options)
         return "250 OK"
 
