@@ -4,6 +4,7 @@ SDK and httpx, as the issue reproduced them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import smtplib
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from starlette.testclient import TestClient
 from emulator import Emulator, OutgoingEmail
 from emulator.core._ids import IdFactory
 from emulator.http import ServerThread, create_app
-from emulator.mail import Attachment, Mailbox, ResendService
+from emulator.mail import Attachment, Mailbox, ResendService, SqliteMailStore
 from emulator.mail._smtp_server import running_smtp
 
 SUBJECTS = ("alpha", "beta", "gamma")
@@ -228,6 +229,21 @@ def test_a_non_ascii_address_reaches_the_live_socket(emu: Emulator, client: Test
             new = ws.receive_json()
     assert new["Data"]["ID"] == email_id
     assert new["Data"]["To"] == [{"Name": "", "Address": "jösé@example.com"}]
+
+
+def test_a_store_written_before_the_fix_is_listed_not_a_500(tmp_path: Path) -> None:
+    """`--data-dir` kept the surrogate-escaped address: reopening repairs it."""
+    email = Mailbox().capture_outgoing(
+        OutgoingEmail(from_="a@example.com", to=["x@example.com"], subject="s", html=None, text="x")
+    )
+    store = SqliteMailStore(tmp_path)
+    store.save(dataclasses.replace(email, to=["j\udcc3\udcb6s\udcc3\udca9@example.com"]))
+    store.close()
+    emu = Emulator(mailbox=Mailbox(store=tmp_path))
+    with TestClient(create_app(emu)) as c:
+        response = c.get("/api/v1/messages")
+    assert response.status_code == 200
+    assert response.json()["messages"][0]["To"] == [{"Name": "", "Address": "jösé@example.com"}]
 
 
 @pytest.mark.parametrize(

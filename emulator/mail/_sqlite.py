@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from emulator.mail._mime import unescape_8bit
 from emulator.mail._model import CapturedAttachment, CapturedEmail
 
 _SCHEMA = """
@@ -60,7 +61,7 @@ class SqliteMailStore:
         query = "SELECT doc, raw FROM emails ORDER BY seq DESC"
         with self._lock:
             rows = self._db.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-        return [_from_doc(json.loads(doc), bytes(raw)) for doc, raw in reversed(rows)]
+        return [_from_doc(_unescaped(json.loads(doc)), bytes(raw)) for doc, raw in reversed(rows)]
 
     def clear(self) -> None:
         """Remove every email."""
@@ -112,6 +113,18 @@ def _to_doc(e: CapturedEmail) -> dict[str, Any]:
         "resend_request": e.resend_request,
         "defects": e.defects,
     }
+
+
+def _unescaped(value: Any) -> Any:
+    """`value` with surrogate-escaped strings repaired: stores written before SMTPUTF8 headers
+    were unescaped at capture kept them, and one such email made every listing a 500."""
+    if isinstance(value, str):
+        return unescape_8bit(value)
+    if isinstance(value, list):
+        return [_unescaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unescaped(v) for k, v in value.items()}
+    return value
 
 
 def _from_doc(d: dict[str, Any], raw: bytes) -> CapturedEmail:
