@@ -62,7 +62,10 @@ def resolve(body: Any, ids: dict[str, str]) -> Any:
 
 
 def send(client: TestClient, method: str, body: Any) -> httpx.Response:
+    """`body` as JSON; bytes are sent as they are, None sends no body at all."""
     kwargs: dict[str, Any] = {} if body is None else {"json": body}
+    if isinstance(body, bytes):
+        kwargs = {"content": body, "headers": {"Content-Type": "application/json"}}
     return client.request(method, "/api/v1/messages", **kwargs)
 
 
@@ -88,6 +91,8 @@ def read_subjects(client: TestClient) -> list[str]:
         ({"IDs": "<beta>"}, 400, list(SUBJECTS)),
         ({"IDs": [1]}, 400, list(SUBJECTS)),
         ({"Search": "subject:beta"}, 400, list(SUBJECTS)),  # DELETE has no Search in Mailpit
+        (b"null", 400, list(SUBJECTS)),  # Go takes null for "all"; only an empty body is
+        (b"   ", 200, []),  # whitespace is an empty body
         (["<beta>"], 400, list(SUBJECTS)),
         ("<beta>", 400, list(SUBJECTS)),
     ],
@@ -123,6 +128,7 @@ def test_delete_messages_reads_keys_like_mailpit(
         (None, {"ids": "<beta>", "read": True}, 400, []),
         (None, [True], 400, []),
         (None, None, 400, []),  # Mailpit answers 400 (EOF) for an empty PUT
+        (None, b"null", 400, []),
     ],
 )
 def test_set_read_reads_keys_and_search_like_mailpit(

@@ -51,8 +51,11 @@ def int_param(request: Request, name: str, default: int, maximum: int | None = N
     return min(value, maximum) if maximum is not None else value
 
 
-async def json_body(request: Request, *, required: bool = True) -> Any:
-    """The request body as JSON, refusing bodies over 1 MiB and malformed JSON with 400/413."""
+async def json_body(request: Request, *, required: bool = True, empty: Any = None) -> Any:
+    """The request body as JSON, refusing bodies over 1 MiB and malformed JSON with 400/413.
+
+    An empty body is a 400 when `required`, else `empty` (so a caller can tell it from `null`).
+    """
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
@@ -61,7 +64,7 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
     if not body.strip():
         if required:
             raise ApiError(400, "request body is empty; send a JSON object")
-        return None
+        return empty
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -142,7 +145,7 @@ async def delete_messages(inspection: Inspection, request: Request) -> Any:
     """DELETE /api/v1/messages: the emails in `IDs`; every email only for an empty body,
     `{}` or `{"IDs": []}` (what Mailpit's clients send to mean all)."""
     outbox = inspection.emulator.outbox
-    chosen = parse_selection(await json_body(request, required=False), ("IDs",))
+    chosen = parse_selection(await json_body(request, required=False, empty={}), ("IDs",))
     if chosen.ids:
         try:
             outbox.delete(list(chosen.ids))

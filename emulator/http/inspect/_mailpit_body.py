@@ -9,6 +9,7 @@ so a body the API does not understand never means "every email".
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -29,15 +30,14 @@ class MailpitSelection:
 
 
 def parse_selection(body: Any, allowed: tuple[str, ...]) -> MailpitSelection:
-    """`body` (decoded JSON, None when empty) read with Go's key matching; 400 if not understood.
+    """`body` (decoded JSON) read with Go's key matching; 400 if not understood.
 
-    `allowed` names the fields this route has (`("IDs",)` for DELETE); any other key is refused.
+    `allowed` names the fields this route has (`("IDs",)` for DELETE); any other key is refused,
+    and so is anything but an object (`null` too, which Go would take for "every email").
     """
     example = "{" + ", ".join(f'"{name}": ...' for name in allowed) + "}"
-    if body is None:
-        return MailpitSelection()
     if not isinstance(body, dict):
-        raise ApiError(400, f"send a JSON object such as {example}; got {type(body).__name__}")
+        raise ApiError(400, f"send a JSON object such as {example}; got {json.dumps(body)[:80]}")
     values: dict[str, Any] = {}
     for key, value in body.items():
         field = _FIELDS.get(key.casefold())  # Go's encoding/json: case-insensitive field names
