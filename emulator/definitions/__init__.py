@@ -12,6 +12,7 @@ from emulator.definitions._durations import parse_duration
 from emulator.definitions._fields import iter_strings
 from emulator.definitions._load import load_definitions
 from emulator.definitions._model import (
+    TRIGGER_WORKFLOW_DEFAULTS,
     AiAgentStep,
     BatchStep,
     BranchStep,
@@ -65,6 +66,7 @@ __all__ = [
     "PREFIXES",
     "SEES_MISSING",
     "STRATEGY_KEY",
+    "TRIGGER_WORKFLOW_DEFAULTS",
     "AiAgentStep",
     "BatchStep",
     "BranchStep",

@@ -19,19 +19,18 @@ from emulator.definitions._common import (
     read_settings,
 )
 from emulator.definitions._fields import Problems, as_map, check_keys, get_bool, get_list, get_str
-from emulator.definitions._model import Branch, BranchStep, Source, Step, TriggerWorkflowStep
+from emulator.definitions._model import (
+    TRIGGER_WORKFLOW_DEFAULTS,
+    Branch,
+    BranchStep,
+    Source,
+    Step,
+    TriggerWorkflowStep,
+)
 
 MAX_BRANCH_DEPTH = 5
 ParseSteps = Callable[[Mapping[str, Any], Source, Problems, int], tuple[Step, ...]]
 """Parses `container["steps"]` at a nesting depth: the workflow parser's own step reader."""
-
-_TRIGGER_DEFAULTS = {
-    "recipients": "{{ recipient.id }}",
-    "actor": "{{ actor.id }}",
-    "tenant": "{{ tenant.id }}",
-    "data": "{{ data | json }}",
-    "cancellation_key": "{{ workflow.cancellation_key }}",
-}
 
 
 def parse_trigger_workflow(
@@ -39,9 +38,9 @@ def parse_trigger_workflow(
 ) -> TriggerWorkflowStep:
     """Trigger another workflow; recipients, actor, tenant and data default to this run's."""
     src, s = read_settings(
-        raw, base, probs, ("workflow_key", *_TRIGGER_DEFAULTS), "trigger_workflow settings"
+        raw, base, probs, ("workflow_key", *TRIGGER_WORKFLOW_DEFAULTS), "trigger_workflow settings"
     )
-    values = {k: get_str(s, k, src, probs) or d for k, d in _TRIGGER_DEFAULTS.items()}
+    values = {k: get_str(s, k, src, probs) or d for k, d in TRIGGER_WORKFLOW_DEFAULTS.items()}
     return TriggerWorkflowStep(
         recipients=values["recipients"],
         actor=values["actor"],

@@ -156,6 +156,16 @@ class FetchStep:
     type: Literal["http_fetch"] = "http_fetch"
 
 
+TRIGGER_WORKFLOW_DEFAULTS: Mapping[str, str] = {
+    "recipients": "{{ recipient.id }}",
+    "actor": "{{ actor.id }}",
+    "tenant": "{{ tenant.id }}",
+    "data": "{{ data | json }}",
+    "cancellation_key": "{{ workflow.cancellation_key }}",
+}
+"""Knock's documented defaults for a trigger_workflow step's settings (its step page's table)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TriggerWorkflowStep:
     """Trigger another workflow; each field is Liquid rendered against this run."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.core import TriggerError
 from emulator.definitions import Workflow
-from emulator.engine._state import RunState
+from emulator.engine._state import MAX_NESTED_RUNS, MAX_TRIGGER_DEPTH, Lineage, RunState
 from emulator.engine._targets import parse_entity, parse_targets, parse_tenant
 from emulator.stores import USERS, Run, Schedule, TriggerResult
 
@@ -35,24 +35,24 @@ def start_trigger(
     idempotency_key: str | None = None,
     source: str = "api",
     schedule: Mapping[str, Any] | None = None,
+    parent: RunState | None = None,
 ) -> TriggerResult:
     """Validate a trigger, fan it out to recipient runs and run them (Knock's section 2.1).
 
     A scheduled trigger (`schedule` is the `recipient.schedule` scope) runs for its recipient
-    alone: Knock does not fan a schedule out to an object's subscribers.
+    alone: Knock does not fan a schedule out to an object's subscribers. `parent` is the run
+    whose trigger_workflow step triggers: `_lineage` bounds how deep and wide that family grows.
     """
     settings = settings or {}
     now = engine.clock.now
     workflow = engine.workflow(key)
-    fingerprint = ""
-    if idempotency_key is not None:
-        parameters = [key, recipients, actor, data, tenant, cancellation_key, settings]
-        fingerprint = json.dumps(parameters, sort_keys=True, default=str)
-        seen = _replay(engine, idempotency_key, fingerprint)
-        if seen is not None:
-            return seen
+    parameters = [key, recipients, actor, data, tenant, cancellation_key, settings]
+    fingerprint, seen = _replay(engine, idempotency_key, parameters)
+    if seen is not None:
+        return seen
     payload, actor_ref, tenant_id = _inputs(engine, workflow, actor, data, tenant)
     targets = parse_targets(recipients, actor_ref, engine.entities, now, fan_out=schedule is None)
+    depth, lineage = _lineage(parent, key, len(targets))
     result = TriggerResult(engine.ids.uuid4())
     for target in targets:
         if _once_already(engine, key, workflow.trigger_frequency, target.ref, tenant_id):
@@ -74,7 +74,7 @@ def start_trigger(
         rs = RunState(
             record, workflow, target.ref, actor_ref, tenant_id, dict(record.data), settings
         )
-        rs.subscription = target.subscription
+        rs.subscription, rs.depth, rs.lineage = target.subscription, depth, lineage
         rs.schedule = None if schedule is None else dict(schedule)
         result.runs.append(record)
         engine.start_run(rs)
@@ -82,6 +82,30 @@ def start_trigger(
     if idempotency_key is not None:
         engine.idempotency[idempotency_key] = (fingerprint, now, result)
     return result
+
+
+def _lineage(parent: RunState | None, key: str, count: int) -> tuple[int, Lineage]:
+    """The new runs' nesting depth and family; refuse a trigger that goes past either bound."""
+    if parent is None:
+        return 0, Lineage()
+    depth, lineage = parent.depth + 1, parent.lineage
+    if depth > MAX_TRIGGER_DEPTH:
+        raise TriggerError(
+            "trigger_depth_exceeded",
+            f"trigger_workflow steps nested more than {MAX_TRIGGER_DEPTH} deep (Doorstep's "
+            f"limit; Knock documents none) when triggering {key!r}: a workflow probably "
+            "triggers itself (A -> A or A -> B -> A); add a condition that ends the chain or "
+            "remove the cycle (`doorstep validate` lists static cycles)",
+        )
+    if lineage.nested_runs + count > MAX_NESTED_RUNS:
+        raise TriggerError(
+            "trigger_runs_exceeded",
+            f"trigger_workflow steps started more than {MAX_NESTED_RUNS} runs below one trigger "
+            f"(Doorstep's limit; Knock documents none) when triggering {key!r}: trigger fewer "
+            "recipients per step or end the chain with a condition",
+        )
+    lineage.nested_runs += count
+    return depth, lineage
 
 
 def _inputs(
@@ -101,11 +125,17 @@ def _inputs(
     return payload, actor_ref, parse_tenant(tenant, engine.entities, now)
 
 
-def _replay(engine: Engine, idempotency_key: str, fingerprint: str) -> TriggerResult | None:
-    """The earlier result for a reused Idempotency-Key within 24 hours; refused if it differs."""
+def _replay(
+    engine: Engine, idempotency_key: str | None, parameters: list[Any]
+) -> tuple[str, TriggerResult | None]:
+    """The trigger's fingerprint, and the earlier result for a reused Idempotency-Key within 24
+    hours (refused if its parameters differ)."""
+    if idempotency_key is None:
+        return "", None
+    fingerprint = json.dumps(parameters, sort_keys=True, default=str)
     seen = engine.idempotency.get(idempotency_key)
     if seen is None or engine.clock.now - seen[1] >= IDEMPOTENCY_WINDOW:
-        return None
+        return fingerprint, None
     if seen[0] != fingerprint:
         raise TriggerError(
             "idempotency_key_reused",
@@ -113,7 +143,7 @@ def _replay(engine: Engine, idempotency_key: str, fingerprint: str) -> TriggerRe
             "a new key",
             status=422,
         )
-    return seen[2]
+    return fingerprint, seen[2]
 
 
 def _once_already(

@@ -10,6 +10,22 @@ from emulator.core import Timer
 from emulator.definitions import BatchStep, Step, Workflow
 from emulator.stores import Activity, BatchInfo, Run, StepRecord
 
+MAX_TRIGGER_DEPTH = 10
+"""How deep trigger_workflow steps may nest (Knock documents no limit; a cycle would never end)."""
+MAX_NESTED_RUNS = 5000
+"""How many runs trigger_workflow steps may start, in all, below one outside trigger."""
+
+
+@dataclass(slots=True)
+class Lineage:
+    """Runs descended from one outside trigger through trigger_workflow steps.
+
+    Shared by every run of that family, so a cycle (A -> A, A -> B -> A) or a fan-out that grows
+    each level is stopped by a count instead of running until memory is gone.
+    """
+
+    nested_runs: int = 0
+
 
 @dataclass(slots=True)
 class Frame:
@@ -43,6 +59,8 @@ class RunState:
     trigger_data: dict[str, Any] = field(default_factory=dict)
     batch_slot: Any = None  # the open batch this run waits on, if any
     wait_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # wait step outputs
+    depth: int = 0  # trigger_workflow nesting: 0 for a run started from outside
+    lineage: Lineage = field(default_factory=Lineage)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,8 @@
 Loading already reports schema errors, unknown layouts/partials and branches without a default
 (rule `schema`). On top of that this lints what only shows up at send time in Knock: template
 problems (`_templates`), `refs.<ref>` that cannot have run (`_refs`), and structure (`_structure`:
-a channel key used with two channel types, steps no run can reach).
+a channel key used with two channel types, steps no run can reach), and trigger_workflow
+cycles (`_cycles`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from emulator.core import DefinitionError
 from emulator.definitions import Workflow, load_definitions
+from emulator.lint._cycles import lint_cycles
 from emulator.lint._lines import LineFinder
 from emulator.lint._refs import lint_refs
 from emulator.lint._report import Finding, Report
@@ -55,6 +57,7 @@ def validate(directory: str | Path) -> Report:
     for workflow in defs.workflows.values():
         report.findings.extend(_lint_workflow(workflow, renderer, lines))
     report.findings.extend(lint_channels(defs, lines))
+    report.findings.extend(lint_cycles(defs.workflows, lines))
     report.findings.extend(lint_layouts_and_partials(defs, renderer, lines))
     report.findings.sort(key=lambda f: (f.file, f.line or 0, f.severity != "error"))
     return report

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.core import DoorstepError, TriggerError
-from emulator.definitions import TriggerWorkflowStep, UpdateStep
+from emulator.definitions import TRIGGER_WORKFLOW_DEFAULTS, TriggerWorkflowStep, UpdateStep
 from emulator.engine._dispatch import start_trigger
 from emulator.engine._state import RunState
 from emulator.engine._targets import TENANTS
@@ -86,6 +86,9 @@ def run_trigger_workflow(
     context = engine.template_context(rs)
 
     def render(source: str, field: str) -> str:
+        plain = _knock_default(rs, field, source)
+        if plain is not None:
+            return plain
         where = TemplateLocation(rs.workflow.key, step.ref, field)
         return engine.templates.render(source, context, where).text.strip()
 
@@ -110,6 +113,7 @@ def run_trigger_workflow(
             tenant=tenant,
             cancellation_key=cancellation_key,
             source="workflow_step",
+            parent=rs,
         )
     except TriggerError as exc:
         raise DataStepError(f"step {step.ref!r}: triggering {key!r} failed: {exc}") from exc
@@ -117,6 +121,21 @@ def run_trigger_workflow(
         workflow_run_id=result.workflow_run_id, run_ids=[r.id for r in result.runs]
     )
     return NEXT
+
+
+def _knock_default(rs: RunState, field: str, source: str) -> str | None:
+    """A built-in default the user did not write, rendered as Knock renders it: empty when the
+    run has no actor, tenant or cancellation key (never a strict-mode error about a template
+    nobody wrote)."""
+    if source != TRIGGER_WORKFLOW_DEFAULTS.get(field):
+        return None
+    if field == "actor":
+        return "" if rs.actor_ref is None else rs.actor_ref[1]
+    if field == "tenant":
+        return rs.tenant_id or ""
+    if field == "cancellation_key":
+        return rs.record.cancellation_key or ""
+    return None
 
 
 def _decode(text: str) -> Any:
