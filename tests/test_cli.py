@@ -200,7 +200,6 @@ def test_real_time_clock_follows_wall_time() -> None:
 def test_run_reports_a_scenario_that_cannot_load(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("emulator.scenarios")
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n")
     assert main(["run", str(broken)]) == 1
