@@ -37,10 +37,14 @@ from emulator.definitions import (
     Layout,
     Partial,
     Workflow,
+    YamlError,
+    compose_yaml,
     load_config,
     load_definitions,
+    not_utf8,
     parse_workflow,
     validate_preference_set,
+    yaml_constructor,
 )
 from emulator.engine import (
     AiRequest,
@@ -51,7 +55,7 @@ from emulator.engine import (
     FetchResponse,
     Responder,
 )
-from emulator.lint import Finding, Report, format_report, validate
+from emulator.lint import Finding, Report, check_before_serving, format_report, validate
 from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
 from emulator.stores import (
     DELIVERY_STATUSES,
@@ -122,13 +126,18 @@ __all__ = [
     "UnknownMessageError",
     "UnknownRunError",
     "Workflow",
+    "YamlError",
+    "check_before_serving",
+    "compose_yaml",
     "format_duration",
     "format_report",
     "format_timestamp",
     "load_config",
     "load_definitions",
+    "not_utf8",
     "parse_duration",
     "parse_workflow",
     "validate",
     "validate_preference_set",
+    "yaml_constructor",
 ]

@@ -20,7 +20,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from emulator import Clock, DefinitionError, DoorstepError, Emulator, load_definitions
+from emulator import (
+    Clock,
+    DefinitionError,
+    DoorstepError,
+    Emulator,
+    check_before_serving,
+    load_definitions,
+)
 from emulator.mail import DEFAULT_RETENTION, Mailbox, SmtpServer
 
 TICK_SECONDS = 0.2
@@ -112,6 +119,8 @@ class Service:
                 "(or set DOORSTEP_WORKFLOWS)"
             )
         definitions = load_definitions(self.workflows)
+        for note in check_before_serving(self.workflows):  # refuses Liquid syntax errors
+            print(f"Warning: {note.file}: {note.message} (fix: {note.fix})", file=out)
         self.workflow_count = len(definitions.workflows)
         start = datetime.now(UTC).replace(microsecond=0)
         self.clock = Clock(start)

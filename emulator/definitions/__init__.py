@@ -50,6 +50,13 @@ from emulator.definitions._preferences import (
     validate_preference_set,
 )
 from emulator.definitions._repeats import first_occurrence, next_occurrence, utc, validate_repeats
+from emulator.definitions._safe_yaml import (
+    MAX_YAML_NODES,
+    YamlError,
+    compose_yaml,
+    construct_yaml,
+    yaml_constructor,
+)
 from emulator.definitions._windows import (
     InvalidWindowError,
     add_duration,
@@ -57,9 +64,11 @@ from emulator.definitions._windows import (
     parse_timestamp,
     resolve_window,
 )
+from emulator.definitions._yaml import not_utf8
 
 __all__ = [
     "COMPARISONS",
+    "MAX_YAML_NODES",
     "MISSING",
     "NO_ARGUMENT",
     "PERSISTENCE_KEY",
@@ -92,7 +101,10 @@ __all__ = [
     "UpdateStep",
     "WaitForEventStep",
     "Workflow",
+    "YamlError",
     "add_duration",
+    "compose_yaml",
+    "construct_yaml",
     "first_occurrence",
     "iter_strings",
     "load_config",
@@ -100,6 +112,7 @@ __all__ = [
     "lookup",
     "merge_preference_set",
     "next_occurrence",
+    "not_utf8",
     "parse_conditions",
     "parse_duration",
     "parse_timestamp",
@@ -109,4 +122,5 @@ __all__ = [
     "utc",
     "validate_preference_set",
     "validate_repeats",
+    "yaml_constructor",
 ]

@@ -48,6 +48,7 @@ def load_definitions(path: str | os.PathLike[str]) -> Definitions:
             )
         )
     translations: dict[str, dict[str, Any]] = {}
+    warnings: list[Problem] = []
     for kind, target in _discover(root, problems):
         if kind == "translations":
             tables, errors = read_translations(target, show)
@@ -70,7 +71,11 @@ def load_definitions(path: str | os.PathLike[str]) -> Definitions:
         )
         loaded += found
         problems += errors
-    definitions = dataclasses.replace(_merge(loaded, problems), translations=translations)
+        if kind == "yaml" and not found and not errors:
+            warnings.append(_empty_file(show(target)))
+    definitions = dataclasses.replace(
+        _merge(loaded, problems), translations=translations, warnings=tuple(warnings)
+    )
     _check_references(definitions, problems)
     if problems:
         raise DefinitionError(problems)
@@ -140,6 +145,17 @@ def _walk(root: Path, problems: list[Problem], visited: set[Path]) -> Iterator[t
 
 def _inside(path: Path, parent: Path) -> bool:
     return path == parent or parent in path.parents
+
+
+def _empty_file(file: str) -> Problem:
+    return Problem(
+        file,
+        "",
+        "the file holds no workflow, layout or partial (it is empty or only comments), so "
+        "nothing was loaded from it",
+        "write the workflow (`name:` and `steps:`), or delete the file",
+        1,
+    )
 
 
 def _merge(loaded: list[Loaded], problems: list[Problem]) -> Definitions:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from emulator.core import Problem
 from emulator.definitions._step_model import (
     CHANNEL_TYPES,
     NOT_EMULATED_STEP_TYPES,
@@ -156,3 +157,4 @@ class Definitions:
     layouts: Mapping[str, Layout] = field(default_factory=dict)
     partials: Mapping[str, Partial] = field(default_factory=dict)
     translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()  # loaded anyway: an empty YAML file, ...

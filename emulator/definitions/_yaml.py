@@ -60,8 +60,8 @@ from emulator.core import DefinitionError, Problem
 from emulator.definitions._file_refs import resolve_refs
 from emulator.definitions._knock_dir import Loaded, parse_resource
 from emulator.definitions._paths import Show
+from emulator.definitions._safe_yaml import YamlError, compose_yaml, construct_yaml
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 KINDS = ("workflow", "layout", "partial")
 
 
@@ -70,27 +70,36 @@ def read_yaml_file(path: Path, show: Show) -> tuple[list[Loaded], list[Problem]]
     file = show(path)
     try:
         text = path.read_text(encoding="utf-8")
-        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
-        constructor = _Loader("")
-        try:
-            documents = [constructor.construct_document(n) for n in nodes]
-        finally:
-            constructor.dispose()
-        lines = [_line_index(n) for n in nodes]
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        return [], [Problem(file, "", f"invalid YAML: {err}", "fix the YAML syntax", line)]
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
+        return [], [not_utf8(file, path.read_bytes(), err)]
+    except OSError as err:
         return [], [Problem(file, "", f"cannot read the file: {err}", "check the file")]
+    try:
+        nodes = compose_yaml(text)
+        documents = [construct_yaml(n) for n in nodes]
+    except YamlError as err:
+        return [], [Problem(file, "", f"invalid YAML: {err}", err.fix, err.line or None)]
+    lines = [_line_index(n) for n in nodes]
     loaded: list[Loaded] = []
     problems: list[Problem] = []
     for index, doc in enumerate(documents):
         found, errors = _read_document(doc, path, show, single=len(documents) == 1)
         loaded += found
-        index_lines = lines[index] if index < len(lines) else {}
-        problems += [_with_line(p, file, index_lines) for p in errors]
+        problems += [_with_line(p, file, lines[index]) for p in errors]
     return loaded, problems
+
+
+def not_utf8(file: str, data: bytes, err: UnicodeDecodeError) -> Problem:
+    """Where a file stops being UTF-8 text (a binary file, or another encoding)."""
+    line = data.count(b"\n", 0, err.start) + 1
+    return Problem(
+        file,
+        "",
+        f"the file is not UTF-8 text (byte 0x{data[err.start]:02x} at line {line}); is it "
+        "a binary file?",
+        "save the file as UTF-8 text, or move it out of this directory",
+        line,
+    )
 
 
 def _read_document(

@@ -5,6 +5,6 @@ GitHub annotations.
 """
 
 from emulator.lint._report import Finding, Report, format_report
-from emulator.lint._validate import validate
+from emulator.lint._validate import check_before_serving, validate
 
-__all__ = ["Finding", "Report", "format_report", "validate"]
+__all__ = ["Finding", "Report", "check_before_serving", "format_report", "validate"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulator.core import DefinitionError
+from emulator.core import DefinitionError, Problem
 from emulator.definitions import Workflow, load_definitions
 from emulator.lint._cycles import lint_cycles
 from emulator.lint._lines import LineFinder
@@ -52,6 +52,10 @@ def validate(directory: str | Path) -> Report:
         len(defs.layouts),
         len(defs.partials),
     )
+    report.findings.extend(
+        Finding("warning", "empty-file", p.file, p.line, p.path, p.message, p.fix)
+        for p in defs.warnings
+    )
     renderer = TemplateRenderer(layouts=defs.layouts, partials=defs.partials)
     lines = LineFinder()
     for workflow in defs.workflows.values():
@@ -68,3 +72,17 @@ def _lint_workflow(wf: Workflow, renderer: TemplateRenderer, lines: LineFinder) 
     out.extend(lint_unreachable(wf, wf.steps, "steps", lines))
     out.extend(lint_refs(wf, lines))
     return out
+
+
+SERVE_REFUSES = frozenset({"liquid-syntax"})
+"""Findings `doorstep serve` will not start with: templates that could never render."""
+
+
+def check_before_serving(directory: str | Path) -> list[Finding]:
+    """Raise DefinitionError for what `doorstep serve` refuses (Liquid syntax errors, reported
+    as `validate` reports them); return the warnings it should print (empty files)."""
+    report = validate(directory)
+    refused = [f for f in report.errors if f.rule in SERVE_REFUSES]
+    if refused:
+        raise DefinitionError([Problem(f.file, f.path, f.message, f.fix, f.line) for f in refused])
+    return [f for f in report.warnings if f.rule == "empty-file"]

@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from emulator import Problem
+from emulator import Problem, YamlError, not_utf8
 from emulator.scenarios._checks import Problems, StepCheck, parse_time
 from emulator.scenarios._model import Action, Scenario, ScenarioError
 from emulator.scenarios._registry import ACTIONS, REGISTRY
-from emulator.scenarios._yaml import LineDict, YamlSyntaxError, line_of, load_marked
+from emulator.scenarios._yaml import LineDict, line_of, load_marked
 
 TOP_KEYS = frozenset(
     {"name", "description", "workflows", "config", "start", "strict", "vars", "channels", "users"}
@@ -26,15 +26,17 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     shown = str(path)
     try:
         text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([not_utf8(shown, file.read_bytes(), exc)]) from None
     except OSError as exc:
         raise ScenarioError(
             [Problem(shown, "", f"cannot read the file ({exc.strerror})", "check the path")]
         ) from None
     try:
         doc = load_marked(text)
-    except YamlSyntaxError as exc:
-        fix = "fix the YAML syntax (indentation, quotes, colons)"
-        raise ScenarioError([Problem(shown, "", f"invalid YAML: {exc}", fix, exc.line)]) from None
+    except YamlError as exc:
+        problem = Problem(shown, "", f"invalid YAML: {exc}", exc.fix, exc.line)
+        raise ScenarioError([problem]) from None
     problems = Problems(shown)
     if not isinstance(doc, LineDict):
         problems.add(1, "", "a scenario file must be a mapping", "start with `name:` and `steps:`")

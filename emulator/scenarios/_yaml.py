@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from emulator import YamlError, compose_yaml, yaml_constructor
+
 
 class LineDict(dict[str, Any]):
     """A mapping plus `line` (where it starts) and `lines[key]` (where each key is)."""
@@ -21,28 +23,25 @@ class LineList(list[Any]):
     lines: list[int]
 
 
-class YamlSyntaxError(ValueError):
-    """Unparseable YAML; `line` is 1-based (0 when unknown)."""
-
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.line = line
-
-
 def load_marked(text: str) -> Any:
-    """Parse one YAML document into plain values, LineDict and LineList."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        raise YamlSyntaxError(f"{exc.problem or exc.context}", line) from None
-    if node is None:
+    """Parse one YAML document into plain values, LineDict and LineList.
+
+    The document is read by Doorstep's one safe loader (`emulator.compose_yaml`): an alias bomb,
+    a self-referencing alias or a duplicated key raises `YamlError` with its line.
+    """
+    nodes = compose_yaml(text)
+    if not nodes:
         return None
-    return _convert(node, yaml.SafeLoader(""))
+    if len(nodes) > 1:
+        raise YamlError(
+            "a scenario file holds one YAML document (found a second one after `---`)",
+            nodes[1].start_mark.line + 1,
+            "split the scenarios into one file each",
+        )
+    return _convert(nodes[0], yaml_constructor())
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+def _convert(node: yaml.Node, loader: Any) -> Any:
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out = LineDict()
