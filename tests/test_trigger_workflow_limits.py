@@ -11,10 +11,15 @@ from typing import Any
 import pytest
 from wfbuild import in_app, make_emulator, workflow
 
+# Imported up front: pytester's in-process runs drop modules first imported inside them, and
+# libyaml's C parser cannot be imported twice (see test_plugin_fixtures).
+import emulator.scenarios  # noqa: F401
 from emulator import DoorstepError
 from emulator.cli._main import main
 from emulator.http.knock._run_events import run_detail_json
 from emulator.lint import validate
+
+pytest_plugins = ["pytester"]
 
 DEPTH = 10  # README "Where Knock's documentation is silent"
 NESTED_RUNS = 5000
@@ -173,3 +178,25 @@ def test_doorstep_run_with_a_cycle_ends_and_reports_it(tmp_path: Path) -> None:
     assert time.monotonic() - started < 10
     assert code == 1
     assert "trigger_depth_exceeded" in out.getvalue() + err.getvalue()
+
+
+PLUGIN_TEST = """
+import pytest
+from emulator import DoorstepError
+
+def test_cycle(emulator):
+    with pytest.raises(DoorstepError, match="trigger_depth_exceeded"):
+        emulator.trigger("loop", ["u1"])
+    assert len(emulator.runs()) == 11
+"""
+
+
+def test_pytest_plugin_with_a_cycle_ends(pytester: pytest.Pytester) -> None:
+    workflows = pytester.path / "fixtures" / "workflows"
+    workflows.mkdir(parents=True)
+    write(workflows, {"loop.yaml": wf("again", "loop")})
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
+    )
+    pytester.makepyfile(PLUGIN_TEST)
+    pytester.runpytest().assert_outcomes(passed=1)
