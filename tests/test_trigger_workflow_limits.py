@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from wfbuild import in_app, make_emulator, workflow
 
@@ -16,6 +17,8 @@ from wfbuild import in_app, make_emulator, workflow
 import emulator.scenarios  # noqa: F401
 from emulator import DoorstepError
 from emulator.cli._main import main
+from emulator.http import knock_app
+from emulator.http._server import ServerThread
 from emulator.http.knock._run_events import run_detail_json
 from emulator.lint import validate
 
@@ -200,3 +203,23 @@ def test_pytest_plugin_with_a_cycle_ends(pytester: pytest.Pytester) -> None:
     )
     pytester.makepyfile(PLUGIN_TEST)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("name", list(CYCLES))
+def test_the_knock_api_answers_a_cycle_and_its_run_says_why(name: str) -> None:
+    emu = make_emulator(*CYCLES[name])
+    headers = {"Authorization": "Bearer sk_test"}
+    with ServerThread(knock_app(emu)) as server, httpx.Client(timeout=10) as client:
+        base = server.base_url
+        key = CYCLES[name][0].key
+        started = time.monotonic()
+        answer = client.post(
+            f"{base}/v1/workflows/{key}/trigger", json={"recipients": ["u1"]}, headers=headers
+        )
+        assert time.monotonic() - started < 5
+        assert answer.status_code == 200
+        [failed] = [r for r in emu.runs() if r.status == "failed"]
+        run = client.get(f"{base}/v1/workflow_recipient_runs/{failed.id}", headers=headers).json()
+        errors = [e["data"]["error"] for e in run["events"] if e["event"] == "step_failed"]
+        assert errors
+        assert all("trigger_depth_exceeded" in error for error in errors)
