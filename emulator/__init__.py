@@ -10,7 +10,8 @@ Constants: `USERS` and `TENANTS` are Knock's collection names for users and tena
 (collection, id) references; `DELIVERY_STATUSES` lists a message's delivery statuses;
 `WEEKDAYS` the weekday names of schedule repeats (`mon` ... `sun`). `Responder` is the type
 of `Emulator(http_responder=...)` (FetchRequest -> FetchResponse) and `AiResponder` of
-`Emulator(ai_responder=...)` (AiRequest -> the model's answer).
+`Emulator(ai_responder=...)` (AiRequest -> the model's answer). `sign_user_token` makes the
+user tokens a browser sends with a `pk_` key (Knock's enhanced security), like `signUserToken`.
 """
 
 from emulator._emulator import Emulator
@@ -23,12 +24,17 @@ from emulator.core import (
     DoorstepError,
     DurationError,
     Problem,
+    SigningKey,
+    SigningKeyError,
     Span,
     Timer,
     TriggerError,
+    UserTokenError,
+    check_user_token,
     format_duration,
     format_timestamp,
     parse_duration,
+    sign_user_token,
 )
 from emulator.definitions import (
     Channel,
@@ -116,6 +122,8 @@ __all__ = [
     "Responder",
     "Run",
     "Schedule",
+    "SigningKey",
+    "SigningKeyError",
     "Span",
     "StepRecord",
     "Subscription",
@@ -125,9 +133,11 @@ __all__ = [
     "TriggerResult",
     "UnknownMessageError",
     "UnknownRunError",
+    "UserTokenError",
     "Workflow",
     "YamlError",
     "check_before_serving",
+    "check_user_token",
     "compose_yaml",
     "format_duration",
     "format_report",
@@ -137,6 +147,7 @@ __all__ = [
     "not_utf8",
     "parse_duration",
     "parse_workflow",
+    "sign_user_token",
     "validate",
     "validate_preference_set",
     "yaml_constructor",

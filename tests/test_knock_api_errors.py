@@ -35,7 +35,7 @@ def assert_knock_error(body: Any, status: int, code: str) -> None:
         ({"Authorization": "Bearer"}, "api_key_missing"),
         ({"Authorization": "Basic c2tfeA=="}, "api_key_missing"),
         ({"Authorization": "Bearer not_a_secret"}, "api_key_missing"),
-        ({"Authorization": "Bearer pk_test_public"}, "missing_user_token"),
+        ({"Authorization": "Bearer pk_test_public"}, "incorrect_token_type"),  # secret-only
     ],
 )
 def test_auth_failures_are_401(env: Env, headers: dict[str, str], code: str) -> None:

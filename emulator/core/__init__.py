@@ -1,5 +1,6 @@
 """Shared pure helpers every layer may use: errors, the virtual clock, ids, the one duration
-grammar, the one UTC timestamp formatter, the weekday table and time-zone fallback."""
+grammar, the one UTC timestamp formatter, the weekday table and time-zone fallback, and Knock
+user tokens (signing keys, `sign_user_token`)."""
 
 from emulator.core._calendar import DAY_SETS, WEEKDAY_NAMES, WEEKDAYS, add_months, zone_or_utc
 from emulator.core._clock import Clock, Timer
@@ -19,6 +20,13 @@ from emulator.core._errors import ClockError, DefinitionError, DoorstepError, Pr
 from emulator.core._ids import IdFactory
 from emulator.core._merge import deep_merge
 from emulator.core._timestamps import format_timestamp
+from emulator.core._user_tokens import (
+    SigningKey,
+    SigningKeyError,
+    UserTokenError,
+    check_user_token,
+    sign_user_token,
+)
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -36,14 +44,19 @@ __all__ = [
     "DurationPart",
     "IdFactory",
     "Problem",
+    "SigningKey",
+    "SigningKeyError",
     "Span",
     "Timer",
     "TriggerError",
+    "UserTokenError",
     "add_months",
+    "check_user_token",
     "deep_merge",
     "duration_parts",
     "format_duration",
     "format_timestamp",
     "parse_duration",
+    "sign_user_token",
     "zone_or_utc",
 ]

@@ -12,18 +12,21 @@ Shapes follow wire.md section 2 and the OpenAPI document; errors use Knock's
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from emulator import SigningKey, SigningKeyError
 from emulator.http.knock._audiences import audience_routes
 from emulator.http.knock._bulk import bulk_routes
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
+from emulator.http.knock._cors import CorsMiddleware, CorsPolicy
 from emulator.http.knock._errors import KnockAPIError, get_dict, get_list, get_str, invalid
 from emulator.http.knock._messages import message_routes
 from emulator.http.knock._messages_extra import message_extra_routes
@@ -118,18 +121,48 @@ def knock_app(
     *,
     api_keys: Collection[str] | None = None,
     max_body_bytes: int = 10 * 1024 * 1024,
+    enhanced_security: bool = False,
+    signing_key: str | SigningKey | None = None,
+    cors_origins: Iterable[str] = (),
 ) -> Starlette:
     """A Starlette app serving Knock's `/v1` API over `emulator`.
 
-    `api_keys`: accepted secret keys; by default any `Bearer sk_...` key is accepted.
+    `api_keys`: accepted secret keys; by default any `Bearer sk_...` key is accepted. Any
+    public `pk_` key is accepted on the endpoints Knock's client SDKs call, as one user.
     `max_body_bytes`: larger request bodies get 413 (Knock caps trigger data at 10 MB).
+    `enhanced_security`: public-key requests need an `X-Knock-User-Token` signed with
+    `signing_key` (PEM, base64-encoded PEM, or a `SigningKey`), as in a Knock environment with
+    enhanced security; with a key but without the mode, tokens that are sent are verified.
+    `cors_origins`: browser origins allowed besides loopback ones (`https://app.example.com`,
+    `http://devbox:*`). ValueError or SigningKeyError names a bad setting.
     """
+    key = _signing_key(signing_key)
+    if enhanced_security and key is None:
+        raise SigningKeyError(
+            "enhanced security needs the environment's signing key to verify user tokens: "
+            "pass signing_key=... (doorstep serve: set KNOCK_SIGNING_KEY or --signing-key FILE; "
+            "make one with `doorstep signing-key`)"
+        )
+    policy = CorsPolicy(cors_origins)
     ctx = KnockContext(
         emulator=emulator,
         api_keys=None if api_keys is None else frozenset(api_keys),
         max_body_bytes=max_body_bytes,
+        enhanced_security=enhanced_security,
+        signing_key=key,
     )
-    routes = [
+    app = Starlette(
+        routes=_routes(ctx),
+        exception_handlers={404: _not_found, 405: _not_found},
+        middleware=[Middleware(CorsMiddleware, policy=policy)],
+    )
+    app.state.knock = ctx  # the realtime socket reaches the context (authorize_client) here
+    return app
+
+
+def _routes(ctx: KnockContext) -> list[BaseRoute]:
+    """Every route; the order matters where paths overlap."""
+    return [
         Route(
             "/v1/workflows/{key}/trigger",
             endpoint(ctx, trigger, "required"),
@@ -149,6 +182,9 @@ def knock_app(
         *audience_routes(ctx),
         *schedule_routes(ctx),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
-    app.state.knock = ctx
-    return app
+
+
+def _signing_key(value: str | SigningKey | None) -> SigningKey | None:
+    if value is None or isinstance(value, SigningKey):
+        return value
+    return SigningKey.from_text(value, "signing_key")

@@ -1,5 +1,7 @@
 """Shared plumbing of the Knock API: auth, body limits, JSON parsing, locking, error translation.
 
+Who may call what lives in `_auth` (secret keys, public keys acting as one user, user tokens).
+
 Each route handler is a plain function `(ctx, request, body) -> Response` run under the
 emulator's lock (the emulator is not thread-safe and uvicorn serves from its own thread).
 Engine errors become Knock's error shape here, so handlers only raise.
@@ -8,31 +10,19 @@ Engine errors become Knock's error shape here, so handlers only raise.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from emulator import DefinitionError, DoorstepError, Message, TriggerError
 from emulator.http._limits import read_limited
+from emulator.http.knock._auth import authenticate, authorize
+from emulator.http.knock._context import KnockContext as KnockContext  # re-exported
 from emulator.http.knock._errors import KnockAPIError, parse_json
 from emulator.http.knock._serialize import channel_uuid
 
-if TYPE_CHECKING:
-    from emulator import Emulator
-
 BodyMode = Literal["none", "optional", "required"]
-
-
-@dataclass
-class KnockContext:
-    """What every handler needs. The API keeps no state of its own: all of it lives in the
-    emulator's stores, so `Emulator.reset()` forgets it and Python sees what the API wrote."""
-
-    emulator: Emulator
-    api_keys: frozenset[str] | None
-    max_body_bytes: int
 
 
 Handler = Callable[[KnockContext, Request, dict[str, Any]], Response]
@@ -44,33 +34,6 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def no_content() -> Response:
     return Response(status_code=204)
-
-
-def authenticate(ctx: KnockContext, request: Request) -> None:
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        raise KnockAPIError(
-            401,
-            "api_key_missing",
-            "No valid API key provided; send `Authorization: Bearer sk_...` "
-            "(Knock(api_key='sk_test_...'))",
-        )
-    if key.startswith("pk_"):
-        raise KnockAPIError(
-            401,
-            "missing_user_token",
-            "a public pk_ key needs a user token; server-side calls use a secret sk_ key",
-        )
-    allowed = key in ctx.api_keys if ctx.api_keys is not None else key.startswith("sk_")
-    if not allowed:
-        hint = (
-            "use one of the keys this server was started with"
-            if ctx.api_keys is not None
-            else "any key starting with sk_ is accepted"
-        )
-        raise KnockAPIError(401, "api_key_missing", f"No valid API key provided; {hint}")
 
 
 async def read_body(ctx: KnockContext, request: Request) -> bytes:
@@ -114,15 +77,18 @@ def translate(exc: Exception) -> KnockAPIError:
 def endpoint(
     ctx: KnockContext, handler: Handler, body: BodyMode = "none"
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A Starlette endpoint: auth, body, lock, handler, errors in Knock's shape."""
+    """A Starlette endpoint: key and token, body, lock, the public caller's rights, handler,
+    errors in Knock's shape."""
 
     async def run(request: Request) -> Response:
         try:
-            authenticate(ctx, request)
+            caller = authenticate(ctx, request)
             parsed: dict[str, Any] = {}
             if body != "none":
                 parsed = parse_json(await read_body(ctx, request), required=body == "required")
             with ctx.emulator.lock:
+                if caller is not None:
+                    authorize(ctx, request, parsed, caller)
                 return handler(ctx, request, parsed)
         except Exception as exc:
             return translate(exc).response()

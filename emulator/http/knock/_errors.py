@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 _TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
+    403: "authentication_error",
     404: "api_error",
     405: "invalid_request_error",
     413: "invalid_request_error",
