@@ -1,4 +1,4 @@
-"""The `doorstep` command line: `serve`, `validate` and `run`.
+"""The `doorstep` command line: `serve`, `validate`, `run` and `signing-key`.
 
 Every option has an environment-variable twin (`--http-port` / `DOORSTEP_HTTP_PORT`), Mailpit
 style, so CI and containers configure it without flags. Flags win over the environment.
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
 from emulator import DoorstepError
+from emulator.cli._args import flag, option
+from emulator.cli._client import add_client_options, print_signing_key
 from emulator.mail import DEFAULT_RETENTION
 
 FORMATS = ("human", "json", "github")
@@ -49,39 +51,9 @@ def _choice(choices: Sequence[str]) -> Callable[[str], str]:
     return check
 
 
-def _option(
-    parser: argparse.ArgumentParser,
-    flag: str,
-    env: str,
-    convert: Callable[[str], Any],
-    default: Any,
-    help: str,
-    **extra: Any,
-) -> None:
-    """Add `flag` whose default comes from `env` (validated now, with a message naming it)."""
-    raw = os.environ.get(env)
-    value = default
-    if raw is not None and raw != "":
-        try:
-            value = convert(raw)
-        except (ValueError, TypeError) as exc:
-            parser.error(f"environment variable {env}={raw!r} is invalid: {exc}")
-
-    def typed(text: str) -> Any:
-        try:
-            return convert(text)
-        except (ValueError, TypeError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    shown = "" if default is None else f" (default: {default})"
-    parser.add_argument(
-        flag, type=typed, default=value, help=f"{help}{shown} [env: {env}]", **extra
-    )
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class Opt:
-    """One option with an environment twin, as `_option` adds it."""
+    """One option with an environment twin, as `option` adds it."""
 
     flag: str
     env: str
@@ -172,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_validate(commands)
     _add_run(commands)
+    _add_signing_key(commands)
     return parser
 
 
@@ -187,7 +160,18 @@ def _add_serve(commands: Commands) -> None:
         "bundled example workflows.",
     )
     for opt in SERVE_OPTIONS:
-        _option(serve, opt.flag, opt.env, opt.convert, opt.default, opt.help, metavar=opt.metavar)
+        option(serve, opt.flag, opt.env, opt.convert, opt.default, opt.help, metavar=opt.metavar)
+    add_client_options(serve)
+
+
+def _add_signing_key(commands: Commands) -> None:
+    commands.add_parser(
+        "signing-key",
+        help="print a new RSA signing key for user tokens (enhanced security)",
+        description="Print a new 2048-bit RSA private key, PEM base64-encoded on one line (the "
+        "format Knock's dashboard gives), to stdout; how to use it goes to stderr. "
+        "export KNOCK_SIGNING_KEY=$(doorstep signing-key)",
+    )
 
 
 def _add_validate(commands: Commands) -> None:
@@ -199,7 +183,7 @@ def _add_validate(commands: Commands) -> None:
         "without a default. Exits 1 when there are errors.",
     )
     validate.add_argument("directory", type=Path, metavar="DIR", help="definitions directory")
-    _option(
+    option(
         validate,
         "--format",
         "DOORSTEP_FORMAT",
@@ -208,11 +192,11 @@ def _add_validate(commands: Commands) -> None:
         "output: human, json, or github (workflow-command annotations)",
         metavar="{human,json,github}",
     )
-    _option(
+    option(
         validate,
         "--strict",
         "DOORSTEP_STRICT",
-        _flag,
+        flag,
         False,
         "treat warnings as errors (exit 1)",
         nargs="?",
@@ -228,7 +212,7 @@ def _add_run(commands: Commands) -> None:
         description="Run scenario files; exits 1 when any expectation fails.",
     )
     run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help="scenario file")
-    _option(
+    option(
         run,
         "--workflows",
         "DOORSTEP_WORKFLOWS",
@@ -237,15 +221,6 @@ def _add_run(commands: Commands) -> None:
         "workflow directory for scenarios that do not name one",
         metavar="DIR",
     )
-
-
-def _flag(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"{text!r} is not a boolean (use true or false)")
 
 
 def run_scenarios(
@@ -297,8 +272,14 @@ def main(
             data_dir=args.data_dir,
             max_messages=args.max_messages,
             link_check_hosts=args.link_check_hosts or (),
+            enhanced_security=args.enhanced_security,
+            signing_key_file=args.signing_key,
+            signing_key=os.environ.get("KNOCK_SIGNING_KEY") or None,
+            cors_origins=tuple(dict.fromkeys(args.cors_origins)),
         )
         return serve(options, out, err)
+    if args.command == "signing-key":
+        return print_signing_key(out, err)
     if args.command == "validate":
         from emulator import format_report, validate
 

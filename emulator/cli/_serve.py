@@ -25,6 +25,8 @@ from emulator import (
     DefinitionError,
     DoorstepError,
     Emulator,
+    SigningKey,
+    SigningKeyError,
     check_before_serving,
     load_definitions,
 )
@@ -47,6 +49,10 @@ class ServeOptions:
     data_dir: Path | None = None
     max_messages: int = DEFAULT_RETENTION
     link_check_hosts: tuple[str, ...] = ()  # the only hosts the link check may contact
+    enhanced_security: bool = False  # pk_ requests need a user token signed with the key
+    signing_key_file: Path | None = None  # --signing-key FILE (wins over signing_key)
+    signing_key: str | None = None  # KNOCK_SIGNING_KEY's value, as the app has it
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed besides loopback ones
 
 
 def bundled_workflows() -> Path:
@@ -104,6 +110,22 @@ class RealTimeTicker:
             self._thread.join(5)
 
 
+def signing_key(options: ServeOptions) -> SigningKey | None:
+    """The key user tokens are verified with: `--signing-key FILE`, else `KNOCK_SIGNING_KEY`;
+    SigningKeyError names the source of a bad key, or says where to put a missing one."""
+    if options.signing_key_file is not None:
+        return SigningKey.from_file(options.signing_key_file)
+    if options.signing_key:
+        return SigningKey.from_text(options.signing_key, "KNOCK_SIGNING_KEY")
+    if options.enhanced_security:
+        raise SigningKeyError(
+            "--enhanced-security needs the signing key your app signs user tokens with: set "
+            "KNOCK_SIGNING_KEY (base64-encoded PEM or PEM) or pass --signing-key FILE; "
+            "`doorstep signing-key` prints a new one"
+        )
+    return None
+
+
 class Service:
     """The running servers; `start()` binds everything, `stop()` releases it."""
 
@@ -136,8 +158,14 @@ class Service:
             config = bundled_config()
         self.emulator = Emulator(definitions, clock=self.clock, mailbox=self.mailbox, config=config)
         self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
+        self.signing_key = signing_key(options)
         app = create_app(
-            self.emulator, clock_mode=options.clock, link_check_hosts=options.link_check_hosts
+            self.emulator,
+            clock_mode=options.clock,
+            link_check_hosts=options.link_check_hosts,
+            enhanced_security=options.enhanced_security,
+            signing_key=self.signing_key,
+            cors_origins=options.cors_origins,
         )
         self.http = ServerThread(app, options.host, options.http_port)
         self.ticker: RealTimeTicker | None = None
@@ -187,17 +215,49 @@ class Service:
                 f"  Warning: listening on every interface ({host}); anyone on the network "
                 "can read captured mail"
             )
+        lines += self._client_lines()
         lines += [
-            "Export for your app:",
+            "Export for your app (server side, then browser side):",
             f"  export KNOCK_BASE_URL={base}",
             "  export KNOCK_API_KEY=sk_test_doorstep",
-            f"  export RESEND_API_URL={base}",
+            f"  export RESEND_BASE_URL={base}    # the Node resend SDK",
+            f"  export RESEND_API_URL={base}     # the Python resend SDK",
             "  export RESEND_API_KEY=re_test_doorstep",
             f"  export SMTP_HOST={shown}",
             f"  export SMTP_PORT={self.smtp.port}",
-            "Press Ctrl+C to stop.",
+            f"  export NEXT_PUBLIC_KNOCK_HOST={base}    # KnockProvider's host prop",
+            "  export NEXT_PUBLIC_KNOCK_API_KEY=pk_test_doorstep",
         ]
+        lines += [f"  export NEXT_PUBLIC_KNOCK_FEED_ID={key}" for key in self._feed_ids()[:1]]
+        lines.append("Press Ctrl+C to stop.")
         return "\n".join(lines)
+
+    def _client_lines(self) -> list[str]:
+        """How browser clients (pk_ keys) are let in: security mode, CORS, in-app feeds."""
+        options = self.options
+        if options.enhanced_security:
+            source = options.signing_key_file or "KNOCK_SIGNING_KEY"
+            security = f"enhanced security (user tokens verified with {source})"
+        else:
+            security = "any pk_ key; user tokens optional"
+        origins = ", ".join(
+            ("loopback (localhost, 127.0.0.1, [::1]; any port)", *options.cors_origins)
+        )
+        feeds = ", ".join(self._feed_ids()) or "none (no in_app_feed channel or step)"
+        return [
+            f"  Browser access: {security}",
+            f"  CORS origins:   {origins}",
+            f"  In-app feeds:   {feeds}",
+        ]
+
+    def _feed_ids(self) -> list[str]:
+        """The in-app feed channel keys (a feed id the client's `feedId` may name)."""
+        keys = [c.key for c in self.emulator.channels if c.type == "in_app_feed"]
+        for workflow in self.emulator.definitions.workflows.values():
+            for step in workflow.iter_steps():
+                if getattr(step, "channel_type", None) == "in_app_feed":
+                    keys.append(getattr(step, "channel_key", None) or "in_app_feed")
+        return list(dict.fromkeys(keys))
 
 
 def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

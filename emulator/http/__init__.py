@@ -4,7 +4,7 @@ all mountable on one Starlette app, and a background uvicorn runner for tests (p
 from emulator.http._app import create_app
 from emulator.http._server import ServerError, ServerThread
 from emulator.http.inspect import Inspection
-from emulator.http.knock import knock_app
+from emulator.http.knock import authorize_client, knock_app, parse_origin
 from emulator.http.linkcheck import parse_allow_list
 from emulator.http.resend import create_resend_app, email_json
 
@@ -12,9 +12,11 @@ __all__ = [
     "Inspection",
     "ServerError",
     "ServerThread",
+    "authorize_client",
     "create_app",
     "create_resend_app",
     "email_json",
     "knock_app",
     "parse_allow_list",
+    "parse_origin",
 ]

@@ -8,7 +8,7 @@ by Starlette `Mount` (which would strip the prefix their routes expect).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -33,7 +33,7 @@ from emulator.http.resend import create_resend_app, is_resend_path, payload_too_
 from emulator.mail import ResendService
 
 if TYPE_CHECKING:
-    from emulator import Emulator
+    from emulator import Emulator, SigningKey
 
 MAX_BODY_BYTES = 50 * 1024 * 1024  # Resend's and Mailpit's message limits are of this order
 
@@ -134,11 +134,17 @@ def create_app(
     resend_service: ResendService | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
     link_check_hosts: Collection[str] | str = (),
+    enhanced_security: bool = False,
+    signing_key: str | SigningKey | None = None,
+    cors_origins: Iterable[str] = (),
 ) -> DoorstepApp:
     """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/view`, `/ui`.
 
     `link_check_hosts` (`host`, `host:port`, `*.domain`) are the only hosts the link check may
     send a request to; every other link is classified offline. ValueError names a bad entry.
+    `enhanced_security`, `signing_key` and `cors_origins` configure the Knock API for browser
+    clients (see `knock_app`); only the Knock API answers cross-origin requests, the
+    inspection API and inspector stay same-origin.
     """
     inspection = Inspection(emulator, clock_mode=clock_mode, link_check_hosts=link_check_hosts)
     service = resend_service or ResendService(emulator.outbox, emulator.clock)
@@ -146,6 +152,11 @@ def create_app(
     return DoorstepApp(
         inspection,
         resend=create_resend_app(service),
-        knock=knock_app(emulator),
+        knock=knock_app(
+            emulator,
+            enhanced_security=enhanced_security,
+            signing_key=signing_key,
+            cors_origins=cors_origins,
+        ),
         max_body_bytes=max_body_bytes,
     )
