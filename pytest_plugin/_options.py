@@ -12,6 +12,9 @@ is searched for under the rootdir in this order: `fixtures/workflows`, `workflow
 `doorstep.yaml` (vars, channels, environment preferences, start; see `emulator.load_config`);
 without it `doorstep.yaml` then `fixtures/doorstep.yaml` under the rootdir are used if present.
 Explicit `vars`/`channels`/`start` settings win over the config file's.
+`enhanced_security` (off by default) makes the `knock_api` fixture require a signed user token
+on every `pk_` request; `signing_key` is the key it verifies them with (a PEM or base64-encoded
+PEM, or a file holding one; default: `KNOCK_SIGNING_KEY`, else a key made for the session).
 """
 
 from __future__ import annotations
@@ -31,13 +34,24 @@ PROVIDERS = ("inprocess", "smtp", "resend")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 MARKER_KEYS = frozenset(
-    {"workflows", "config", "start", "strict", "vars", "channels", "email_provider"}
+    {
+        "workflows",
+        "config",
+        "start",
+        "strict",
+        "vars",
+        "channels",
+        "email_provider",
+        "enhanced_security",
+        "signing_key",
+    }
 )
 MARKER_HELP = (
     "doorstep(workflows=None, config=None, start=None, strict=None, vars=None, channels=None, "
-    "email_provider=None): per-test Doorstep settings; the closest marker (function, class, "
-    "module) wins for each key"
+    "email_provider=None, enhanced_security=None, signing_key=None): per-test Doorstep "
+    "settings; the closest marker (function, class, module) wins for each key"
 )
+_KEY_STARTS = ("-----BEGIN", "LS0tLS1CRUdJTi")  # a PEM, or a PEM base64-encoded on one line
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,15 @@ SETTINGS = (
     Setting("vars", "template `vars`: a YAML/JSON file or an inline {...} mapping"),
     Setting("channels", "channel configuration: a YAML/JSON file or an inline {...} mapping"),
     Setting("email_provider", "how the emulator sends email: inprocess (default), smtp, resend"),
+    Setting(
+        "enhanced_security",
+        "knock_api requires a signed user token on every pk_ request: on or off (default)",
+    ),
+    Setting(
+        "signing_key",
+        "the RSA key knock_api verifies user tokens with: PEM, base64-encoded PEM, or a file "
+        "holding one (default: KNOCK_SIGNING_KEY, else a key made for the session)",
+    ),
 )
 
 
@@ -93,6 +116,8 @@ class Settings:
     channels: Mapping[str, Any] = field(default_factory=dict)
     email_provider: str = "inprocess"
     searched: tuple[Path, ...] = ()
+    enhanced_security: bool = False
+    signing_key: str | None = None  # base64-encoded PEM, validated
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -145,6 +170,11 @@ def resolve(config: pytest.Config) -> Settings:
     if "email_provider" in raw:
         text, origin, _ = raw["email_provider"]
         settings = replace(settings, email_provider=parse_provider(text, origin))
+    if "enhanced_security" in raw:
+        text, origin, _ = raw["enhanced_security"]
+        settings = replace(settings, enhanced_security=parse_bool(text, origin))
+    if "signing_key" in raw:
+        settings = replace(settings, signing_key=parse_signing_key(*raw["signing_key"]))
     return settings
 
 
@@ -213,7 +243,27 @@ def _apply(settings: Settings, key: str, value: Any, base: Path) -> Settings:
         if key == "vars":
             return replace(settings, vars=dict(value))
         return replace(settings, channels=dict(value))
+    if key == "enhanced_security":
+        enhanced = value if isinstance(value, bool) else parse_bool(value, where)
+        return replace(settings, enhanced_security=enhanced)
+    if key == "signing_key":
+        text = getattr(value, "base64", value)  # a SigningKey, or its text, or a file
+        return replace(settings, signing_key=parse_signing_key(str(text), where, base))
     return replace(settings, email_provider=parse_provider(str(value), where))
+
+
+def parse_signing_key(text: str, origin: str, base: Path) -> str:
+    """The key as base64-encoded PEM, from its text or a file relative to `base`;
+    UsageError naming `origin` otherwise."""
+    from emulator import SigningKey, SigningKeyError
+
+    stripped = text.strip()
+    try:
+        if stripped.startswith(_KEY_STARTS):
+            return SigningKey.from_text(stripped, origin).base64
+        return SigningKey.from_file(base / stripped).base64
+    except SigningKeyError as exc:
+        raise pytest.UsageError(f"{origin}: {exc}") from None
 
 
 def _config_file(path: Path, origin: str, text: str) -> Path:

@@ -7,11 +7,15 @@ Workers are separate processes with their own servers, so nothing is shared acro
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from pytest_plugin._options import Settings
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -116,6 +120,7 @@ def _optional(name: str) -> Any:
 
 
 KNOCK_API_KEY = "sk_test_doorstep"
+KNOCK_PUBLIC_KEY = "pk_test_doorstep"
 
 
 class _CurrentApp:
@@ -138,17 +143,27 @@ class _CurrentApp:
 
 @dataclass(frozen=True)
 class KnockHandle:
-    """The Knock API over this test's emulator: `base_url`, `api_key`, `client()`."""
+    """The Knock API over this test's emulator: `base_url`, `api_key`, `client()`; for browser
+    clients `public_key`, `signing_key` (base64-encoded PEM) and `user_token(user_id)`."""
 
     base_url: str
     api_key: str
     emulator: Emulator
+    public_key: str = KNOCK_PUBLIC_KEY
+    signing_key: str | None = None
+    enhanced_security: bool = False
 
     def client(self) -> Any:
         """An official `knockapi.Knock` client pointed at the emulator (no retries)."""
         from knockapi import Knock
 
         return Knock(api_key=self.api_key, base_url=self.base_url, max_retries=0)
+
+    def user_token(self, user_id: str, expires_in: int = 3600) -> str:
+        """A user token for `user_id` signed with this API's key (`X-Knock-User-Token`)."""
+        from emulator import sign_user_token
+
+        return sign_user_token(user_id, self.signing_key, expires_in=expires_in)
 
 
 @pytest.fixture(scope="session")
@@ -162,21 +177,52 @@ def doorstep_knock_session() -> Iterator[tuple[ServerThread, _CurrentApp]]:
     server.stop()
 
 
+@functools.cache
+def _session_signing_key() -> str:
+    """A key made once per session (worker) when none is configured: RSA keys are slow to make."""
+    from emulator import SigningKey
+
+    return SigningKey.generate().base64
+
+
+def _signing_key(settings: Settings) -> str:
+    """The configured key, else the app's KNOCK_SIGNING_KEY, else the session's own."""
+    if settings.signing_key is not None:
+        return settings.signing_key
+    from_env = os.environ.get("KNOCK_SIGNING_KEY")
+    if from_env:
+        from emulator import SigningKey, SigningKeyError
+
+        try:
+            return SigningKey.from_text(from_env, "KNOCK_SIGNING_KEY").base64
+        except SigningKeyError as exc:
+            pytest.fail(f"knock_api: {exc}", pytrace=False)
+    return _session_signing_key()
+
+
 @pytest.fixture
 def knock_api(
     emulator: Emulator,
+    doorstep_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     doorstep_knock_session: tuple[ServerThread, _CurrentApp],
 ) -> Iterator[KnockHandle]:
-    """Knock's `/v1` API over the test's `emulator`; `KNOCK_BASE_URL` and `KNOCK_API_KEY` are
-    set meanwhile so code that builds its own `knockapi.Knock()` finds it."""
+    """Knock's `/v1` API over the test's `emulator`; `KNOCK_BASE_URL`, `KNOCK_API_KEY` and
+    `KNOCK_SIGNING_KEY` are set meanwhile so code that builds its own `knockapi.Knock()` or
+    signs user tokens finds it. With the `enhanced_security` setting every `pk_` request needs
+    a user token (`knock_api.user_token("u1")`)."""
     from emulator.http import knock_app
 
     server, current = doorstep_knock_session
+    key = _signing_key(doorstep_settings)
     monkeypatch.setenv("KNOCK_BASE_URL", server.base_url)
     monkeypatch.setenv("KNOCK_API_KEY", KNOCK_API_KEY)
-    current.app = knock_app(emulator)
+    monkeypatch.setenv("KNOCK_SIGNING_KEY", key)
+    enhanced = doorstep_settings.enhanced_security
+    current.app = knock_app(emulator, enhanced_security=enhanced, signing_key=key)
     try:
-        yield KnockHandle(server.base_url, KNOCK_API_KEY, emulator)
+        yield KnockHandle(
+            server.base_url, KNOCK_API_KEY, emulator, signing_key=key, enhanced_security=enhanced
+        )
     finally:
         current.app = None

@@ -191,7 +191,8 @@ class TestClass:
 MARKER_ERRORS = [
     pytest.param(
         "doorstep(colour='red')",
-        "*unknown keyword(s) [[]'colour'[]]; use channels, config, email_provider, start*",
+        "*unknown keyword(s) [[]'colour'[]]; use channels, config, email_provider, "
+        "enhanced_security, signing_key, start*",
         id="keyword",
     ),
     pytest.param("doorstep('flows')", "*takes keywords only*", id="positional"),
