@@ -70,6 +70,7 @@ def error(response: httpx.Response) -> tuple[int, str]:
 # Every call @knocklabs/client makes for a user's feed, messages, preferences and profile.
 CLIENT_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/v1/users/u1/feeds/in-app-feed", {}),
+    ("GET", "/v1/users/u1/feeds/in-app-feed/settings", {}),
     ("GET", "/v1/messages/{mine}", {}),
     ("PUT", "/v1/messages/{mine}/seen", {}),
     ("DELETE", "/v1/messages/{mine}/read", {}),

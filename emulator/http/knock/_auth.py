@@ -25,8 +25,8 @@ USER_TOKEN_HEADER = "x-knock-user-token"
 _USER = r"/v1/users/[^/]+"
 _SET = _USER + r"/preferences/[^/]+"
 # (methods, path, how the acting user is found): Knock's table of public-key endpoints
-# (in-app-ui/security-and-authentication) plus GET /v1/messages/{id}, which the client's
-# `messages.get` calls.
+# (in-app-ui/security-and-authentication) plus what the SDKs call beyond it: GET
+# /v1/messages/{id} (`messages.get`) and the feed's settings (`useFeedSettings`).
 _TABLE: tuple[tuple[str, str, Kind], ...] = (
     ("GET PUT", _USER, "user"),
     ("GET", _USER + r"/preferences", "user"),
@@ -34,6 +34,7 @@ _TABLE: tuple[tuple[str, str, Kind], ...] = (
     ("PUT", _SET + r"/(channel_types|workflows|categories)(/[^/]+)?", "user"),
     ("GET PUT DELETE", _USER + r"/channel_data/[^/]+", "user"),
     ("GET", _USER + r"/feeds/[^/]+", "user"),
+    ("GET", _USER + r"/feeds/[^/]+/settings", "user"),  # @knocklabs/react's useFeedSettings
     ("POST", r"/v1/messages/batch/[^/]+", "batch"),
     ("GET", r"/v1/messages/[^/]+", "message"),
     ("PUT DELETE", r"/v1/messages/[^/]+/[^/]+", "message"),
@@ -60,14 +61,17 @@ def check_key(ctx: KnockContext, key: str | None) -> bool:
             401,
             "api_key_missing",
             "No valid API key provided; send `Authorization: Bearer sk_...` from a server "
-            "(Knock(api_key='sk_test_...')) or `Bearer pk_...` from a browser",
+            "(Knock(api_key='sk_test_...')), `Bearer pk_...` from a browser, or connect the "
+            "realtime socket with ?api_key=pk_...",
         )
     allowed = key in ctx.api_keys if ctx.api_keys is not None else key.startswith("sk_")
     if not allowed:
         hint = (
-            "use one of the secret keys this server was started with, or any pk_ key"
+            "use one of the secret keys this server was started with, or any pk_ key "
+            "(?api_key=pk_... on the realtime socket)"
             if ctx.api_keys is not None
-            else "any key starting with sk_ (server) or pk_ (browser) is accepted"
+            else "any key starting with sk_ (server) or pk_ (browser, and the realtime "
+            "socket's ?api_key=pk_...) is accepted"
         )
         raise KnockAPIError(401, "api_key_missing", f"No valid API key provided; {hint}")
     return False
