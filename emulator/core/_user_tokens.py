@@ -4,7 +4,8 @@ may use the public `pk_` key as one user, and the signing key both sides share.
 Knock's dashboard gives the signing key in two formats, both accepted here: a PEM private key,
 or that PEM base64-encoded on one line (what `KNOCK_SIGNING_KEY` usually holds). Tokens are
 signed and checked with PyJWT; `exp` is checked against the wall clock, the clock the app's
-`signUserToken` wrote it with (see `SigningKey.verify`).
+`signUserToken` wrote it with (see `SigningKey.verify`). PyJWT and cryptography are imported
+on first use: `import emulator` stays fast for the many runs that never see a token.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Any
 
 from emulator.core._errors import DoorstepError
+
+if TYPE_CHECKING:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 ENV_VAR = "KNOCK_SIGNING_KEY"
 DEFAULT_EXPIRES_IN = 3600  # seconds; signUserToken's default
@@ -57,6 +58,8 @@ class SigningKey:
     @classmethod
     def generate(cls) -> SigningKey:
         """A fresh 2048-bit RSA key, like the one Knock's dashboard generates."""
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         return cls(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
     @classmethod
@@ -65,6 +68,9 @@ class SigningKey:
         stripped = text.strip()
         if not stripped:
             raise SigningKeyError(f"{source} is empty; {_HOW_TO_GET}")
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         pem = stripped if stripped.startswith(_PEM_START) else _unbase64(stripped, source)
         try:
             key = serialization.load_pem_private_key(pem.encode(), password=None)
@@ -94,6 +100,8 @@ class SigningKey:
     @property
     def pem(self) -> str:
         """The private key as PKCS#8 PEM (what signUserToken's `importPKCS8` reads)."""
+        from cryptography.hazmat.primitives import serialization
+
         return self.private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -115,6 +123,8 @@ class SigningKey:
         now: float | None = None,
     ) -> str:
         """A token for `user_id`, claims and header as `signUserToken` writes them."""
+        import jwt
+
         issued = int(time.time() if now is None else now)
         payload: dict[str, Any] = {"sub": user_id, "iat": issued, "exp": issued + expires_in}
         if grants is not None:
@@ -130,6 +140,8 @@ class SigningKey:
         `exp` and `iat` are compared with the wall clock (or `now`, seconds since the epoch),
         never the emulator's virtual clock: the app signs with its wall clock, and advancing
         virtual time to fire a delay must not log the browser out."""
+        import jwt
+
         checked_at = time.time() if now is None else now
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -152,6 +164,8 @@ def check_user_token(
     without needing it signed by a known key). UserTokenError(`invalid_user_token`) otherwise."""
     if signing_key is not None:
         return str(signing_key.verify(token, now=now)["sub"])
+    import jwt
+
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
@@ -189,6 +203,8 @@ def _when(epoch: float) -> str:
 
 
 def _decode_problem(token: str, exc: jwt.PyJWTError) -> str:
+    import jwt
+
     if isinstance(exc, jwt.InvalidSignatureError):
         return (
             "the user token is not signed by this environment's signing key; sign it with the "
@@ -209,6 +225,8 @@ def _decode_problem(token: str, exc: jwt.PyJWTError) -> str:
 
 
 def _header(token: str) -> dict[str, Any]:
+    import jwt
+
     try:
         return dict(jwt.get_unverified_header(token))
     except jwt.PyJWTError:
