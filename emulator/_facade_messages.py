@@ -3,7 +3,7 @@ email a message becomes, and the in-app feed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator._feed import Feed
@@ -70,6 +70,22 @@ class MessagesFacade:
             message = self._engine.messages_store.get(message_id)
             channel = self._engine.channels.resolve(message.channel_key, "email")
             return self._engine.delivery.outgoing_email(message, channel)
+
+    def subscribe_messages(self, callback: Callable[[Message], None]) -> Callable[[], None]:
+        """Call `callback(message)` for every message created from now on, whether a trigger
+        (Python or HTTP), a schedule or the clock (a batch closing, a delay ending) made it;
+        returns `unsubscribe`. The callback runs on the thread that made the message with the
+        engine's lock held, after rendering and before delivery: keep it quick and hand work
+        off (e.g. `loop.call_soon_threadsafe`); an exception in it is logged, never raised
+        into the run. Subscriptions outlive `reset()`."""
+        with self._engine.lock:
+            unsubscribe = self._engine.messages_store.subscribe(callback)
+
+        def locked_unsubscribe() -> None:
+            with self._engine.lock:
+                unsubscribe()
+
+        return locked_unsubscribe
 
     def feed(self, user_id: str, channel_key: str | None = None) -> Feed:
         """The user's in-app feed (optionally one in-app channel), as Knock's feed API lists it."""

@@ -57,7 +57,8 @@ class DoorstepApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.main(scope, receive, send)
+            is_knock = scope["type"] == "websocket" and scope["path"].startswith("/ws/")
+            await (self.knock if is_knock else self.main)(scope, receive, send)
             return
         path: str = scope["path"]
         declared = _content_length(scope)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from emulator.core import DoorstepError
+
+_log = logging.getLogger(__name__)
 
 DELIVERY_STATUSES = (
     "queued",
@@ -118,14 +121,38 @@ class Message:
         )
 
 
+MessageListener = Callable[[Message], None]
+
+
 class MessageStore:
-    """Every message in creation order, indexed by id."""
+    """Every message in creation order, indexed by id; listeners hear of each new one."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, Message] = {}
+        self._listeners: tuple[MessageListener, ...] = ()
 
     def add(self, message: Message) -> None:
+        """Store `message`, then tell every listener (a failing listener is logged, the
+        others still hear it and the engine goes on)."""
         self._by_id[message.id] = message
+        for listener in self._listeners:
+            try:
+                listener(message)
+            except Exception:
+                _log.exception("message listener %r failed on %s", listener, message.id)
+
+    def subscribe(self, listener: MessageListener) -> Callable[[], None]:
+        """Call `listener(message)` for every message added from now on (they outlive
+        `clear()`); returns `unsubscribe`. The owner's lock guards both calls."""
+        self._listeners = (*self._listeners, listener)
+
+        def unsubscribe() -> None:
+            remaining = list(self._listeners)
+            if listener in remaining:
+                remaining.remove(listener)
+                self._listeners = tuple(remaining)
+
+        return unsubscribe
 
     def get(self, message_id: str) -> Message:
         try:

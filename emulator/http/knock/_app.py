@@ -32,6 +32,7 @@ from emulator.http.knock._messages import message_routes
 from emulator.http.knock._messages_extra import message_extra_routes
 from emulator.http.knock._recipients import recipient_routes
 from emulator.http.knock._schedules import schedule_routes
+from emulator.http.knock._socket import socket_route
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -181,6 +182,7 @@ def _routes(ctx: KnockContext) -> list[BaseRoute]:
         *recipient_routes(ctx),
         *audience_routes(ctx),
         *schedule_routes(ctx),
+        socket_route(ctx),  # the realtime socket, /ws/v1/websocket
     ]
 
 

@@ -208,19 +208,17 @@ def batch_update(ctx: KnockContext, request: Request, body: dict[str, Any]) -> R
     return json_response([message_json(m) for m in messages])
 
 
-def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
-    """A user's in-app feed, newest first. `channel_id` is the channel key (or the UUID the API
-    reports as `channel_id`); an id that names no known in-app channel lists every in-app
-    message of the user, so a client configured with a real Knock channel UUID still works.
-    `meta` badge counts cover unarchived items matching the non-status filters; `exclude`
-    drops the named fields from the answer (`_knock_exclude`)."""
-    params = request.query_params
-    user_id = request.path_params["user_id"]
-    channel_id = request.path_params["channel_id"]
+def feed_selection(
+    ctx: KnockContext, user_id: str, channel_id: str, params: QueryParams
+) -> tuple[list[Message], dict[str, Any]]:
+    """A user's in-app feed before paging: the items `params` select (newest first) and the
+    `meta` badge counts, shared by the feed endpoint and the realtime socket. `channel_id` is
+    the channel key (or the UUID the API reports as `channel_id`); an id that names no known
+    in-app channel selects every in-app message of the user, so a client configured with a
+    real Knock channel UUID still works. Badge counts cover unarchived items matching the
+    non-status filters. Raises KnockAPIError (422) for a bad filter value."""
     status = q_choice(params, "status", ("unread", "read", "unseen", "seen", "all"), "all")
     archived = q_choice(params, "archived", ("exclude", "include", "only"), "exclude")
-    compact = q_choice(params, "mode", ("rich", "compact"), "rich") == "compact"
-    excluded = exclude_paths(q_str(params, "exclude"))
     items = [
         m
         for m in ctx.emulator.messages(channel_type="in_app_feed", recipient=user_id)
@@ -237,16 +235,28 @@ def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Resp
         listed = base
     if status != "all":
         listed = [m for m in listed if engaged(m, status)]
-    listed = listed[::-1]
+    meta = {
+        "__typename": "FeedMetadata",
+        "total_count": len(listed),
+        "unread_count": sum(1 for m in badge if m.read_at is None),
+        "unseen_count": sum(1 for m in badge if m.seen_at is None),
+    }
+    return listed[::-1], meta
+
+
+def list_feed(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
+    """A user's in-app feed, newest first (see `feed_selection`); `exclude` drops the named
+    fields from the answer (`_knock_exclude`)."""
+    params = request.query_params
+    listed, meta = feed_selection(
+        ctx, request.path_params["user_id"], request.path_params["channel_id"], params
+    )
+    compact = q_choice(params, "mode", ("rich", "compact"), "rich") == "compact"
+    excluded = exclude_paths(q_str(params, "exclude"))
     page, info = paginate(listed, _ident, params)
     feed = {
         "entries": [feed_item_json(ctx.emulator, m, compact=compact) for m in page],
-        "meta": {
-            "__typename": "FeedMetadata",
-            "total_count": len(listed),
-            "unread_count": sum(1 for m in badge if m.read_at is None),
-            "unseen_count": sum(1 for m in badge if m.seen_at is None),
-        },
+        "meta": meta,
         "page_info": info,
         "vars": dict(ctx.emulator.vars),
     }
