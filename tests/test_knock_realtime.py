@@ -318,3 +318,26 @@ def test_subscribe_messages_hears_every_new_message_until_unsubscribed() -> None
     emu.trigger("note", ["u1"])
     assert len(heard) == 3
     assert emu.messages()[-1].status == "delivered"
+
+
+def test_the_clients_refetch_before_its_head_gets_just_the_new_items(
+    served: tuple[Emulator, str],
+) -> None:
+    """What `@knocklabs/client` does on `new-message`: fetch `before` its head's `__cursor`."""
+    emu, base_url = served
+    feed = f"{base_url}/v1/users/u1/feeds/in-app-feed"
+    with (
+        open_socket(base_url) as ws,
+        httpx.Client(headers={"Authorization": "Bearer sk_t"}) as http,
+    ):
+        join(ws)
+        emu.trigger("note", ["u1"], data={"n": 1})
+        recv(ws)
+        head = http.get(feed, params=OPTIONS).json()["entries"][0]
+        emu.trigger("note", ["u1"], data={"n": 2})
+        emu.trigger("note", ["u1"], data={"n": 3})
+        pushes = [recv(ws), recv(ws)]  # one per message; counts as of when each is sent
+        assert [p[3] for p in pushes] == ["new-message", "new-message"]
+        assert pushes[-1][4]["data"][CLIENT]["metadata"]["total_count"] == 3
+        newer = http.get(feed, params=OPTIONS | {"before": head["__cursor"]}).json()
+        assert [e["data"]["n"] for e in newer["entries"]] == [3, 2]

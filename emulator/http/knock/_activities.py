@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from emulator import Activity, BatchInfo, Message, Run, UnknownRunError
+from emulator.http.knock._query import encode_cursor
 from emulator.http.knock._serialize import feed_blocks, iso, recipient_json, version_uuid
 
 if TYPE_CHECKING:
@@ -94,6 +95,8 @@ def feed_item_json(
     stamp = iso(message.inserted_at)
     item = {
         "__typename": "FeedItem",
+        # The page cursor of this item: the client fetches `before` its head on `new-message`.
+        "__cursor": encode_cursor(message.id),
         "id": message.id,
         "inserted_at": stamp,
         "updated_at": iso(message.updated_at) or stamp,
