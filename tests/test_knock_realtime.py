@@ -228,7 +228,7 @@ def test_a_user_token_joins_its_own_feed_only(served: tuple[Emulator, str]) -> N
     with open_socket(base_url, user_token=token("u1")) as ws:
         frame = join(ws, "feeds:in-app-feed:u2")
         assert frame[4]["status"] == "error"
-        assert "cannot join the feed of 'u2'" in frame[4]["response"]["reason"]
+        assert "belongs to 'u2'" in frame[4]["response"]["reason"]
         assert join(ws, ref="2") == ok("2", "2", TOPIC)
         emu.trigger("note", ["u2", "u1"])
         assert recv(ws)[:4] == ["2", None, TOPIC, "new-message"]

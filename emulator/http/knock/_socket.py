@@ -60,24 +60,34 @@ def socket_route(ctx: KnockContext) -> WebSocketRoute:
     return WebSocketRoute(PATH, partial(realtime_socket, ctx))
 
 
-def authorize(ctx: KnockContext, api_key: str, user_token: str | None, user_id: str | None) -> None:
-    """Whether a client with `api_key` (and `user_token`) may act as `user_id` (None: whoever
-    the token names); raises KnockAPIError. Any `pk_` key, or a secret key the HTTP API takes."""
-    if api_key.startswith("pk_"):
-        return
-    allowed = api_key in ctx.api_keys if ctx.api_keys is not None else api_key.startswith("sk_")
-    if not allowed:
+def authorize(
+    ctx: KnockContext, api_key: str | None, user_token: str | None, user_id: str | None
+) -> None:
+    """Whether a client with `api_key` (and `user_token`) may act as `user_id` (None: no
+    particular user yet, at connect); raises KnockAPIError. Any `pk_` key, or a secret key the
+    HTTP API takes; a token must name `user_id` (its `sub` is read, not verified)."""
+    if api_key is None or not (
+        api_key.startswith("pk_")
+        or (api_key in ctx.api_keys if ctx.api_keys is not None else api_key.startswith("sk_"))
+    ):
         raise KnockAPIError(
             401,
             "api_key_missing",
             "No valid API key provided; connect with ?api_key=pk_... (the client's "
             "publishable key) or a secret key the server accepts",
         )
+    acting = _token_subject(user_token)
+    if api_key.startswith("pk_") and None not in (acting, user_id) and acting != user_id:
+        raise KnockAPIError(
+            403,
+            "authorization",
+            f"the user token is for {acting!r}, but this resource belongs to {user_id!r}; a "
+            "public key acts only as the user its token names",
+        )
 
 
-def token_subject(user_token: str | None) -> str | None:
-    """The `sub` a user token claims, read (not verified: `authorize` does that) so the
-    socket knows whose feeds it may join."""
+def _token_subject(user_token: str | None) -> str | None:
+    """The `sub` a user token claims (None without one)."""
     if not user_token or user_token.count(".") != 2:
         return None
     segment = user_token.split(".")[1]
@@ -130,20 +140,19 @@ class Inbox:
 async def realtime_socket(ctx: KnockContext, websocket: WebSocket) -> None:
     """One connection: authorize, then serve frames and push new messages until it closes."""
     params = websocket.query_params
-    api_key = params.get("api_key") or ""
+    api_key = params.get("api_key") or None
     user_token = params.get("user_token") or None
-    user_id = token_subject(user_token)
     try:
         if not params.get("vsn", "").startswith("2."):
             raise KnockAPIError(
                 400, "invalid_params", f"this socket speaks Phoenix vsn {VSN}; add ?vsn={VSN}"
             )
-        authorize(ctx, api_key, user_token, user_id)
+        authorize(ctx, api_key, user_token, None)
     except KnockAPIError as exc:
         await _refuse(websocket, exc)
         return
     await websocket.accept()
-    session = Session(ctx, websocket, api_key, user_token, user_id)
+    session = Session(ctx, websocket, api_key, user_token)
     inbox = Inbox(asyncio.get_running_loop())
     unsubscribe = ctx.emulator.subscribe_messages(inbox.post)
     try:
@@ -174,15 +183,13 @@ class Session:
         self,
         ctx: KnockContext,
         websocket: WebSocket,
-        api_key: str,
+        api_key: str | None,
         user_token: str | None,
-        user_id: str | None,
     ) -> None:
         self.ctx = ctx
         self.websocket = websocket
         self.api_key = api_key
         self.user_token = user_token
-        self.user_id = user_id
         self.joined: dict[str, FeedJoin] = {}
         self._send_lock = anyio.Lock()
 
@@ -231,7 +238,7 @@ class Session:
         try:
             if len(self.joined) >= MAX_CHANNELS:
                 raise ValueError("too many channels joined")
-            self._may_read(feed.user_id)
+            authorize(self.ctx, self.api_key, self.user_token, feed.user_id)
             with self.ctx.emulator.lock:
                 join = feed_join(self.ctx, frame.topic, feed, frame.join_ref, frame.payload)
         except (KnockAPIError, ValueError) as exc:
@@ -243,17 +250,6 @@ class Session:
         if earlier is not None:  # a rejoin replaces the channel, as Phoenix does
             frames.append(close(earlier.join_ref, frame.topic))
         await self.send(*frames)
-
-    def _may_read(self, user_id: str) -> None:
-        """Only the token's user when there is a token; any user for a bare `pk_` key."""
-        authorize(self.ctx, self.api_key, self.user_token, user_id)
-        if self.user_id is not None and user_id != self.user_id:
-            raise KnockAPIError(
-                403,
-                "unauthorized",
-                f"this socket's user token is for {self.user_id!r}; it cannot join the feed of "
-                f"{user_id!r} (sign a token for that user)",
-            )
 
     async def leave(self, frame: Frame, joined: FeedJoin | None) -> None:
         if joined is None:
