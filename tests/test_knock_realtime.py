@@ -4,6 +4,7 @@ timeout; "nothing was pushed" is shown by a heartbeat's reply arriving next."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from wfbuild import batch, delay, email, in_app, make_emulator, workflow
 
 from emulator import Emulator, Message
 from emulator.http import ServerThread, create_app, knock_app
+from emulator.http.knock._realtime import FeedTopic, feed_join, new_message_payload
+from emulator.http.knock._socket import Inbox
 
 TOPIC = "feeds:in-app-feed:u1"
 CLIENT = "client_abc"
@@ -341,3 +344,41 @@ def test_the_clients_refetch_before_its_head_gets_just_the_new_items(
         assert pushes[-1][4]["data"][CLIENT]["metadata"]["total_count"] == 3
         newer = http.get(feed, params=OPTIONS | {"before": head["__cursor"]}).json()
         assert [e["data"]["n"] for e in newer["entries"]] == [3, 2]
+
+
+def test_a_socket_that_falls_behind_gets_one_catch_up_instead_of_a_backlog() -> None:
+    emu = emulator()
+    for n in range(4):
+        emu.trigger("note", ["u1"], data={"n": n})
+    first, second, third, fourth = emu.messages()
+
+    async def scenario() -> list[Message | None]:
+        inbox = Inbox(asyncio.get_running_loop(), maxsize=2)
+        for message in (first, second, third):
+            inbox.post(message)  # the third overflows: backlog dropped for one catch-up
+        got = [await asyncio.wait_for(inbox.get(), TIMEOUT)]
+        inbox.post(fourth)
+        got.append(await asyncio.wait_for(inbox.get(), TIMEOUT))
+        return got
+
+    assert asyncio.run(scenario()) == [None, fourth]
+
+
+def test_the_catch_up_payload_names_every_feed_client_with_its_counts() -> None:
+    emu = emulator()
+    ctx = knock_app(emu).state.knock
+    emu.trigger("note", ["u1"], tenant="acme")
+    emu.trigger("note", ["u1"])
+    clients = {CLIENT: OPTIONS, "client_acme": {"tenant": "acme"}}
+    with emu.lock:
+        joined = feed_join(ctx, TOPIC, FeedTopic("in-app-feed", "u1"), "1", clients)
+        payload = new_message_payload(ctx, joined, None)
+    assert payload == {
+        "event": "new-message",
+        "metadata": counts(2, 2, 2),
+        "data": {
+            CLIENT: {"metadata": counts(2, 2, 2)},
+            "client_acme": {"metadata": counts(1, 1, 1)},
+        },
+        "attn": [CLIENT, "client_acme"],
+    }
