@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from wfbuild import batch, delay, email, in_app, make_emulator, workflow
 
-from emulator import Emulator, Message
+from emulator import Emulator, Message, SigningKey, sign_user_token
 from emulator.http import ServerThread, create_app, knock_app
 from emulator.http.knock._realtime import FeedTopic, feed_join, new_message_payload
 from emulator.http.knock._socket import Inbox
@@ -48,7 +48,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[Emulator, str]]:
         yield emu, server.base_url
 
 
-def token(sub: str) -> str:
+def unsigned_token(sub: str) -> str:
     """A token naming `sub` (unsigned: the socket reads its subject)."""
 
     def part(value: dict[str, Any]) -> str:
@@ -228,7 +228,7 @@ def test_refused_joins_answer_an_error_reply(
 
 def test_a_user_token_joins_its_own_feed_only(served: tuple[Emulator, str]) -> None:
     emu, base_url = served
-    with open_socket(base_url, user_token=token("u1")) as ws:
+    with open_socket(base_url, user_token=unsigned_token("u1")) as ws:
         frame = join(ws, "feeds:in-app-feed:u2")
         assert frame[4]["status"] == "error"
         assert "belongs to 'u2'" in frame[4]["response"]["reason"]
@@ -252,8 +252,8 @@ def test_events_on_topics_not_joined_or_unknown_events_are_refused(
 
 
 REFUSED_CONNECTS: list[tuple[dict[str, str], str, str]] = [
-    ({"api_key": "nope"}, "api_key_missing", "?api_key=pk_"),
-    ({"api_key": ""}, "api_key_missing", "?api_key=pk_"),
+    ({"api_key": "nope"}, "api_key_missing", "pk_"),
+    ({"api_key": ""}, "api_key_missing", "pk_"),
     ({"vsn": "1.0.0"}, "invalid_params", "?vsn=2.0.0"),
 ]
 
@@ -382,3 +382,49 @@ def test_the_catch_up_payload_names_every_feed_client_with_its_counts() -> None:
         },
         "attn": [CLIENT, "client_acme"],
     }
+
+
+@pytest.fixture
+def enhanced() -> Iterator[tuple[Emulator, str, SigningKey]]:
+    """Enhanced security: the socket needs a user token signed with the environment's key."""
+    emu, key = emulator(), SigningKey.generate()
+    with ServerThread(knock_app(emu, enhanced_security=True, signing_key=key)) as server:
+        yield emu, server.base_url, key
+
+
+def test_enhanced_security_joins_the_signed_users_feed_only(
+    enhanced: tuple[Emulator, str, SigningKey],
+) -> None:
+    emu, base_url, key = enhanced
+    with open_socket(base_url, user_token=sign_user_token("u1", key)) as ws:
+        frame = join(ws, "feeds:in-app-feed:u2")
+        assert frame[4]["status"] == "error"
+        assert "belongs to 'u2'" in frame[4]["response"]["reason"]
+        assert join(ws, ref="2") == ok("2", "2", TOPIC)
+        emu.trigger("note", ["u1"])
+        assert recv(ws)[:4] == ["2", None, TOPIC, "new-message"]
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        (None, "missing_user_token"),
+        ("forged", "invalid_user_token"),
+        ("expired", "invalid_user_token"),
+        ("unsigned", "invalid_user_token"),
+    ],
+)
+def test_enhanced_security_refuses_a_connect_without_a_good_token(
+    enhanced: tuple[Emulator, str, SigningKey], token: str | None, code: str
+) -> None:
+    _, base_url, key = enhanced
+    tokens = {
+        "forged": sign_user_token("u1", SigningKey.generate()),
+        "expired": sign_user_token("u1", key, expires_in=-60),
+        "unsigned": unsigned_token("u1"),
+    }
+    params = {} if token is None else {"user_token": tokens[token]}
+    with pytest.raises(InvalidStatus) as refused:
+        open_socket(base_url, **params)
+    assert refused.value.response.status_code == 403
+    assert json.loads(bytes(refused.value.response.body or b""))["code"] == code

@@ -16,10 +16,7 @@ which only schedules a callback on the loop; the payload is computed on the loop
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import json
 import logging
 from functools import partial
 
@@ -29,6 +26,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from emulator import Message
+from emulator.http.knock._auth import authorize_client
 from emulator.http.knock._core import KnockContext
 from emulator.http.knock._errors import KnockAPIError
 from emulator.http.knock._phoenix import (
@@ -58,45 +56,6 @@ _log = logging.getLogger(__name__)
 def socket_route(ctx: KnockContext) -> WebSocketRoute:
     """The websocket route serving `ctx`'s emulator."""
     return WebSocketRoute(PATH, partial(realtime_socket, ctx))
-
-
-def authorize(
-    ctx: KnockContext, api_key: str | None, user_token: str | None, user_id: str | None
-) -> None:
-    """Whether a client with `api_key` (and `user_token`) may act as `user_id` (None: no
-    particular user yet, at connect); raises KnockAPIError. Any `pk_` key, or a secret key the
-    HTTP API takes; a token must name `user_id` (its `sub` is read, not verified)."""
-    if api_key is None or not (
-        api_key.startswith("pk_")
-        or (api_key in ctx.api_keys if ctx.api_keys is not None else api_key.startswith("sk_"))
-    ):
-        raise KnockAPIError(
-            401,
-            "api_key_missing",
-            "No valid API key provided; connect with ?api_key=pk_... (the client's "
-            "publishable key) or a secret key the server accepts",
-        )
-    acting = _token_subject(user_token)
-    if api_key.startswith("pk_") and None not in (acting, user_id) and acting != user_id:
-        raise KnockAPIError(
-            403,
-            "authorization",
-            f"the user token is for {acting!r}, but this resource belongs to {user_id!r}; a "
-            "public key acts only as the user its token names",
-        )
-
-
-def _token_subject(user_token: str | None) -> str | None:
-    """The `sub` a user token claims (None without one)."""
-    if not user_token or user_token.count(".") != 2:
-        return None
-    segment = user_token.split(".")[1]
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, binascii.Error):
-        return None
-    sub = claims.get("sub") if isinstance(claims, dict) else None
-    return sub if isinstance(sub, str) and sub else None
 
 
 class Inbox:
@@ -147,7 +106,7 @@ async def realtime_socket(ctx: KnockContext, websocket: WebSocket) -> None:
             raise KnockAPIError(
                 400, "invalid_params", f"this socket speaks Phoenix vsn {VSN}; add ?vsn={VSN}"
             )
-        authorize(ctx, api_key, user_token, None)
+        authorize_client(ctx, api_key, user_token, None)
     except KnockAPIError as exc:
         await _refuse(websocket, exc)
         return
@@ -238,7 +197,7 @@ class Session:
         try:
             if len(self.joined) >= MAX_CHANNELS:
                 raise ValueError("too many channels joined")
-            authorize(self.ctx, self.api_key, self.user_token, feed.user_id)
+            authorize_client(self.ctx, self.api_key, self.user_token, feed.user_id)
             with self.ctx.emulator.lock:
                 join = feed_join(self.ctx, frame.topic, feed, frame.join_ref, frame.payload)
         except (KnockAPIError, ValueError) as exc:
