@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from test_knock_api import knock_env
 
+pytestmark = pytest.mark.real_client  # may skip locally, never in CI (tests/conftest.py)
+
 SCRIPT = r"""
 const Knock = require('@knocklabs/node').default ?? require('@knocklabs/node');
 const knock = new Knock({ apiKey: 'sk_node', baseURL: process.env.BASE, maxRetries: 0 });
