@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from wfbuild import bundled_emulator
 
+import emulator
 from emulator import Emulator
 from emulator.http import ServerThread, create_app
 from emulator.http.knock._serialize import channel_uuid
@@ -50,6 +51,16 @@ def node_with(*packages: str) -> str | None:
 NODE = node_with("@knocklabs/client", "@knocklabs/node", "ws")
 needs_node = pytest.mark.skipif(
     NODE is None, reason="node or @knocklabs/client, @knocklabs/node, ws on NODE_PATH missing"
+)
+# Written ahead of the features they prove (issue 12); each runs as soon as its feature is on main
+# (tests/conftest.py lets only these skips pass in CI, and only while the feature is missing).
+waits_on_clientauth = pytest.mark.skipif(
+    not hasattr(emulator, "sign_user_token"),
+    reason="waits on an unmerged feature: pk_ keys, enhanced security (emulator.sign_user_token)",
+)
+waits_on_realtime = pytest.mark.skipif(
+    not hasattr(Emulator, "subscribe_messages"),
+    reason="waits on an unmerged feature: the realtime socket (Emulator.subscribe_messages)",
 )
 
 
@@ -151,9 +162,8 @@ def user_token(client: NodeClient, how: str, signing_key: str, expires_in: int =
         }
         signed = client.call("sign", **args)
         return str(signed["token"])
-    from emulator import sign_user_token  # type: ignore[attr-defined]
-
-    return str(sign_user_token("u1", signing_key, expires_in=expires_in))
+    sign = emulator.sign_user_token  # type: ignore[attr-defined]
+    return str(sign("u1", signing_key, expires_in=expires_in))
 
 
 def walk_through(client: NodeClient, emu: Emulator) -> None:
@@ -198,6 +208,8 @@ def in_app(emu: Emulator) -> list[Any]:
 
 
 @needs_node
+@waits_on_clientauth
+@waits_on_realtime
 def test_public_key_feed_realtime_engagement_preferences() -> None:
     emu = bundled_emulator()
     with doorstep(emu) as base, node_client() as client:
@@ -212,6 +224,8 @@ def test_public_key_feed_realtime_engagement_preferences() -> None:
 
 
 @needs_node
+@waits_on_clientauth
+@waits_on_realtime
 @pytest.mark.parametrize("how", ["signUserToken", "sign_user_token"])
 def test_enhanced_security_with_a_signed_user_token(how: str, signing_key: str) -> None:
     emu = bundled_emulator()
@@ -228,6 +242,7 @@ def test_enhanced_security_with_a_signed_user_token(how: str, signing_key: str) 
 
 
 @needs_node
+@waits_on_clientauth
 @pytest.mark.parametrize("token", ["none", "forged", "expired"])
 def test_enhanced_security_refuses_a_missing_forged_or_expired_token(
     token: str, signing_key: str

@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_knock_client_node import CLIENTS, FEED_ID, INVOICE, doorstep, in_app, node_with
+from test_knock_client_node import (
+    CLIENTS,
+    FEED_ID,
+    INVOICE,
+    doorstep,
+    in_app,
+    node_with,
+    waits_on_clientauth,
+    waits_on_realtime,
+)
 from wfbuild import bundled_emulator
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +47,8 @@ pytestmark = [
         NODE is None,
         reason="node or @knocklabs/react, react, react-dom, esbuild on NODE_PATH missing",
     ),
+    waits_on_clientauth,
+    waits_on_realtime,
 ]
 
 PAGE = """<!doctype html>
