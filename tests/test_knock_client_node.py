@@ -166,16 +166,24 @@ def user_token(client: NodeClient, how: str, signing_key: str, expires_in: int =
     return str(sign("u1", signing_key, expires_in=expires_in))
 
 
-def walk_through(client: NodeClient, emu: Emulator) -> None:
-    """The issue's walk-through with an authenticated client whose feed listens live."""
-    assert client.call("joined")["ok"]
+def walk_through(client: NodeClient, emu: Emulator, host: str, token: str | None = None) -> None:
+    """The issue's walk-through: a trigger, the app loads (authenticate, fetch, listen live),
+    a second trigger arrives over the socket, engagement, preferences."""
     first = emu.trigger("invoice-created", recipients=["u1"], data=INVOICE)
+    init: dict[str, Any] = {
+        "apiKey": "pk_test_app",
+        "host": host,
+        "userId": "u1",
+        "feedId": FEED_ID,
+    }
+    assert client.call("init", token=token, **init)["ok"]
     fetched = client.call("fetch")
     assert fetched["ok"], fetched
     assert [item["id"] for item in fetched["items"]] == [m.id for m in in_app(emu)]
     assert fetched["meta"]["unseen_count"] == 1
     assert "inv_1" in json.dumps(fetched["items"][0]["blocks"])
 
+    assert client.call("joined")["ok"]  # the feed's channel, so the next push is not missed
     again = {**INVOICE, "invoice_id": "inv_2"}
     second = emu.trigger("invoice-created", recipients=["u1"], data=again)
     live = client.call("realtime")  # items.received.realtime: the socket's new-message, refetched
@@ -213,14 +221,7 @@ def in_app(emu: Emulator) -> list[Any]:
 def test_public_key_feed_realtime_engagement_preferences() -> None:
     emu = bundled_emulator()
     with doorstep(emu) as base, node_client() as client:
-        init: dict[str, Any] = {
-            "apiKey": "pk_test_app",
-            "host": base,
-            "userId": "u1",
-            "feedId": FEED_ID,
-        }
-        assert client.call("init", **init)["ok"]
-        walk_through(client, emu)
+        walk_through(client, emu, base)
 
 
 @needs_node
@@ -230,22 +231,21 @@ def test_public_key_feed_realtime_engagement_preferences() -> None:
 def test_enhanced_security_with_a_signed_user_token(how: str, signing_key: str) -> None:
     emu = bundled_emulator()
     with doorstep(emu, signing_key) as base, node_client() as client:
-        token = user_token(client, how, signing_key)
-        init: dict[str, Any] = {
-            "apiKey": "pk_test_app",
-            "host": base,
-            "userId": "u1",
-            "feedId": FEED_ID,
-        }
-        assert client.call("init", token=token, **init)["ok"]
-        walk_through(client, emu)
+        walk_through(client, emu, base, user_token(client, how, signing_key))
 
 
 @needs_node
 @waits_on_clientauth
-@pytest.mark.parametrize("token", ["none", "forged", "expired"])
+@pytest.mark.parametrize(
+    ("token", "code", "says"),
+    [
+        ("none", "missing_user_token", "X-Knock-User-Token"),
+        ("forged", "invalid_user_token", ""),  # signed with another environment's key
+        ("expired", "invalid_user_token", "expired"),
+    ],
+)
 def test_enhanced_security_refuses_a_missing_forged_or_expired_token(
-    token: str, signing_key: str
+    token: str, code: str, says: str, signing_key: str
 ) -> None:
     emu = bundled_emulator()
     emu.trigger("invoice-created", recipients=["u1"], data=INVOICE)
@@ -255,19 +255,15 @@ def test_enhanced_security_refuses_a_missing_forged_or_expired_token(
             "forged": user_token(client, "signUserToken", new_signing_key()),
             "expired": user_token(client, "signUserToken", signing_key, expires_in=-60),
         }
-        init: dict[str, Any] = {
-            "apiKey": "pk_test_app",
-            "host": base,
-            "userId": "u1",
-            "feedId": FEED_ID,
-        }
-        assert client.call("init", token=tokens[token], **init)["ok"]
+        init: dict[str, Any] = {"apiKey": "pk_test_app", "host": base, "userId": "u1"}
+        assert client.call("init", token=tokens[token], feedId=FEED_ID, **init)["ok"]
         fetched = client.call("fetch")
         assert (fetched["ok"], fetched["status"]) == (False, 401), fetched
-        assert fetched["body"]["status"] == 401
-        assert fetched["body"]["code"]
-        assert fetched["body"]["message"]
-        prefs = client.call("getPreferences")
-        assert (prefs["ok"], prefs["status"]) == (False, 401), prefs
+        body = fetched["body"]
+        assert (body["status"], body["code"], body["type"]) == (401, code, "authentication_error")
+        assert says in body["message"]
+        prefs = client.call("getPreferences")  # the client reports only the status here
+        assert not prefs["ok"]
+        assert "status code 401" in prefs["error"]
         assert client.call("socketRefused")["reasons"]  # the socket is refused too
         assert all(m.engagement_statuses == [] for m in in_app(emu))

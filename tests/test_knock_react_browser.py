@@ -118,6 +118,15 @@ def test_badge_popover_and_mark_all_as_read(bundle: Path, browser: Any) -> None:
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: problems.append(str(exc)))
+        refused: list[str] = []  # every call the app makes to Doorstep must succeed
+        page.on(
+            "response",
+            lambda r: (
+                refused.append(f"{r.status} {r.request.method} {r.url}")
+                if r.url.startswith(host) and r.status >= 400
+                else None
+            ),
+        )
         page.goto(origin + "/index.html")
         button = page.locator(".rnf-notification-icon-button")
         expect(button).to_be_visible()
@@ -144,4 +153,5 @@ def test_badge_popover_and_mark_all_as_read(bundle: Path, browser: Any) -> None:
         assert done.value.ok
         expect(page.locator(".rnf-notification-cell__unread-dot")).to_have_count(0)
         assert "read" in emu.message(message.id).engagement_statuses
+        assert refused == []
         assert problems == []

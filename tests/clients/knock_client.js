@@ -82,7 +82,8 @@ const commands = {
   },
   async fetch() {
     const result = await feed.fetch();
-    if (!result || result.status === "error") return outcome(result);
+    if (!result) return { ok: false, error: "fetch skipped: the feed had a request in flight" };
+    if (result.status === "error") return outcome(result);
     return { ok: true, items: summary(result.data.entries), meta: result.data.meta };
   },
   // resolves with the next items.received.realtime event (the socket's new-message, refetched)
