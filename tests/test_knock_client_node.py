@@ -52,12 +52,8 @@ NODE = node_with("@knocklabs/client", "@knocklabs/node", "ws")
 needs_node = pytest.mark.skipif(
     NODE is None, reason="node or @knocklabs/client, @knocklabs/node, ws on NODE_PATH missing"
 )
-# Written ahead of the features they prove (issue 12); each runs as soon as its feature is on main
-# (tests/conftest.py lets only these skips pass in CI, and only while the feature is missing).
-waits_on_clientauth = pytest.mark.skipif(
-    not hasattr(emulator, "sign_user_token"),
-    reason="waits on an unmerged feature: pk_ keys, enhanced security (emulator.sign_user_token)",
-)
+# Written ahead of the feature it proves (issue 12); runs as soon as the feature is on main
+# (tests/conftest.py lets only such skips pass in CI, and only while the feature is missing).
 waits_on_realtime = pytest.mark.skipif(
     not hasattr(Emulator, "subscribe_messages"),
     reason="waits on an unmerged feature: the realtime socket (Emulator.subscribe_messages)",
@@ -162,7 +158,7 @@ def user_token(client: NodeClient, how: str, signing_key: str, expires_in: int =
         }
         signed = client.call("sign", **args)
         return str(signed["token"])
-    sign = emulator.sign_user_token  # type: ignore[attr-defined]
+    sign = emulator.sign_user_token
     return str(sign("u1", signing_key, expires_in=expires_in))
 
 
@@ -216,7 +212,6 @@ def in_app(emu: Emulator) -> list[Any]:
 
 
 @needs_node
-@waits_on_clientauth
 @waits_on_realtime
 def test_public_key_feed_realtime_engagement_preferences() -> None:
     emu = bundled_emulator()
@@ -225,7 +220,6 @@ def test_public_key_feed_realtime_engagement_preferences() -> None:
 
 
 @needs_node
-@waits_on_clientauth
 @waits_on_realtime
 @pytest.mark.parametrize("how", ["signUserToken", "sign_user_token"])
 def test_enhanced_security_with_a_signed_user_token(how: str, signing_key: str) -> None:
@@ -235,7 +229,6 @@ def test_enhanced_security_with_a_signed_user_token(how: str, signing_key: str) 
 
 
 @needs_node
-@waits_on_clientauth
 @pytest.mark.parametrize(
     ("token", "code", "says"),
     [
