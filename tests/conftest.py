@@ -22,9 +22,6 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REAL_CLIENT_MARKERS = ("real_client", "browser")
-# A skip whose reason starts so is a test written ahead of the feature it proves: its skip
-# condition is that feature's absence, so it runs (and counts) as soon as the feature lands.
-WAITS_ON = "waits on an unmerged feature:"
 
 HOW_TO_INSTALL = (
     "`bash .ci/run` installs them: node and npm (the machine's Node.js), the pinned npm packages "
@@ -58,8 +55,6 @@ def pytest_runtest_makereport(
     if not any(item.get_closest_marker(name) for name in REAL_CLIENT_MARKERS):
         return
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    if reason.removeprefix("Skipped: ").startswith(WAITS_ON):
-        return
     report.outcome = "failed"
     report.longrepr = (
         f"{item.nodeid} drives a real client and must not skip in CI (CI is set); "

@@ -52,12 +52,6 @@ NODE = node_with("@knocklabs/client", "@knocklabs/node", "ws")
 needs_node = pytest.mark.skipif(
     NODE is None, reason="node or @knocklabs/client, @knocklabs/node, ws on NODE_PATH missing"
 )
-# Written ahead of the feature it proves (issue 12); runs as soon as the feature is on main
-# (tests/conftest.py lets only such skips pass in CI, and only while the feature is missing).
-waits_on_realtime = pytest.mark.skipif(
-    not hasattr(Emulator, "subscribe_messages"),
-    reason="waits on an unmerged feature: the realtime socket (Emulator.subscribe_messages)",
-)
 
 
 class NodeClient:
@@ -212,7 +206,6 @@ def in_app(emu: Emulator) -> list[Any]:
 
 
 @needs_node
-@waits_on_realtime
 def test_public_key_feed_realtime_engagement_preferences() -> None:
     emu = bundled_emulator()
     with doorstep(emu) as base, node_client() as client:
@@ -220,7 +213,6 @@ def test_public_key_feed_realtime_engagement_preferences() -> None:
 
 
 @needs_node
-@waits_on_realtime
 @pytest.mark.parametrize("how", ["signUserToken", "sign_user_token"])
 def test_enhanced_security_with_a_signed_user_token(how: str, signing_key: str) -> None:
     emu = bundled_emulator()

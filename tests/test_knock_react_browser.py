@@ -29,7 +29,6 @@ from test_knock_client_node import (
     doorstep,
     in_app,
     node_with,
-    waits_on_realtime,
 )
 from wfbuild import bundled_emulator
 
@@ -46,7 +45,6 @@ pytestmark = [
         NODE is None,
         reason="node or @knocklabs/react, react, react-dom, esbuild on NODE_PATH missing",
     ),
-    waits_on_realtime,
 ]
 
 PAGE = """<!doctype html>
