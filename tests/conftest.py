@@ -10,7 +10,9 @@ without the proof.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -22,6 +24,24 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REAL_CLIENT_MARKERS = ("real_client", "browser")
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, installed by .ci/apt-packages
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium through Playwright, for the tests marked `browser`."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
 
 HOW_TO_INSTALL = (
     "`bash .ci/run` installs them: node and npm (the machine's Node.js), the pinned npm packages "

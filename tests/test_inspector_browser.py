@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,13 +11,8 @@ from wfbuild import bundled_emulator
 from emulator import Emulator, OutgoingEmail
 from emulator.http import ServerThread, create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
 ]
 
 
@@ -31,19 +25,6 @@ def emu() -> Emulator:
 def server(emu: Emulator) -> Iterator[ServerThread]:
     with ServerThread(create_app(emu)) as running:
         yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def open_page(browser: Any) -> tuple[Any, list[str]]:

@@ -32,15 +32,11 @@ from test_knock_client_node import (
 )
 from wfbuild import bundled_emulator
 
-CHROMIUM = Path("/usr/bin/chromium")
 NODE = node_with("@knocklabs/react", "react", "react-dom", "esbuild")
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.real_client,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
     pytest.mark.skipif(
         NODE is None,
         reason="node or @knocklabs/react, react, react-dom, esbuild on NODE_PATH missing",
@@ -89,19 +85,6 @@ def static_site(root: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_badge_popover_and_mark_all_as_read(bundle: Path, browser: Any) -> None:
