@@ -93,6 +93,7 @@ class RealTimeTicker:
 
     def _run(self) -> None:
         last = time.monotonic()
+        reported = ""  # the last failure printed: one that repeats every tick is printed once
         while not self._stop.wait(self.interval):
             now = time.monotonic()
             elapsed = timedelta(seconds=now - last)
@@ -100,8 +101,15 @@ class RealTimeTicker:
             try:
                 with self.lock:
                     self.clock.advance(elapsed)
-            except Exception as exc:  # a failing timer must not stop the clock
-                print(f"doorstep: a timer failed while the clock ticked: {exc!r}", file=self.err)
+                reported = ""
+            except Exception as exc:  # a failing timer (or the end of time) must not stop it
+                if repr(exc) != reported:
+                    reported = repr(exc)
+                    print(
+                        f"doorstep: the clock could not tick ({exc!r}); it keeps trying and "
+                        "reports this again only if the error changes",
+                        file=self.err,
+                    )
 
     def stop(self) -> None:
         """Stop ticking and wait (up to 5 s) for the thread."""

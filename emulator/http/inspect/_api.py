@@ -10,11 +10,9 @@ module-level `handler(inspection, request)`; `inspect_routes` binds it to one `I
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -22,14 +20,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator import ClockError, DoorstepError
+from emulator.http._json_body import JsonBodyError, decode_json
+from emulator.http.inspect._clock_advance import advance
 from emulator.http.inspect._events import stats_payload
 from emulator.http.inspect._inspection import ApiError, Inspection
 from emulator.http.inspect._mailpit_body import parse_selection
 from emulator.http.inspect._shapes import mailpit_message, mailpit_summary, message_json, run_json
 from emulator.mail import CapturedEmail, UnknownEmailError
-
-if TYPE_CHECKING:
-    from emulator import Emulator
 
 DEFAULT_LIMIT = 50  # Mailpit's page size
 MAX_LIMIT = 1000
@@ -66,9 +63,9 @@ async def json_body(request: Request, *, required: bool = True, empty: Any = Non
             raise ApiError(400, "request body is empty; send a JSON object")
         return empty
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"request body is not valid JSON ({exc}); send a JSON object") from None
+        return decode_json(bytes(body))
+    except JsonBodyError as exc:
+        raise ApiError(400, f"{exc.message}; send a JSON object") from None
 
 
 def attachment_disposition(filename: str) -> str:
@@ -323,45 +320,3 @@ async def _dispatch(
     """Run the handler for the request's method (HEAD is answered as GET)."""
     method = "GET" if request.method == "HEAD" else request.method
     return await _respond(handlers[method], inspection, request)
-
-
-def advance(emulator: Emulator, body: Any) -> int:
-    """Apply `{"seconds": N}`, `{"to": ISO}` or `{"next": true}`; returns timers fired."""
-    if not isinstance(body, dict):
-        raise ApiError(
-            400, 'send a JSON object: {"seconds": N}, {"to": ISO-8601} or {"next": true}'
-        )
-    given = [k for k in ("seconds", "to", "next") if k in body]
-    unknown = sorted(set(body) - {"seconds", "to", "next"})
-    if unknown or len(given) != 1:
-        raise ApiError(
-            400,
-            f"give exactly one of `seconds`, `to`, `next` (got {sorted(body)}); e.g. "
-            '{"seconds": 300}',
-        )
-    clock = emulator.clock
-    lock = emulator.lock
-    key = given[0]
-    value = body[key]
-    if key == "seconds":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ApiError(400, f"`seconds` must be a number of 0 or more; got {value!r}")
-        with lock:
-            return clock.advance(seconds=value)
-    if key == "to":
-        if not isinstance(value, str):
-            raise ApiError(400, f"`to` must be an ISO-8601 string; got {value!r}")
-        try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ApiError(
-                400, f"`to` is not ISO-8601 ({value!r}); use e.g. 2025-01-01T09:05:00Z"
-            ) from None
-        if when.tzinfo is None:
-            raise ApiError(400, f"`to` has no time zone ({value!r}); add Z or +00:00")
-        with lock:
-            return clock.advance_to(when)
-    if value is not True:
-        raise ApiError(400, f"`next` must be true; got {value!r}")
-    with lock:
-        return clock.advance_to_next()

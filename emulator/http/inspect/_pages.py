@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from emulator import ClockError, DoorstepError
-from emulator.http.inspect._api import advance
+from emulator.http.inspect._clock_advance import advance
 from emulator.http.inspect._inspection import ApiError, Inspection
 from emulator.http.inspect._shapes import iso, jsonable, mailpit_time, received, snippet
 

@@ -7,7 +7,6 @@ lock, and answers with the operation already `completed`, so a test never has to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import DELIVERY_STATUSES, BulkOperation, Message
+from emulator.http._json_body import JsonBodyError, decode_json
 from emulator.http.knock._core import KnockContext, channel_messages, endpoint, json_response
 from emulator.http.knock._errors import get_list, invalid, missing
 from emulator.http.knock._messages import (
@@ -83,8 +83,8 @@ def _trigger_data(body: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(raw, str):
         raise invalid("trigger_data", f"{hint}; got {type(raw).__name__}")
     try:
-        parsed = json.loads(raw)
-    except ValueError:
+        parsed = decode_json(raw.encode())
+    except JsonBodyError:
         raise invalid("trigger_data", f"{hint}; got {raw!r}") from None
     if not isinstance(parsed, dict):
         raise invalid("trigger_data", f"{hint}; got {raw!r}")

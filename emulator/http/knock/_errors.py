@@ -3,11 +3,12 @@ that raise it, so every handler reports bad input the same way (wire.md section 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse
+
+from emulator.http._json_body import JsonBodyError, decode_json
 
 _TYPES = {
     400: "invalid_request_error",
@@ -66,11 +67,9 @@ def parse_json(raw: bytes, *, required: bool) -> dict[str, Any]:
             )
         return {}
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise KnockAPIError(
-            400, "invalid_json", f"the request body is not valid JSON ({exc}); send a JSON object"
-        ) from None
+        value = decode_json(raw)
+    except JsonBodyError as exc:
+        raise KnockAPIError(400, "invalid_json", f"{exc.message}; send a JSON object") from None
     if not isinstance(value, dict):
         raise KnockAPIError(
             400,

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.http._json_body import JsonBodyError, decode_json
+
 VSN = "2.0.0"
 MAX_FRAME_BYTES = 1024 * 1024  # a join with every feed client's filters fits many times over
 
@@ -52,9 +54,9 @@ def decode(text: str) -> Frame:
             MESSAGE_TOO_BIG, f"frame over {MAX_FRAME_BYTES} bytes; send smaller messages"
         )
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(INVALID_PAYLOAD, f"frame is not JSON ({exc.msg})") from None
+        value = decode_json(text.encode())
+    except JsonBodyError as exc:
+        raise ProtocolError(INVALID_PAYLOAD, f"frame: {exc.message}") from None
     if not isinstance(value, list) or len(value) < 5:
         raise ProtocolError(
             INVALID_PAYLOAD,

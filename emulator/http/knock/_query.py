@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 
 from starlette.datastructures import QueryParams
 
+from emulator.http._json_body import JsonBodyError, decode_json
 from emulator.http.knock._errors import invalid
 
 T = TypeVar("T")
@@ -65,8 +65,8 @@ def q_json_object(params: QueryParams, name: str) -> dict[str, Any] | None:
     if not value:
         return None
     try:
-        parsed = json.loads(value)
-    except ValueError:
+        parsed = decode_json(value.encode())
+    except JsonBodyError:
         raise invalid(name, f"must be a JSON object string; got {value!r}") from None
     if not isinstance(parsed, dict):
         raise invalid(name, f"must be a JSON object string; got {value!r}")

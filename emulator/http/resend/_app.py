@@ -7,7 +7,6 @@ Every answer is JSON (the Python SDK raises on anything else), errors are
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from functools import partial
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from emulator.http._json_body import JsonBodyError, decode_json
 from emulator.http._limits import read_limited
 from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendService
 
@@ -311,10 +311,10 @@ def _json(request: Request) -> Any:
     if not raw.strip():
         raise ResendApiError(422, "validation_error", "The request body is empty; send JSON.")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return decode_json(raw)
+    except JsonBodyError as exc:
         raise ResendApiError(
-            400, "validation_error", f"The request body is not valid JSON ({exc})."
+            400, "validation_error", f"{exc.message[0].upper()}{exc.message[1:]}."
         ) from None
 
 
