@@ -171,8 +171,8 @@ def test_channel_ids_key_uuid_other_channel_and_unknown(env: Env) -> None:
     assert {m.channel_type for m in env.emulator.messages() if m.read_at} == {"in_app_feed"}
 
 
-def test_operations_get_distinct_ids_and_empty_body_is_no_filter(env: Env) -> None:
-    response = env.http.post(f"/v1/channels/{FEED}/messages/bulk/seen")
+def test_operations_get_distinct_ids_and_empty_object_is_no_filter(env: Env) -> None:
+    response = env.http.post(f"/v1/channels/{FEED}/messages/bulk/seen", json={})
     assert response.status_code == 200
     first = response.json()
     assert first["success_count"] == 4
@@ -180,6 +180,17 @@ def test_operations_get_distinct_ids_and_empty_body_is_no_filter(env: Env) -> No
     assert second.id != first["id"]
     assert second.success_count == 4  # already seen still counts: the action is applied again
     assert env.http.get(f"/v1/bulk_operations/{first['id']}").json() == first
+
+
+@pytest.mark.parametrize(
+    "action", ["seen", "unseen", "read", "unread", "archive", "unarchive", "interacted", "delete"]
+)
+def test_missing_body_is_422_and_marks_nothing(env: Env, action: str) -> None:
+    response = env.http.post(f"/v1/channels/{FEED}/messages/bulk/{action}")
+    assert_knock_error(response.json(), 422, "invalid_params")
+    assert response.json()["errors"][0]["field"] == "body"
+    assert len(in_app(env)) == 4
+    assert all(m.engagement_statuses == [] and m.archived_at is None for m in in_app(env).values())
 
 
 def test_unknown_operation_is_404(env: Env) -> None:
@@ -197,6 +208,8 @@ def test_unknown_action_is_422_and_changes_nothing(env: Env) -> None:
 
 
 BAD_BODIES: list[tuple[bytes, int, str, str | None]] = [
+    (b"", 422, "invalid_params", "body"),  # knock-api.yml: the request body is required
+    (b"  ", 422, "invalid_params", "body"),
     (b"{", 400, "invalid_json", None),
     (b"[]", 400, "invalid_json", None),
     (b'{"recipient_ids": "u1"}', 422, "invalid_params", "recipient_ids"),

@@ -216,7 +216,7 @@ def bulk_routes(ctx: KnockContext) -> list[Route]:
     return [
         Route(
             "/v1/channels/{channel_id}/messages/bulk/{action}",
-            endpoint(ctx, bulk_update_channel, "optional"),
+            endpoint(ctx, bulk_update_channel, "object"),
             methods=["POST"],
         ),
         Route(

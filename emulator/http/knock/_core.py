@@ -22,7 +22,9 @@ from emulator.http.knock._context import KnockContext as KnockContext  # re-expo
 from emulator.http.knock._errors import KnockAPIError, parse_json
 from emulator.http.knock._serialize import channel_uuid
 
-BodyMode = Literal["none", "optional", "required"]
+BodyMode = Literal["none", "optional", "required", "object"]
+"""`optional`: no body is `{}`; `required`: no body is 400; `object`: no body is 422 (a route
+whose spec requires a body that may be `{}`: forgetting it must not widen an update to all)."""
 
 
 Handler = Callable[[KnockContext, Request, dict[str, Any]], Response]
@@ -85,7 +87,7 @@ def endpoint(
             caller = authenticate(ctx, request)
             parsed: dict[str, Any] = {}
             if body != "none":
-                parsed = parse_json(await read_body(ctx, request), required=body == "required")
+                parsed = _parse_body(await read_body(ctx, request), body)
             with ctx.emulator.lock:
                 if caller is not None:
                     authorize(ctx, request, parsed, caller)
@@ -95,6 +97,18 @@ def endpoint(
 
     run.__name__ = handler.__name__
     return run
+
+
+def _parse_body(raw: bytes, mode: BodyMode) -> dict[str, Any]:
+    if mode == "object" and not raw.strip():
+        raise KnockAPIError(
+            422,
+            "invalid_params",
+            "the request body is required; send a JSON object of filters, or {} to apply the "
+            "action to every message of the channel",
+            field="body",
+        )
+    return parse_json(raw, required=mode == "required")
 
 
 def channel_keys(ctx: KnockContext, channel_type: str | None) -> set[str]:
