@@ -17,6 +17,7 @@ from typing import Any
 from emulator.http.knock._channel_data import channel_type, full_shape, resolve_key, validate_data
 from emulator.http.knock._core import KnockContext
 from emulator.http.knock._entities import upsert
+from emulator.http.knock._entity_fields import check_entity_fields
 from emulator.http.knock._errors import KnockAPIError, invalid
 from emulator.http.knock._preferences import check_preference_set
 
@@ -52,9 +53,7 @@ def require_id(raw: Any, where: str, example: str) -> str:
 def check_inline(ctx: KnockContext, raw: Any, where: str, collection: str) -> Inline:
     """`raw` as an Inline; 422 names the JSON path of the first problem (`users[3].id`)."""
     entity_id = require_id(raw, where, '{"id": "user_1", "name": "Jane"}')
-    created = raw.get("created_at")
-    if created is not None and not isinstance(created, str):
-        raise invalid(at(where, "created_at"), f"must be an ISO-8601 string, got {created!r}")
+    check_entity_fields(raw, where, collection)
     item = Inline(collection, entity_id, {k: v for k, v in raw.items() if k not in _NOT_PROPERTIES})
     item.preferences = _preferences(raw.get("preferences"), at(where, "preferences"))
     channels = raw.get("channel_data")

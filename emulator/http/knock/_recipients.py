@@ -19,6 +19,7 @@ from emulator.http.knock._bulk_recipients import bulk_recipient_routes
 from emulator.http.knock._channel_data import channel_data_routes
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
 from emulator.http.knock._entities import object_collection, owner, require_entity, upsert
+from emulator.http.knock._entity_fields import check_entity_fields
 from emulator.http.knock._errors import get_dict
 from emulator.http.knock._inline import check_inline, store_inline
 from emulator.http.knock._preferences import check_preference_set, preference_routes
@@ -117,6 +118,7 @@ def list_tenants(ctx: KnockContext, request: Request, body: dict[str, Any]) -> R
 # -- objects -------------------------------------------------------------------------------------
 def set_object(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection = object_collection(request.path_params["collection"])
+    check_entity_fields(body, "", collection)
     _validate_inline_preferences(body)
     found = upsert(ctx, collection, request.path_params["object_id"], body)
     return json_response(object_json(collection, found))

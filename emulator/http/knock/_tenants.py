@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from emulator import TENANTS
 from emulator.http.knock._core import KnockContext
+from emulator.http.knock._entity_fields import check_entity_fields, check_settings
 from emulator.http.knock._errors import invalid
 from emulator.http.knock._preferences import check_preference_set
 
@@ -15,11 +17,13 @@ def check_tenant(body: Mapping[str, Any], where: str = "") -> None:
     """`settings` and its `preference_set`, checked before anything is stored; `where` prefixes
     the JSON paths of a bulk item (`tenants[2]`)."""
     at = f"{where}." if where else ""
+    check_entity_fields(body, where, TENANTS)
     settings = body.get("settings")
     if settings is None:
         return
     if not isinstance(settings, Mapping):
         raise invalid(f"{at}settings", f"must be an object, got {type(settings).__name__}")
+    check_settings(settings, f"{at}settings")
     pref = settings.get("preference_set")
     if isinstance(pref, Mapping):
         pref = {k: v for k, v in pref.items() if k != "__persistence_strategy__"}
