@@ -9,7 +9,7 @@ from typing import Any
 
 import knockapi
 import pytest
-from test_knock_api import Env, knock_env
+from test_knock_api import INVOICE, Env, knock_env
 
 
 @pytest.fixture
@@ -38,6 +38,11 @@ def _tenant(body: dict[str, Any]) -> Callable[[knockapi.Knock], Any]:
 def _bulk_tenants(body: dict[str, Any]) -> Callable[[knockapi.Knock], Any]:
     tenants: Any = [{"id": "t0"}, {"id": "t1", **body}]
     return lambda k: k.tenants.bulk.set(tenants=tenants)
+
+
+def _trigger(**fields: Any) -> Callable[[knockapi.Knock], Any]:
+    body: Any = {"recipients": ["u0"], "data": INVOICE, **fields}
+    return lambda k: k.workflows.trigger("invoice-created", **body)
 
 
 CASES: list[tuple[str, Callable[[knockapi.Knock], Any], str]] = [
@@ -72,6 +77,26 @@ CASES: list[tuple[str, Callable[[knockapi.Knock], Any], str]] = [
         _tenant({"settings": {"branding": {"logo_url": 5}}}),
         "settings.branding.logo_url",
     ),
+    (
+        "trigger inline email",
+        _trigger(recipients=[{"id": "u1", "email": 5}]),
+        "recipients[0].email",
+    ),
+    (
+        "trigger inline object timezone",
+        _trigger(recipients=[{"id": "p1", "collection": "projects", "timezone": "Mars/Olympus"}]),
+        "recipients[0].timezone",
+    ),
+    (
+        "trigger actor created_at",
+        _trigger(actor={"id": "u1", "created_at": "yesterday"}),
+        "actor.created_at",
+    ),
+    (
+        "trigger tenant settings",
+        _trigger(tenant={"id": "t1", "settings": {"junk": 1}}),
+        "tenant.settings.junk",
+    ),
     ("bulk tenant settings", _bulk_tenants({"settings": {"junk": 1}}), "tenants[1].settings.junk"),
 ]
 
@@ -89,6 +114,7 @@ def test_wrong_entity_fields_are_422_naming_the_field_and_store_nothing(
     assert not {"u0", "u1"} & {u["id"] for u in env.emulator.users()}
     assert not {"t0", "t1"} & {t["id"] for t in env.emulator.tenants()}
     assert env.emulator.objects("projects") == []
+    assert env.emulator.runs() == []
 
 
 VALID: list[tuple[str, Callable[[knockapi.Knock], Any]]] = [
