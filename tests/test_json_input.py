@@ -162,3 +162,21 @@ def test_ticker_at_the_end_of_time_reports_once_and_keeps_running() -> None:
     time.sleep(0.3)
     ticker.stop()
     assert err.getvalue().count("doorstep: the clock could not tick") == 1, err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "shape"),
+    [
+        ("/v1/users/u1", KNOCK, {"code", "message", "status", "type"}),
+        ("/emails", RESEND, {"statusCode", "message", "name"}),
+        ("/api/clock/advance", JSON, {"error", "status"}),
+    ],
+)
+def test_declared_body_over_50mb_is_413_in_each_apis_shape(
+    client: TestClient, path: str, headers: dict[str, str], shape: set[str]
+) -> None:
+    method = "PUT" if path.startswith("/v1") else "POST"
+    big = {**headers, "Content-Length": str(60 * 1024 * 1024)}
+    response = client.request(method, path, content=b"{}", headers=big)
+    assert response.status_code == 413
+    assert set(response.json()) >= shape

@@ -28,6 +28,7 @@ from emulator.http.inspect import (
     view_routes,
 )
 from emulator.http.knock import knock_app
+from emulator.http.knock import payload_too_large as knock_too_large
 from emulator.http.linkcheck import LinkChecker
 from emulator.http.resend import create_resend_app, is_resend_path, payload_too_large
 from emulator.mail import ResendService
@@ -64,6 +65,9 @@ class DoorstepApp:
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes and is_resend_path(path):
             await payload_too_large(declared, self.max_body_bytes)(scope, receive, send)
+            return
+        if declared is not None and declared > self.max_body_bytes and _is_knock(path):
+            await knock_too_large(declared, self.max_body_bytes)(scope, receive, send)
             return
         if declared is not None and declared > self.max_body_bytes:
             response = JSONResponse(
@@ -161,3 +165,7 @@ def create_app(
         ),
         max_body_bytes=max_body_bytes,
     )
+
+
+def _is_knock(path: str) -> bool:
+    return path == "/v1" or path.startswith("/v1/")

@@ -6,6 +6,7 @@ and the realtime socket."""
 from emulator.http.knock._app import knock_app
 from emulator.http.knock._auth import authorize_client
 from emulator.http.knock._context import KnockContext
+from emulator.http.knock._core import payload_too_large
 from emulator.http.knock._cors import CorsPolicy, parse_origin
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "authorize_client",
     "knock_app",
     "parse_origin",
+    "payload_too_large",
 ]

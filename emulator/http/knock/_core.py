@@ -43,6 +43,11 @@ async def read_body(ctx: KnockContext, request: Request) -> bytes:
     return await read_limited(request, ctx.max_body_bytes, _too_large)
 
 
+def payload_too_large(size: int, limit: int) -> Response:
+    """Knock's 413 for a body over `limit` bytes, for the outer app that refuses it unread."""
+    return _too_large(size, limit).response()
+
+
 def _too_large(size: int, limit: int) -> KnockAPIError:
     return KnockAPIError(
         413,
