@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 from emulator import Emulator, OutgoingEmail
 from emulator.http import create_app
 
+LOCAL = "http://localhost"  # the Host allow-list refuses TestClient's default "testserver"
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 SUMMARY_KEYS = {
     "ID",
@@ -54,7 +56,7 @@ def emu() -> Emulator:
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[TestClient]:
-    with TestClient(create_app(emu), follow_redirects=False) as c:
+    with TestClient(create_app(emu), base_url=LOCAL, follow_redirects=False) as c:
         yield c
 
 
@@ -352,7 +354,7 @@ def test_pages_cover_everything_and_negation_partitions(count: int, limit: int, 
         capture(emu, f"alpha {i}" if i % 3 else f"beta {i}", to=f"u{i % 4}@x.io")
         for i in range(count)
     ]
-    with TestClient(create_app(emu)) as c:
+    with TestClient(create_app(emu), base_url=LOCAL) as c:
         seen: list[str] = []
         for start in range(0, count + limit, limit):
             page = c.get("/api/v1/messages", params={"start": start, "limit": limit}).json()

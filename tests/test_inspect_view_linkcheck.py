@@ -29,6 +29,8 @@ from emulator.http.linkcheck._check import LinkChecker, Target, classify, extrac
 from emulator.http.linkcheck._http import vetted_addresses
 from emulator.http.linkcheck._rules import address_kind, parse_address, parse_rule
 
+LOCAL = "http://localhost"  # the Host allow-list refuses TestClient's default "testserver"
+
 # Mailpit v1.30.5 server/ui/api/v1/swagger.json, definitions LinkCheckResponse and Link, with
 # every field required and nothing extra (Mailpit clients read exactly these keys).
 LINK = {
@@ -106,7 +108,9 @@ def capture(emu: Emulator, html: str | None, text: str | None = None) -> str:
 
 
 def client_for(emu: Emulator, hosts: tuple[str, ...] = ()) -> TestClient:
-    return TestClient(create_app(emu, link_check_hosts=hosts), follow_redirects=False)
+    return TestClient(
+        create_app(emu, link_check_hosts=hosts), base_url=LOCAL, follow_redirects=False
+    )
 
 
 def check(links: list[str], allow: tuple[str, ...] = (), follow: bool = False) -> list[Any]:

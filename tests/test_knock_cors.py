@@ -98,7 +98,7 @@ def test_other_origins_and_same_origin_requests_get_no_cors_headers(knock: TestC
 
 def test_the_inspection_api_stays_same_origin() -> None:
     app = create_app(Emulator.from_directory(FIXTURES), cors_origins=["https://app.example.com"])
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         for origin in ("http://localhost:3000", "https://app.example.com"):
             listed = client.get("/api/messages", headers={"Origin": origin})
             assert listed.status_code == 200

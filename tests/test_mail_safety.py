@@ -25,6 +25,8 @@ from emulator.http import ServerThread, create_app
 from emulator.mail import Attachment, Mailbox, ResendService, SqliteMailStore
 from emulator.mail._smtp_server import running_smtp
 
+LOCAL = "http://localhost"  # the Host allow-list refuses TestClient's default "testserver"
+
 SUBJECTS = ("alpha", "beta", "gamma")
 
 
@@ -35,7 +37,7 @@ def emu() -> Emulator:
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[TestClient]:
-    with TestClient(create_app(emu), follow_redirects=False) as c:
+    with TestClient(create_app(emu), base_url=LOCAL, follow_redirects=False) as c:
         yield c
 
 
@@ -227,7 +229,7 @@ def test_a_non_ascii_address_is_listed_not_a_500(
 
 
 def test_a_non_ascii_address_reaches_the_live_socket(emu: Emulator, client: TestClient) -> None:
-    with client.websocket_connect("/api/events") as ws:
+    with client.websocket_connect("ws://localhost/api/events") as ws:
         assert ws.receive_json()["Type"] == "stats"
         email_id = smtputf8_email(emu.outbox)
         new = ws.receive_json()
@@ -246,7 +248,7 @@ def test_a_store_written_before_the_fix_is_listed_not_a_500(tmp_path: Path) -> N
     store.save(dataclasses.replace(email, to=["j\udcc3\udcb6s\udcc3\udca9@example.com"]))
     store.close()
     emu = Emulator(mailbox=Mailbox(store=tmp_path))
-    with TestClient(create_app(emu)) as c:
+    with TestClient(create_app(emu), base_url=LOCAL) as c:
         response = c.get("/api/v1/messages")
     assert response.status_code == 200
     assert response.json()["messages"][0]["To"] == [{"Name": "", "Address": "jösé@example.com"}]
@@ -301,7 +303,7 @@ def test_feed_links_reach_user_ids_with_slashes(user: str) -> None:
     emu = Emulator.from_directory(FIXTURES)
     emu.identify(user, name="Ada", email="ada@example.com")
     emu.trigger("invoice-created", [user], data={"invoice_id": "i1", "amount": "$1"})
-    with TestClient(create_app(emu)) as c:
+    with TestClient(create_app(emu), base_url=LOCAL) as c:
         page = c.get("/ui/feeds").text
         link = f"/ui/feeds/{quote(user, safe='')}"
         assert f'href="{link}"' in page

@@ -19,6 +19,8 @@ from emulator import DeliveryError, Emulator, OutgoingEmail
 from emulator.http import create_app
 from emulator.mail import InProcessProvider, Mailbox
 
+LOCAL = "http://localhost"  # the Host allow-list refuses TestClient's default "testserver"
+
 KNOCK = {"Authorization": "Bearer sk_test"}
 RESEND = {"Authorization": "Bearer re_test"}
 MAIL = {"from": "Acme <a@acme.test>", "to": ["b@example.com"], "subject": "Hi", "html": "<p>x</p>"}
@@ -64,7 +66,7 @@ def env() -> Iterator[Env]:
             "waiter", WAIT, in_app(conditions=cond("refs.wait_1.matched", "equal_to", "true"))
         ),
     )
-    with TestClient(create_app(emu)) as client:
+    with TestClient(create_app(emu), base_url=LOCAL) as client:
         yield Env(emu, client)
 
 

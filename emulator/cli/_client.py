@@ -1,5 +1,5 @@
 """`doorstep serve`'s options for browser clients (enhanced security, the signing key, CORS
-origins) and `doorstep signing-key`."""
+origins, allowed Host names) and `doorstep signing-key`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def _origin(text: str) -> str:
     from emulator.http import parse_origin
 
     return parse_origin(text)
+
+
+def _allowed_host(text: str) -> str:
+    from emulator.http import parse_allowed_host
+
+    return parse_allowed_host(text)
 
 
 def add_client_options(serve: argparse.ArgumentParser) -> None:
@@ -60,6 +66,17 @@ def add_client_options(serve: argparse.ArgumentParser) -> None:
         "(http://localhost:*, http://127.0.0.1:*, http://[::1]:*), e.g. https://app.example.com "
         "or http://devbox:*; repeatable [env: DOORSTEP_CORS_ORIGINS, comma-separated]",
     )
+    serve.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        type=typed(_allowed_host),
+        default=list(_env_hosts(serve)),
+        metavar="NAME",
+        help="a Host name the HTTP server answers besides localhost, 127.0.0.1 and [::1] (any "
+        "port); other names get 403, which stops DNS rebinding; repeatable "
+        "[env: DOORSTEP_ALLOWED_HOSTS, comma-separated]",
+    )
 
 
 def _env_origins(parser: argparse.ArgumentParser) -> tuple[str, ...]:
@@ -68,6 +85,14 @@ def _env_origins(parser: argparse.ArgumentParser) -> tuple[str, ...]:
         return _origins(raw)
     except ValueError as exc:
         parser.error(f"environment variable DOORSTEP_CORS_ORIGINS={raw!r} is invalid: {exc}")
+
+
+def _env_hosts(parser: argparse.ArgumentParser) -> tuple[str, ...]:
+    raw = os.environ.get("DOORSTEP_ALLOWED_HOSTS", "")
+    try:
+        return tuple(_allowed_host(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        parser.error(f"environment variable DOORSTEP_ALLOWED_HOSTS={raw!r} is invalid: {exc}")
 
 
 def print_signing_key(out: TextIO, err: TextIO) -> int:

@@ -276,6 +276,7 @@ def main(
             signing_key_file=args.signing_key,
             signing_key=os.environ.get("KNOCK_SIGNING_KEY") or None,
             cors_origins=tuple(dict.fromkeys(args.cors_origins)),
+            allowed_hosts=tuple(dict.fromkeys(args.allowed_hosts)),
         )
         return serve(options, out, err)
     if args.command == "signing-key":

@@ -36,6 +36,9 @@ TICK_SECONDS = 0.2
 MAIL_DB = "mail.sqlite3"
 
 
+SHUTDOWN_SECONDS = 0.7  # SIGTERM to exit stays under a second, even with a request stuck
+
+
 @dataclass(frozen=True, slots=True)
 class ServeOptions:
     """What `doorstep serve` was asked for, flags and environment already merged."""
@@ -53,6 +56,7 @@ class ServeOptions:
     signing_key_file: Path | None = None  # --signing-key FILE (wins over signing_key)
     signing_key: str | None = None  # KNOCK_SIGNING_KEY's value, as the app has it
     cors_origins: tuple[str, ...] = ()  # browser origins allowed besides loopback ones
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides loopback ones
 
 
 def bundled_workflows() -> Path:
@@ -174,9 +178,18 @@ class Service:
             enhanced_security=options.enhanced_security,
             signing_key=self.signing_key,
             cors_origins=options.cors_origins,
+            allowed_hosts=self.allowed_hosts(),
         )
         self.http = ServerThread(app, options.host, options.http_port)
         self.ticker: RealTimeTicker | None = None
+
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """Host names the HTTP server answers: loopback, the bound address, `--allowed-host`."""
+        from emulator.http import LOOPBACK_HOSTS, parse_allowed_host
+
+        host = self.options.host
+        bound = () if host in ("0.0.0.0", "::", "") else (parse_allowed_host(host),)
+        return tuple(dict.fromkeys((*LOOPBACK_HOSTS, *bound, *self.options.allowed_hosts)))
 
     def start(self) -> Service:
         """Start SMTP, then HTTP (SMTP is stopped again if HTTP cannot bind), then the ticker."""
@@ -218,10 +231,16 @@ class Service:
             lines.append(f"  Mail database:  {self.options.data_dir / MAIL_DB}")
         if self.options.link_check_hosts:
             lines.append(f"  Link check:     {', '.join(self.options.link_check_hosts)}")
+        lines.append(f"  Allowed hosts:  {', '.join(self.allowed_hosts())} (any port)")
         if host in ("0.0.0.0", "::"):
             lines.append(
                 f"  Warning: listening on every interface ({host}); anyone on the network "
                 "can read captured mail"
+            )
+        if host not in ("localhost", "127.0.0.1", "::1"):
+            lines.append(
+                "  Note: only the names above are answered (others get 403, against DNS "
+                "rebinding); reach the server by another name with --allowed-host NAME"
             )
         lines += self._client_lines()
         lines += [
@@ -288,12 +307,29 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
         previous.append((sig, signal.signal(sig, on_signal)))
     try:
         print(service.banner(), file=out, flush=True)
-        while not stop.wait(0.5):
+        while not stop.wait(0.2):
             pass
     finally:
         print("doorstep: shutting down", file=out, flush=True)
-        service.stop()
+        stopped = _stop_within(service, SHUTDOWN_SECONDS)
         for sig, handler in previous:
             signal.signal(sig, handler)
+    if not stopped:
+        print(
+            f"doorstep: a request was still running after {SHUTDOWN_SECONDS}s; "
+            "exiting without waiting for it",
+            file=out,
+            flush=True,
+        )
     print("doorstep: stopped", file=out, flush=True)
     return 0
+
+
+def _stop_within(service: Service, seconds: float) -> bool:
+    """Stop the servers from a daemon thread, waiting at most `seconds`: a request stuck on
+    the engine lock (or a timer that never ends) must not keep SIGTERM from stopping us.
+    Every server thread is a daemon, so the process can exit while they finish."""
+    stopper = threading.Thread(target=service.stop, name="doorstep-shutdown", daemon=True)
+    stopper.start()
+    stopper.join(seconds)
+    return not stopper.is_alive()

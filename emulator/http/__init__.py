@@ -2,6 +2,7 @@
 all mountable on one Starlette app, and a background uvicorn runner for tests (port 0)."""
 
 from emulator.http._app import create_app
+from emulator.http._guard import LOOPBACK_HOSTS, RequestGuard, parse_allowed_host
 from emulator.http._server import ServerError, ServerThread
 from emulator.http.inspect import Inspection
 from emulator.http.knock import authorize_client, knock_app, parse_origin
@@ -9,7 +10,9 @@ from emulator.http.linkcheck import parse_allow_list
 from emulator.http.resend import create_resend_app, email_json
 
 __all__ = [
+    "LOOPBACK_HOSTS",
     "Inspection",
+    "RequestGuard",
     "ServerError",
     "ServerThread",
     "authorize_client",
@@ -18,5 +21,6 @@ __all__ = [
     "email_json",
     "knock_app",
     "parse_allow_list",
+    "parse_allowed_host",
     "parse_origin",
 ]

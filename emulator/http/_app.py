@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from emulator.http._guard import RequestGuard
 from emulator.http.inspect import (
     Inspection,
     error_response,
@@ -142,19 +143,21 @@ def create_app(
     enhanced_security: bool = False,
     signing_key: str | SigningKey | None = None,
     cors_origins: Iterable[str] = (),
-) -> DoorstepApp:
+    allowed_hosts: Iterable[str] = (),
+) -> RequestGuard:
     """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/view`, `/ui`.
 
     `link_check_hosts` (`host`, `host:port`, `*.domain`) are the only hosts the link check may
     send a request to; every other link is classified offline. ValueError names a bad entry.
     `enhanced_security`, `signing_key` and `cors_origins` configure the Knock API for browser
     clients (see `knock_app`); only the Knock API answers cross-origin requests, the
-    inspection API and inspector stay same-origin.
+    inspection API and inspector stay same-origin. `allowed_hosts` are Host names accepted
+    besides loopback ones (DNS rebinding protection); other writes from other sites are refused.
     """
     inspection = Inspection(emulator, clock_mode=clock_mode, link_check_hosts=link_check_hosts)
     service = resend_service or ResendService(emulator.outbox, emulator.clock)
     emulator.on_reset(service.clear)  # `POST /api/reset` forgets scheduled Resend mail too
-    return DoorstepApp(
+    app = DoorstepApp(
         inspection,
         resend=create_resend_app(service),
         knock=knock_app(
@@ -165,6 +168,7 @@ def create_app(
         ),
         max_body_bytes=max_body_bytes,
     )
+    return RequestGuard(app, allowed_hosts)
 
 
 def _is_knock(path: str) -> bool:
