@@ -3,6 +3,7 @@ no route outside /v1 answers CORS, and SIGTERM stops `doorstep serve` at once.""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -258,3 +259,20 @@ def test_a_page_on_another_origin_cannot_reset_or_advance(emu: Emulator, browser
         assert rebound is not None
         assert rebound.status == 403
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed", "note"),
+    [
+        ("127.0.0.1", (), "Allowed hosts:  localhost, 127.0.0.1, [::1] (any port)"),
+        ("0.0.0.0", ("devbox",), "Allowed hosts:  localhost, 127.0.0.1, [::1], devbox (any port)"),
+        ("0.0.0.0", (), "reach the server by another name with --allowed-host NAME"),
+    ],
+)
+def test_the_banner_lists_allowed_hosts(host: str, allowed: tuple[str, ...], note: str) -> None:
+    from emulator.cli._serve import ServeOptions, Service
+
+    options = ServeOptions(host=host, http_port=0, smtp_port=0, allowed_hosts=allowed)
+    banner = Service(options, out=io.StringIO()).banner()
+    assert note in banner
+    assert ("--allowed-host NAME" in banner) == (host != "127.0.0.1")
