@@ -17,6 +17,8 @@ from emulator.core._clock import Clock
 from emulator.http import create_app
 from emulator.http._json_body import MAX_DEPTH, JsonBodyError, decode_json
 
+LOCAL = "http://localhost"  # the Host allow-list refuses TestClient's default "testserver"
+
 KNOCK = {"Authorization": "Bearer sk_test", "Content-Type": "application/json"}
 RESEND = {"Authorization": "Bearer re_test", "Content-Type": "application/json"}
 JSON = {"Content-Type": "application/json"}
@@ -34,7 +36,7 @@ BAD_BODIES = [
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Emulator()), raise_server_exceptions=False) as c:
+    with TestClient(create_app(Emulator()), base_url=LOCAL, raise_server_exceptions=False) as c:
         yield c
 
 
