@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -57,10 +57,11 @@ def unsigned_token(sub: str) -> str:
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'sub': sub})}.c2ln"
 
 
-def open_socket(base_url: str, **params: str) -> ClientConnection:
+def open_socket(base_url: str, origin: str | None = None, **params: str) -> ClientConnection:
     query = {"api_key": "pk_test_doorstep", "vsn": "2.0.0"} | params
     url = base_url.replace("http", "ws") + "/ws/v1/websocket?" + str(httpx.QueryParams(query))
-    return connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT)
+    headers = {} if origin is None else {"Origin": origin}
+    return connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT, additional_headers=headers)
 
 
 def send(ws: ClientConnection, *frame: Any) -> None:
@@ -270,6 +271,33 @@ def test_a_refused_connect_gets_403_at_the_upgrade_saying_why(
     body = json.loads(bytes(response.body or b""))
     assert (body["code"], body["status"]) == (code, 403)
     assert fix in body["message"]
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:5173"])
+def test_a_page_on_another_loopback_origin_opens_the_socket(
+    served: tuple[Emulator, str], origin: str
+) -> None:
+    """The Next.js dev server's page (another port) talks to Doorstep, as the React test does."""
+    _, base_url = served
+    with open_socket(base_url, origin=origin) as ws:
+        assert join(ws) == ok("1", "1", TOPIC)
+
+
+@pytest.mark.parametrize("make", [knock_app, create_app])
+def test_the_socket_checks_origin_against_the_cors_allow_list(
+    make: Callable[..., Any],
+) -> None:
+    """Browsers apply no CORS to websockets: an origin the API would refuse is refused here."""
+    app = make(emulator(), cors_origins=["https://app.example.com"])
+    with ServerThread(app) as server:
+        with open_socket(server.base_url, origin="https://app.example.com") as ws:
+            assert join(ws) == ok("1", "1", TOPIC)
+        with pytest.raises(InvalidStatus) as refused:
+            open_socket(server.base_url, origin="https://evil.example")
+    response = refused.value.response
+    body = json.loads(bytes(response.body or b""))
+    assert (response.status_code, body["code"]) == (403, "origin_not_allowed")
+    assert "--cors-origin" in body["message"]
 
 
 MALFORMED: list[tuple[str | bytes, int]] = [

@@ -2,13 +2,13 @@
 
 A page on another site can send a "simple" cross-origin request (a form post, or `fetch` with
 `mode: "no-cors"` and a text/plain body) without asking first; it cannot read the answer, but
-the write still happens. So every write outside the Knock API (`/v1`, which has its own CORS
-allow-list) and the server-side Resend API must come from our own origin: `Origin`, when sent,
-names this very host, `Sec-Fetch-Site` is not `cross-site`, and a body sent to `/api/...` is
-`application/json`, which a browser only sends cross-origin after a preflight that fails (no
-CORS there). A name that resolves to 127.0.0.1 only for the attacker (DNS rebinding) makes
-all of that look same-origin, so the Host header must be one we know: loopback names on any
-port plus the ones configured with `--allowed-host`.
+the write still happens. So every write outside the Knock API (`/v1` and its socket `/ws/v1`,
+which check Knock's CORS allow-list themselves) and the server-side Resend API must come from
+our own origin: `Origin`, when sent, names this very host, `Sec-Fetch-Site` is not
+`cross-site`, and a body sent to `/api/...` is `application/json`, which a browser only sends
+cross-origin after a preflight that fails (no CORS there). A name that resolves to 127.0.0.1
+only for the attacker (DNS rebinding) makes all of that look same-origin, so the Host header
+must be one we know: loopback names on any port plus the ones configured with `--allowed-host`.
 """
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ class RequestGuard:
                 f"{' or '.join(self.allowed_hosts)}, or start it with --allowed-host NAME"
             )
         path: str = scope["path"]
-        if path == "/v1" or path.startswith("/v1/") or is_resend_path(path):
-            return None  # Knock: its own CORS allow-list; Resend: server-side API keys
+        if path == "/v1" or path.startswith(("/v1/", "/ws/v1/")) or is_resend_path(path):
+            return None  # Knock: its own CORS allow-list (socket too); Resend: server-side keys
         if scope["type"] == "http" and scope["method"] not in WRITE_METHODS:
             return None
         return _cross_origin(path, host, headers, websocket=scope["type"] == "websocket")

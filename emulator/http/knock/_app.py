@@ -155,7 +155,7 @@ def knock_app(
         signing_key=key,
     )
     app = Starlette(
-        routes=_routes(ctx),
+        routes=_routes(ctx, policy),
         exception_handlers={404: _not_found, 405: _not_found},
         middleware=[Middleware(CorsMiddleware, policy=policy)],
     )
@@ -163,7 +163,7 @@ def knock_app(
     return app
 
 
-def _routes(ctx: KnockContext) -> list[BaseRoute]:
+def _routes(ctx: KnockContext, policy: CorsPolicy) -> list[BaseRoute]:
     """Every route; the order matters where paths overlap."""
     return [
         Route(
@@ -184,7 +184,7 @@ def _routes(ctx: KnockContext) -> list[BaseRoute]:
         *recipient_routes(ctx),
         *audience_routes(ctx),
         *schedule_routes(ctx),
-        socket_route(ctx),  # the realtime socket, /ws/v1/websocket
+        socket_route(ctx, policy),  # the realtime socket, /ws/v1/websocket
     ]
 
 

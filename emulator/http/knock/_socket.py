@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from emulator import Message
 from emulator.http.knock._auth import authorize_client
 from emulator.http.knock._core import KnockContext
+from emulator.http.knock._cors import CorsPolicy
 from emulator.http.knock._errors import KnockAPIError
 from emulator.http.knock._phoenix import (
     UNSUPPORTED_DATA,
@@ -53,9 +54,9 @@ QUEUE_SIZE = 256
 _log = logging.getLogger(__name__)
 
 
-def socket_route(ctx: KnockContext) -> WebSocketRoute:
-    """The websocket route serving `ctx`'s emulator."""
-    return WebSocketRoute(PATH, partial(realtime_socket, ctx))
+def socket_route(ctx: KnockContext, policy: CorsPolicy) -> WebSocketRoute:
+    """The websocket route serving `ctx`'s emulator to pages on origins `policy` allows."""
+    return WebSocketRoute(PATH, partial(realtime_socket, ctx, policy))
 
 
 class Inbox:
@@ -96,15 +97,26 @@ class Inbox:
         return item
 
 
-async def realtime_socket(ctx: KnockContext, websocket: WebSocket) -> None:
-    """One connection: authorize, then serve frames and push new messages until it closes."""
+async def realtime_socket(ctx: KnockContext, policy: CorsPolicy, websocket: WebSocket) -> None:
+    """One connection: authorize, then serve frames and push new messages until it closes.
+
+    Browsers apply no CORS to websockets, so the page's Origin is checked here, against the
+    same allow-list as the API's (Phoenix's `check_origin`)."""
     params = websocket.query_params
+    origin = websocket.headers.get("origin")
     api_key = params.get("api_key") or None
     user_token = params.get("user_token") or None
     try:
         if not params.get("vsn", "").startswith("2."):
             raise KnockAPIError(
                 400, "invalid_params", f"this socket speaks Phoenix vsn {VSN}; add ?vsn={VSN}"
+            )
+        if origin is not None and not policy.allows(origin):
+            raise KnockAPIError(
+                403,
+                "origin_not_allowed",
+                f"origin {origin} may not open the socket: allowed are {policy.describe()}; "
+                "add it with doorstep serve --cors-origin ORIGIN",
             )
         authorize_client(ctx, api_key, user_token, None)
     except KnockAPIError as exc:
