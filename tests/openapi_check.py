@@ -1,11 +1,12 @@
-"""Validate JSON bodies against the Knock OpenAPI document (components or operation responses).
+"""The vendors' OpenAPI documents, their known defects patched in one place, and validators.
 
-`check_schema("Message", body)` validates against `components/schemas/Message`;
+`check_schema("Message", body)` validates against `components/schemas/Message` of knock-api.yml;
 `check_response("get", "/v1/messages/{message_id}", 200, body)` against that operation's response
 schema. `$ref`s resolve inside the document. knock-api.yml is OpenAPI 3.0.0 (`nullable`), so the
-3.0 dialect validator is used, with format checking (uuid, date-time).
+3.0 dialect validator is used, with format checking (uuid, date-time). `knock_spec()` and
+`resend_spec()` are the patched documents tests/test_openapi_fuzz.py generates requests from.
 
-The document has four defects that reject every conforming server; `_patched` fixes each one
+knock-api.yml has four defects that reject every conforming server; `_patched` fixes each one
 narrowly (and never loosens a field) so the checks stay meaningful:
 1. `type: object` next to a `oneOf`/`anyOf` whose alternatives allow booleans or null
    (PreferenceSetWorkflowCategorySetting, Activity.actor, preference_set): the outer `type` is
@@ -15,6 +16,13 @@ narrowly (and never loosens a field) so the checks stay meaningful:
 3. The same `oneOf` ambiguity for `RecipientReference` does not occur (string vs object).
 4. `Schedule.actor` is `oneOf [Recipient, {nullable: true}]`; the second branch has no type, so
    it matches every actor too: it is pinned to null, so an actor must be null or a Recipient.
+
+Neither document describes error responses (knock-api.yml three 403s, resend-api.yml none),
+although both APIs answer errors: tests/test_openapi_fuzz.py accepts each vendor's error statuses
+in its error shape instead.
+
+resend-api.yml has one more defect: Resend returns `"html": null` for text-only mail (its docs
+show null bodies), while the spec types `Email.html` as a plain string.
 """
 
 from __future__ import annotations
@@ -29,7 +37,23 @@ import httpx
 import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-SPEC = Path("/work/shared/reference/openapi/knock-api.yml")
+OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "openapi"
+"""`../shared/reference/openapi` beside the repository, as in CI."""
+SPEC = OPENAPI / "knock-api.yml"
+RESEND_SPEC = OPENAPI / "resend-api.yml"
+
+
+def knock_spec() -> dict[str, Any]:
+    """knock-api.yml with its defects patched (a shared copy: do not modify)."""
+    return _patched()
+
+
+@cache
+def resend_spec() -> dict[str, Any]:
+    """resend-api.yml with its defect patched (a shared copy: do not modify)."""
+    spec: dict[str, Any] = yaml.safe_load(RESEND_SPEC.read_text())
+    spec["components"]["schemas"]["Email"]["properties"]["html"]["type"] = ["string", "null"]
+    return spec
 
 
 @cache
