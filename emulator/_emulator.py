@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from emulator._facade_messages import MessagesFacade
 from emulator._facade_recipients import RecipientsFacade
-from emulator.core import Clock, DoorstepError
+from emulator.core import Clock, DefinitionWarning, DoorstepError
 from emulator.definitions import (
     Channel,
     Channels,
@@ -100,10 +101,16 @@ class Emulator(RecipientsFacade, MessagesFacade):
 
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str], **options: Any) -> Emulator:
-        """Load workflows, layouts and partials (our YAML and/or Knock CLI layout) from `path`."""
+        """Load workflows, layouts and partials (our YAML and/or Knock CLI layout) from `path`.
+
+        What loaded with a problem (an empty workflow file) is reported as a DefinitionWarning,
+        which pytest lists in its warnings summary."""
         from emulator.definitions import load_definitions
 
-        return cls(load_definitions(path), **options)
+        definitions = load_definitions(path)
+        for problem in definitions.warnings:
+            warnings.warn(str(problem), DefinitionWarning, stacklevel=2)
+        return cls(definitions, **options)
 
     # -- configuration -------------------------------------------------------------------
     @property

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from emulator import DefinitionError, compose_yaml, load_definitions, validate
+from emulator import (
+    DefinitionError,
+    DefinitionWarning,
+    Emulator,
+    compose_yaml,
+    load_definitions,
+    validate,
+)
 from emulator.cli._main import main
 from emulator.cli._serve import ServeOptions, Service
 from emulator.scenarios import ScenarioError, load_scenario
@@ -137,3 +144,30 @@ def test_serve_warns_about_an_empty_workflow_file(tmp_path: Path) -> None:
     Service(ServeOptions(workflows=tmp_path, http_port=0, smtp_port=0), out)
     assert "Warning: " in out.getvalue()
     assert "wf-empty.yaml: the file holds no workflow" in out.getvalue()
+
+
+def test_from_directory_reports_an_empty_workflow_file_as_a_python_warning(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "wf-empty.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    (tmp_path / "wf-ok.yaml").write_text(WORKFLOW, encoding="utf-8")
+    with pytest.warns(DefinitionWarning, match=r"wf-empty\.yaml.*holds no workflow") as caught:
+        emu = Emulator.from_directory(tmp_path)
+    assert len(caught) == 1
+    assert list(emu.definitions.workflows) == ["wf-ok"]
+
+
+def test_doorstep_run_prints_the_empty_file_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflows = tmp_path / "workflows"
+    workflows.mkdir()
+    (workflows / "wf-empty.yaml").write_text("", encoding="utf-8")
+    (workflows / "wf-ok.yaml").write_text(WORKFLOW, encoding="utf-8")
+    scenario = tmp_path / "s.scenario.yaml"
+    scenario.write_text("name: S\nworkflows: workflows\nsteps: [{advance: 1m}]\n", encoding="utf-8")
+    assert main(["run", str(scenario)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("Warning: ") == 1
+    assert "wf-empty.yaml" in err
+    assert "holds no workflow" in err

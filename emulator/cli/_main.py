@@ -10,11 +10,12 @@ import argparse
 import dataclasses
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
-from emulator import DoorstepError
+from emulator import DefinitionWarning, DoorstepError
 from emulator.cli._args import flag, option
 from emulator.cli._client import add_client_options, print_signing_key
 from emulator.mail import DEFAULT_RETENTION
@@ -239,7 +240,16 @@ def run_scenarios(
             continue
         if workflows is not None and scenario.workflows is None:
             scenario = dataclasses.replace(scenario, workflows=workflows)
-        result = run_scenario(scenario)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DefinitionWarning)
+            result = run_scenario(scenario)
+        for warning in caught:
+            if issubclass(warning.category, DefinitionWarning):
+                print(f"Warning: {warning.message}", file=err)
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         status = "PASSED" if result.passed else "FAILED"
         print(f"== {scenario.name} ({path}) {status}", file=out)
         for line in result.timeline:

@@ -16,7 +16,14 @@ from emulator.core._durations import (
     format_duration,
     parse_duration,
 )
-from emulator.core._errors import ClockError, DefinitionError, DoorstepError, Problem, TriggerError
+from emulator.core._errors import (
+    ClockError,
+    DefinitionError,
+    DefinitionWarning,
+    DoorstepError,
+    Problem,
+    TriggerError,
+)
 from emulator.core._ids import IdFactory
 from emulator.core._merge import deep_merge
 from emulator.core._timestamps import format_timestamp
@@ -39,6 +46,7 @@ __all__ = [
     "Clock",
     "ClockError",
     "DefinitionError",
+    "DefinitionWarning",
     "DoorstepError",
     "DurationError",
     "DurationPart",

@@ -35,6 +35,10 @@ class DefinitionError(DoorstepError):
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
+class DefinitionWarning(UserWarning):
+    """A definition file loaded with a problem worth fixing (an empty workflow file, ...)."""
+
+
 class TriggerError(DoorstepError):
     """A trigger or cancel request that Knock would refuse; `code` is Knock's error code."""
 

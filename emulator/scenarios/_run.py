@@ -51,23 +51,21 @@ def scenario_emulator(
     """An Emulator for `scenario`: its own settings win over the defaults given here.
 
     Without `definitions` the scenario's `workflows:` directory is loaded."""
+    options: dict[str, Any] = {
+        "start": scenario.start or start,
+        "strict": strict if scenario.strict is None else scenario.strict,
+        "vars": {**(vars or {}), **(scenario.vars or {})},
+        "channels": {**(channels or {}), **(scenario.channels or {})},
+        "config": scenario.config,
+    }
     if definitions is None or scenario.workflows is not None:
         if scenario.workflows is None:
             raise DoorstepError(
                 f"{scenario.where}: the scenario names no workflows; add `workflows: <dir>` "
                 "(relative to the scenario file) or pass the directory to the runner"
             )
-        from emulator import load_definitions
-
-        definitions = load_definitions(scenario.workflows)
-    return Emulator(
-        definitions,
-        start=scenario.start or start,
-        strict=strict if scenario.strict is None else scenario.strict,
-        vars={**(vars or {}), **(scenario.vars or {})},
-        channels={**(channels or {}), **(scenario.channels or {})},
-        config=scenario.config,
-    )
+        return Emulator.from_directory(scenario.workflows, **options)  # warns as it loads
+    return Emulator(definitions, **options)
 
 
 def run_scenario(
