@@ -332,13 +332,17 @@ def server(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThr
         ("PUT", "/emails", {"GET", "POST"}),
         ("DELETE", "/emails/4ef9a417-02e9-4d39-ad75-9611e0fcc33c", {"GET", "PATCH"}),
         ("GET", "/emails/4ef9a417-02e9-4d39-ad75-9611e0fcc33c/cancel", {"POST"}),
+        ("POST", "/v1/users/u1", {"GET", "PUT", "DELETE"}),  # one Knock route per method
+        ("PATCH", "/v1/messages/m1/seen", {"PUT", "DELETE"}),
+        ("GET", "/v1/workflows/w/trigger", {"POST"}),
     ],
 )
 def test_405_names_the_allowed_methods(
     server: ServerThread, method: str, path: str, allow: set[str]
 ) -> None:
+    key = "sk_test" if path.startswith("/v1/") else "re_sdk"
     response = httpx.request(
-        method, server.base_url + path, headers={"Authorization": "Bearer re_sdk"}
+        method, server.base_url + path, headers={"Authorization": f"Bearer {key}"}
     )
     assert response.status_code == 405
     head = {"HEAD"} if "GET" in allow else set()  # Starlette answers HEAD wherever GET is

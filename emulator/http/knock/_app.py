@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from emulator import SigningKey, SigningKeyError
 from emulator.http.knock._audiences import audience_routes
@@ -110,13 +110,24 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     """Knock's router answers unknown paths with Phoenix's shape, not the API error shape."""
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     if status == 405:
-        return KnockAPIError(
+        allowed = _allowed_methods(request)
+        response = KnockAPIError(
             405,
             "method_not_allowed",
-            f"{request.method} is not supported on {request.url.path}; see the Knock API "
-            "reference for the methods of this path",
+            f"{request.method} is not supported on {request.url.path}; use {', '.join(allowed)}",
         ).response()
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
     return JSONResponse({"errors": {"detail": f"{status} Not Found"}}, status_code=status)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (one Route per method shares a path)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def knock_app(
