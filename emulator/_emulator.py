@@ -74,7 +74,9 @@ class Emulator(RecipientsFacade, MessagesFacade):
             channels = {**config.channels, **(channels or {})}
         self.clock = clock or Clock(start)
         # In-process capture keeps every email: a test must never lose mail to retention.
-        self.outbox = mailbox if mailbox is not None else Mailbox(clock=self.clock, retention=0)
+        self.outbox = (
+            mailbox if mailbox is not None else Mailbox(clock=self.clock, retention=0, seed=seed)
+        )
         self._engine = engine = Engine(
             definitions or Definitions(),
             clock=self.clock,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wfbuild import in_app, make_emulator, workflow
+from wfbuild import email, in_app, make_emulator, workflow
 
 from emulator import Emulator, TriggerError
 
@@ -34,6 +34,20 @@ def test_ids_are_deterministic_for_a_seed() -> None:
         .workflow_run_id
         != first
     )
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_email_ids_follow_the_seed_too(seed: int) -> None:
+    """`seed` makes a whole run repeat: the captured emails' ids as well as the runs'."""
+
+    def email_ids(seed: int) -> list[str]:
+        emu = make_emulator(workflow("mail", email()), seed=seed)
+        emu.identify("u1", email="ada@example.com")
+        emu.trigger("mail", ["u1"])
+        return [e.id for e in emu.outbox.all()]
+
+    assert email_ids(seed) == email_ids(seed)
+    assert email_ids(seed) != email_ids(seed + 1)
 
 
 def test_inline_identify_upserts_and_deep_merges() -> None:
