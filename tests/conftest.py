@@ -14,8 +14,14 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import jwt.algorithms  # noqa: F401  (see below)
 import pytest
 from hypothesis import settings
+
+# pytester's in-process runs forget every module first imported inside them. cryptography's Rust
+# core cannot be loaded twice: a re-imported `padding` module is "not supported by this backend".
+# So the RS256 stack (PyJWT with cryptography) is imported here, before any pytester run, and
+# the plugin tests pass in whatever order a worker gets them.
 
 # Hypothesis: the `ci` profile (loaded when CI is set) draws the same bounded examples every run,
 # so a CI failure reproduces and the slowest property tests cost the same each time.
