@@ -125,6 +125,16 @@ def test_subscription_properties_reach_the_recipient_scope() -> None:
         ({"key": "notify", "recipients": ["u"] * 1001}, "invalid_params", "at most 1000"),
         ({"key": "notify", "recipients": ["u1"], "data": [1]}, "invalid_params", "data must be"),
         ({"key": "notify", "recipients": ["u1"], "tenant": 5}, "invalid_params", "tenant must"),
+        (
+            {"key": "notify", "recipients": [{"id": "u1", "preferences": {"a": "x"}}]},
+            "invalid_params",
+            "recipients[0].preferences.a: a preference set must be an object",
+        ),
+        (
+            {"key": "notify", "recipients": [{"id": "u1", "channel_data": {"c": 5}}]},
+            "invalid_params",
+            "recipients[0].channel_data must be data by channel",
+        ),
     ],
 )
 def test_malformed_triggers_raise_knock_errors(

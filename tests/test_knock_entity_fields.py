@@ -98,6 +98,21 @@ CASES: list[tuple[str, Callable[[knockapi.Knock], Any], str]] = [
         "tenant.settings.junk",
     ),
     ("bulk tenant settings", _bulk_tenants({"settings": {"junk": 1}}), "tenants[1].settings.junk"),
+    (
+        "trigger inline preferences",
+        _trigger(recipients=[{"id": "u1", "preferences": "x"}]),
+        "recipients[0].preferences",
+    ),
+    (
+        "trigger inline object preference set",
+        _trigger(recipients=[{"id": "p1", "collection": "projects", "preferences": {"a": "x"}}]),
+        "recipients[0].preferences.a",
+    ),
+    (
+        "trigger actor channel data",
+        _trigger(actor={"id": "u1", "channel_data": "x"}),
+        "actor.channel_data",
+    ),
 ]
 
 
@@ -154,3 +169,26 @@ def test_entities_as_the_spec_describes_them_are_stored(
     call(env.knock)
     stored = [*env.emulator.users(), *env.emulator.tenants(), *env.emulator.objects("projects")]
     assert {"u1", "t1", "p1"} & {e["id"] for e in stored}
+
+
+@pytest.mark.parametrize(
+    ("recipient", "field"),
+    [
+        ({"id": "u1", "preferences": "x"}, "recipients[0].preferences"),
+        ({"id": "o1", "collection": "c", "preferences": {"a": "x"}}, "recipients[0].preferences.a"),
+        ({"id": "u1", "channel_data": "x"}, "recipients[0].channel_data"),
+        ({"collection": "c"}, "recipients[0].id"),
+    ],
+)
+def test_subscribing_an_inline_recipient_checks_it_first(
+    env: Env, recipient: dict[str, Any], field: str
+) -> None:
+    """Found by the fuzz suite: a string preference set was a 500, a string set list was dropped."""
+    env.knock.objects.set("projects", "p1")
+    with pytest.raises(knockapi.UnprocessableEntityError) as caught:
+        env.knock.objects.add_subscriptions("projects", "p1", recipients=[recipient])
+    body = caught.value.body
+    assert isinstance(body, dict)
+    assert (body["status"], body["code"], body["errors"][0]["field"]) == (422, "invalid_params", field)
+    assert env.emulator.subscriptions("projects", "p1") == []
+    assert env.emulator.users() == []

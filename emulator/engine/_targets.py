@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emulator.core import TriggerError
+from emulator.core import DefinitionError, TriggerError
+from emulator.definitions import validate_preference_set
 from emulator.stores import USERS, Entities
 
 MAX_RECIPIENTS = 1000
 TENANTS = "$tenants"
+PERSISTENCE = "__persistence_strategy__"
 Ref = tuple[str, str]
 
 
@@ -37,6 +39,7 @@ def parse_entity(raw: Any, where: str, entities: Entities, now: datetime) -> Ref
         collection = raw.get("collection", USERS)
         if not isinstance(collection, str) or not collection:
             raise TriggerError("invalid_params", f"{where}.collection must be a string")
+        _check_inline(raw, where)
         props = {k: v for k, v in raw.items() if k not in ("id", "collection", "$trigger_data")}
         if props or collection == USERS:
             entities.upsert(collection, entity_id, props, now)
@@ -46,6 +49,35 @@ def parse_entity(raw: Any, where: str, entities: Entities, now: datetime) -> Ref
         f"{where} must be a user id string or an object with "
         f"an id (and a collection for objects); got {raw!r}",
     )
+
+
+def _check_inline(raw: Mapping[str, Any], where: str) -> None:
+    """Inline `preferences` ({set id: PreferenceSet}) and `channel_data` ({channel: data}) are
+    checked before anything is stored, as Knock's API refuses them (422)."""
+    preferences = raw.get("preferences")
+    if preferences is not None:
+        if not isinstance(preferences, Mapping):
+            raise TriggerError(
+                "invalid_params",
+                f'{where}.preferences must be preference sets by id, like {{"default": {{...}}}}',
+            )
+        for set_id, pref_set in preferences.items():
+            if isinstance(pref_set, Mapping):
+                pref_set = {k: v for k, v in pref_set.items() if k != PERSISTENCE}
+            try:
+                validate_preference_set(pref_set, f"{where}.preferences.{set_id}")
+            except DefinitionError as exc:
+                problems = "; ".join(str(p) for p in exc.problems)
+                raise TriggerError("invalid_params", problems) from None
+    channel_data = raw.get("channel_data")
+    if channel_data is not None and not (
+        isinstance(channel_data, Mapping)
+        and all(v is None or isinstance(v, Mapping) for v in channel_data.values())
+    ):
+        raise TriggerError(
+            "invalid_params",
+            f'{where}.channel_data must be data by channel, like {{"<channel id>": {{...}}}}',
+        )
 
 
 def parse_targets(

@@ -27,8 +27,8 @@ from emulator.http.knock._audiences import audience_routes
 from emulator.http.knock._bulk import bulk_routes
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
 from emulator.http.knock._cors import CorsMiddleware, CorsPolicy
-from emulator.http.knock._entity_fields import check_trigger_entities
 from emulator.http.knock._errors import KnockAPIError, get_dict, get_list, get_str, invalid
+from emulator.http.knock._inline import check_trigger_entities
 from emulator.http.knock._messages import message_routes
 from emulator.http.knock._messages_extra import message_extra_routes
 from emulator.http.knock._recipients import recipient_routes
@@ -52,7 +52,7 @@ def _trigger(
             "Idempotency-Key",
             f"is {len(idempotency_key)} characters; Knock allows at most {MAX_IDEMPOTENCY_KEY}",
         )
-    check_trigger_entities(recipients or [], body)
+    check_trigger_entities(ctx, recipients or [], body)
     earlier = None if idempotency_key is None else ctx.emulator.idempotent_result(idempotency_key)
     result = ctx.emulator.trigger(
         key,

@@ -16,15 +16,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator import USERS
 from emulator.http.knock._bulk_common import bulk_list, operation, upsert_all
 from emulator.http.knock._core import KnockContext, endpoint
 from emulator.http.knock._entities import object_collection
 from emulator.http.knock._errors import invalid
-from emulator.http.knock._inline import Inline, check_inline, require_id, store_inline
+from emulator.http.knock._inline import (
+    check_recipient,
+    recipient_reference,
+    require_id,
+    store_inline,
+    subscriber,
+)
 
 MAX_RECIPIENTS = 100  # recipients per subscribed-to object, as the spec says
-Ref = tuple[str, str]
 
 
 # -- objects -------------------------------------------------------------------------------------
@@ -46,35 +50,6 @@ def bulk_delete_objects(ctx: KnockContext, request: Request, body: dict[str, Any
 
 
 # -- subscriptions -------------------------------------------------------------------------------
-def _reference(raw: Any, where: str) -> Ref:
-    """RecipientReference: a user id, or `{id, collection}` (no collection: a user)."""
-    if isinstance(raw, str) and raw:
-        return (USERS, raw)
-    entity_id = require_id(raw, where, '"user_1" or {"id": "project_1", "collection": "projects"}')
-    collection = raw.get("collection") or USERS
-    if not isinstance(collection, str):
-        raise invalid(f"{where}.collection", f"must be a collection name, got {collection!r}")
-    return (collection, entity_id)
-
-
-def _raw(ref: Ref) -> str | dict[str, str]:
-    """A checked reference as `Emulator.subscribe` takes it (a reference: nothing upserted)."""
-    return ref[1] if ref[0] == USERS else {"id": ref[1], "collection": ref[0]}
-
-
-def _recipient(ctx: KnockContext, raw: Any, where: str) -> tuple[Ref, Inline | None]:
-    """RecipientRequest: a reference, or an inline user/object identified before subscribing
-    (a user given inline is identified even without properties, as a trigger does)."""
-    ref = _reference(raw, where)
-    if isinstance(raw, str):
-        return ref, None
-    if ref[0] != USERS:
-        object_collection(ref[0])
-    item = check_inline(ctx, raw, where, ref[0])
-    inline = bool(item.properties or item.preferences or item.channel_data) or ref[0] == USERS
-    return ref, item if inline else None
-
-
 def _groups(
     ctx: KnockContext, body: dict[str, Any], parse: Callable[[Any, str], Any]
 ) -> list[tuple[str, list[Any], Any]]:
@@ -101,7 +76,7 @@ def bulk_add_subscriptions(ctx: KnockContext, request: Request, body: dict[str, 
     """Upserts each subscription (properties replaced); every subscribed-to object must exist
     (422 names the item's `id` otherwise), as the single-object endpoint requires."""
     collection = object_collection(request.path_params["collection"])
-    groups = _groups(ctx, body, lambda raw, where: _recipient(ctx, raw, where))
+    groups = _groups(ctx, body, lambda raw, where: check_recipient(ctx, raw, where))
     for index, (object_id, _, _) in enumerate(groups):
         if ctx.emulator.object(collection, object_id) is None:
             raise invalid(
@@ -114,7 +89,7 @@ def bulk_add_subscriptions(ctx: KnockContext, request: Request, body: dict[str, 
         for ref, inline in recipients:
             if inline is not None:
                 store_inline(ctx, inline)
-            ctx.emulator.subscribe(collection, object_id, [_raw(ref)], properties)
+            ctx.emulator.subscribe(collection, object_id, [subscriber(ref)], properties)
             count += 1
     return operation(ctx, request, "objects.bulk_add_subscriptions", count)
 
@@ -124,11 +99,11 @@ def bulk_delete_subscriptions(
 ) -> Response:
     """Subscriptions (or objects) that do not exist are skipped, as the spec says."""
     collection = object_collection(request.path_params["collection"])
-    groups = _groups(ctx, body, _reference)
+    groups = _groups(ctx, body, recipient_reference)
     count = 0
     for object_id, refs, _ in groups:
         for ref in refs:
-            ctx.emulator.unsubscribe(collection, object_id, [_raw(ref)])
+            ctx.emulator.unsubscribe(collection, object_id, [subscriber(ref)])
             count += 1
     return operation(ctx, request, "objects.bulk_delete_subscriptions", count)
 

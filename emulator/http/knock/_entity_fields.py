@@ -99,21 +99,3 @@ def _is_timestamp(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def check_trigger_entities(recipients: list[Any], body: Mapping[str, Any]) -> None:
-    """Inline-identified recipients, actor and tenant of a trigger, checked like identify: a
-    user is an object without `collection`, an object names its collection."""
-    for where, raw in [
-        *((f"recipients[{i}]", r) for i, r in enumerate(recipients)),
-        ("actor", body.get("actor")),
-    ]:
-        if isinstance(raw, Mapping):
-            collection = raw.get("collection")
-            check_entity_fields(raw, where, collection if isinstance(collection, str) else USERS)
-    tenant = body.get("tenant")
-    if isinstance(tenant, Mapping):
-        check_entity_fields(tenant, "tenant", TENANTS)
-        settings = tenant.get("settings")
-        if isinstance(settings, Mapping):
-            check_settings(settings, "tenant.settings")

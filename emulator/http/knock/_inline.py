@@ -14,13 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator import TENANTS, USERS
 from emulator.http.knock._channel_data import channel_type, full_shape, resolve_key, validate_data
 from emulator.http.knock._core import KnockContext
-from emulator.http.knock._entities import upsert
-from emulator.http.knock._entity_fields import check_entity_fields
+from emulator.http.knock._entities import object_collection, upsert
+from emulator.http.knock._entity_fields import check_entity_fields, check_settings
 from emulator.http.knock._errors import KnockAPIError, invalid
 from emulator.http.knock._preferences import check_preference_set
 
+Ref = tuple[str, str]  # (collection, id); users are in USERS
 _PERSISTENCE = "__persistence_strategy__"
 _NOT_PROPERTIES = ("id", "collection", "preferences", "channel_data")
 
@@ -107,3 +109,54 @@ def store_inline(
     if item.channel_data:
         entity = ctx.emulator.set_channel_data(item.collection, item.id, item.channel_data)
     return entity
+
+
+# -- recipients of a subscription ------------------------------------------------------------
+def recipient_reference(raw: Any, where: str) -> Ref:
+    """RecipientReference: a user id, or `{id, collection}` (no collection: a user)."""
+    if isinstance(raw, str) and raw:
+        return (USERS, raw)
+    entity_id = require_id(raw, where, '"user_1" or {"id": "project_1", "collection": "projects"}')
+    collection = raw.get("collection") or USERS
+    if not isinstance(collection, str):
+        raise invalid(f"{where}.collection", f"must be a collection name, got {collection!r}")
+    return (collection, entity_id)
+
+
+def subscriber(ref: Ref) -> str | dict[str, str]:
+    """A checked reference as `Emulator.subscribe` takes it (a reference: nothing upserted)."""
+    return ref[1] if ref[0] == USERS else {"id": ref[1], "collection": ref[0]}
+
+
+def check_recipient(ctx: KnockContext, raw: Any, where: str) -> tuple[Ref, Inline | None]:
+    """RecipientRequest: a reference, or an inline user/object identified before subscribing
+    (a user given inline is identified even without properties, as a trigger does)."""
+    ref = recipient_reference(raw, where)
+    if isinstance(raw, str):
+        return ref, None
+    if ref[0] != USERS:
+        object_collection(ref[0])
+    item = check_inline(ctx, raw, where, ref[0])
+    inline = bool(item.properties or item.preferences or item.channel_data) or ref[0] == USERS
+    return ref, item if inline else None
+
+
+def check_trigger_entities(
+    ctx: KnockContext, recipients: list[Any], body: Mapping[str, Any]
+) -> None:
+    """Inline-identified recipients, actor and tenant of a trigger, checked like identify (fields,
+    `preferences`, `channel_data`) before the engine stores any: a user is an object without
+    `collection`, an object names its collection."""
+    for where, raw in [
+        *((f"recipients[{i}]", r) for i, r in enumerate(recipients)),
+        ("actor", body.get("actor")),
+    ]:
+        if isinstance(raw, Mapping):
+            collection = raw.get("collection")
+            check_inline(ctx, raw, where, collection if isinstance(collection, str) else USERS)
+    tenant = body.get("tenant")
+    if isinstance(tenant, Mapping):
+        check_entity_fields(tenant, "tenant", TENANTS)
+        settings = tenant.get("settings")
+        if isinstance(settings, Mapping):
+            check_settings(settings, "tenant.settings")

@@ -18,6 +18,12 @@ from emulator import USERS, Subscription
 from emulator.http.knock._core import KnockContext, json_response
 from emulator.http.knock._entities import owner, require_entity
 from emulator.http.knock._errors import get_dict, get_list, invalid, missing
+from emulator.http.knock._inline import (
+    check_recipient,
+    recipient_reference,
+    store_inline,
+    subscriber,
+)
 from emulator.http.knock._query import paginate, q_list
 from emulator.http.knock._serialize import iso, object_json, preference_set_json, recipient_json
 
@@ -57,14 +63,23 @@ def add_subscriptions(ctx: KnockContext, request: Request, body: dict[str, Any])
     collection, object_id = owner(request)
     require_entity(ctx, collection, object_id, "object")
     properties = get_dict(body, "properties")
-    made = ctx.emulator.subscribe(collection, object_id, _recipients(body), properties)
+    checked = [
+        check_recipient(ctx, raw, f"recipients[{i}]") for i, raw in enumerate(_recipients(body))
+    ]
+    for _, inline in checked:
+        if inline is not None:
+            store_inline(ctx, inline)
+    made = ctx.emulator.subscribe(
+        collection, object_id, [subscriber(ref) for ref, _ in checked], properties
+    )
     return json_response([subscription_json(ctx, sub) for sub in made])
 
 
 def delete_subscriptions(ctx: KnockContext, request: Request, body: dict[str, Any]) -> Response:
     collection, object_id = owner(request)
     require_entity(ctx, collection, object_id, "object")
-    removed = ctx.emulator.unsubscribe(collection, object_id, _recipients(body))
+    refs = [recipient_reference(raw, f"recipients[{i}]") for i, raw in enumerate(_recipients(body))]
+    removed = ctx.emulator.unsubscribe(collection, object_id, [subscriber(ref) for ref in refs])
     return json_response([subscription_json(ctx, sub) for sub in removed])
 
 
