@@ -189,6 +189,10 @@ def test_subscribing_an_inline_recipient_checks_it_first(
         env.knock.objects.add_subscriptions("projects", "p1", recipients=[recipient])
     body = caught.value.body
     assert isinstance(body, dict)
-    assert (body["status"], body["code"], body["errors"][0]["field"]) == (422, "invalid_params", field)
+    assert (body["status"], body["code"], body["errors"][0]["field"]) == (
+        422,
+        "invalid_params",
+        field,
+    )
     assert env.emulator.subscriptions("projects", "p1") == []
     assert env.emulator.users() == []

@@ -5,6 +5,7 @@
 - `{% render 'partial_key', a: b %}` loads Knock partials (depth at most 5);
   `{% include %}` is refused at parse time, as the Knock CLI refuses it.
 - `{% t %}…{% endt %}` renders the block's translation (`_t_tag.py`).
+- Liquid keywords after a dot are properties, as in Shopify Liquid (`data.limit`, `_keywords.py`).
 
 Knock's filters and the `{% t %}` tag import this module; `TemplateRenderer` adds them to
 each environment it makes.
@@ -26,6 +27,7 @@ from liquid.token import TOKEN_TAG
 
 from emulator.definitions import Partial
 from emulator.templates._diagnostics import note
+from emulator.templates._keywords import with_keyword_properties
 
 if TYPE_CHECKING:
     from liquid.stream import TokenStream
@@ -213,3 +215,7 @@ class KnockEnvironment(Environment):
         self.translation_templates: dict[str, BoundTemplate] = {}
         self.partial_sources: dict[str, str] = {p.content: key for key, p in partials.items()}
         self.add_tag(IncludeRefused)
+
+    def tokenizer(self) -> Callable[[str], Iterator[Token]]:
+        """The standard lexer, with Liquid keywords after a dot read as properties (`_keywords`)."""
+        return with_keyword_properties(super().tokenizer())
