@@ -37,7 +37,19 @@ import httpx
 import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "openapi"
+
+def _beside_repository() -> Path:
+    """The nearest `shared/reference/openapi` above the repository (`../shared` in CI; a git
+    worktree such as `/work/wt/<name>` finds `/work/shared` two levels up)."""
+    repo = Path(__file__).resolve().parents[1]
+    for parent in repo.parents:
+        found = parent / "shared" / "reference" / "openapi"
+        if found.is_dir():
+            return found
+    return repo.parent / "shared" / "reference" / "openapi"
+
+
+OPENAPI = _beside_repository()
 """`../shared/reference/openapi` beside the repository, as in CI."""
 SPEC = OPENAPI / "knock-api.yml"
 RESEND_SPEC = OPENAPI / "resend-api.yml"
