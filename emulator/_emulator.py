@@ -73,6 +73,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
             vars = {**config.vars, **(vars or {})}
             channels = {**config.channels, **(channels or {})}
         self.clock = clock or Clock(start)
+        self.seed = seed  # what every id stream is seeded with (`doorstep serve`: per start)
         # In-process capture keeps every email: a test must never lose mail to retention.
         self.outbox = (
             mailbox if mailbox is not None else Mailbox(clock=self.clock, retention=0, seed=seed)

@@ -30,7 +30,7 @@ from emulator import (
     check_before_serving,
     load_definitions,
 )
-from emulator.mail import DEFAULT_RETENTION, Mailbox, SmtpServer
+from emulator.mail import DEFAULT_RETENTION, Mailbox, SmtpServer, SqliteMailStore
 
 TICK_SECONDS = 0.2
 MAIL_DB = "mail.sqlite3"
@@ -158,17 +158,24 @@ class Service:
         self.workflow_count = len(definitions.workflows)
         start = datetime.now(UTC).replace(microsecond=0)
         self.clock = Clock(start)
-        store = None
+        store, generation = None, 0
         if options.data_dir is not None:
             options.data_dir.mkdir(parents=True, exist_ok=True)
-            store = options.data_dir / MAIL_DB
+            store = SqliteMailStore(options.data_dir / MAIL_DB)  # refuses an unknown format
+            generation = store.next_generation()  # ids never repeat across restarts
         self.mailbox = Mailbox(
-            clock=self.clock, retention=options.max_messages, store=store, name="doorstep"
+            clock=self.clock,
+            retention=options.max_messages,
+            store=store,
+            name="doorstep",
+            seed=generation,
         )
         config = options.config
         if config is None and options.workflows is None and bundled_config().is_file():
             config = bundled_config()
-        self.emulator = Emulator(definitions, clock=self.clock, mailbox=self.mailbox, config=config)
+        self.emulator = Emulator(
+            definitions, clock=self.clock, mailbox=self.mailbox, config=config, seed=generation
+        )
         self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
         self.signing_key = signing_key(options)
         app = create_app(

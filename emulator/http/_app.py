@@ -155,7 +155,7 @@ def create_app(
     besides loopback ones (DNS rebinding protection); other writes from other sites are refused.
     """
     inspection = Inspection(emulator, clock_mode=clock_mode, link_check_hosts=link_check_hosts)
-    service = resend_service or ResendService(emulator.outbox, emulator.clock)
+    service = resend_service or ResendService(emulator.outbox, emulator.clock, seed=emulator.seed)
     emulator.on_reset(service.clear)  # `POST /api/reset` forgets scheduled Resend mail too
     app = DoorstepApp(
         inspection,

@@ -33,7 +33,7 @@ from emulator.mail._smtp_server import (
     running_smtp,
     self_signed_context,
 )
-from emulator.mail._sqlite import SqliteMailStore
+from emulator.mail._sqlite import DataFormatError, SqliteMailStore
 from emulator.mail._webhooks import WebhookError, WebhookSender, sign
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "AttachmentRecord",
     "CapturedAttachment",
     "CapturedEmail",
+    "DataFormatError",
     "DeliveryError",
     "EmailList",
     "EmailProvider",

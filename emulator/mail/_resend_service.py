@@ -55,6 +55,7 @@ class ResendService:
         enforce_rate_limit: bool = False,
         webhooks: WebhookSender | None = None,
         max_body_bytes: int = 50 * 1024 * 1024,
+        seed: int = 0,
     ) -> None:
         self.sink = sink
         box_clock = sink.current.clock if isinstance(sink, MailRouter) else sink.clock
@@ -69,7 +70,7 @@ class ResendService:
         self._window: deque[float] = deque()
         self._lock = threading.RLock()
         # An id space of its own: never a captured email's, a run's or a trigger's id.
-        self._ids = IdFactory(kind="resend_email")
+        self._ids = IdFactory(seed, kind="resend_email")
 
     # -- auth and rate limit ---------------------------------------------------------
     def check_key(self, authorization: str | None) -> None:

@@ -1,12 +1,15 @@
 """SQLite persistence for a Mailbox (WAL mode), so `doorstep serve --data-dir` keeps mail.
 
-Each row keeps the raw MIME plus a JSON document of every parsed field, so a reopened Mailbox
-gives back exactly what was captured without reparsing.
+Each row keeps the raw MIME once plus a JSON document of the parsed fields without the
+attachments' bytes (those are read back out of the raw MIME), so a reopened Mailbox gives back
+what was captured. The file records its format (`PRAGMA user_version`): an older layout is
+migrated on open, a newer one is refused with what to do. The `meta` table counts generations
+(one per open for writing), which `doorstep serve` seeds its ids with, so no id repeats across
+restarts.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 import threading
@@ -14,8 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from emulator.mail._mime import unescape_8bit
+from emulator.core import DoorstepError
+from emulator.mail._mime import parse_mime, unescape_8bit
 from emulator.mail._model import CapturedAttachment, CapturedEmail
+
+FORMAT = 2  # 1: attachments base64 in the JSON document too (before 2026-12); 2: raw MIME once
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emails (
@@ -23,8 +29,13 @@ CREATE TABLE IF NOT EXISTS emails (
     id TEXT NOT NULL UNIQUE,
     doc TEXT NOT NULL,
     raw BLOB NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+class DataFormatError(DoorstepError):
+    """A data file this version cannot read (newer format, or not a Doorstep database)."""
 
 
 class SqliteMailStore:
@@ -38,9 +49,70 @@ class SqliteMailStore:
         self.path = target
         self._lock = threading.Lock()
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise DataFormatError(
+                f"{target} is not a Doorstep mail database ({exc}); move it away or pass "
+                "another --data-dir"
+            ) from None
+        except DataFormatError:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=10000")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and "emails" in tables:
+            version = 1  # written before the format was recorded
+        if version > FORMAT:
+            raise DataFormatError(
+                f"{self.path} has data format {version}; this Doorstep reads formats up to "
+                f"{FORMAT}. Run the newer Doorstep that wrote it, or pass another --data-dir "
+                "(or move the directory away) to start empty"
+            )
+        db.executescript(_SCHEMA)
+        if version == 1:
+            self._migrate_from_1()
+        db.execute(f"PRAGMA user_version={FORMAT}")
+
+    def _migrate_from_1(self) -> None:
+        """Format 1 kept every attachment base64 in the JSON document as well as in the raw
+        MIME: drop that copy and give the space back."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        rows = db.execute("SELECT seq, doc FROM emails WHERE doc LIKE '%\"content\":%'").fetchall()
+        for seq, doc in rows:
+            fields = json.loads(doc)
+            for attachment in fields.get("attachments", []):
+                attachment.pop("content", None)
+            db.execute(
+                "UPDATE emails SET doc = ? WHERE seq = ?",
+                (json.dumps(fields, separators=(",", ":")), seq),
+            )
+        db.execute("COMMIT")
+        if rows:
+            db.execute("VACUUM")
+
+    def next_generation(self) -> int:
+        """Count one more start and return its number (1 for a new file): a seed no earlier
+        start used."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            generation = int(row[0]) + 1 if row else 1
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?)",
+                (str(generation),),
+            )
+            db.execute("COMMIT")
+            return generation
 
     def save(self, email: CapturedEmail) -> None:
         """Insert or replace one email, raw MIME included."""
@@ -96,7 +168,6 @@ def _to_doc(e: CapturedEmail) -> dict[str, Any]:
                 "id": a.id,
                 "filename": a.filename,
                 "content_type": a.content_type,
-                "content": base64.b64encode(a.content).decode("ascii"),
                 "content_id": a.content_id,
                 "disposition": a.disposition,
             }
@@ -145,17 +216,7 @@ def _from_doc(d: dict[str, Any], raw: bytes) -> CapturedEmail:
         subject=d["subject"],
         html=d["html"],
         text=d["text"],
-        attachments=[
-            CapturedAttachment(
-                a["id"],
-                a["filename"],
-                a["content_type"],
-                base64.b64decode(a["content"]),
-                a["content_id"],
-                a["disposition"],
-            )
-            for a in d["attachments"]
-        ],
+        attachments=_attachments(d["attachments"], raw),
         tags=d["tags"],
         raw=raw,
         workflow_key=d["workflow_key"],
@@ -168,3 +229,27 @@ def _from_doc(d: dict[str, Any], raw: bytes) -> CapturedEmail:
         resend_request=d["resend_request"],
         defects=d["defects"],
     )
+
+
+def _attachments(docs: list[dict[str, Any]], raw: bytes) -> list[CapturedAttachment]:
+    """The attachments with their bytes read back out of the raw MIME (stored only there):
+    each is matched to the first unused part with the same filename and content id."""
+    if not docs:
+        return []
+    parts = list(parse_mime(raw).parts)
+    found = []
+    for a in docs:
+        key = (a["filename"], a["content_id"])
+        i = next((i for i, p in enumerate(parts) if (p.filename, p.content_id) == key), None)
+        content = b"" if i is None else parts.pop(i).content
+        found.append(
+            CapturedAttachment(
+                a["id"],
+                a["filename"],
+                a["content_type"],
+                content,
+                a["content_id"],
+                a["disposition"],
+            )
+        )
+    return found

@@ -1,0 +1,138 @@
+"""`doorstep serve --data-dir`: ids never repeat across restarts, the data format is recorded
+(an older one migrated, a newer one refused) and raw MIME is stored once."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.cli._serve import ServeOptions, Service
+from emulator.mail import Attachment, DataFormatError, Mailbox, OutgoingEmail, SqliteMailStore
+
+KNOCK = {"Authorization": "Bearer sk_test_doorstep"}
+RESEND = {"Authorization": "Bearer re_test_doorstep"}
+
+
+@contextmanager
+def serving(data_dir: Path) -> Iterator[tuple[Service, str]]:
+    service = Service(
+        ServeOptions(http_port=0, smtp_port=0, clock="manual", data_dir=data_dir)
+    ).start()
+    try:
+        yield service, f"http://127.0.0.1:{service.http.port}"
+    finally:
+        service.stop()
+
+
+def _one_of_each(service: Service, base: str, n: int) -> tuple[list[str], list[str]]:
+    """An SMTP message, a Resend email and a Knock trigger: the ids answered, the mail kept."""
+    with smtplib.SMTP("127.0.0.1", service.smtp.port, timeout=10) as client:
+        client.sendmail("a@example.com", ["b@example.com"], f"Subject: smtp {n}\r\n\r\nx\r\n")
+    sent = httpx.post(
+        f"{base}/emails",
+        headers=RESEND,
+        json={"from": "a@acme.test", "to": "b@example.com", "subject": f"r{n}", "text": "x"},
+    )
+    assert sent.status_code == 200, sent.text
+    user = httpx.put(f"{base}/v1/users/u{n}", headers=KNOCK, json={"email": f"u{n}@example.com"})
+    assert user.status_code == 200, user.text
+    run = httpx.post(
+        f"{base}/v1/workflows/invoice-created/trigger",
+        headers=KNOCK,
+        json={"recipients": [f"u{n}"], "data": {"invoice_id": f"i{n}", "amount": 1}},
+    )
+    assert run.status_code == 200, run.text
+    listed = httpx.get(f"{base}/api/v1/messages", params={"limit": 1000}).json()
+    return [sent.json()["id"], run.json()["workflow_run_id"]], [m["ID"] for m in listed["messages"]]
+
+
+def test_restarts_never_reuse_an_id(tmp_path: Path) -> None:
+    answered: list[str] = []
+    kept: list[list[str]] = []
+    for n in range(3):
+        with serving(tmp_path) as (service, base):
+            ids, mail = _one_of_each(service, base, n)  # nothing refused after a restart
+            answered += ids
+            kept.append(mail)
+    assert [len(mail) for mail in kept] == [3, 6, 9]  # smtp, resend, workflow email per start
+    assert set(kept[0]) < set(kept[1]) < set(kept[2])
+    resend_ids, run_ids = set(answered[0::2]), set(answered[1::2])
+    assert len(resend_ids) == len(run_ids) == 3
+    assert resend_ids <= set(kept[2])  # a Resend email's id is its captured email's id
+    assert not run_ids & set(kept[2])
+
+
+def _store_with_attachment(path: Path, size: int) -> bytes:
+    box = Mailbox(store=path, retention=0)
+    payload = bytes(range(256)) * (size // 256)
+    email = box.capture_outgoing(
+        OutgoingEmail(
+            from_="a@acme.test",
+            to=["b@example.com"],
+            subject="big",
+            html=None,
+            text="x",
+            attachments=[Attachment("data.bin", payload, "application/octet-stream")],
+        )
+    )
+    box.close()
+    return email.raw
+
+
+def test_raw_mime_is_stored_once(tmp_path: Path) -> None:
+    raw = _store_with_attachment(tmp_path, 2_000_000)
+    db = sqlite3.connect(tmp_path / "mail.sqlite3")
+    [(stored_doc, stored_raw)] = db.execute("SELECT length(doc), length(raw) FROM emails")
+    assert stored_raw == len(raw)
+    assert stored_doc < 2_000  # the JSON document holds no second copy of the attachment
+    [email] = Mailbox(store=tmp_path, retention=0).all()
+    assert email.attachments[0].content == bytes(range(256)) * (2_000_000 // 256)
+
+
+def test_format_1_is_migrated(tmp_path: Path) -> None:
+    _store_with_attachment(tmp_path, 4096)
+    db = sqlite3.connect(tmp_path / "mail.sqlite3", isolation_level=None)
+    [(doc,)] = db.execute("SELECT doc FROM emails")
+    old = json.loads(doc)
+    old["attachments"][0]["content"] = "AAEC"  # format 1 kept the bytes base64 here too
+    db.execute("UPDATE emails SET doc = ?", (json.dumps(old),))
+    db.execute("DROP TABLE meta")
+    db.execute("PRAGMA user_version=0")
+    db.close()
+
+    store = SqliteMailStore(tmp_path)
+    [email] = Mailbox(store=store, retention=0).all()
+    assert email.attachments[0].content == bytes(range(256)) * 16  # read from the raw MIME
+    assert store.next_generation() == 1
+    db = sqlite3.connect(tmp_path / "mail.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert '"content"' not in db.execute("SELECT doc FROM emails").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("prepare", "says"),
+    [
+        (lambda db: db.execute("PRAGMA user_version=99"), "has data format 99"),
+        (None, "is not a Doorstep mail database"),
+    ],
+)
+def test_an_unknown_format_is_refused_with_what_to_do(
+    tmp_path: Path, prepare: object, says: str
+) -> None:
+    path = tmp_path / "mail.sqlite3"
+    if prepare is None:
+        path.write_bytes(b"not sqlite at all" * 100)
+    else:
+        db = sqlite3.connect(path, isolation_level=None)
+        prepare(db)  # type: ignore[operator]
+        db.close()
+    with pytest.raises(DataFormatError, match=says) as refused:
+        Service(ServeOptions(http_port=0, smtp_port=0, clock="manual", data_dir=tmp_path))
+    assert "--data-dir" in str(refused.value)
