@@ -61,6 +61,8 @@ from emulator.engine import (
     FetchRequest,
     FetchResponse,
     Responder,
+    RunObserver,
+    observe_every_emulator,
 )
 from emulator.lint import Finding, Report, check_before_serving, format_report, validate
 from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
@@ -123,6 +125,7 @@ __all__ = [
     "Report",
     "Responder",
     "Run",
+    "RunObserver",
     "Schedule",
     "SigningKey",
     "SigningKeyError",
@@ -147,6 +150,7 @@ __all__ = [
     "load_config",
     "load_definitions",
     "not_utf8",
+    "observe_every_emulator",
     "parse_duration",
     "parse_workflow",
     "sign_user_token",

@@ -32,6 +32,7 @@ from emulator.engine import (
     AiResponder,
     Engine,
     Responder,
+    RunObserver,
     cancel_runs,
     new_schedules,
     parse_entity,
@@ -372,6 +373,13 @@ class Emulator(RecipientsFacade, MessagesFacade):
         """A recorded bulk operation by id, or None."""
         with self.lock:
             return self._engine.bulk_operations.get(operation_id)
+
+    def add_run_observer(self, observer: RunObserver) -> None:
+        """Tell `observer` (a `RunObserver`) what every run does from now on: steps reached,
+        conditions evaluated, branches taken, step outcomes (workflow coverage uses it)."""
+        with self.lock:
+            observer.attached(self._engine.definitions.workflows.values())
+            self._engine.observers.append(observer)
 
     # -- reset ---------------------------------------------------------------------------
     def on_reset(self, hook: Callable[[], None]) -> None:

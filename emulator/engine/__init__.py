@@ -5,6 +5,7 @@ from emulator.engine._conditions import ConditionResult
 from emulator.engine._dispatch import IDEMPOTENCY_WINDOW, start_trigger
 from emulator.engine._engine import Engine
 from emulator.engine._lifecycle import cancel_runs, forget, merge_users, reset_state
+from emulator.engine._observers import RunObserver, observe_every_emulator
 from emulator.engine._recipients import (
     add_to_audience,
     identify,
@@ -39,6 +40,7 @@ __all__ = [
     "FetchRequest",
     "FetchResponse",
     "Responder",
+    "RunObserver",
     "add_to_audience",
     "cancel_runs",
     "forget",
@@ -46,6 +48,7 @@ __all__ = [
     "merge_preferences",
     "merge_users",
     "new_schedules",
+    "observe_every_emulator",
     "parse_entity",
     "remove_from_audience",
     "reset_state",

@@ -18,9 +18,10 @@ from emulator.definitions import Channels, Definitions, Step, Workflow
 from emulator.engine._conditions import ConditionScope, RefState, evaluate
 from emulator.engine._delivery import Delivery
 from emulator.engine._events import Event, Wait, message_event, workflow_event
+from emulator.engine._observers import every_emulator_observers
 from emulator.engine._responders import AiResponder, Responder, no_ai_responder, no_responder
 from emulator.engine._schedules import Schedules
-from emulator.engine._scopes import branded_vars, ref_state, run_scope, workflow_scope
+from emulator.engine._scopes import RefView, branded_vars, ref_state, run_scope, workflow_scope
 from emulator.engine._state import Frame, OpenBatch, RunState
 from emulator.mail import EmailProvider
 from emulator.stores import (
@@ -111,6 +112,7 @@ class Engine:
         self.bulk_operations = BulkOperations()  # what the bulk APIs did, for their GET route
         self.delivery = Delivery(clock, self.entities, email_provider)
         self.message_listener = self.message_event  # one bound method shared by every message
+        self.observers = every_emulator_observers(definitions.workflows.values())  # coverage, ...
 
     # -- run lifecycle -------------------------------------------------------------------
     def start_run(self, rs: RunState) -> None:
@@ -173,6 +175,8 @@ class Engine:
         if rs.workflow.conditions is None:
             return NEXT
         result = evaluate(rs.workflow.conditions, self.condition_scope(rs))
+        if self.observers:
+            self.observers.condition_evaluated(rs.workflow, None, "trigger", result.passed)
         if result.passed:
             return NEXT
         self.finish(rs, "terminated", "workflow conditions are false: " + result.explain())
@@ -182,9 +186,13 @@ class Engine:
         now = self.clock.now
         record = StepRecord(step.ref, step.type, "executed", now)
         rs.record.steps.append(record)
+        if self.observers:
+            self.observers.step_reached(rs.workflow, step.ref)
         if step.conditions is not None:
             result = evaluate(step.conditions, self.condition_scope(rs))
             record.detail["conditions"] = result
+            if self.observers:
+                self.observers.condition_evaluated(rs.workflow, step.ref, "step", result.passed)
             if not result.passed:
                 return self.skip(rs, record, "conditions are false: " + result.explain())
         handler = self.step_handlers.get(step.type)
@@ -222,6 +230,8 @@ class Engine:
         mode, and for unexpected exceptions (bugs), they also propagate to the caller.
         """
         record.outcome, record.error, record.ended_at = "failed", str(exc), self.clock.now
+        if self.observers:
+            self.observers.step_outcome(rs.workflow, record.ref, "failed", str(exc))
         self.finish(rs, "failed", f"step {record.ref!r} failed: {exc}")
         if self.strict or not isinstance(exc, DoorstepError):
             raise exc
@@ -229,6 +239,8 @@ class Engine:
 
     def skip(self, rs: RunState, record: StepRecord, reason: str) -> str:
         record.outcome, record.skipped_because, record.ended_at = "skipped", reason, self.clock.now
+        if self.observers:
+            self.observers.step_outcome(rs.workflow, record.ref, "skipped", reason)
         if record.type == "channel":
             rs.refs.setdefault(record.ref, [])
         return NEXT
@@ -295,7 +307,7 @@ class Engine:
         namespaces = _Namespaces(self, rs)
         if extra:
             namespaces._built.update(extra)
-        return ConditionScope(namespaces, _RefView(self, rs), self.clock.now)
+        return ConditionScope(namespaces, RefView(rs, self.messages_store), self.clock.now)
 
     def run_scope(self, rs: RunState) -> dict[str, Any]:
         """`run.total_activities` / `run.total_actors` for conditions."""
@@ -372,22 +384,3 @@ class _Namespaces(Mapping[str, Any]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._BUILDERS or name in self._built
-
-
-class _RefView(Mapping[str, RefState]):
-    """`refs.<step_ref>` computed when a condition reads it, not for every step."""
-
-    def __init__(self, engine: Engine, rs: RunState) -> None:
-        self._engine, self._rs = engine, rs
-
-    def __getitem__(self, ref: str) -> RefState:
-        return self._engine.ref_state(self._rs, ref)
-
-    def __iter__(self) -> Any:
-        return iter(self._rs.refs)
-
-    def __len__(self) -> int:
-        return len(self._rs.refs)
-
-    def __contains__(self, ref: object) -> bool:
-        return True  # a step not reached yet reads as skipped, as Knock does

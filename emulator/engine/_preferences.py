@@ -92,6 +92,9 @@ def _replaces(node: Any) -> bool:
 
 
 # -- evaluation ----------------------------------------------------------------------------------
+_CONDITION_ENDINGS = (": conditions passed", ": conditions failed")
+
+
 @dataclass(frozen=True, slots=True)
 class PreferenceDecision:
     """Whether a channel step may send; `rule` names the first preference that blocked it and
@@ -100,6 +103,12 @@ class PreferenceDecision:
     allowed: bool
     rule: str | None
     explanation: tuple[str, ...]
+
+    @property
+    def conditions_passed(self) -> bool | None:
+        """Whether every preference condition consulted passed; None when none was."""
+        seen = [line for line in self.explanation if line.endswith(_CONDITION_ENDINGS)]
+        return None if not seen else all(line.endswith(" passed") for line in seen)
 
 
 def evaluate_preferences(

@@ -64,3 +64,22 @@ def ref_state(rs: RunState, ref: str, messages: MessageStore) -> RefState:
     status = max((m.status for m in found), key=lambda s: _DELIVERY_RANK.get(s, -1))
     engagement = frozenset(s for m in found for s in m.engagement_statuses)
     return RefState(status, engagement)
+
+
+class RefView(Mapping[str, RefState]):
+    """`refs.<step_ref>` computed when a condition reads it, not for every step."""
+
+    def __init__(self, rs: RunState, messages: MessageStore) -> None:
+        self._rs, self._messages = rs, messages
+
+    def __getitem__(self, ref: str) -> RefState:
+        return ref_state(self._rs, ref, self._messages)
+
+    def __iter__(self) -> Any:
+        return iter(self._rs.refs)
+
+    def __len__(self) -> int:
+        return len(self._rs.refs)
+
+    def __contains__(self, ref: object) -> bool:
+        return True  # a step not reached yet reads as skipped, as Knock does

@@ -65,6 +65,8 @@ def _open(
         label=f"{rs.workflow.key}/{step.ref} batch window",
     )
     record.detail.update(opened_at=now, closes_at=closes_at)
+    if engine.observers:
+        engine.observers.step_outcome(rs.workflow, step.ref, "opened")
     if step.batch_execution_mode == "flush_leading":
         batch.leading = member
         record.batch = _info(batch, [member], closed_at=now)
@@ -81,6 +83,8 @@ def _join(engine: Engine, batch: OpenBatch, member: Member) -> str:
     batch.members.append(member)
     record.detail.update(opened_at=batch.opened_at, closes_at=batch.closes_at)
     rs.batch_slot = batch
+    if engine.observers:
+        engine.observers.step_outcome(rs.workflow, step.ref, "merged")
     if batch.continuing is None:  # flush_leading: the second item carries the batch on
         batch.continuing = member
         outcome = engine.park(rs, record)
@@ -134,6 +138,9 @@ def close_batch(engine: Engine, batch: OpenBatch) -> None:
     if engine.batches.get(batch.identity) is batch:
         del engine.batches[batch.identity]
     now = engine.clock.now
+    opener = batch.leading or (batch.members[0] if batch.members else None)
+    if engine.observers and opener is not None:
+        engine.observers.step_outcome(opener.run.workflow, batch.step.ref, "closed")
     active = [m for m in batch.members if not m.cancelled]
     info = _info(batch, active, closed_at=now)
     for m in batch.members:

@@ -70,6 +70,8 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
         )
     else:
         engine.delivery.deliver(message, channel, rs, sandbox=sandbox)
+    if engine.observers:
+        engine.observers.step_outcome(rs.workflow, step.ref, "delivered")
     return NEXT
 
 
@@ -162,6 +164,9 @@ def _preference_block(
         "rule": decision.rule,
         "explanation": list(decision.explanation),
     }
+    if engine.observers and decision.conditions_passed is not None:
+        group_passed = decision.conditions_passed
+        engine.observers.condition_evaluated(rs.workflow, step.ref, "preferences", group_passed)
     return None if decision.allowed else (decision.rule or "opted out")
 
 

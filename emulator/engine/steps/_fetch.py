@@ -105,6 +105,8 @@ def _attempt(
             retry,
             label=f"{rs.workflow.key}/{step.ref} fetch retry",
         )
+        if engine.observers:
+            engine.observers.step_outcome(rs.workflow, step.ref, "retried")
         return engine.park(rs, record)
     if response.status not in (200, 201, 204):
         what = "timed out" if response.timeout else f"answered {response.status}"
@@ -126,6 +128,8 @@ def _attempt(
         rs.data = {**rs.data, **payload}
     record.outcome, record.ended_at = "executed", engine.clock.now
     rs.waiting = None
+    if engine.observers:
+        engine.observers.step_outcome(rs.workflow, step.ref, "succeeded")
     return NEXT
 
 

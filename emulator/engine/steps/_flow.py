@@ -26,6 +26,10 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
             continue
         result = evaluate(branch.conditions, scope)
         tried.append((branch.name, result))
+        if engine.observers:
+            engine.observers.condition_evaluated(
+                rs.workflow, step.ref, f"branch:{branch.name}", result.passed
+            )
         if result.passed:
             chosen = branch
             break
@@ -35,6 +39,8 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
     if chosen is None:
         return engine.skip(rs, record, "no branch matched and there is no default branch")
     record.branch = chosen.name
+    if engine.observers:
+        engine.observers.branch_taken(rs.workflow, step.ref, chosen.name)
     rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
     return NEXT
 
@@ -61,5 +67,7 @@ def run_cohort(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
             break
     record.detail.update(cohort_key=key, bucket=bucket / 10)
     record.branch = chosen.name
+    if engine.observers:
+        engine.observers.branch_taken(rs.workflow, step.ref, chosen.name)
     rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
     return NEXT

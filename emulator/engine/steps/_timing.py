@@ -73,6 +73,8 @@ def run_delay(engine: Engine, rs: RunState, step: DelayStep, record: StepRecord)
     def wake() -> None:
         rs.timer = None
         record.outcome, record.ended_at = "executed", engine.clock.now
+        if engine.observers:
+            engine.observers.step_outcome(rs.workflow, step.ref, "elapsed")
         engine.resume(rs)
 
     rs.timer = engine.clock.call_at(until, wake, label=f"{rs.workflow.key}/{step.ref} delay")
@@ -100,14 +102,16 @@ def run_throttle(engine: Engine, rs: RunState, step: ThrottleStep, record: StepR
             return engine.skip(rs, record, f"invalid throttle window: {exc}")
         engine.throttles[identity] = ThrottleWindow(ends, 1)
         record.detail.update(window_ends_at=ends, passed=1, limit=step.throttle_limit)
-        return NEXT
+        return _passed(engine, rs, step)
     if window.passed < step.throttle_limit:
         window.passed += 1
         record.detail.update(
             window_ends_at=window.ends_at, passed=window.passed, limit=step.throttle_limit
         )
-        return NEXT
+        return _passed(engine, rs, step)
     record.outcome, record.ended_at = "throttled", now
+    if engine.observers:
+        engine.observers.step_outcome(rs.workflow, step.ref, "throttled")
     record.detail.update(
         window_ends_at=window.ends_at, passed=window.passed, limit=step.throttle_limit
     )
@@ -118,3 +122,9 @@ def run_throttle(engine: Engine, rs: RunState, step: ThrottleStep, record: StepR
         f"until {window.ends_at.isoformat()}",
     )
     return END
+
+
+def _passed(engine: Engine, rs: RunState, step: ThrottleStep) -> str:
+    if engine.observers:
+        engine.observers.step_outcome(rs.workflow, step.ref, "passed")
+    return NEXT
