@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, cast
 
-import jsonschema
-
 from emulator.definitions._channel_step import parse_channel
 from emulator.definitions._common import COMMON_STEP_KEYS, StepBase, read_base, read_conditions
 from emulator.definitions._data_steps import parse_ai_agent, parse_fetch, parse_update
@@ -169,6 +167,8 @@ def _json_schema(raw: Mapping[str, Any], src: Source, probs: Problems) -> Mappin
     schema = as_map(value, at, probs, "`trigger_data_json_schema`")
     if schema is None:
         return None
+    import jsonschema  # on first use: `import emulator` stays light
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as err:

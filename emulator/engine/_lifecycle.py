@@ -106,11 +106,9 @@ def _moved(actor: Any, secondary: str, primary: str) -> Any:
 def _move_history(engine: Engine, secondary: str, primary: str) -> None:
     """The last 30 days of messages and finished runs move; runs in flight stay (Knock's docs)."""
     since = engine.clock.now - MERGE_HISTORY
-    for message in engine.messages_store:
-        if message.inserted_at < since:
-            continue
-        if message.recipient == secondary:
-            message.recipient = primary
+    recent = [m for m in engine.messages_store if m.inserted_at >= since]
+    engine.messages_store.readdress([m for m in recent if m.recipient == secondary], primary)
+    for message in recent:
         message.actors = [_moved(a, secondary, primary) for a in message.actors]
     for state in engine.runs_by_id.values():
         run = state.record

@@ -1,5 +1,7 @@
 """Mail capture: the Mailbox, the email providers, the fake SMTP server and failure injection."""
 
+from typing import TYPE_CHECKING, Any
+
 from emulator.mail._failures import FailurePlan, FailureRule, FailureRuleError
 from emulator.mail._listeners import MailEvent
 from emulator.mail._mailbox import DEFAULT_RETENTION, Mailbox, MailStore
@@ -27,14 +29,31 @@ from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_service import ResendService
 from emulator.mail._resend_validation import ResendApiError
 from emulator.mail._router import MailRouter, MailSink
-from emulator.mail._smtp_server import (
-    SmtpServer,
-    SmtpServerError,
-    running_smtp,
-    self_signed_context,
-)
 from emulator.mail._sqlite import DataFormatError, SqliteMailStore
 from emulator.mail._webhooks import WebhookError, WebhookSender, sign
+
+if TYPE_CHECKING:
+    from emulator.mail._smtp_server import (
+        SmtpServer,
+        SmtpServerError,
+        running_smtp,
+        self_signed_context,
+    )
+
+# The SMTP server's names load aiosmtpd on first use: `import emulator` stays light.
+_SMTP_NAMES = ("SmtpServer", "SmtpServerError", "running_smtp", "self_signed_context")
+
+
+def __getattr__(name: str) -> Any:
+    """The SMTP server's names, imported when first asked for."""
+    if name in _SMTP_NAMES:
+        from emulator.mail import _smtp_server
+
+        value = getattr(_smtp_server, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_RETENTION",

@@ -14,15 +14,16 @@ import ssl
 import uuid
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from emulator.mail._capture import PROVENANCE_HEADERS
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._mime import build_mime
 from emulator.mail._model import DeliveryError, OutgoingEmail, addresses
 from emulator.mail._router import MailRouter
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class EmailProvider(Protocol):
@@ -110,7 +111,11 @@ class ResendHttpProvider:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
-        self.client = client or httpx.Client(timeout=timeout)
+        if client is None:
+            import httpx  # on first use: `import emulator` stays light
+
+            client = httpx.Client(timeout=timeout)
+        self.client = client
         self.provenance_headers = provenance_headers
         self.idempotency = idempotency
 
@@ -121,6 +126,8 @@ class ResendHttpProvider:
         if self.idempotency and email.message_id:
             headers["Idempotency-Key"] = email.message_id
         url = f"{self.base_url}/emails"
+        import httpx
+
         try:
             response = self.client.post(url, json=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -129,12 +129,18 @@ class MessageStore:
 
     def __init__(self) -> None:
         self._by_id: dict[str, Message] = {}
+        # Indexes (dicts keep insertion order, so each is oldest first): the recipient and
+        # run never change once stored, except through `readdress`.
+        self._by_recipient: dict[str, dict[str, Message]] = {}
+        self._by_run: dict[str, dict[str, Message]] = {}
         self._listeners: tuple[MessageListener, ...] = ()
 
     def add(self, message: Message) -> None:
         """Store `message`, then tell every listener (a failing listener is logged, the
         others still hear it and the engine goes on)."""
         self._by_id[message.id] = message
+        self._by_recipient.setdefault(message.recipient_id, {})[message.id] = message
+        self._by_run.setdefault(message.run_id, {})[message.id] = message
         for listener in self._listeners:
             try:
                 listener(message)
@@ -166,7 +172,19 @@ class MessageStore:
         """Delete one message (Knock's bulk `delete` action); raises UnknownMessageError."""
         message = self.get(message_id)
         del self._by_id[message_id]
+        _unindex(self._by_recipient, message.recipient_id, message_id)
+        _unindex(self._by_run, message.run_id, message_id)
         return message
+
+    def readdress(self, messages: Iterable[Message], recipient: str) -> None:
+        """Move stored messages to another user (a user merge), keeping the indexes true and
+        the new recipient's messages in creation order."""
+        for message in messages:
+            _unindex(self._by_recipient, message.recipient_id, message.id)
+            message.recipient = recipient
+        self._by_recipient[recipient] = {
+            m.id: m for m in self._by_id.values() if m.recipient_id == recipient
+        }
 
     def __iter__(self) -> Iterator[Message]:
         return iter(self._by_id.values())
@@ -176,6 +194,8 @@ class MessageStore:
 
     def clear(self) -> None:
         self._by_id.clear()
+        self._by_recipient.clear()
+        self._by_run.clear()
 
     def query(
         self,
@@ -189,9 +209,16 @@ class MessageStore:
         tenant: str | None = None,
     ) -> list[Message]:
         """Messages matching every given filter, oldest first."""
+        candidates: Iterable[Message]
+        if recipient is not None:
+            candidates = self._by_recipient.get(recipient, {}).values()
+        elif run_id is not None:
+            candidates = self._by_run.get(run_id, {}).values()
+        else:
+            candidates = self._by_id.values()
         return [
             m
-            for m in self._by_id.values()
+            for m in candidates
             if (channel_type is None or m.channel_type == channel_type)
             and (recipient is None or m.recipient_id == recipient)
             and (workflow is None or m.workflow == workflow)
@@ -200,3 +227,11 @@ class MessageStore:
             and (status is None or m.status == status)
             and (tenant is None or m.tenant == tenant)
         ]
+
+
+def _unindex(index: dict[str, dict[str, Message]], key: str, message_id: str) -> None:
+    entry = index.get(key)
+    if entry is not None:
+        entry.pop(message_id, None)
+        if not entry:
+            del index[key]

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from emulator.core import DoorstepError
 from emulator.definitions import AiAgentStep
 from emulator.engine._responders import AgentError, AiRequest, AiResponder, no_ai_responder
@@ -41,6 +39,8 @@ def run_agent(engine: Engine, rs: RunState, step: AiAgentStep, record: StepRecor
         step.web_search_enabled,
     )
     record.detail["prompt"] = prompt
+    import jsonschema  # on first use: `import emulator` stays light
+
     errors: list[str] = []
     for _attempt in range(ATTEMPTS):
         try:
@@ -65,5 +65,7 @@ def _shape(step: AiAgentStep, answer: Any) -> Any:
         return {"text": answer}
     value = json.loads(answer) if isinstance(answer, str) else answer
     if step.response_schema is not None:
+        import jsonschema
+
         jsonschema.validate(value, step.response_schema)
     return value
