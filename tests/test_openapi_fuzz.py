@@ -11,6 +11,7 @@ vendor's statuses, in the vendor's error shape).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ from emulator import Emulator
 from emulator.http import ServerThread, create_app, create_resend_app, knock_app
 from emulator.mail import ResendService
 
-EXAMPLES = 12
+EXAMPLES = int(os.environ.get("DOORSTEP_FUZZ_EXAMPLES", "12"))
+"""A deeper run, e.g. before a release: `DOORSTEP_FUZZ_EXAMPLES=300 DOORSTEP_FUZZ_RANDOM=1`."""
+RANDOM = bool(os.environ.get("DOORSTEP_FUZZ_RANDOM"))
 KNOCK_AUTH = {"Authorization": "Bearer sk_test_fuzz"}
 KNOCK_ERROR_SHAPE = {"code": str, "message": str, "status": int, "type": str}
 RESEND_ERROR_SHAPE = {"statusCode": int, "message": str, "name": str}
@@ -179,7 +182,7 @@ def fuzz(
     @given(case=cases, use_known=st.booleans())
     @settings(
         max_examples=EXAMPLES,
-        derandomize=True,
+        derandomize=not RANDOM,
         deadline=None,
         database=None,
         phases=[Phase.explicit, Phase.generate],

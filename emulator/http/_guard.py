@@ -69,7 +69,7 @@ class RequestGuard:
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": refusal[1][:120]})
         else:
-            await _refuse(*refusal, send)
+            await _refuse(*refusal, scope["path"], send)
 
     def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
         """(status, reason) for a request to refuse, None to let it through."""
@@ -112,9 +112,20 @@ def _has_body(headers: dict[str, str]) -> bool:
     return "transfer-encoding" in headers or (length.isdigit() and int(length) > 0)
 
 
-async def _refuse(status: int, message: str, send: Send) -> None:
-    """The inspection API's error shape, which also reads fine in a browser."""
-    body = json.dumps({"error": message, "status": status}).encode()
+def error_body(status: int, message: str, path: str) -> dict[str, object]:
+    """The refusal in the shape the caller's SDK parses: Knock's, Resend's, or the inspection
+    API's (which also reads fine in a browser)."""
+    if path == "/v1" or path.startswith("/v1/"):
+        code = "forbidden" if status == 403 else "unsupported_media_type"
+        return {"code": code, "message": message, "status": status, "type": "invalid_request_error"}
+    if is_resend_path(path):
+        name = "invalid_access" if status == 403 else "validation_error"
+        return {"statusCode": status, "name": name, "message": message}
+    return {"error": message, "status": status}
+
+
+async def _refuse(status: int, message: str, path: str, send: Send) -> None:
+    body = json.dumps(error_body(status, message, path)).encode()
     await send(
         {
             "type": "http.response.start",
