@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_plugin import _fixtures, _options, scenarios
+from pytest_plugin import _coverage, _fixtures, _options, scenarios
 from pytest_plugin._fixtures import clock, doorstep_settings, emulator, frozen_clock, outbox
 from pytest_plugin._servers import (
     doorstep_knock_session,
@@ -42,12 +42,14 @@ __all__ = [
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the `--doorstep-*` options and ini values."""
     _options.add_options(parser)
+    _coverage.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the `doorstep` marker and resolve the settings."""
     config.addinivalue_line("markers", _options.MARKER_HELP)
     _fixtures.configure(config)
+    _coverage.configure(config)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

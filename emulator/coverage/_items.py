@@ -55,8 +55,8 @@ def outcome_id(ref: str, outcome: str) -> str:
 
 def workflow_items(workflow: Workflow, lines: LineFinder) -> WorkflowCoverage:
     """A workflow's items with no hits, in definition order."""
-    file = workflow.source.file
-    where = lines.locator(file, workflow.key)
+    file = display_path(workflow.source.file)
+    where = lines.locator(workflow.source.file, workflow.key, file)
     out = WorkflowCoverage(workflow.key, file)
 
     def add(item_id: str, kind: str, ref: str, label: str, path: str, parent: str = "") -> None:
@@ -115,14 +115,15 @@ class LineFinder:
         self._lines: dict[tuple[str, str], dict[str, int] | None] = {}
         self._lock = threading.Lock()
 
-    def locator(self, file: str, key: str) -> Any:
-        """A function from a JSON path (`steps[0].branches[1]`) to a location string."""
+    def locator(self, source: str, key: str, file: str) -> Any:
+        """A function from a JSON path (`steps[0].branches[1]`) to a location string; `source`
+        is the file to read, `file` how locations name it."""
         if not file.endswith((".yaml", ".yml")):
             return lambda path: f"{file}:$.{path}" if path else (f"{file}:$" if file else "$")
         with self._lock:
-            if (file, key) not in self._lines:
-                self._lines[(file, key)] = _yaml_lines(Path(file), key)
-            lines = self._lines[(file, key)]
+            if (source, key) not in self._lines:
+                self._lines[(source, key)] = _yaml_lines(Path(source), key)
+            lines = self._lines[(source, key)]
 
         def locate(path: str) -> str:
             if lines is None:
@@ -134,6 +135,21 @@ class LineFinder:
             return f"{file}:{lines.get(probe, 1)}"
 
         return locate
+
+
+def display_path(file: str) -> str:
+    """Relative to the working directory when under it (so every emulator loading one file,
+    by a relative or an absolute path, names it the same), else absolute; "" stays ""."""
+    if not file:
+        return ""
+    cwd = Path.cwd()
+    path = Path(file) if Path(file).is_absolute() else cwd / file
+    try:
+        return path.resolve().relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+    except OSError:
+        return file
 
 
 def _yaml_lines(path: Path, key: str) -> dict[str, int] | None:

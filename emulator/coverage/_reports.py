@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol
 
 from emulator.coverage._html import write_html
 from emulator.coverage._model import Counts, CoverageData, Item, WorkflowCoverage
@@ -16,6 +16,13 @@ from emulator.coverage._model import Counts, CoverageData, Item, WorkflowCoverag
 DEFAULT_JSON = "doorstep-coverage.json"
 DEFAULT_HTML = "doorstep-htmlcov"
 KINDS = ("term", "term-missing", "json", "html", "github")
+
+
+class Writer(Protocol):
+    """Where terminal reports go: a text stream, pytest's terminal reporter, ..."""
+
+    def write(self, text: str, /) -> object:
+        """Write `text` as it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +46,7 @@ def parse_report_spec(text: str) -> ReportSpec:
     return ReportSpec(kind, target or default)
 
 
-def write_reports(data: CoverageData, specs: Iterable[ReportSpec], out: TextIO) -> None:
+def write_reports(data: CoverageData, specs: Iterable[ReportSpec], out: Writer) -> None:
     """Write every requested report: terminal ones to `out`, files where their spec says."""
     for spec in specs:
         if spec.kind in ("term", "term-missing"):
@@ -79,7 +86,7 @@ def term_report(data: CoverageData, *, missing: bool = False) -> str:
         return "  ".join(left + right).rstrip()
 
     rule = "-" * len(line(rows[0]))
-    text = ["Doorstep workflow coverage", line(rows[0]), rule]
+    text = [line(rows[0]), rule]
     text += [line(r) for r in rows[1:]]
     text += [rule, line(total)]
     if missing:
