@@ -15,6 +15,7 @@ user tokens a browser sends with a `pk_` key (Knock's enhanced security), like `
 """
 
 from emulator._emulator import Emulator
+from emulator._environments import Environment, Environments, UnknownEnvironmentError
 from emulator._feed import Feed
 from emulator.core import (
     WEEKDAYS,
@@ -41,6 +42,7 @@ from emulator.definitions import (
     Channel,
     Definitions,
     EmulatorConfig,
+    EnvironmentConfig,
     Layout,
     Partial,
     Workflow,
@@ -110,6 +112,9 @@ __all__ = [
     "DurationError",
     "Emulator",
     "EmulatorConfig",
+    "Environment",
+    "EnvironmentConfig",
+    "Environments",
     "Feed",
     "FetchError",
     "FetchRequest",
@@ -136,6 +141,7 @@ __all__ = [
     "Timer",
     "TriggerError",
     "TriggerResult",
+    "UnknownEnvironmentError",
     "UnknownMessageError",
     "UnknownRunError",
     "UserTokenError",

@@ -23,11 +23,17 @@ from typing import Any, TextIO
 from emulator import (
     Clock,
     DefinitionError,
+    Definitions,
     DoorstepError,
     Emulator,
+    EmulatorConfig,
+    Environment,
+    EnvironmentConfig,
+    Environments,
     SigningKey,
     SigningKeyError,
     check_before_serving,
+    load_config,
     load_definitions,
 )
 from emulator.mail import DEFAULT_RETENTION, Mailbox, SmtpServer, SqliteMailStore
@@ -156,26 +162,18 @@ class Service:
         for note in check_before_serving(self.workflows):  # refuses Liquid syntax errors
             print(f"Warning: {note.file}: {note.message} (fix: {note.fix})", file=out)
         self.workflow_count = len(definitions.workflows)
-        start = datetime.now(UTC).replace(microsecond=0)
-        self.clock = Clock(start)
-        store, generation = None, 0
-        if options.data_dir is not None:
-            options.data_dir.mkdir(parents=True, exist_ok=True)
-            store = SqliteMailStore(options.data_dir / MAIL_DB)  # refuses an unknown format
-            generation = store.next_generation()  # ids never repeat across restarts
-        self.mailbox = Mailbox(
-            clock=self.clock,
-            retention=options.max_messages,
-            store=store,
-            name="doorstep",
-            seed=generation,
+        self.start_time = datetime.now(UTC).replace(microsecond=0)
+        config_path = options.config
+        if config_path is None and options.workflows is None and bundled_config().is_file():
+            config_path = bundled_config()
+        self.config = load_config(config_path) if config_path is not None else None
+        configs = (self.config or EmulatorConfig()).environments
+        self.environments = Environments(
+            [self._environment(env, definitions, i == 0) for i, env in enumerate(configs)]
         )
-        config = options.config
-        if config is None and options.workflows is None and bundled_config().is_file():
-            config = bundled_config()
-        self.emulator = Emulator(
-            definitions, clock=self.clock, mailbox=self.mailbox, config=config, seed=generation
-        )
+        self.emulator = self.environments.default.emulator
+        self.clock = self.emulator.clock
+        self.mailbox = self.emulator.outbox
         self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
         self.signing_key = signing_key(options)
         app = create_app(
@@ -186,9 +184,36 @@ class Service:
             signing_key=self.signing_key,
             cors_origins=options.cors_origins,
             allowed_hosts=self.allowed_hosts(),
+            environments=self.environments,
         )
         self.http = ServerThread(app, options.host, options.http_port)
-        self.ticker: RealTimeTicker | None = None
+        self.tickers: list[RealTimeTicker] = []
+
+    def _environment(
+        self, env: EnvironmentConfig, definitions: Definitions, first: bool
+    ) -> Environment:
+        """One environment's emulator: its own clock, mailbox and content. The first one's
+        mail is what SMTP and the Resend API capture and what `--data-dir` keeps."""
+        store, generation = None, 0
+        if self.options.data_dir is not None:
+            self.options.data_dir.mkdir(parents=True, exist_ok=True)
+            name = MAIL_DB if first else f"mail-{env.name}.sqlite3"
+            store = SqliteMailStore(self.options.data_dir / name)  # refuses an unknown format
+            generation = store.next_generation()  # ids never repeat across restarts
+        clock = Clock(self.start_time)
+        mailbox = Mailbox(
+            clock=clock,
+            retention=self.options.max_messages,
+            store=store,
+            name="doorstep",
+            seed=generation,
+        )
+        if env.workflows is not None:
+            definitions = load_definitions(env.workflows)
+        emulator = Emulator(
+            definitions, clock=clock, mailbox=mailbox, config=self.config, seed=generation
+        )
+        return Environment(env.name, emulator, frozenset(env.keys))
 
     def allowed_hosts(self) -> tuple[str, ...]:
         """Host names the HTTP server answers: loopback, the bound address, `--allowed-host`."""
@@ -207,16 +232,20 @@ class Service:
             self.smtp.stop()
             raise
         if self.options.clock == "real":
-            self.ticker = RealTimeTicker(self.clock, lock=self.emulator.lock).start()
+            self.tickers = [
+                RealTimeTicker(env.emulator.clock, lock=env.emulator.lock).start()
+                for env in self.environments
+            ]
         return self
 
     def stop(self) -> None:
         """Stop the ticker and both servers, and close the mail store."""
-        if self.ticker is not None:
-            self.ticker.stop()
+        for ticker in self.tickers:
+            ticker.stop()
         self.http.stop()
         self.smtp.stop()
-        self.mailbox.close()
+        for env in self.environments:
+            env.emulator.outbox.close()
 
     def banner(self) -> str:
         """What `doorstep serve` prints: the URLs, the clock, and the exports for the app."""
@@ -229,6 +258,7 @@ class Service:
             f"  Web inspector:  {base}/ui/",
             f"  Inspection API: {base}/api/",
             f"  Knock API:      {base}/v1",
+            f"  Environments:   {self._environment_line()}",
             f"  Resend API:     {base}/emails",
             f"  SMTP:           {shown}:{self.smtp.port}",
             f"  Clock:          {self.options.clock} (now {self.clock.now.isoformat()}; "
@@ -265,6 +295,18 @@ class Service:
         lines += [f"  export NEXT_PUBLIC_KNOCK_FEED_ID={key}" for key in self._feed_ids()[:1]]
         lines.append("Press Ctrl+C to stop.")
         return "\n".join(lines)
+
+    def _environment_line(self) -> str:
+        """Each environment and the keys that reach it (inspect one with ?environment=)."""
+        shown = []
+        for env in self.environments:
+            if env.keys:
+                keys = ", ".join(sorted(env.keys))
+            else:
+                slug = "live" if env.name == "production" else env.name
+                keys = f"sk_{slug}_..." if env is not self.environments.default else "sk_test_..."
+            shown.append(f"{env.name} ({keys})")
+        return "; ".join(shown) + " (inspect one with ?environment=NAME)"
 
     def _client_lines(self) -> list[str]:
         """How browser clients (pk_ keys) are let in: security mode, CORS, in-app feeds."""

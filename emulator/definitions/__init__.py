@@ -9,6 +9,7 @@ from emulator.definitions._channels import Channel, Channels
 from emulator.definitions._conditions import PREFIXES, parse_conditions
 from emulator.definitions._config import EmulatorConfig, load_config
 from emulator.definitions._durations import parse_duration
+from emulator.definitions._environments import DEFAULT_ENVIRONMENTS, EnvironmentConfig
 from emulator.definitions._fields import iter_strings
 from emulator.definitions._load import load_definitions
 from emulator.definitions._model import (
@@ -68,6 +69,7 @@ from emulator.definitions._yaml import not_utf8
 
 __all__ = [
     "COMPARISONS",
+    "DEFAULT_ENVIRONMENTS",
     "MAX_YAML_NODES",
     "MISSING",
     "NO_ARGUMENT",
@@ -88,6 +90,7 @@ __all__ = [
     "DelayStep",
     "Duration",
     "EmulatorConfig",
+    "EnvironmentConfig",
     "FetchStep",
     "InvalidWindowError",
     "KeyValue",

@@ -11,6 +11,7 @@ from a small YAML (or JSON) file, `doorstep.yaml` by convention:
     environment_preferences:   # the lowest level of the preference merge
       channel_types: {sms: false}
     start: 2025-01-01T09:00:00Z  # where the virtual clock starts
+    environments: [development, staging, production]  # `doorstep serve` (see _environments)
 """
 
 from __future__ import annotations
@@ -27,11 +28,23 @@ import yaml
 
 from emulator.core import DefinitionError, DoorstepError, Problem
 from emulator.definitions._channels import Channel, parse_channel
+from emulator.definitions._environments import (
+    EnvironmentConfig,
+    default_environments,
+    parse_environments,
+)
 from emulator.definitions._model import CHANNEL_TYPES
 from emulator.definitions._preferences import validate_preference_set
 from emulator.definitions._windows import parse_timestamp
 
-KNOWN_KEYS = ("vars", "channels", "environment_preferences", "start", "tenant_translations")
+KNOWN_KEYS = (
+    "vars",
+    "channels",
+    "environment_preferences",
+    "start",
+    "tenant_translations",
+    "environments",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +57,8 @@ class EmulatorConfig:
     start: datetime | None = None
     # Knock's per-tenant translations: tenant id -> {"en" or "admin.en": {key: text}}.
     tenant_translations: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    # `doorstep serve`'s Knock environments, in promotion order (development ... production).
+    environments: tuple[EnvironmentConfig, ...] = field(default_factory=default_environments)
 
 
 def knock_var(value: Any) -> Any:
@@ -113,6 +128,7 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
         _environment_preferences(preferences, file, problems)
     start = _start(raw.get("start"), file, problems)
     tenant_translations = _tenant_translations(raw.get("tenant_translations"), file, problems)
+    environments = parse_environments(raw.get("environments"), file, problems)
     if problems:
         raise DefinitionError(problems)
     return EmulatorConfig(
@@ -121,6 +137,7 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
         environment_preferences=preferences,
         start=start,
         tenant_translations=tenant_translations,
+        environments=environments,
     )
 
 

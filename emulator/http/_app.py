@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from emulator.http._environments import EnvironmentRouter
 from emulator.http._guard import RequestGuard
 from emulator.http.inspect import (
     Inspection,
@@ -35,7 +36,7 @@ from emulator.http.resend import create_resend_app, is_resend_path, payload_too_
 from emulator.mail import ResendService
 
 if TYPE_CHECKING:
-    from emulator import Emulator, SigningKey
+    from emulator import Emulator, Environments, SigningKey
 
 MAX_BODY_BYTES = 50 * 1024 * 1024  # Resend's and Mailpit's message limits are of this order
 
@@ -144,6 +145,7 @@ def create_app(
     signing_key: str | SigningKey | None = None,
     cors_origins: Iterable[str] = (),
     allowed_hosts: Iterable[str] = (),
+    environments: Environments | None = None,
 ) -> RequestGuard:
     """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/view`, `/ui`.
 
@@ -153,22 +155,56 @@ def create_app(
     clients (see `knock_app`); only the Knock API answers cross-origin requests, the
     inspection API and inspector stay same-origin. `allowed_hosts` are Host names accepted
     besides loopback ones (DNS rebinding protection); other writes from other sites are refused.
+    `environments`: serve several Knock environments (`emulator` is then ignored): Knock
+    requests go to their key's environment, `/api` and `/ui` to `?environment=` (see
+    `EnvironmentRouter`), and `/mapi/v1/...` is the Management API the Knock CLI calls.
     """
+    options: dict[str, Any] = {
+        "clock_mode": clock_mode,
+        "max_body_bytes": max_body_bytes,
+        "link_check_hosts": link_check_hosts,
+        "enhanced_security": enhanced_security,
+        "signing_key": signing_key,
+        "cors_origins": tuple(cors_origins),
+    }
+    if environments is None:
+        return RequestGuard(_one_app(emulator, resend_service, None, **options), allowed_hosts)
+    apps: dict[str, ASGIApp] = {}
+    for env in environments:
+        keys = env.keys if environments.keys_configured else None
+        service = resend_service if env is environments.default else None
+        apps[env.name] = _one_app(env.emulator, service, keys, **options)
+    return RequestGuard(EnvironmentRouter(environments, apps), allowed_hosts)
+
+
+def _one_app(
+    emulator: Emulator,
+    resend_service: ResendService | None,
+    api_keys: Collection[str] | None,
+    *,
+    clock_mode: str,
+    max_body_bytes: int,
+    link_check_hosts: Collection[str] | str,
+    enhanced_security: bool,
+    signing_key: str | SigningKey | None,
+    cors_origins: Iterable[str],
+) -> DoorstepApp:
+    """One environment's APIs over `emulator`."""
     inspection = Inspection(emulator, clock_mode=clock_mode, link_check_hosts=link_check_hosts)
     service = resend_service or ResendService(emulator.outbox, emulator.clock, seed=emulator.seed)
     emulator.on_reset(service.clear)  # `POST /api/reset` forgets scheduled Resend mail too
-    app = DoorstepApp(
+    return DoorstepApp(
         inspection,
         resend=create_resend_app(service),
         knock=knock_app(
             emulator,
+            api_keys=None if api_keys is None else [k for k in api_keys if k.startswith("sk_")],
             enhanced_security=enhanced_security,
             signing_key=signing_key,
             cors_origins=cors_origins,
         ),
         max_body_bytes=max_body_bytes,
     )
-    return RequestGuard(app, allowed_hosts)
 
 
 def _is_knock(path: str) -> bool:
