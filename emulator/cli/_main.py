@@ -1,4 +1,4 @@
-"""The `doorstep` command line: `serve`, `validate`, `run` and `signing-key`.
+"""The `doorstep` command line: `serve`, `validate`, `run`, `coverage` and `signing-key`.
 
 Every option has an environment-variable twin (`--http-port` / `DOORSTEP_HTTP_PORT`), Mailpit
 style, so CI and containers configure it without flags. Flags win over the environment.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
 from emulator import DefinitionWarning, DoorstepError
+from emulator.cli import _coverage
 from emulator.cli._args import flag, option
 from emulator.cli._client import add_client_options, print_signing_key
 from emulator.mail import DEFAULT_RETENTION
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_validate(commands)
     _add_run(commands)
+    _coverage.add_command(commands)
     _add_signing_key(commands)
     return parser
 
@@ -222,6 +224,7 @@ def _add_run(commands: Commands) -> None:
         "workflow directory for scenarios that do not name one",
         metavar="DIR",
     )
+    _coverage.add_run_options(run)
 
 
 def run_scenarios(
@@ -297,4 +300,8 @@ def main(
         report = validate(args.directory)
         out.write(format_report(report, args.format))
         return report.exit_code(strict=args.strict)
-    return run_scenarios(args.scenarios, workflows=args.workflows, out=out, err=err)
+    if args.command == "coverage":
+        return _coverage.coverage_command(args, out, err)
+    return _coverage.run_with_coverage(
+        args, lambda: run_scenarios(args.scenarios, workflows=args.workflows, out=out, err=err), out
+    )

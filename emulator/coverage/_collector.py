@@ -93,7 +93,8 @@ class Collector(RunObserver):
     ) -> None:
         """Count a condition group's outcome (branch conditions are counted, not items)."""
         if group.startswith("branch:"):
-            self._hit(workflow, "", f"{ref}{SEP}{group[7:]} conditions{SEP}{passed}".lower())
+            outcome = "true" if passed else "false"
+            self._hit(workflow, "", f"{ref}{SEP}{group[7:]} conditions{SEP}{outcome}")
             return
         if group == "preferences":
             self._add_preference_items(workflow, ref or "")

@@ -15,7 +15,7 @@ from emulator.coverage._model import SEP, Counts, CoverageData, Item, WorkflowCo
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}
-td.n{text-align:right}.bar{display:inline-block;height:.7em;background:#c33}
+td{white-space:nowrap}td.n{text-align:right}.bar{display:inline-block;height:.7em;background:#c33}
 .bar i{display:block;height:100%;background:#2a2}
 ul.tree{list-style:none;padding-left:1.4em;border-left:1px dotted #aaa}
 li{margin:.2em 0}.hit{background:#dfd}.miss{background:#fdd}.item{padding:0 .4em;border-radius:3px}

@@ -4,12 +4,12 @@ github`). `write_reports` takes the specs as the pytest option and `doorstep` fl
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from emulator.coverage._files import write_data
 from emulator.coverage._html import write_html
 from emulator.coverage._model import Counts, CoverageData, Item, WorkflowCoverage
 
@@ -54,10 +54,7 @@ def write_reports(data: CoverageData, specs: Iterable[ReportSpec], out: Writer) 
         elif spec.kind == "github":
             out.write(github_report(data))
         elif spec.kind == "json":
-            path = Path(spec.target)
-            if path.parent != Path():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(data.to_json(), indent=2) + "\n", encoding="utf-8")
+            path = write_data(data, spec.target)
             out.write(f"Workflow coverage JSON written to {path}\n")
         elif spec.kind == "html":
             index = write_html(data, Path(spec.target))
