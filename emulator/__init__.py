@@ -17,6 +17,7 @@ user tokens a browser sends with a `pk_` key (Knock's enhanced security), like `
 from emulator._emulator import Emulator
 from emulator._environments import Environment, Environments, UnknownEnvironmentError
 from emulator._feed import Feed
+from emulator._journal import Journal, JournalError
 from emulator.core import (
     WEEKDAYS,
     Clock,
@@ -120,6 +121,8 @@ __all__ = [
     "FetchRequest",
     "FetchResponse",
     "Finding",
+    "Journal",
+    "JournalError",
     "Layout",
     "Mailbox",
     "Membership",

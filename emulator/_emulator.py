@@ -18,7 +18,8 @@ from typing import Any
 
 from emulator._facade_messages import MessagesFacade
 from emulator._facade_recipients import RecipientsFacade
-from emulator.core import Clock, DefinitionWarning, DoorstepError
+from emulator._facade_schedules import SchedulesFacade
+from emulator.core import Clock, DefinitionWarning, DoorstepError, IdFactory, Recorder, journaled
 from emulator.definitions import (
     Channel,
     Channels,
@@ -34,20 +35,20 @@ from emulator.engine import (
     Responder,
     RunObserver,
     cancel_runs,
-    new_schedules,
     parse_entity,
     reset_state,
-    schedule_changes,
     start_trigger,
     wire,
 )
 from emulator.engine.steps import http_responder as real_http_responder
 from emulator.mail import EmailProvider, InProcessProvider, Mailbox
-from emulator.stores import BulkOperation, Run, Schedule, TriggerResult, UnknownRunError
+from emulator.stores import BulkOperation, Run, TriggerResult, UnknownRunError
 
 
-class Emulator(RecipientsFacade, MessagesFacade):
+class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade):
     """Runs Knock workflows in process, on a virtual clock, capturing every message."""
+
+    _journal: Recorder | None = None  # `doorstep serve --data-dir` records state changes here
 
     def __init__(
         self,
@@ -169,6 +170,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
     def ai_responder(self, responder: AiResponder) -> None:
         self._engine.ai_responder = responder
 
+    @journaled("emulator")
     def set_tenant_translation(
         self,
         tenant_id: str,
@@ -200,6 +202,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
             translations = self._engine.templates.env.tenant_translations
             translations.setdefault(tenant_id, {})[name] = dict(content)
 
+    @journaled("emulator")
     def set_environment_preferences(self, preference_set: Mapping[str, Any] | None) -> None:
         """The environment default set (the lowest level of Knock's merge hierarchy)."""
         if preference_set is not None:
@@ -209,6 +212,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
             self._engine.environment_preferences = stored
 
     # -- triggers ------------------------------------------------------------------------
+    @journaled("emulator")
     def trigger(
         self,
         key: str,
@@ -248,6 +252,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
                 return None
             return seen[2]
 
+    @journaled("emulator")
     def cancel(
         self, key: str, cancellation_key: str, *, recipients: Sequence[Any] | None = None
     ) -> list[Run]:
@@ -263,74 +268,13 @@ class Emulator(RecipientsFacade, MessagesFacade):
                 }
             return cancel_runs(engine, key, cancellation_key, only)
 
-    # -- schedules -----------------------------------------------------------------------
-    def create_schedules(
-        self,
-        workflow: str,
-        recipients: Sequence[Any],
-        *,
-        repeats: Sequence[Mapping[str, Any]] = (),
-        data: Mapping[str, Any] | None = None,
-        actor: Any = None,
-        tenant: Any = None,
-        scheduled_at: datetime | str | None = None,
-        ending_at: datetime | str | None = None,
-    ) -> list[Schedule]:
-        """One schedule per recipient, like Knock's `POST /v1/schedules`; the virtual clock runs
-        them. Recurring with `repeats`, or once at `scheduled_at`."""
-        with self.lock:
-            made = new_schedules(
-                self._engine,
-                workflow,
-                recipients,
-                repeats=repeats,
-                data=data,
-                actor=actor,
-                tenant=tenant,
-                scheduled_at=scheduled_at,
-                ending_at=ending_at,
-            )
-            return [self._engine.schedules_store.add(schedule) for schedule in made]
-
-    def update_schedules(self, schedule_ids: Sequence[str], **changes: Any) -> list[Schedule]:
-        """Apply the same changes to each schedule (`repeats`, `data`, `actor`, `tenant`,
-        `scheduled_at`, `ending_at`), like Knock's `PUT /v1/schedules`."""
-        with self.lock:
-            store = self._engine.schedules_store
-            update = schedule_changes(self._engine, changes)
-            found = [store.get(i) for i in schedule_ids]
-            for schedule in found:
-                for name, value in update.items():
-                    setattr(schedule, name, value)
-                schedule.updated_at = self.clock.now
-                store.arm(schedule, reset_anchors=True)
-            return found
-
-    def delete_schedules(self, schedule_ids: Sequence[str]) -> list[Schedule]:
-        """Delete schedules; their pending occurrences never fire (runs already started go on)."""
-        with self.lock:
-            store = self._engine.schedules_store
-            for schedule_id in schedule_ids:
-                store.get(schedule_id)  # all or nothing: check every id first
-            return [store.remove(i) for i in schedule_ids]
-
-    def schedules(
-        self, *, workflow: str | None = None, recipient: str | None = None
-    ) -> list[Schedule]:
-        """Schedules in creation order, optionally for one workflow and/or recipient id."""
-        with self.lock:
-            return [
-                s
-                for s in self._engine.schedules_store.by_id.values()
-                if (workflow is None or s.workflow == workflow)
-                and (recipient is None or s.recipient_id == recipient)
-            ]
-
     # -- time ----------------------------------------------------------------------------
+    @journaled("emulator")
     def run_until_idle(self) -> int:
         """Jump from timer to timer until nothing is parked; returns how many timers fired."""
         return self.clock.run_until_idle()
 
+    @journaled("emulator")
     def advance(self, delta: timedelta | None = None, /, **units: float) -> int:
         """Move the virtual clock (`advance(minutes=5)`), firing due timers in order; returns
         how many fired. The same as `clock.advance`."""
@@ -363,6 +307,7 @@ class Emulator(RecipientsFacade, MessagesFacade):
         return found.record
 
     # -- bulk operations -----------------------------------------------------------------
+    @journaled("emulator")
     def record_bulk_operation(self, name: str, rows: int) -> BulkOperation:
         """Record a completed bulk operation over `rows` rows (the Knock API's bulk routes apply
         their work at once and report it this way); returns it with its new id."""
@@ -381,12 +326,20 @@ class Emulator(RecipientsFacade, MessagesFacade):
             observer.attached(self._engine.definitions.workflows.values())
             self._engine.observers.append(observer)
 
+    def _reseed(self, seed: int) -> None:
+        """Draw run, message and email ids from `seed`'s streams (a journal replaying the calls
+        of an earlier start seeds them as that start did)."""
+        with self.lock:
+            self._engine.ids = IdFactory(seed)
+            self.outbox.reseed(seed)
+
     # -- reset ---------------------------------------------------------------------------
     def on_reset(self, hook: Callable[[], None]) -> None:
         """Call `hook` (under the lock) whenever `reset()` runs: state kept beside the emulator,
         such as a Resend service's scheduled emails, is forgotten with it."""
         self._reset_hooks.append(hook)
 
+    @journaled("emulator")
     def reset(self) -> None:
         """Forget everything but definitions and the clock: runs, messages, recipients,
         subscriptions, preferences, audiences, schedules, idempotency and bulk records, parked

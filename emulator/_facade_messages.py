@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator._feed import Feed
+from emulator.core import Recorder, journaled
 from emulator.engine import Engine
 from emulator.mail import OutgoingEmail
 from emulator.stores import Message
@@ -16,6 +17,7 @@ class MessagesFacade:
     """Mixed into `Emulator`; every method takes the engine's lock."""
 
     _engine: Engine
+    _journal: Recorder | None
 
     def messages(
         self,
@@ -41,6 +43,7 @@ class MessagesFacade:
         with self._engine.lock:
             return self._engine.messages_store.get(message_id)
 
+    @journaled("emulator")
     def mark_message(self, message_id: str, status: str, on: bool = True) -> Message:
         """Set (on) or clear an engagement status (`seen`, `read`, `interacted`,
         `link_clicked`, `archived`) at the current virtual time; later step conditions and
@@ -50,6 +53,7 @@ class MessagesFacade:
             message.set_engagement(status, on, self._engine.clock.now)
             return message
 
+    @journaled("emulator")
     def set_message_metadata(self, message_id: str, metadata: Mapping[str, Any]) -> Message:
         """Attach the app's metadata to a message (Knock's `Message.metadata`, sent when
         marking it interacted); replaces what was there."""
@@ -58,6 +62,7 @@ class MessagesFacade:
             message.metadata = dict(metadata)
             return message
 
+    @journaled("emulator")
     def delete_message(self, message_id: str) -> Message:
         """Delete a message (Knock's bulk `delete` action) with its metadata; returns it."""
         with self._engine.lock:

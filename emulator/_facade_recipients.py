@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from emulator.core import Recorder, journaled
 from emulator.engine import (
     Engine,
     add_to_audience,
@@ -36,8 +37,10 @@ class RecipientsFacade:
     """Mixed into `Emulator`; every method takes the engine's lock."""
 
     _engine: Engine
+    _journal: Recorder | None
 
     # -- users ---------------------------------------------------------------------------
+    @journaled("emulator")
     def identify(self, user_id: str, /, **properties: Any) -> dict[str, Any]:
         """Create or deep-merge a user, like Knock's identify (`preferences` merge into sets)."""
         with self._engine.lock:
@@ -53,6 +56,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return copy.deepcopy(self._engine.entities.all(USERS))
 
+    @journaled("emulator")
     def delete_user(self, user_id: str) -> bool:
         """Hard-delete a user as Knock does: properties, preferences, channel data,
         subscriptions, schedules, audience memberships, messages and finished runs.
@@ -63,6 +67,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return forget(self._engine, (USERS, user_id))
 
+    @journaled("emulator")
     def merge_users(self, user_id: str, from_user_id: str) -> dict[str, Any]:
         """Knock's user merge: `from_user_id`'s properties, preference sets, channel data and
         last 30 days of messages and finished runs move to `user_id` (which wins conflicts),
@@ -71,6 +76,7 @@ class RecipientsFacade:
             return copy.deepcopy(merge_users(self._engine, user_id, from_user_id))
 
     # -- objects -------------------------------------------------------------------------
+    @journaled("emulator")
     def set_object(self, collection: str, object_id: str, /, **properties: Any) -> dict[str, Any]:
         """Create or deep-merge an object (no event: objects are not waited on)."""
         with self._engine.lock:
@@ -89,6 +95,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return copy.deepcopy(self._engine.entities.all(collection))
 
+    @journaled("emulator")
     def delete_object(self, collection: str, object_id: str) -> bool:
         """Delete an object the way `delete_user` deletes a user; its subscribers are
         unsubscribed too. Returns whether the object existed."""
@@ -96,6 +103,7 @@ class RecipientsFacade:
             return forget(self._engine, (collection, object_id))
 
     # -- tenants -------------------------------------------------------------------------
+    @journaled("emulator")
     def set_tenant(self, tenant_id: str, /, **properties: Any) -> dict[str, Any]:
         """Create or merge a tenant; `settings={"preference_set": {...}}` merges into its
         default set (`"__persistence_strategy__": "replace"` overwrites it, None removes it)."""
@@ -112,6 +120,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return copy.deepcopy(self._engine.entities.all(TENANTS))
 
+    @journaled("emulator")
     def delete_tenant(self, tenant_id: str) -> bool:
         """Delete a tenant and its settings; runs and messages keep naming it. Returns whether
         the tenant existed."""
@@ -119,6 +128,7 @@ class RecipientsFacade:
             return self._engine.entities.delete(TENANTS, tenant_id)
 
     # -- subscriptions -------------------------------------------------------------------
+    @journaled("emulator")
     def subscribe(
         self,
         collection: str,
@@ -134,6 +144,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return subscribe(self._engine, collection, object_id, recipients, properties)
 
+    @journaled("emulator")
     def unsubscribe(
         self, collection: str, object_id: str, recipients: Sequence[Any]
     ) -> list[Subscription]:
@@ -153,6 +164,7 @@ class RecipientsFacade:
             return self._engine.entities.subscriptions_for(recipient)
 
     # -- preferences ---------------------------------------------------------------------
+    @journaled("emulator")
     def set_preferences(
         self,
         user_id: str,
@@ -169,6 +181,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return set_preferences(self._engine, collection, user_id, set_id, preference_set)
 
+    @journaled("emulator")
     def merge_preferences(
         self,
         user_id: str,
@@ -187,6 +200,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return copy.deepcopy(self._engine.entities.preference_sets(collection, user_id))
 
+    @journaled("emulator")
     def delete_preferences(
         self, user_id: str, *, set_id: str = "default", collection: str = USERS
     ) -> bool:
@@ -196,6 +210,7 @@ class RecipientsFacade:
             return entities.delete_preference_set(collection, user_id, set_id)
 
     # -- channel data --------------------------------------------------------------------
+    @journaled("emulator")
     def set_channel_data(
         self,
         collection: str,
@@ -209,6 +224,7 @@ class RecipientsFacade:
             return copy.deepcopy(stored)
 
     # -- audiences -----------------------------------------------------------------------
+    @journaled("emulator")
     def add_to_audience(
         self, audience_key: str, *user_ids: str, tenant: str | None = None
     ) -> list[str]:
@@ -220,6 +236,7 @@ class RecipientsFacade:
         with self._engine.lock:
             return add_to_audience(self._engine, audience_key, user_ids, tenant)
 
+    @journaled("emulator")
     def remove_from_audience(
         self, audience_key: str, *user_ids: str, tenant: str | None = None
     ) -> list[str]:
@@ -238,6 +255,7 @@ class RecipientsFacade:
             return self._engine.audiences.members(audience_key)
 
     # -- events --------------------------------------------------------------------------
+    @journaled("emulator")
     def send_event(
         self,
         event_key: str,

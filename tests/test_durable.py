@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from emulator import DoorstepError
 from emulator.cli._serve import ServeOptions, Service
-from emulator.mail import Attachment, DataFormatError, Mailbox, OutgoingEmail, SqliteMailStore
+from emulator.mail import Attachment, Mailbox, OutgoingEmail, SqliteMailStore
 
 KNOCK = {"Authorization": "Bearer sk_test_doorstep"}
 RESEND = {"Authorization": "Bearer re_test_doorstep"}
@@ -117,22 +118,93 @@ def test_format_1_is_migrated(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("prepare", "says"),
+    ("name", "prepare", "says"),
     [
-        (lambda db: db.execute("PRAGMA user_version=99"), "has data format 99"),
-        (None, "is not a Doorstep mail database"),
+        ("mail.sqlite3", lambda db: db.execute("PRAGMA user_version=99"), "has data format 99"),
+        ("mail.sqlite3", None, "is not a Doorstep mail database"),
+        ("journal.sqlite3", lambda db: db.execute("PRAGMA user_version=7"), "journal format 7"),
+        ("journal.sqlite3", None, "is not a Doorstep journal"),
     ],
 )
 def test_an_unknown_format_is_refused_with_what_to_do(
-    tmp_path: Path, prepare: object, says: str
+    tmp_path: Path, name: str, prepare: object, says: str
 ) -> None:
-    path = tmp_path / "mail.sqlite3"
+    path = tmp_path / name
     if prepare is None:
         path.write_bytes(b"not sqlite at all" * 100)
     else:
         db = sqlite3.connect(path, isolation_level=None)
         prepare(db)  # type: ignore[operator]
         db.close()
-    with pytest.raises(DataFormatError, match=says) as refused:
+    with pytest.raises(DoorstepError, match=says) as refused:
         Service(ServeOptions(http_port=0, smtp_port=0, clock="manual", data_dir=tmp_path))
     assert "--data-dir" in str(refused.value)
+
+
+def _knock(base: str, method: str, path: str, body: object = None) -> httpx.Response:
+    answer = httpx.request(method, f"{base}/v1{path}", headers=KNOCK, json=body, timeout=10)
+    assert answer.status_code < 300, answer.text
+    return answer
+
+
+def _digests(base: str) -> list[str]:
+    listed = httpx.get(f"{base}/api/v1/messages", params={"limit": 1000}).json()
+    return [m["Subject"] for m in listed["messages"] if m["Subject"].startswith("2 updates")]
+
+
+def test_a_restart_resumes_everything(tmp_path: Path) -> None:
+    with serving(tmp_path) as (_, base):
+        _knock(base, "PUT", "/users/u1", {"email": "ada@example.com", "name": "Ada"})
+        _knock(base, "PUT", "/users/u2", {"name": "Bo"})
+        live = {"Authorization": "Bearer sk_live_doorstep"}  # the production environment
+        httpx.put(f"{base}/v1/users/p1", headers=live, json={"name": "Pat"}).raise_for_status()
+        _knock(base, "PUT", "/users/u1/preferences/default", {"categories": {"x": True}})
+        for status in ("open", "sent"):  # two triggers merge into one 5-minute batch window
+            _knock(
+                base,
+                "POST",
+                "/workflows/invoice-updated/trigger",
+                {
+                    "recipients": ["u1"],
+                    "actor": "u2",
+                    "data": {"invoice_id": "i1", "status": status},
+                },
+            )
+        scheduled = httpx.post(
+            f"{base}/emails",
+            headers=RESEND,
+            json={
+                "from": "a@acme.test",
+                "to": "b@example.com",
+                "subject": "later",
+                "text": "x",
+                "scheduled_at": "in 1 hour",
+            },
+        ).json()["id"]
+        httpx.post(f"{base}/api/clock/advance", json={"seconds": 60})
+        before = httpx.get(f"{base}/api/runs").json()
+        clock = httpx.get(f"{base}/api/clock").json()
+    with serving(tmp_path) as (service, base):
+        assert service.replayed > 0
+        assert httpx.get(f"{base}/api/clock").json() == clock  # the clock is where it was
+        assert httpx.get(f"{base}/api/runs").json() == before  # runs, waiting ones too
+        assert _knock(base, "GET", "/users/u1").json()["name"] == "Ada"
+        live = {"Authorization": "Bearer sk_live_doorstep"}
+        assert httpx.get(f"{base}/v1/users/p1", headers=live).json()["name"] == "Pat"
+        assert httpx.get(f"{base}/v1/users/p1", headers=KNOCK).status_code == 404
+        prefs = _knock(base, "GET", "/users/u1/preferences/default").json()
+        assert prefs["categories"] == {"x": True}
+        assert httpx.get(f"{base}/emails/{scheduled}", headers=RESEND).json()["last_event"] == (
+            "scheduled"
+        )
+        assert _digests(base) == []
+        httpx.post(f"{base}/api/clock/advance", json={"seconds": 240})  # the window closes
+        assert _digests(base) == ["2 updates to invoice i1"]
+    with serving(tmp_path) as (_, base):  # and the digest it sent is not sent again
+        httpx.post(f"{base}/api/clock/advance", json={"seconds": 3600})
+        assert _digests(base) == ["2 updates to invoice i1"]
+        subjects = [
+            m["Subject"]
+            for m in httpx.get(f"{base}/api/v1/messages", params={"limit": 99}).json()["messages"]
+        ]
+        assert subjects.count("later") == 1  # the scheduled Resend email went out once

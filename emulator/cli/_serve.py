@@ -36,10 +36,10 @@ from emulator import (
     load_config,
     load_definitions,
 )
-from emulator.mail import DEFAULT_RETENTION, Mailbox, SmtpServer, SqliteMailStore
+from emulator.cli._data_dir import JOURNAL_DB, MAIL_DB, DataDir, open_data_dir
+from emulator.mail import DEFAULT_RETENTION, Mailbox, ResendService, SmtpServer
 
 TICK_SECONDS = 0.2
-MAIL_DB = "mail.sqlite3"
 
 
 SHUTDOWN_SECONDS = 0.7  # SIGTERM to exit stays under a second, even with a request stuck
@@ -168,12 +168,14 @@ class Service:
             config_path = bundled_config()
         self.config = load_config(config_path) if config_path is not None else None
         configs = (self.config or EmulatorConfig()).environments
+        self.data: dict[str, DataDir] = {}  # per environment, with --data-dir
         self.environments = Environments(
             [self._environment(env, definitions, i == 0) for i, env in enumerate(configs)]
         )
         self.emulator = self.environments.default.emulator
         self.clock = self.emulator.clock
         self.mailbox = self.emulator.outbox
+        self.resend = ResendService(self.mailbox, self.clock, seed=self.emulator.seed)
         self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
         self.signing_key = signing_key(options)
         app = create_app(
@@ -185,7 +187,13 @@ class Service:
             cors_origins=options.cors_origins,
             allowed_hosts=self.allowed_hosts(),
             environments=self.environments,
+            resend_service=self.resend,
         )
+        self.replayed = 0  # journal entries replayed: everything before the restart, as it was
+        for env in self.environments:
+            if env.name in self.data:
+                resend = self.resend if env is self.environments.default else None
+                self.replayed += self.data[env.name].journal.attach(env.emulator, resend)
         self.http = ServerThread(app, options.host, options.http_port)
         self.tickers: list[RealTimeTicker] = []
 
@@ -194,17 +202,16 @@ class Service:
     ) -> Environment:
         """One environment's emulator: its own clock, mailbox and content. The first one's
         mail is what SMTP and the Resend API capture and what `--data-dir` keeps."""
-        store, generation = None, 0
-        if self.options.data_dir is not None:
-            self.options.data_dir.mkdir(parents=True, exist_ok=True)
-            name = MAIL_DB if first else f"mail-{env.name}.sqlite3"
-            store = SqliteMailStore(self.options.data_dir / name)  # refuses an unknown format
-            generation = store.next_generation()  # ids never repeat across restarts
-        clock = Clock(self.start_time)
+        data = None
+        if self.options.data_dir is not None:  # refuses a format it cannot read
+            data = open_data_dir(self.options.data_dir, None if first else env.name)
+            self.data[env.name] = data
+        generation = 0 if data is None else data.generation  # ids never repeat across restarts
+        clock = Clock(data.journal.start if data and data.journal.start else self.start_time)
         mailbox = Mailbox(
             clock=clock,
             retention=self.options.max_messages,
-            store=store,
+            store=None if data is None else data.store,
             name="doorstep",
             seed=generation,
         )
@@ -225,6 +232,9 @@ class Service:
 
     def start(self) -> Service:
         """Start SMTP, then HTTP (SMTP is stopped again if HTTP cannot bind), then the ticker."""
+        if self.options.clock == "real":
+            for data in self.data.values():
+                data.journal.catch_up()  # time went on while the server was down
         self.smtp.start()
         try:
             self.http.start()
@@ -244,6 +254,8 @@ class Service:
             ticker.stop()
         self.http.stop()
         self.smtp.stop()
+        for data in self.data.values():
+            data.journal.close()
         for env in self.environments:
             env.emulator.outbox.close()
 
@@ -265,7 +277,10 @@ class Service:
             f"advance with POST {base}/api/clock/advance)",
         ]
         if self.options.data_dir is not None:
-            lines.append(f"  Mail database:  {self.options.data_dir / MAIL_DB}")
+            lines.append(
+                f"  Data dir:       {self.options.data_dir} ({MAIL_DB}, {JOURNAL_DB}, one pair "
+                f"per environment; {self.replayed} changes replayed)"
+            )
         if self.options.link_check_hosts:
             lines.append(f"  Link check:     {', '.join(self.options.link_check_hosts)}")
         lines.append(f"  Allowed hosts:  {', '.join(self.allowed_hosts())} (any port)")

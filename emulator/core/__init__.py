@@ -25,6 +25,7 @@ from emulator.core._errors import (
     TriggerError,
 )
 from emulator.core._ids import IdFactory
+from emulator.core._journaling import Recorder, journaled
 from emulator.core._merge import deep_merge
 from emulator.core._timestamps import format_timestamp
 from emulator.core._user_tokens import (
@@ -52,6 +53,7 @@ __all__ = [
     "DurationPart",
     "IdFactory",
     "Problem",
+    "Recorder",
     "SigningKey",
     "SigningKeyError",
     "Span",
@@ -64,6 +66,7 @@ __all__ = [
     "duration_parts",
     "format_duration",
     "format_timestamp",
+    "journaled",
     "parse_duration",
     "sign_user_token",
     "zone_or_utc",

@@ -85,6 +85,8 @@ class Clock:
         self._pending = 0
         self._recurring = 0  # pending timers that re-arm forever (recurring schedules)
         self._listeners: list[Callable[[datetime], None]] = []
+        # Called with a timer's due time just before it fires (a journal records the instant).
+        self.before_fire: Callable[[int], None] | None = None
         # Servers in other threads schedule timers too (Resend scheduled mail, HTTP triggers).
         self.lock = threading.RLock()
 
@@ -152,6 +154,11 @@ class Clock:
             )
         return self._run_until(self._now_us + step)
 
+    @property
+    def now_us(self) -> int:
+        """The current virtual time in epoch microseconds."""
+        return self._now_us
+
     def advance_to(self, when: datetime) -> int:
         """Move forward to `when`, firing every timer due up to and including it."""
         target = to_micros(when)
@@ -193,6 +200,8 @@ class Clock:
         return fired
 
     def _fire(self, due_us: int, timer: Timer) -> int:
+        if self.before_fire is not None:
+            self.before_fire(due_us)
         if due_us != self._now_us:
             self._set_now(due_us)
         timer.fired = True

@@ -72,6 +72,12 @@ class Mailbox:
         self.name = name
         self.failures = FailurePlan()
         self._ids = IdFactory(seed, kind="email")  # never a run's or trigger's id
+        # SMTP draws from a stream of its own: the engine's emails get the same ids when a
+        # journal replays it, however SMTP mail arrived in between.
+        self._smtp_ids = IdFactory(seed, kind="smtp-email")
+        # While a journal replays: "skip" captures nothing (that mail is stored already),
+        # "missing" captures only ids not kept yet (a call a crash may have cut short).
+        self.replay: str | None = None
         self._emails: dict[str, CapturedEmail | _Raw] = {}
         self._unparsed = 0
         self._lock = threading.RLock()
@@ -99,6 +105,11 @@ class Mailbox:
         with self._lock:
             return self._ids.uuid4()
 
+    def reseed(self, seed: int) -> None:
+        """Draw the engine's email ids from `seed`'s stream (SMTP's stream is left as it is)."""
+        with self._lock:
+            self._ids = IdFactory(seed, kind="email")
+
     def now(self) -> datetime | None:
         """Virtual now for `received_at`, or None without a clock."""
         # No clock.lock here: reading `now` is one attribute read, and the engine holds the
@@ -113,6 +124,8 @@ class Mailbox:
     def _put(self, email: CapturedEmail | _Raw) -> None:
         subscribers = self._subscribers
         with self._lock:
+            if self.replay is not None and (self.replay == "skip" or email.id in self._emails):
+                return
             if email.id in self._emails:
                 raise ValueError(f"email id {email.id!r} is already in {self.name}; ids are unique")
             self._emails[email.id] = email
@@ -203,7 +216,10 @@ class Mailbox:
         email_id: str | None = None,
     ) -> str:
         """Accept MIME bytes cheaply (the SMTP hot path); parsing waits for the first read."""
-        eid = email_id or self.new_id()
+        if email_id is None:
+            with self._lock:
+                email_id = self._smtp_ids.uuid4()
+        eid = email_id
         self._put(
             _Raw(eid, raw, envelope_from, list(envelope_to), way_in, self.now(), datetime.now(UTC))
         )
@@ -309,6 +325,8 @@ class Mailbox:
         """Remove every email (Mailpit's DELETE without `IDs`)."""
         subscribers = self._subscribers
         with self._lock:
+            if self.replay is not None:
+                return  # a replayed reset: what arrived after it is kept
             self._emails.clear()
             self._unparsed = 0
             if self._store is not None:

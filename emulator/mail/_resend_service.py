@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulator.core import Clock, IdFactory
+from emulator.core import Clock, IdFactory, Recorder, journaled
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._model import addresses
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
@@ -45,6 +45,8 @@ class _Idempotent:
 class ResendService:
     """Everything `POST/GET/PATCH /emails...` does, independent of the web framework."""
 
+    _journal: Recorder | None = None  # `doorstep serve --data-dir` records changes here
+
     def __init__(
         self,
         sink: Mailbox | MailRouter,
@@ -71,6 +73,15 @@ class ResendService:
         self._lock = threading.RLock()
         # An id space of its own: never a captured email's, a run's or a trigger's id.
         self._ids = IdFactory(seed, kind="resend_email")
+
+    def record_to(self, journal: Recorder | None) -> None:
+        """Record every change in `journal` from now on (None: stop recording)."""
+        self._journal = journal
+
+    def reseed(self, seed: int) -> None:
+        """Draw email ids from `seed`'s stream (a journal replays an earlier start's calls)."""
+        with self._lock:
+            self._ids = IdFactory(seed, kind="resend_email")
 
     # -- auth and rate limit ---------------------------------------------------------
     def check_key(self, authorization: str | None) -> None:
@@ -119,8 +130,8 @@ class ResendService:
                 "The key must be between 1-256 chars.",
             )
         fingerprint = route + ":" + hashlib.sha256(_canonical(body)).hexdigest()
-        now = self.clock.now
-        with self._lock:
+        with self.clock.lock, self._lock:  # the check and the hold are one step
+            now = self.clock.now
             entry = self._keys.get(key)
             if entry is not None and entry.expires > now:
                 if entry.fingerprint != fingerprint:
@@ -138,13 +149,21 @@ class ResendService:
                         "Try the request again later.",
                     )
                 return entry.response
-            self._keys[key] = _Idempotent(fingerprint, None, now + IDEMPOTENCY_TTL)
+            self._hold_key(key, fingerprint)
         return None
+
+    @journaled("resend")
+    def _hold_key(self, key: str, fingerprint: str) -> None:
+        with self._lock:
+            self._keys[key] = _Idempotent(fingerprint, None, self.clock.now + IDEMPOTENCY_TTL)
 
     def idempotency_end(self, key: str | None, response: dict[str, Any] | None) -> None:
         """Cache a 2xx response for the key, or forget the key after an error."""
-        if key is None:
-            return
+        if key is not None:
+            self._settle_key(key, response)
+
+    @journaled("resend")
+    def _settle_key(self, key: str, response: dict[str, Any] | None) -> None:
         with self._lock:
             if response is None:
                 self._keys.pop(key, None)
@@ -152,6 +171,7 @@ class ResendService:
                 self._keys[key].response = response
 
     # -- sending ---------------------------------------------------------------------
+    @journaled("resend")
     def send(self, body: Any) -> dict[str, Any]:
         """`POST /emails`: validate, capture (or schedule) one email; returns `{id}`."""
         with self.clock.lock:
@@ -160,6 +180,7 @@ class ResendService:
         self._inject_failure(valid)
         return {"id": self._store(body, valid, now).id}
 
+    @journaled("resend")
     def send_batch(self, body: Any, *, permissive: bool) -> dict[str, Any]:
         """`POST /emails/batch`: up to MAX_BATCH emails, all-or-nothing unless permissive."""
         if not isinstance(body, list):
@@ -302,6 +323,7 @@ class ResendService:
             return page, end - limit > 0
         return newest_first[:limit], len(newest_first) > limit
 
+    @journaled("resend")
     def reschedule(self, email_id: str, body: Any) -> EmailRecord:
         """`PATCH /emails/{id}`: move a scheduled email's `scheduled_at`."""
         record = self.get(email_id)
@@ -326,6 +348,7 @@ class ResendService:
             )
         return record
 
+    @journaled("resend")
     def cancel(self, email_id: str) -> EmailRecord:
         """`POST /emails/{id}/cancel`: a scheduled email is never sent."""
         record = self.get(email_id)
@@ -343,6 +366,7 @@ class ResendService:
             record.last_event = "canceled"
         return record
 
+    @journaled("resend")
     def clear(self) -> None:
         """Forget every email, schedule and idempotency key (the emulator's reset): a scheduled
         email's timer is cancelled, so it is never captured later."""

@@ -1,0 +1,264 @@
+"""The write-ahead journal behind `doorstep serve --data-dir` (`DIR/journal.sqlite3`).
+
+Every state-changing call of the `Emulator` facade and the Resend service (`@journaled`) is
+appended, with its arguments, before it runs and under the engine lock, so the journal's order is
+the order of the changes. The clock is journaled too: the instant before each timer fires, and the
+current instant before each call when time moved since the last entry. Opening a data dir replays
+the journal into a fresh emulator: ids are seeded from the generation each entry was written in
+(so they come out the same), mail already in `mail.sqlite3` is not captured twice (only the last
+entry, the one a crash may have cut short, may add what is missing), webhooks are not sent again.
+Afterwards new entries carry the new generation, whose ids no earlier start drew.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emulator.core import DoorstepError
+
+if TYPE_CHECKING:
+    from emulator._emulator import Emulator
+    from emulator.mail import ResendService
+
+FORMAT = 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    gen INTEGER NOT NULL,
+    wall REAL NOT NULL,
+    target TEXT NOT NULL,
+    op TEXT NOT NULL,
+    args TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class JournalError(DoorstepError):
+    """The journal cannot be read (a newer format, a foreign file) or a call cannot be written."""
+
+
+class Journal:
+    """Appends `@journaled` calls to SQLite (WAL) and replays them into a fresh emulator."""
+
+    def __init__(self, path: str | Path, *, generation: int) -> None:
+        self.path = Path(path)
+        self.generation = generation
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise JournalError(
+                f"{self.path} is not a Doorstep journal ({exc}); move it away or pass another "
+                "--data-dir"
+            ) from None
+        except JournalError:
+            self._db.close()
+            raise
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'start_us'").fetchone()
+        self.start: datetime | None = None if row is None else _at(int(row[0]))
+        self.lock: Any = None  # the engine lock, once attached
+        self._emulator: Emulator | None = None
+        self._targets: dict[str, Any] = {}
+        self._depth = 0
+        self._replaying = False
+        self._last_clock_us = -1
+        self._closed = False
+
+    def _open(self) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > FORMAT:
+            raise JournalError(
+                f"{self.path} has journal format {version}; this Doorstep reads formats up to "
+                f"{FORMAT}. Run the newer Doorstep that wrote it, or pass another --data-dir "
+                "(or move the directory away) to start empty"
+            )
+        db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version={FORMAT}")
+
+    @property
+    def entries(self) -> int:
+        """How many entries the journal holds."""
+        return int(self._db.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+    # -- attaching and replaying -----------------------------------------------------
+    def attach(self, emulator: Emulator, resend: ResendService | None = None) -> int:
+        """Replay the journal into `emulator` (and `resend`), then record their calls from now
+        on; returns how many entries were replayed."""
+        if self.start is None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('start_us', ?)",
+                (str(emulator.clock.now_us),),
+            )
+            self.start = emulator.clock.now
+        self.lock = emulator.lock
+        self._emulator = emulator
+        self._targets = {"emulator": emulator, "resend": resend}
+        with self.lock:
+            replayed = self._replay()
+            emulator._journal = self
+            if resend is not None:
+                resend.record_to(self)
+            emulator.clock.before_fire = self._on_fire
+            self._last_clock_us = emulator.clock.now_us
+        return replayed
+
+    def _replay(self) -> int:
+        assert self._emulator is not None
+        emulator, resend = self._emulator, self._targets["resend"]
+        rows = self._db.execute("SELECT gen, target, op, args FROM entries ORDER BY seq").fetchall()
+        webhooks = None if resend is None else resend.webhooks
+        if resend is not None:
+            resend.webhooks = None  # sent before the restart: never twice
+        self._replaying = True
+        seeded = None
+        try:
+            for i, (gen, target, op, args) in enumerate(rows):
+                if gen != seeded:
+                    self._reseed(gen)
+                    seeded = gen
+                # Mail of earlier entries is in mail.sqlite3 already; the last entry may have
+                # been cut short by a crash, so it adds what is missing.
+                emulator.outbox.replay = "missing" if i == len(rows) - 1 else "skip"
+                self._apply(target, op, args)
+        finally:
+            self._replaying = False
+            emulator.outbox.replay = None
+            self._reseed(self.generation)
+            if resend is not None:
+                resend.webhooks = webhooks
+        return len(rows)
+
+    def _apply(self, target: str, op: str, args: str) -> None:
+        assert self._emulator is not None
+        clock = self._emulator.clock
+        if target == "clock":
+            micros = int(args)
+            if micros > clock.now_us:
+                clock.advance_to(_at(micros))
+            return
+        positional, keywords = json.loads(args, object_hook=_decode)
+        with suppress(Exception):  # it failed the same way when it was first called
+            getattr(self._targets[target], op)(*positional, **keywords)
+
+    def _reseed(self, generation: int) -> None:
+        assert self._emulator is not None
+        self._emulator._reseed(generation)
+        resend = self._targets.get("resend")
+        if resend is not None:
+            resend.reseed(generation)
+
+    def catch_up(self) -> int:
+        """For `--clock real`: move the clock on by the wall time since the last entry (time went
+        on while the server was down), firing what came due; returns how many timers fired."""
+        assert self._emulator is not None
+        row = self._db.execute("SELECT max(wall) FROM entries").fetchone()
+        if row[0] is None:
+            return 0
+        gone = max(0.0, time.time() - float(row[0]))
+        return self._emulator.clock.advance(timedelta(seconds=gone))
+
+    # -- recording -------------------------------------------------------------------
+    @contextmanager
+    def recording(
+        self, target: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Iterator[None]:
+        """Append the call (unless nested in a recorded call, or replayed) before it runs, and
+        hold the engine lock while it runs."""
+        with self.lock:
+            if not (self._depth or self._replaying or self._closed):
+                self._sync_clock()
+                self._append(target, name, _encode(target, name, args, kwargs))
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+
+    def _on_fire(self, due_us: int) -> None:
+        if not (self._depth or self._replaying or self._closed) and due_us != self._last_clock_us:
+            self._append("clock", "advance_to", str(due_us))
+            self._last_clock_us = due_us
+
+    def _sync_clock(self) -> None:
+        assert self._emulator is not None
+        now = self._emulator.clock.now_us
+        if now != self._last_clock_us:
+            self._append("clock", "advance_to", str(now))
+            self._last_clock_us = now
+
+    def _append(self, target: str, op: str, args: str) -> None:
+        self._db.execute(
+            "INSERT INTO entries (gen, wall, target, op, args) VALUES (?, ?, ?, ?, ?)",
+            (self.generation, time.time(), target, op, args),
+        )
+
+    def close(self) -> None:
+        """Record where the clock stands and close the file (calls are no longer recorded)."""
+        if self._closed:
+            return
+        with self.lock if self.lock is not None else _nothing():
+            if self._emulator is not None:
+                self._sync_clock()
+            self._closed = True
+            self._db.close()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _at(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def _encode(target: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    try:
+        return json.dumps([_plain(list(args)), _plain(kwargs)], separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise JournalError(
+            f"{target}.{name} was called with an argument the journal cannot keep ({exc}); "
+            "pass JSON values, datetimes and timedeltas"
+        ) from None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: tuples, datetimes and timedeltas tagged so they come back as they were."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return {"$tuple": [_plain(v) for v in value]}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"$timedelta": [value.days, value.seconds, value.microseconds]}
+    raise TypeError(f"{type(value).__name__} is not kept")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$tuple" in obj:
+            return tuple(obj["$tuple"])
+        if "$datetime" in obj:
+            return datetime.fromisoformat(obj["$datetime"])
+        if "$timedelta" in obj:
+            days, seconds, micros = obj["$timedelta"]
+            return timedelta(days=days, seconds=seconds, microseconds=micros)
+    return obj

@@ -1,0 +1,40 @@
+"""What `doorstep serve --data-dir DIR` keeps: `DIR/mail.sqlite3` (captured mail, the data format,
+the start count) and `DIR/journal.sqlite3` (every state change, replayed on start) for the first
+environment, `mail-NAME.sqlite3` and `journal-NAME.sqlite3` for each other one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator import Journal
+from emulator.mail import SqliteMailStore
+
+MAIL_DB = "mail.sqlite3"
+JOURNAL_DB = "journal.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class DataDir:
+    """The opened data dir: the mail store, this start's generation and the journal."""
+
+    path: Path
+    store: SqliteMailStore
+    generation: int  # seeds every id stream of this start: ids never repeat across restarts
+    journal: Journal
+
+
+def open_data_dir(path: Path, environment: str | None = None) -> DataDir:
+    """Open (or create) a data dir's files for the first environment (None) or `environment`;
+    DataFormatError / JournalError refuse a format this version cannot read, naming the file
+    and what to do."""
+    path.mkdir(parents=True, exist_ok=True)
+    suffix = "" if environment is None else f"-{environment}"
+    store = SqliteMailStore(path / MAIL_DB.replace(".", f"{suffix}.", 1))
+    try:
+        generation = store.next_generation()
+        journal = Journal(path / JOURNAL_DB.replace(".", f"{suffix}.", 1), generation=generation)
+    except Exception:
+        store.close()
+        raise
+    return DataDir(path, store, generation, journal)
