@@ -229,7 +229,7 @@ def test_sigterm_stops_serve_even_with_a_request_stuck_on_the_engine_lock() -> N
         with pytest.raises(httpx.ReadTimeout):  # this request now holds the event loop
             httpx.post(base + "/api/reset", timeout=0.5)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=1.5) == 0
+        assert proc.wait(timeout=15) == 0  # a bound for "it stops", generous for a loaded CI
     finally:
         if proc.poll() is None:
             proc.kill()
