@@ -86,7 +86,7 @@ class Collector(RunObserver):
 
     def step_reached(self, workflow: Workflow, ref: str) -> None:
         """Count the step item."""
-        self._hit(workflow, step_id(ref), f"{ref}{SEP}reached")
+        self._hit(workflow, step_id(ref), ref, "reached")
 
     def condition_evaluated(
         self, workflow: Workflow, ref: str | None, group: str, passed: bool
@@ -94,29 +94,32 @@ class Collector(RunObserver):
         """Count a condition group's outcome (branch conditions are counted, not items)."""
         if group.startswith("branch:"):
             outcome = "true" if passed else "false"
-            self._hit(workflow, "", f"{ref}{SEP}{group[7:]} conditions{SEP}{outcome}")
+            self._hit(workflow, "", ref or "", f"{group[7:]} conditions{SEP}{outcome}")
             return
         if group == "preferences":
             self._add_preference_items(workflow, ref or "")
-        self._hit(workflow, condition_id(ref, group, passed), f"{ref}{SEP}{group}{SEP}{passed}")
+        self._hit(workflow, condition_id(ref, group, passed), ref or "", group)
 
     def branch_taken(self, workflow: Workflow, ref: str, branch: str) -> None:
         """Count the branch item."""
-        self._hit(workflow, branch_id(ref, branch), f"{ref}{SEP}{branch}")
+        self._hit(workflow, branch_id(ref, branch), ref, branch)
 
     def step_outcome(self, workflow: Workflow, ref: str, outcome: str, reason: str = "") -> None:
         """Count a step outcome; a branch step skipped had no branch matching."""
         if outcome == "skipped" and reason.startswith("no branch matched"):
-            self._hit(workflow, branch_id(ref, NO_BRANCH), f"{ref}{SEP}{NO_BRANCH}")
+            self._hit(workflow, branch_id(ref, NO_BRANCH), ref, NO_BRANCH)
             return
-        self._hit(workflow, outcome_id(ref, outcome), f"{ref}{SEP}{outcome}", reason)
+        self._hit(workflow, outcome_id(ref, outcome), ref, outcome, reason)
 
     # -- counting ----------------------------------------------------------------------------
-    def _hit(self, workflow: Workflow, item_id: str, other: str, reason: str = "") -> None:
+    def _hit(self, workflow: Workflow, item_id: str, ref: str, what: str, reason: str = "") -> None:
+        """Count `item_id`; what is no item (a delay skipped, a fetch retried, a branch's
+        conditions) is counted under "<ref> SEP <what>" among the other outcomes."""
         with self._lock:
             coverage = self._coverage(workflow)
             item = coverage.items.get(item_id)
-            if item is None:  # an outcome that is no item (a delay skipped, a fetch retried)
+            if item is None:
+                other = f"{ref}{SEP}{what}"
                 coverage.extra[other] = coverage.extra.get(other, 0) + 1
                 if reason:
                     key = f"{other}: {short_reason(reason)}"
