@@ -127,7 +127,6 @@ def test_auth_with_a_configured_pair(login: tuple[str, str], ok: bool) -> None:
                 client.login(*login)
 
 
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_auth_accepts_anything_by_default_and_can_be_required() -> None:
     box = Mailbox()
     with running_smtp(box, auth_required=True) as server:

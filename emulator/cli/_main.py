@@ -19,6 +19,7 @@ from emulator import DefinitionWarning, DoorstepError
 from emulator.cli import _coverage
 from emulator.cli._args import flag, option
 from emulator.cli._client import add_client_options, print_signing_key
+from emulator.cli._smtp_options import SmtpOptions, add_smtp_options
 from emulator.mail import DEFAULT_RETENTION
 
 FORMATS = ("human", "json", "github")
@@ -164,6 +165,7 @@ def _add_serve(commands: Commands) -> None:
     )
     for opt in SERVE_OPTIONS:
         option(serve, opt.flag, opt.env, opt.convert, opt.default, opt.help, metavar=opt.metavar)
+    add_smtp_options(serve)
     add_client_options(serve)
 
 
@@ -290,6 +292,14 @@ def main(
             signing_key=os.environ.get("KNOCK_SIGNING_KEY") or None,
             cors_origins=tuple(dict.fromkeys(args.cors_origins)),
             allowed_hosts=tuple(dict.fromkeys(args.allowed_hosts)),
+            smtp=SmtpOptions(
+                tls=args.smtp_tls,
+                tls_cert=args.smtp_tls_cert,
+                tls_key=args.smtp_tls_key,
+                auth=args.smtp_auth,
+                tls_required=args.smtp_tls_required,
+            ),
+            allow_fetch=tuple(dict.fromkeys(args.allow_fetch)),
         )
         return serve(options, out, err)
     if args.command == "signing-key":

@@ -12,10 +12,8 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-import time
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -37,10 +35,9 @@ from emulator import (
     load_definitions,
 )
 from emulator.cli._data_dir import JOURNAL_DB, MAIL_DB, DataDir, open_data_dir
-from emulator.mail import DEFAULT_RETENTION, Mailbox, ResendService, SmtpServer
-
-TICK_SECONDS = 0.2
-
+from emulator.cli._smtp_options import SmtpOptions
+from emulator.cli._ticker import RealTimeTicker
+from emulator.mail import DEFAULT_RETENTION, Mailbox, ResendService
 
 SHUTDOWN_SECONDS = 0.7  # SIGTERM to exit stays under a second, even with a request stuck
 
@@ -63,6 +60,8 @@ class ServeOptions:
     signing_key: str | None = None  # KNOCK_SIGNING_KEY's value, as the app has it
     cors_origins: tuple[str, ...] = ()  # browser origins allowed besides loopback ones
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides loopback ones
+    smtp: SmtpOptions = field(default_factory=SmtpOptions)  # STARTTLS, AUTH, TLS required
+    allow_fetch: tuple[str, ...] = ()  # hosts fetch steps may call (vetted like the link check)
 
 
 def bundled_workflows() -> Path:
@@ -73,59 +72,6 @@ def bundled_workflows() -> Path:
 def bundled_config() -> Path:
     """The environment (vars, channels) the bundled workflows expect (`fixtures/doorstep.yaml`)."""
     return Path(__file__).resolve().parents[2] / "fixtures" / "doorstep.yaml"
-
-
-class RealTimeTicker:
-    """Moves the virtual clock forward by elapsed wall time, firing timers as they come due.
-
-    `lock` is the one the clock's other drivers hold (`Emulator.lock`); a clock nobody else
-    drives needs none."""
-
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        lock: AbstractContextManager[Any] | None = None,
-        interval: float = TICK_SECONDS,
-        err: TextIO = sys.stderr,
-    ):
-        self.clock = clock
-        self.lock = lock if lock is not None else threading.RLock()
-        self.interval = interval
-        self.err = err
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="doorstep-clock", daemon=True)
-
-    def start(self) -> RealTimeTicker:
-        """Start ticking in a daemon thread."""
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        last = time.monotonic()
-        reported = ""  # the last failure printed: one that repeats every tick is printed once
-        while not self._stop.wait(self.interval):
-            now = time.monotonic()
-            elapsed = timedelta(seconds=now - last)
-            last = now
-            try:
-                with self.lock:
-                    self.clock.advance(elapsed)
-                reported = ""
-            except Exception as exc:  # a failing timer (or the end of time) must not stop it
-                if repr(exc) != reported:
-                    reported = repr(exc)
-                    print(
-                        f"doorstep: the clock could not tick ({exc!r}); it keeps trying and "
-                        "reports this again only if the error changes",
-                        file=self.err,
-                    )
-
-    def stop(self) -> None:
-        """Stop ticking and wait (up to 5 s) for the thread."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
 
 
 def signing_key(options: ServeOptions) -> SigningKey | None:
@@ -176,7 +122,7 @@ class Service:
         self.clock = self.emulator.clock
         self.mailbox = self.emulator.outbox
         self.resend = ResendService(self.mailbox, self.clock, seed=self.emulator.seed)
-        self.smtp = SmtpServer(self.mailbox, options.host, options.smtp_port)
+        self.smtp = options.smtp.server(self.mailbox, options.host, options.smtp_port)
         self.signing_key = signing_key(options)
         app = create_app(
             self.emulator,
@@ -202,6 +148,8 @@ class Service:
     ) -> Environment:
         """One environment's emulator: its own clock, mailbox and content. The first one's
         mail is what SMTP and the Resend API capture and what `--data-dir` keeps."""
+        from emulator.http import fetch_responder
+
         data = None
         if self.options.data_dir is not None:  # refuses a format it cannot read
             data = open_data_dir(self.options.data_dir, None if first else env.name)
@@ -218,7 +166,12 @@ class Service:
         if env.workflows is not None:
             definitions = load_definitions(env.workflows)
         emulator = Emulator(
-            definitions, clock=clock, mailbox=mailbox, config=self.config, seed=generation
+            definitions,
+            clock=clock,
+            mailbox=mailbox,
+            config=self.config,
+            seed=generation,
+            http_responder=fetch_responder(self.options.allow_fetch),
         )
         return Environment(env.name, emulator, frozenset(env.keys))
 
@@ -272,7 +225,7 @@ class Service:
             f"  Knock API:      {base}/v1",
             f"  Environments:   {self._environment_line()}",
             f"  Resend API:     {base}/emails",
-            f"  SMTP:           {shown}:{self.smtp.port}",
+            f"  SMTP:           {shown}:{self.smtp.port} ({self.options.smtp.describe()})",
             f"  Clock:          {self.options.clock} (now {self.clock.now.isoformat()}; "
             f"advance with POST {base}/api/clock/advance)",
         ]
@@ -281,6 +234,8 @@ class Service:
                 f"  Data dir:       {self.options.data_dir} ({MAIL_DB}, {JOURNAL_DB}, one pair "
                 f"per environment; {self.replayed} changes replayed)"
             )
+        fetch = ", ".join(self.options.allow_fetch) or "none (allow hosts with --allow-fetch HOST)"
+        lines.append(f"  Fetch steps:    {fetch}")
         if self.options.link_check_hosts:
             lines.append(f"  Link check:     {', '.join(self.options.link_check_hosts)}")
         lines.append(f"  Allowed hosts:  {', '.join(self.allowed_hosts())} (any port)")

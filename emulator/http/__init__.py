@@ -6,7 +6,7 @@ from emulator.http._guard import LOOPBACK_HOSTS, RequestGuard, parse_allowed_hos
 from emulator.http._server import ServerError, ServerThread
 from emulator.http.inspect import Inspection
 from emulator.http.knock import authorize_client, knock_app, parse_origin
-from emulator.http.linkcheck import parse_allow_list
+from emulator.http.linkcheck import fetch_responder, parse_allow_list
 from emulator.http.resend import create_resend_app, email_json
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "create_app",
     "create_resend_app",
     "email_json",
+    "fetch_responder",
     "knock_app",
     "parse_allow_list",
     "parse_allowed_host",

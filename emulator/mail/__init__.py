@@ -29,19 +29,15 @@ from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_service import ResendService
 from emulator.mail._resend_validation import ResendApiError
 from emulator.mail._router import MailRouter, MailSink
+from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
 from emulator.mail._sqlite import DataFormatError, SqliteMailStore
 from emulator.mail._webhooks import WebhookError, WebhookSender, sign
 
 if TYPE_CHECKING:
-    from emulator.mail._smtp_server import (
-        SmtpServer,
-        SmtpServerError,
-        running_smtp,
-        self_signed_context,
-    )
+    from emulator.mail._smtp_server import SmtpServer, running_smtp
 
 # The SMTP server's names load aiosmtpd on first use: `import emulator` stays light.
-_SMTP_NAMES = ("SmtpServer", "SmtpServerError", "running_smtp", "self_signed_context")
+_SMTP_NAMES = ("SmtpServer", "running_smtp")
 
 
 def __getattr__(name: str) -> Any:
@@ -94,4 +90,5 @@ __all__ = [
     "running_smtp",
     "self_signed_context",
     "sign",
+    "tls_context_from_files",
 ]

@@ -4,7 +4,8 @@ aiosmtpd's Controller connects to its own port after binding to prove the server
 `port=0` that probe would dial port 0. `_Controller` reads the bound port back from the
 listening socket first. Each `start()` builds a fresh Controller, so the server restarts
 cleanly (on the same port once one was bound). STARTTLS uses a throwaway self-signed
-certificate made with `cryptography` (install it, or pass `tls_context=`).
+certificate made with `cryptography` (install it, or pass `tls_context=`); `tls_required`
+refuses every command but EHLO, HELO, NOOP, QUIT and STARTTLS until the client has upgraded.
 """
 
 from __future__ import annotations
@@ -19,18 +20,14 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from emulator.core import DoorstepError
 from emulator.mail._failures import FailureRule, Where
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._mime import unescape_8bit
 from emulator.mail._router import MailRouter
+from emulator.mail._smtp_tls import SmtpServerError, self_signed_context
 
 DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
 _BARE_LF_DOT = re.compile(rb"(?<!\r)\n\.\.")  # a stuffed dot at the start of a bare-LF line
-
-
-class SmtpServerError(DoorstepError):
-    """The SMTP server could not start or was used while stopped."""
 
 
 class _Smtp(SMTP):
@@ -48,6 +45,9 @@ class _Smtp(SMTP):
             SMTP.line_length_limit, (kwargs.get("data_size_limit") or DEFAULT_DATA_LIMIT) + 2
         )
         super().__init__(handler, **kwargs)
+        # AUTH without TLS is what a local capture server is for: aiosmtpd warns about it on
+        # every connection when asked in its constructor, so the requirement is set here
+        self._auth_required = handler.auth_required
         self._doorstep = handler
 
     async def _handle_client(self) -> None:
@@ -65,8 +65,9 @@ class _Smtp(SMTP):
 class _Handler:
     """aiosmtpd handler hooks: failure rules, then capture into the routed Mailbox."""
 
-    def __init__(self, sink: Mailbox | MailRouter) -> None:
+    def __init__(self, sink: Mailbox | MailRouter, auth_required: bool = False) -> None:
         self.sink = sink
+        self.auth_required = auth_required
         self.probing = False
 
     def take(self, where: Where, recipients: list[str]) -> FailureRule | None:
@@ -165,6 +166,7 @@ class SmtpServer:
         auth_required: bool = False,
         starttls: bool = False,
         tls_context: ssl.SSLContext | None = None,
+        tls_required: bool = False,
         hostname: str = "doorstep.local",
     ) -> None:
         self.sink = sink
@@ -175,9 +177,10 @@ class SmtpServer:
         self.auth_required = auth_required
         self.hostname = hostname
         self.tls_context = tls_context
-        if starttls and tls_context is None:
+        self.tls_required = tls_required
+        if (starttls or tls_required) and tls_context is None:
             self.tls_context = self_signed_context(hostname)
-        self._handler = _Handler(sink)
+        self._handler = _Handler(sink, auth_required)
         self._controller: _Controller | None = None
 
     def _authenticate(
@@ -204,8 +207,8 @@ class SmtpServer:
             "server_hostname": self.hostname,
             "data_size_limit": self.data_size_limit,
             "authenticator": self._authenticate,
-            "auth_required": self.auth_required,
-            "auth_require_tls": False,
+            "auth_require_tls": self.tls_required,
+            "require_starttls": self.tls_required,
             "ready_timeout": 10.0,
         }
         if self.tls_context is not None:
@@ -256,27 +259,6 @@ class SmtpServer:
     def __repr__(self) -> str:
         state = f"on {self.host}:{self.port}" if self.running else "stopped"
         return f"<SmtpServer {state}>"
-
-
-def self_signed_context(hostname: str = "doorstep.local") -> ssl.SSLContext:
-    """A server SSLContext with a fresh self-signed certificate (needs `cryptography`)."""
-    try:
-        from emulator.mail._tls import self_signed_pem
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise SmtpServerError(
-            "STARTTLS needs a certificate: pip install cryptography, or pass tls_context="
-        ) from exc
-    import tempfile
-    from pathlib import Path
-
-    cert, key = self_signed_pem(hostname)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert_path, key_path = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
-        cert_path.write_bytes(cert)
-        key_path.write_bytes(key)
-        context.load_cert_chain(cert_path, key_path)
-    return context
 
 
 @contextlib.contextmanager

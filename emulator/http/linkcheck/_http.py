@@ -75,20 +75,26 @@ async def vetted_addresses(target: Target, resolve: Resolver | None) -> list[str
         addresses = await (resolve or system_resolve)(ascii_host, target.port)
     except (UnicodeError, OSError) as exc:
         raise HopFailedError(f"failed: cannot resolve {target.host} ({exc})", broken=True) from None
+    check_addresses(target.host, addresses, "--link-check-hosts")
+    return addresses
+
+
+def check_addresses(host: str, addresses: list[str], option: str) -> None:
+    """HopFailedError unless every address `host` resolved to may be contacted: loopback only
+    for `localhost`, public only for any other name (`option` is the flag that allows more)."""
     if not addresses:
-        raise HopFailedError(f"failed: {target.host} has no address", broken=True)
+        raise HopFailedError(f"failed: {host} has no address", broken=True)
     for address in addresses:
         resolved = parse_address(address)
         kind = "not an IP address" if resolved is None else address_kind(resolved)
-        if is_localhost(target.host):
+        if is_localhost(host):
             kind = None if resolved is not None and resolved.is_loopback else "not loopback"
         if kind is not None:
             raise HopFailedError(
-                f"blocked: {target.host} resolves to {address} ({kind}); allow that address "
-                "itself in --link-check-hosts to check a local server",
+                f"blocked: {host} resolves to {address} ({kind}); allow that address "
+                f"itself in {option} to contact a local server",
                 broken=False,
             )
-    return addresses
 
 
 async def head(target: Target, timeout: float, resolve: Resolver | None = None) -> Hop:
