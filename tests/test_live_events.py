@@ -20,7 +20,7 @@ from wfbuild import bundled_emulator
 
 from emulator import Emulator, OutgoingEmail
 from emulator.http import ServerThread, create_app
-from emulator.http.inspect._api import Inspection, inspect_routes
+from emulator.http.inspect import Inspection, inspect_routes
 from emulator.http.inspect._events import EventStream, events_route, stats_payload
 from emulator.mail import Mailbox, SmtpServer
 from emulator.mail._mailbox import MailEvent

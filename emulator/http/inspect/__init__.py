@@ -1,9 +1,10 @@
 """The inspection API (`/api/...`, Mailpit's `/api/v1`), live events and the web inspector."""
 
-from emulator.http.inspect._api import error_response, inspect_routes
+from emulator.http.inspect._api import error_response
 from emulator.http.inspect._events import events_route
 from emulator.http.inspect._inspection import Inspection
 from emulator.http.inspect._pages import inspector_routes, static_mount
+from emulator.http.inspect._routes import inspect_routes
 from emulator.http.inspect._shapes import iso, jsonable
 from emulator.http.inspect._view import view_routes
 

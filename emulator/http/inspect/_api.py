@@ -11,13 +11,11 @@ module-level `handler(inspection, request)`; `inspect_routes` binds it to one `I
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from emulator import ClockError, DoorstepError
 from emulator.http._json_body import JsonBodyError, decode_json
@@ -91,7 +89,7 @@ def error_response(status: int, message: str) -> JSONResponse:
 Handler = Callable[[Inspection, Request], Awaitable[Any]]
 
 
-async def _respond(handler: Handler, inspection: Inspection, request: Request) -> Response:
+async def respond(handler: Handler, inspection: Inspection, request: Request) -> Response:
     """Run one handler: errors become `{"error", "status"}`, plain values JSON."""
     try:
         result = await handler(inspection, request)
@@ -102,6 +100,13 @@ async def _respond(handler: Handler, inspection: Inspection, request: Request) -
     except DoorstepError as exc:
         return error_response(404 if isinstance(exc, KeyError) else 400, str(exc))
     return result if isinstance(result, Response) else JSONResponse(result)
+
+
+def canonical_header(name: str) -> str:
+    """Go's CanonicalMIMEHeaderKey: each dash-separated word capitalised, the rest lower."""
+    if not name or any(c.isspace() or not c.isascii() for c in name):
+        return name  # Go leaves names it cannot canonicalise as they are
+    return "-".join(word[:1].upper() + word[1:].lower() for word in name.split("-"))
 
 
 # -- Mailpit's messages ------------------------------------------------------------------------
@@ -118,8 +123,10 @@ def _page(
         "messages_count": len(found),
         "messages_unread": inspection.unread(found),
         "start": start,
-        "tags": sorted({t.get("name", "") for e in total for t in e.tags}),
-        "messages": [mailpit_summary(e, inspection.is_read(e.id)) for e in chunk],
+        "tags": inspection.all_tags(),
+        "messages": [
+            mailpit_summary(e, inspection.is_read(e.id), inspection.tags_of(e)) for e in chunk
+        ],
     }
 
 
@@ -134,7 +141,7 @@ async def search(inspection: Inspection, request: Request) -> Any:
     query = request.query_params.get("query")
     if query is None:
         raise ApiError(400, "missing query parameter `query`; e.g. /api/v1/search?query=to:a@b")
-    total, found = inspection.newest_first(query)
+    total, found = inspection.newest_first(query, request.query_params.get("tz"))
     return _page(inspection, found, total, request)
 
 
@@ -161,7 +168,8 @@ async def set_read(inspection: Inspection, request: Request) -> Any:
     if chosen.ids:
         ids = list(chosen.ids)
     else:
-        ids = [e.id for e in inspection.newest_first(chosen.search)[1]]
+        tz = request.query_params.get("tz")
+        ids = [e.id for e in inspection.newest_first(chosen.search, tz)[1]]
     inspection.mark_read(ids, chosen.read)
     return Response("ok", media_type="text/plain")
 
@@ -170,16 +178,17 @@ async def get_message(inspection: Inspection, request: Request) -> Any:
     """GET /api/v1/message/{id}: Mailpit's full message; reading it marks it read."""
     email = inspection.email(request.path_params["id"])
     inspection.mark_read([email.id])
-    return mailpit_message(email)
+    return mailpit_message(email, inspection.tags_of(email))
 
 
 async def get_headers(inspection: Inspection, request: Request) -> Any:
-    """GET /api/v1/message/{id}/headers: every header, name to list of values."""
+    """GET /api/v1/message/{id}/headers: every header, name to list of values; names
+    canonical (`Message-Id`, `Mime-Version`) and sorted, as Go's net/textproto gives them."""
     email = inspection.email(request.path_params["id"])
     headers: dict[str, list[str]] = {}
     for name, value in email.headers:
-        headers.setdefault(name, []).append(value)
-    return headers
+        headers.setdefault(canonical_header(name), []).append(value)
+    return dict(sorted(headers.items()))
 
 
 async def get_raw(inspection: Inspection, request: Request) -> Any:
@@ -195,17 +204,19 @@ async def get_raw(inspection: Inspection, request: Request) -> Any:
 
 
 async def get_part(inspection: Inspection, request: Request) -> Any:
-    """GET /api/v1/message/{id}/part/{part}: one attachment's bytes, as a download."""
+    """GET /api/v1/message/{id}/part/{part}: one attachment's bytes with its content type,
+    always as a download, never sniffed, and sandboxed should a browser render it anyway."""
     email = inspection.email(request.path_params["id"])
     wanted = request.path_params["part"]
     for a in email.attachments:
         if a.id == wanted:
             return Response(
                 a.content,
-                media_type="application/octet-stream",
+                media_type=a.content_type or "application/octet-stream",
                 headers={
                     "Content-Disposition": attachment_disposition(a.filename or a.id),
                     "X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": "sandbox",
                 },
             )
     known = ", ".join(a.id for a in email.attachments) or "none"
@@ -297,26 +308,3 @@ ROUTES: tuple[tuple[str, Handler, str], ...] = (
     ("/api/reset", reset, "POST"),
     ("/api/stats", stats, "GET"),
 )
-
-
-def inspect_routes(inspection: Inspection) -> list[Route]:
-    """Every `/api/...` route over `inspection`; `_app.create_app` puts them in the one app.
-
-    One Route per path, dispatching by method, so a 405 names every allowed method in `Allow`
-    (Starlette's 405 only knows the methods of the first route whose path matched).
-    """
-    by_path: dict[str, dict[str, Handler]] = {}
-    for path, handler, method in ROUTES:
-        by_path.setdefault(path, {})[method] = handler
-    return [
-        Route(path, partial(_dispatch, handlers, inspection), methods=list(handlers))
-        for path, handlers in by_path.items()
-    ]
-
-
-async def _dispatch(
-    handlers: dict[str, Handler], inspection: Inspection, request: Request
-) -> Response:
-    """Run the handler for the request's method (HEAD is answered as GET)."""
-    method = "GET" if request.method == "HEAD" else request.method
-    return await _respond(handlers[method], inspection, request)

@@ -137,7 +137,9 @@ def event_messages(event: Event, inspection: Inspection) -> list[dict[str, Any]]
         out.append(
             {
                 "Type": "new",
-                "Data": mailpit_summary(email, inspection.is_read(email_id)),
+                "Data": mailpit_summary(
+                    email, inspection.is_read(email_id), inspection.tags_of(email)
+                ),
                 "Doorstep": provenance(email),
             }
         )

@@ -8,7 +8,8 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from emulator import DoorstepError
-from emulator.http.inspect._shapes import iso, search_matcher
+from emulator.http.inspect._search import SearchError, search_matcher
+from emulator.http.inspect._shapes import default_tags, iso
 from emulator.http.linkcheck import parse_allow_list
 from emulator.mail import CapturedEmail, UnknownEmailError
 
@@ -43,6 +44,7 @@ class Inspection:
         # the only hosts the link check contacts, validated now (ValueError names a bad entry)
         self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
         self._read: set[str] = set()
+        self._tags: dict[str, list[str]] = {}  # email id -> tags set through the tags API
         self._read_listeners: tuple[ReadListener, ...] = ()
         self._lock = threading.Lock()
 
@@ -79,18 +81,54 @@ class Inspection:
         return sum(1 for e in emails if e.id not in self._read)
 
     def forget_reads(self) -> None:
-        """Drop every Read flag: the mail they belonged to is gone."""
+        """Drop every Read flag and retagging: the mail they belonged to is gone."""
         with self._lock:
             self._read.clear()
+            self._tags.clear()
+
+    # -- Mailpit's tags ---------------------------------------------------------------------
+    def tags_of(self, email: CapturedEmail) -> list[str]:
+        """The email's tags: as last set through the tags API, else `default_tags`."""
+        with self._lock:
+            chosen = self._tags.get(email.id)
+        return list(chosen) if chosen is not None else default_tags(email)
+
+    def set_tags(self, email: CapturedEmail, tags: list[str]) -> None:
+        """Replace the email's tags (Mailpit's `PUT /api/v1/tags`)."""
+        unique = sorted({t for t in tags if t}, key=str.lower)
+        with self._lock:
+            self._tags[email.id] = unique
+
+    def all_tags(self) -> list[str]:
+        """Every tag in use, sorted as Mailpit sorts them (case-insensitively)."""
+        found = {t for e in self.emulator.outbox.all() for t in self.tags_of(e)}
+        return sorted(found, key=str.lower)
+
+    def replace_tag(self, old: str, new: str | None) -> int:
+        """Rename `old` to `new` (None: remove it) on every email carrying it; how many."""
+        changed = 0
+        for email in self.emulator.outbox.all():
+            tags = self.tags_of(email)
+            if old in tags:
+                kept = [t for t in tags if t != old]
+                self.set_tags(email, kept if new is None else [*kept, new])
+                changed += 1
+        return changed
 
     # -- email lookups ----------------------------------------------------------------------
-    def newest_first(self, query: str = "") -> tuple[list[CapturedEmail], list[CapturedEmail]]:
-        """(every email, the ones matching `query`), newest first."""
+    def newest_first(
+        self, query: str = "", tz: str | None = None
+    ) -> tuple[list[CapturedEmail], list[CapturedEmail]]:
+        """(every email, the ones matching `query`), newest first; `tz` is the zone of
+        `before:`/`after:` dates (UTC by default); ApiError 400 for a term that cannot be read."""
         everything = self.emulator.outbox.all()
         everything.reverse()
         if not query.strip():
             return everything, everything
-        check = search_matcher(query, self.is_read)
+        try:
+            check = search_matcher(query, self.is_read, self.tags_of, tz)
+        except SearchError as exc:
+            raise ApiError(400, f"search {query!r}: {exc}") from None
         return everything, [e for e in everything if check(e)]
 
     def email(self, email_id: str) -> CapturedEmail:

@@ -1,11 +1,10 @@
-"""What the inspection API returns: Mailpit-shaped message JSON, run timelines, and the subset of
-Mailpit's search syntax the inspector and `/api/v1/search` understand."""
+"""What the inspection API returns: Mailpit-shaped message JSON and run timelines."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.utils import getaddresses
 from html import unescape
@@ -16,7 +15,6 @@ from emulator.mail import CapturedEmail
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
-_TOKEN = re.compile(r'([-!]?)(?:([a-z-]+):)?("[^"]*"|\S+)', re.IGNORECASE)
 
 
 # -- JSON shapes --------------------------------------------------------------------------------
@@ -51,8 +49,22 @@ def message_id_of(email: CapturedEmail) -> str:
     return (email.header("Message-ID") or "").strip().strip("<>")
 
 
-def mailpit_summary(email: CapturedEmail, read: bool) -> dict[str, Any]:
-    """Mailpit's MessageSummary: one row of `/api/v1/messages` and of `new` live events."""
+def default_tags(email: CapturedEmail) -> list[str]:
+    """Mailpit's tags of an email nobody has retagged: its `X-Tags` header (comma-separated, as
+    Mailpit reads it) and its Resend tags as `name=value` (`name` alone when the value is empty)."""
+    values = [v for k, v in email.headers if k.lower() == "x-tags"]
+    tags = [t.strip() for value in values for t in value.split(",")]
+    for tag in email.tags:
+        name, value = tag.get("name", ""), tag.get("value", "")
+        tags.append(f"{name}={value}" if value else name)
+    return sorted({t for t in tags if t}, key=str.lower)
+
+
+def mailpit_summary(
+    email: CapturedEmail, read: bool, tags: list[str] | None = None
+) -> dict[str, Any]:
+    """Mailpit's MessageSummary: one row of `/api/v1/messages` and of `new` live events;
+    `tags` as set through the tags API (default: `default_tags`)."""
     from_ = address_list([email.from_])
     return {
         "ID": email.id,
@@ -66,16 +78,16 @@ def mailpit_summary(email: CapturedEmail, read: bool) -> dict[str, Any]:
         "Subject": email.subject,
         "Created": mailpit_time(received(email)),
         "Username": "",
-        "Tags": [t.get("name", "") for t in email.tags],
+        "Tags": default_tags(email) if tags is None else tags,
         "Size": len(email.raw),
         "Attachments": sum(1 for a in email.attachments if a.disposition == "attachment"),
         "Snippet": snippet(email),
     }
 
 
-def mailpit_message(email: CapturedEmail) -> dict[str, Any]:
+def mailpit_message(email: CapturedEmail, tags: list[str] | None = None) -> dict[str, Any]:
     """Mailpit's full Message object, plus a `Doorstep` block saying where the email came from."""
-    summary = mailpit_summary(email, True)
+    summary = mailpit_summary(email, True, tags)
     for key in ("Read", "Created", "Snippet", "Attachments"):
         summary.pop(key)
 
@@ -181,56 +193,3 @@ def message_json(message: Any) -> dict[str, Any]:
     out["recipient_id"] = message.recipient_id
     out["engagement_statuses"] = message.engagement_statuses
     return out
-
-
-# -- search (a subset of Mailpit's syntax) ------------------------------------------------------
-def search_matcher(query: str, is_read: Callable[[str], bool]) -> Callable[[CapturedEmail], bool]:
-    """Terms are ANDed; `-` or `!` negates; `to:` `from:` `cc:` `bcc:` `subject:` `addressed:`
-    `message-id:` `tag:` `workflow:` `run:` `step:` `recipient:`, `is:read|unread|tagged`,
-    `has:attachment|inline`; anything else is free text over subject, addresses and body.
-    `is_read(email_id)` answers `is:read` and `is:unread`."""
-    checks: list[tuple[bool, Callable[[CapturedEmail], bool]]] = []
-    for negate, key, raw in _TOKEN.findall(query):
-        value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw
-        checks.append((bool(negate), _term(key.lower(), value.lower(), is_read)))
-
-    def check(email: CapturedEmail) -> bool:
-        return all(test(email) != negate for negate, test in checks)
-
-    return check
-
-
-def _term(key: str, value: str, is_read: Callable[[str], bool]) -> Callable[[CapturedEmail], bool]:
-    def inside(*fields: str | None) -> bool:
-        return any(value in (f or "").lower() for f in fields)
-
-    fields: dict[str, Callable[[CapturedEmail], bool]] = {
-        "to": lambda e: inside(*e.to),
-        "from": lambda e: inside(e.from_, e.envelope_from),
-        "cc": lambda e: inside(*e.cc),
-        "bcc": lambda e: inside(*e.bcc),
-        "reply-to": lambda e: inside(*e.reply_to),
-        "addressed": lambda e: inside(*e.to, *e.cc, *e.bcc, *e.envelope_to),
-        "subject": lambda e: inside(e.subject),
-        "message-id": lambda e: inside(message_id_of(e)),
-        "tag": lambda e: any(value == t.get("name", "").lower() for t in e.tags),
-        "workflow": lambda e: inside(e.workflow_key),
-        "run": lambda e: inside(e.run_id, e.workflow_run_id),
-        "step": lambda e: inside(e.step_ref),
-        "recipient": lambda e: inside(e.recipient_id),
-    }
-    if key in fields:
-        return fields[key]
-    if key == "is" and value in ("read", "unread", "tagged"):
-        if value == "tagged":
-            return lambda e: bool(e.tags)
-        want = value == "read"
-        return lambda e: is_read(e.id) == want
-    if key == "has" and value in ("attachment", "attachments", "inline"):
-        kind = "inline" if value == "inline" else "attachment"
-        return lambda e: any(a.disposition == kind for a in e.attachments)
-    text = f"{key}:{value}" if key else value
-    return lambda e: any(
-        text in (f or "").lower()
-        for f in (e.subject, e.from_, *e.to, *e.cc, e.text, e.html, e.workflow_key)
-    )

@@ -1,0 +1,245 @@
+"""The rest of Mailpit's API, as its npm client `mailpit-api` calls it: info, web UI
+configuration, tags, delete by search, send, and the SpamAssassin check's absence.
+
+Shapes follow Mailpit's swagger (PascalCase keys); Mailpit answers a bad request with 400, which
+here carries the inspection API's `{"error", "status"}` body. Tags set through the API live beside
+the read flags (in `Inspection`): an email nobody retagged shows its `X-Tags` header and its Resend
+tags (`name=value`). Tag names keep only Mailpit's characters (letters, digits, `-`, `.`, `_`,
+spaces; Resend tags may also hold `=`), others are dropped silently as Mailpit drops them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulator.http.inspect._api import Handler, json_body
+from emulator.http.inspect._inspection import ApiError, Inspection
+
+VERSION = "doorstep"  # Mailpit's `Version`; `LatestVersion` says the check is off
+_STARTED = time.monotonic()
+_TAG_JUNK = re.compile(r"[^a-zA-Z0-9\-._ =]")
+_RESTRICTED = frozenset(
+    ("to", "from", "cc", "bcc", "reply-to", "date", "subject", "content-type", "mime-version")
+)
+
+
+def _ok() -> Response:
+    return Response("ok", media_type="text/plain")
+
+
+def clean_tag(tag: str) -> str:
+    """A tag as Mailpit stores it: other characters stripped, spaces squeezed."""
+    return " ".join(_TAG_JUNK.sub("", tag).split())
+
+
+async def info(inspection: Inspection, request: Request) -> Any:
+    """GET /api/v1/info: Mailpit's AppInformation, counted over the captured mail."""
+    emails = inspection.emulator.outbox.all()
+    counts: dict[str, int] = {}
+    for email in emails:
+        for tag in inspection.tags_of(email):
+            counts[tag] = counts.get(tag, 0) + 1
+    return {
+        "Version": VERSION,
+        "LatestVersion": "disabled",
+        "Database": "memory",
+        "DatabaseSize": sum(len(e.raw) for e in emails),
+        "Messages": len(emails),
+        "Unread": inspection.unread(emails),
+        "Tags": counts,
+        "RuntimeStats": {
+            "Uptime": int(time.monotonic() - _STARTED),
+            "Memory": 0,
+            "MessagesDeleted": 0,
+            "SMTPAccepted": sum(1 for e in emails if e.way_in == "smtp"),
+            "SMTPAcceptedSize": sum(len(e.raw) for e in emails if e.way_in == "smtp"),
+            "SMTPRejected": 0,
+            "SMTPIgnored": 0,
+        },
+    }
+
+
+async def webui(inspection: Inspection, request: Request) -> Any:
+    """GET /api/v1/webui: what Mailpit's UI may offer (relay, SpamAssassin, chaos)."""
+    return {
+        "Label": "Doorstep",
+        "MessageRelay": {
+            "Enabled": False,
+            "SMTPServer": "",
+            "ReturnPath": "",
+            "AllowedRecipients": "",
+            "BlockedRecipients": "",
+            "OverrideFrom": "",
+            "PreserveMessageIDs": False,
+            "RecipientAllowlist": "",
+        },
+        "SpamAssassin": False,
+        "ChaosEnabled": False,
+        "DuplicatesIgnored": False,
+        "HideDeleteAllButton": False,
+    }
+
+
+# -- tags ---------------------------------------------------------------------------------------
+async def get_tags(inspection: Inspection, request: Request) -> Any:
+    """GET /api/v1/tags: every tag in use."""
+    return inspection.all_tags()
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, f'`{key}` must be a list of strings, e.g. {{{key!r}: ["a"]}}')
+    return list(value)
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "send a JSON object")
+    return body
+
+
+async def set_tags(inspection: Inspection, request: Request) -> Any:
+    """PUT /api/v1/tags: replace the tags of the emails in `IDs` (no `Tags`: remove them all)."""
+    body = _object(await json_body(request))
+    tags = [clean_tag(t) for t in _strings(body, "Tags")]
+    emails = [inspection.email(i) for i in _strings(body, "IDs")]  # 404 before any change
+    for email in emails:
+        inspection.set_tags(email, tags)
+    return _ok()
+
+
+async def rename_tag(inspection: Inspection, request: Request) -> Any:
+    """PUT /api/v1/tags/{tag}: rename a tag on every email (`{"Name": "new"}`)."""
+    body = _object(await json_body(request))
+    name = body.get("Name")
+    new = clean_tag(name) if isinstance(name, str) else ""
+    if not new:
+        raise ApiError(400, 'give the new name as {"Name": "..."} (letters, digits, - . _ space)')
+    inspection.replace_tag(request.path_params["tag"], new)
+    return _ok()
+
+
+async def delete_tag(inspection: Inspection, request: Request) -> Any:
+    """DELETE /api/v1/tags/{tag}: remove a tag from every email (the emails stay)."""
+    inspection.replace_tag(request.path_params["tag"], None)
+    return _ok()
+
+
+# -- delete by search, send, SpamAssassin -------------------------------------------------------
+async def delete_search(inspection: Inspection, request: Request) -> Any:
+    """DELETE /api/v1/search?query=...: delete the emails the search finds."""
+    query = request.query_params.get("query", "")
+    if not query.strip():
+        raise ApiError(
+            400, "missing query parameter `query`; e.g. DELETE /api/v1/search?query=is:read"
+        )
+    found = inspection.newest_first(query, request.query_params.get("tz"))[1]
+    if found:
+        inspection.emulator.outbox.delete([e.id for e in found])
+    return _ok()
+
+
+async def send(inspection: Inspection, request: Request) -> Any:
+    """POST /api/v1/send: Mailpit's send API; the email is captured as if it came over SMTP."""
+    body = _object(await json_body(request))
+    try:
+        message, envelope_to = build_message(body)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, str(exc)) from None
+    sender = parseaddr(str(message["From"]))[1]
+    email_id = inspection.emulator.outbox.ingest_raw(
+        message.as_bytes(), envelope_from=sender, envelope_to=envelope_to
+    )
+    return {"ID": email_id}
+
+
+def _address(value: Any, where: str) -> tuple[str, str]:
+    if isinstance(value, str):
+        name, email = "", value
+    elif isinstance(value, dict):
+        name, email = str(value.get("Name") or ""), str(value.get("Email") or "")
+    else:
+        raise ValueError(f'invalid {where} address: give {{"Email": ..., "Name": ...}}')
+    if "@" not in parseaddr(email)[1]:
+        raise ValueError(f"invalid {where} address: {email}")
+    return name, email
+
+
+def build_message(body: dict[str, Any]) -> tuple[EmailMessage, list[str]]:
+    """The MIME message for a SendRequest and its envelope recipients; ValueError as Mailpit."""
+    message = EmailMessage()
+    name, sender = _address(body.get("From"), "From")
+    message["From"] = formataddr((name, sender))
+    envelope: list[str] = []
+    for key, header in (("To", "To"), ("Cc", "Cc"), ("Bcc", "Bcc"), ("ReplyTo", "Reply-To")):
+        pairs = [_address(v, header) for v in body.get(key) or []]
+        if pairs and key != "Bcc":
+            message[header] = ", ".join(formataddr(p) for p in pairs)
+        if key != "ReplyTo":
+            envelope += [p[1] for p in pairs]
+    message["Subject"] = str(body.get("Subject") or "")
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="doorstep.local")
+    tags = [t for t in (clean_tag(str(t)) for t in body.get("Tags") or []) if t]
+    if tags:
+        message["X-Tags"] = ", ".join(tags)
+    for key, value in (body.get("Headers") or {}).items():
+        if key.lower() in _RESTRICTED or (tags and key.lower() == "x-tags"):
+            raise ValueError(f'cannot overwrite header: "{key}"')
+        message[key] = str(value)
+    message.set_content(str(body.get("Text") or ""))
+    if body.get("HTML"):
+        message.add_alternative(str(body["HTML"]), subtype="html")
+    for attachment in body.get("Attachments") or []:
+        _attach(message, attachment)
+    return message, envelope
+
+
+def _attach(message: EmailMessage, attachment: dict[str, Any]) -> None:
+    filename = str(attachment.get("Filename") or "attachment")
+    content = str(attachment.get("Content") or "").split(",")[-1]
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f'error decoding base64 attachment "{filename}": {exc}') from None
+    maintype, _, subtype = str(attachment.get("ContentType") or "").partition("/")
+    if not subtype:
+        maintype, subtype = "application", "octet-stream"
+    cid = attachment.get("ContentID")
+    if cid:
+        message.add_attachment(
+            data, maintype, subtype, filename=filename, disposition="inline", cid=f"<{cid}>"
+        )
+    else:
+        message.add_attachment(data, maintype, subtype, filename=filename)
+
+
+async def spam_check(inspection: Inspection, request: Request) -> Any:
+    """GET /api/v1/message/{id}/sa-check: Mailpit has no such route unless SpamAssassin is
+    configured, so a plain 404, as its router answers."""
+    return Response("404 page not found\n", status_code=404, media_type="text/plain")
+
+
+MAILPIT_ROUTES: tuple[tuple[str, Handler, str], ...] = (
+    ("/api/v1/info", info, "GET"),
+    ("/api/v1/webui", webui, "GET"),
+    ("/api/v1/tags", get_tags, "GET"),
+    ("/api/v1/tags", set_tags, "PUT"),
+    ("/api/v1/tags/{tag}", rename_tag, "PUT"),
+    ("/api/v1/tags/{tag}", delete_tag, "DELETE"),
+    ("/api/v1/search", delete_search, "DELETE"),
+    ("/api/v1/send", send, "POST"),
+    ("/api/v1/message/{id}/sa-check", spam_check, "GET"),
+)

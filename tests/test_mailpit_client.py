@@ -1,0 +1,256 @@
+"""Mailpit API parity, proven with Mailpit's own npm client `mailpit-api` (pinned in tests/clients):
+every call it makes answers with Mailpit's shapes; plus the search operators and tags in Python."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from emulator import Clock, Emulator, OutgoingEmail
+from emulator.http import ServerThread, create_app
+from emulator.mail import Attachment
+
+LOCAL = "http://localhost"
+
+# Each step runs one client call and records its result or its error message.
+SCRIPT = r"""
+const { MailpitClient } = require('mailpit-api');
+const mailpit = new MailpitClient(process.env.BASE);
+const out = {};
+async function step(name, call) {
+  try {
+    const value = await call();
+    out[name] = value instanceof Blob
+      ? { type: value.type, size: value.size } : value;
+  } catch (e) { out[name] = { error: String(e.message || e) }; }
+}
+(async () => {
+  await step('info', () => mailpit.getInfo());
+  await step('webui', () => mailpit.getConfiguration());
+  await step('send', () => mailpit.sendMessage({
+    From: { Email: 'app@example.test', Name: 'App' },
+    To: [{ Email: 'rec@example.test', Name: 'Rec' }], Bcc: ['hidden@example.test'],
+    Subject: 'Sent through the API', Text: 'hello', HTML: '<p>hello</p>', Tags: ['api', 'Bad#Tag'],
+    Headers: { 'X-Campaign': 'c1' },
+    Attachments: [{ Filename: 'notes.txt', Content: Buffer.from('notes').toString('base64'),
+                    ContentType: 'text/plain' }],
+  }));
+  await step('sendBad', () => mailpit.sendMessage({ From: { Email: 'nope' }, Subject: 'x' }));
+  await step('sendRestricted', () => mailpit.sendMessage({
+    From: { Email: 'a@example.test' }, Headers: { Subject: 'x' } }));
+  await step('summary', () => mailpit.getMessageSummary());
+  await step('headers', () => mailpit.getMessageHeaders());
+  const part = out.summary.Attachments && out.summary.Attachments[0];
+  await step('attachment', () => mailpit.getMessageAttachment(out.send.ID, part.PartID));
+  await step('tagsBefore', () => mailpit.getTags());
+  await step('setTags', () => mailpit.setTags({ IDs: [out.send.ID], Tags: ['one', 'two'] }));
+  await step('rename', () => mailpit.renameTag('one', 'uno'));
+  await step('deleteTag', () => mailpit.deleteTag('two'));
+  await step('tagsAfter', () => mailpit.getTags());
+  await step('byTag', () => mailpit.searchMessages({ query: 'tag:uno' }));
+  await step('resendTag', () => mailpit.searchMessages({ query: 'tag:category=welcome' }));
+  await step('resendTagName', () => mailpit.searchMessages({ query: 'tag:category' }));
+  await step('after', () => mailpit.searchMessages({ query: 'after:2030-01-01' }));
+  await step('before', () => mailpit.searchMessages({ query: 'before:"2030-01-01 00:00"' }));
+  await step('badDate', () => mailpit.searchMessages({ query: 'after:someday' }));
+  await step('spam', () => mailpit.spamAssassinCheck(out.send.ID));
+  await step('readBySearch', () => mailpit.setReadStatus({ Search: 'tag:uno', Read: true }));
+  await step('deleteBySearch', () => mailpit.deleteMessagesBySearch({ query: 'subject:welcome' }));
+  await step('left', () => mailpit.listMessages());
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def _client() -> str | None:
+    node = shutil.which("node")
+    paths = [p for p in os.environ.get("NODE_PATH", "").split(os.pathsep) if p]
+    if node is None or not any((Path(p) / "mailpit-api").is_dir() for p in paths):
+        return None
+    return node
+
+
+START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def seeded() -> Emulator:
+    """One Resend-tagged welcome email received at 2030-01-01 09:00 (virtual time)."""
+    emu = Emulator(clock=Clock(START))
+    emu.outbox.capture_outgoing(
+        OutgoingEmail(
+            from_="hello@acme.test",
+            to=["ada@example.com"],
+            subject="Welcome aboard",
+            html="<p>Hi</p>",
+            text="Hi",
+            tags=[{"name": "category", "value": "welcome"}],
+            attachments=[Attachment("logo.png", b"\x89PNG-not-really", "image/png")],
+        ),
+        way_in="resend",
+    )
+    return emu
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Emulator, ServerThread]]:
+    emu = seeded()
+    with ServerThread(create_app(emu)) as server:
+        yield emu, server
+
+
+@pytest.mark.real_client
+@pytest.mark.skipif(_client() is None, reason="node or mailpit-api on NODE_PATH missing")
+def test_every_mailpit_client_call(served: tuple[Emulator, ServerThread], tmp_path: Path) -> None:
+    emu, server = served
+    script = tmp_path / "mailpit.js"
+    script.write_text(SCRIPT)
+    done = subprocess.run(
+        [str(_client()), str(script)],
+        env={**os.environ, "BASE": server.base_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out: dict[str, Any] = json.loads(done.stdout)
+
+    assert out["info"]["Messages"] == 1
+    assert out["info"]["Unread"] == 1
+    assert out["info"]["Tags"] == {"category=welcome": 1}
+    assert set(out["info"]["RuntimeStats"]) >= {"Uptime", "SMTPAccepted"}
+    assert out["webui"]["MessageRelay"]["Enabled"] is False
+    assert out["webui"]["SpamAssassin"] is False
+
+    sent_id = out["send"]["ID"]
+    sent = emu.outbox.get(sent_id)
+    assert (sent.subject, sent.bcc, sent.header("X-Campaign")) == (
+        "Sent through the API",
+        ["hidden@example.test"],
+        "c1",
+    )
+    assert "invalid From address: nope" in out["sendBad"]["error"]
+    assert 'cannot overwrite header: \\"Subject\\"' in out["sendRestricted"]["error"]
+    assert out["summary"]["ID"] == sent_id
+    assert out["summary"]["Tags"] == ["api", "BadTag"]  # Mailpit strips other characters
+
+    headers = out["headers"]
+    assert list(headers) == sorted(headers)
+    assert "Message-Id" in headers
+    assert "Mime-Version" in headers
+    assert "X-Tags" in headers
+    assert out["attachment"]["type"].startswith("text/plain")
+    assert out["attachment"]["size"] == 5
+
+    assert out["tagsBefore"] == ["api", "BadTag", "category=welcome"]
+    assert out["setTags"] == out["rename"] == out["deleteTag"] == "ok"
+    assert out["tagsAfter"] == ["category=welcome", "uno"]
+    assert [m["ID"] for m in out["byTag"]["messages"]] == [sent_id]
+    assert out["resendTag"]["messages_count"] == 1
+    assert out["resendTagName"]["messages_count"] == 1
+    # the welcome email arrived at 09:00 virtual time, the sent one at the same virtual time
+    assert out["after"]["messages_count"] == 2
+    assert out["before"]["messages_count"] == 0
+    assert "400" in out["badDate"]["error"]
+    assert "2025-04-30" in out["badDate"]["error"]
+    assert out["spam"]["error"].startswith("Mailpit API Error: 404")
+    assert out["readBySearch"] == "ok"
+    assert out["deleteBySearch"] == "ok"
+    assert [m["ID"] for m in out["left"]["messages"]] == [sent_id]
+    assert out["left"]["messages"][0]["Read"] is True
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    emu = seeded()
+    emu.clock.advance(timedelta(days=2))
+    emu.outbox.capture_outgoing(
+        OutgoingEmail(
+            from_="a@acme.test", to=["b@example.com"], subject="Later", html=None, text="x"
+        )
+    )
+    with TestClient(create_app(emu), base_url=LOCAL) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("query", "tz", "subjects"),
+    [
+        ("after:2030-01-02", None, ["Later"]),
+        ("before:2030-01-02", None, ["Welcome aboard"]),
+        ("-after:2030-01-02", None, ["Welcome aboard"]),
+        ("after:2030-01-01T09:00:00Z before:2030-01-01T09:00:01Z", None, ["Welcome aboard"]),
+        # 2030-01-01 10:00 in Berlin is 09:00 UTC: the welcome email is not after it
+        ('after:"2030-01-01T10:00:01"', "Europe/Berlin", ["Later"]),
+        ("after:2030-01-01T10:00:00+01:00", None, ["Later", "Welcome aboard"]),
+        ("tag:category=welcome", None, ["Welcome aboard"]),
+        ("tag:CATEGORY", None, ["Welcome aboard"]),
+        ("tag:welcome", None, []),
+        ("is:tagged", None, ["Welcome aboard"]),
+        ("has:attachment", None, ["Welcome aboard"]),
+    ],
+)
+def test_search_operators(
+    client: TestClient, query: str, tz: str | None, subjects: list[str]
+) -> None:
+    params = {"query": query, **({"tz": tz} if tz else {})}
+    found = client.get("/api/v1/search", params=params).json()
+    assert [m["Subject"] for m in found["messages"]] == subjects
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"query": "before:tomorrow"}, "cannot read the date 'tomorrow'"),
+        ({"query": "after:2030-01-01", "tz": "Mars/Olympus"}, "unknown time zone"),
+    ],
+)
+def test_unreadable_search_terms_are_400s(
+    client: TestClient, params: dict[str, str], message: str
+) -> None:
+    answer = client.get("/api/v1/search", params=params)
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "message"),
+    [
+        ("PUT", "/api/v1/tags", {"IDs": ["nope"], "Tags": ["x"]}, 404, "nope"),
+        ("PUT", "/api/v1/tags", {"IDs": "x"}, 400, "`IDs` must be a list of strings"),
+        ("PUT", "/api/v1/tags/old", {"Name": "###"}, 400, '{"Name": "..."}'),
+        ("DELETE", "/api/v1/search", None, 400, "missing query parameter `query`"),
+        ("POST", "/api/v1/send", {"From": {"Email": "a@b.c"}, "To": [{"Email": "x"}]}, 400, "To"),
+    ],
+)
+def test_mailpit_api_refusals(
+    client: TestClient,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+    message: str,
+) -> None:
+    answer = client.request(method, path, json=body)
+    assert answer.status_code == status
+    assert message in answer.json()["error"]
+
+
+def test_attachments_keep_their_type_and_stay_downloads(client: TestClient) -> None:
+    latest = client.get("/api/v1/search", params={"query": "has:attachment"}).json()
+    email_id = latest["messages"][0]["ID"]
+    part = client.get(f"/api/v1/message/{email_id}").json()["Attachments"][0]["PartID"]
+    answer = client.get(f"/api/v1/message/{email_id}/part/{part}")
+    assert answer.headers["content-type"] == "image/png"
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    assert answer.headers["content-security-policy"] == "sandbox"
+    assert answer.headers["x-content-type-options"] == "nosniff"
