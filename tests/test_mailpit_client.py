@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import smtplib
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from starlette.testclient import TestClient
 
 from emulator import Clock, Emulator, OutgoingEmail
 from emulator.http import ServerThread, create_app
-from emulator.mail import Attachment
+from emulator.mail import Attachment, running_smtp
 
 LOCAL = "http://localhost"
 
@@ -66,6 +67,10 @@ async function step(name, call) {
   await step('readBySearch', () => mailpit.setReadStatus({ Search: 'tag:uno', Read: true }));
   await step('deleteBySearch', () => mailpit.deleteMessagesBySearch({ query: 'subject:welcome' }));
   await step('left', () => mailpit.listMessages());
+  await step('chaosBefore', () => mailpit.getChaosTriggers());
+  await step('chaos', () => mailpit.setChaosTriggers({
+    Sender: { ErrorCode: 452, Probability: 100 }, Authentication: { Probability: 50 } }));
+  await step('chaosBad', () => mailpit.setChaosTriggers({ Recipient: { ErrorCode: 200 } }));
   console.log(JSON.stringify(out));
 })().catch((e) => { console.error(e); process.exit(1); });
 """
@@ -168,6 +173,23 @@ def test_every_mailpit_client_call(served: tuple[Emulator, ServerThread], tmp_pa
     assert [m["ID"] for m in out["left"]["messages"]] == [sent_id]
     assert out["left"]["messages"][0]["Read"] is True
 
+    idle = {"ErrorCode": 451, "Probability": 0}
+    assert out["chaosBefore"] == {
+        "Sender": idle,
+        "Recipient": idle,
+        "Authentication": {"ErrorCode": 535, "Probability": 0},
+    }
+    assert out["chaos"]["Sender"] == {"ErrorCode": 452, "Probability": 100}
+    assert out["chaos"]["Authentication"] == {"ErrorCode": 535, "Probability": 50}
+    assert "error code must be between 400 and 599" in out["chaosBad"]["error"]
+    with (
+        running_smtp(emu.outbox) as smtp,
+        smtplib.SMTP(*smtp.address) as client,
+        pytest.raises(smtplib.SMTPSenderRefused) as refused,
+    ):
+        client.sendmail("a@example.test", ["b@example.test"], b"Subject: x\r\n\r\nx")
+    assert refused.value.smtp_code == 452
+
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
@@ -254,3 +276,30 @@ def test_attachments_keep_their_type_and_stay_downloads(client: TestClient) -> N
     assert answer.headers["content-disposition"].startswith("attachment;")
     assert answer.headers["content-security-policy"] == "sandbox"
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("triggers", "stage", "code"),
+    [
+        ({"Recipient": {"Probability": 100}}, "rcpt", 451),
+        ({"Authentication": {"ErrorCode": 454, "Probability": 100}}, "auth", 454),
+    ],
+)
+def test_chaos_triggers_fail_smtp(
+    triggers: dict[str, Any], stage: str, code: int, tmp_path: Path
+) -> None:
+    emu = seeded()
+    with TestClient(create_app(emu), base_url=LOCAL) as web:
+        assert web.put("/api/v1/chaos", json=triggers).status_code == 200
+        with running_smtp(emu.outbox) as smtp, smtplib.SMTP(*smtp.address) as client:
+            if stage == "auth":
+                with pytest.raises(smtplib.SMTPAuthenticationError) as failed:
+                    client.login("user", "pass")
+                assert failed.value.smtp_code == code
+            else:
+                with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+                    client.sendmail("a@example.test", ["b@example.test"], b"Subject: x\r\n\r\n")
+                assert refused.value.recipients["b@example.test"][0] == code
+        # setting them again without the trigger turns it off
+        assert web.put("/api/v1/chaos", json={}).json()["Recipient"]["Probability"] == 0
+        assert emu.outbox.failures.rules == []

@@ -3,13 +3,15 @@
 A rule fires for the next `times` matching requests (None: until removed). `recipient` is an
 fnmatch pattern (case-insensitive) tested against every recipient of the request; a rule
 without one matches everything that reaches the plan's owner. SMTP rules name the stage
-(`connect`, `mail`, `rcpt`, `data`) and either a reply code or a disconnect; Resend rules give
-the HTTP status, error name and optional `retry-after`.
+(`connect`, `auth`, `mail`, `rcpt`, `data`) and either a reply code or a disconnect; Resend rules
+give the HTTP status, error name and optional `retry-after`. A rule with `probability` below 1
+fires on that share of the matching requests (Mailpit's chaos triggers); a miss costs no firing.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import random
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,9 +19,9 @@ from typing import Literal
 
 from emulator.core import DoorstepError
 
-SmtpStage = Literal["connect", "mail", "rcpt", "data"]
-Where = Literal["smtp.connect", "smtp.mail", "smtp.rcpt", "smtp.data", "resend"]
-_SMTP_STAGES = ("connect", "mail", "rcpt", "data")
+SmtpStage = Literal["connect", "auth", "mail", "rcpt", "data"]
+Where = Literal["smtp.connect", "smtp.auth", "smtp.mail", "smtp.rcpt", "smtp.data", "resend"]
+_SMTP_STAGES = ("connect", "auth", "mail", "rcpt", "data")
 _RESEND_NAMES = {
     422: ("validation_error", "Failure injected by Doorstep: the request was refused."),
     429: ("rate_limit_exceeded", "Too many requests. You can only make 2 requests per second."),
@@ -45,6 +47,7 @@ class FailureRule:
     name: str | None = None
     retry_after: float | None = None
     fired: int = 0
+    probability: float = 1.0  # the share of matching requests it fires on
 
     def matches(self, where: Where, recipients: Iterable[str]) -> bool:
         """Whether this rule, with firings left, applies at `where` to mail for `recipients`."""
@@ -59,9 +62,10 @@ class FailureRule:
 class FailurePlan:
     """Thread-safe set of rules owned by one Mailbox or MailRouter."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int | None = None) -> None:
         self._rules: list[FailureRule] = []
         self._lock = threading.Lock()
+        self._random = random.Random(seed)
 
     def fail_smtp(
         self,
@@ -72,8 +76,10 @@ class FailurePlan:
         times: int | None = 1,
         recipient: str | None = None,
         disconnect: bool = False,
+        probability: float = 1.0,
     ) -> FailureRule:
-        """Answer the next `times` SMTP commands at `stage` with `code` (or drop the line)."""
+        """Answer the next `times` SMTP commands at `stage` with `code` (or drop the line);
+        with `probability` below 1, only that share of them (chosen at random)."""
         if stage not in _SMTP_STAGES:
             raise FailureRuleError(
                 f"unknown SMTP stage {stage!r}; use one of {', '.join(_SMTP_STAGES)}"
@@ -82,14 +88,18 @@ class FailurePlan:
             raise FailureRuleError(
                 f"SMTP failure code {code} is not an error; use 4xx (transient) or 5xx (permanent)"
             )
-        if stage == "connect" and recipient is not None:
+        if not 0 <= probability <= 1:
+            raise FailureRuleError(f"probability {probability} must be between 0 and 1")
+        if stage in ("connect", "auth") and recipient is not None:
             raise FailureRuleError(
-                "a connect-stage rule cannot match a recipient (none is known yet); "
+                f"a {stage}-stage rule cannot match a recipient (none is known yet); "
                 "drop `recipient=` or use stage='rcpt'"
             )
         text = message or ("Doorstep injected failure" if code < 500 else "Doorstep rejected")
         where: Where = f"smtp.{stage}"  # type: ignore[assignment]
-        return self._add(FailureRule(where, code, text, times, recipient, disconnect=disconnect))
+        rule = FailureRule(where, code, text, times, recipient, disconnect=disconnect)
+        rule.probability = probability
+        return self._add(rule)
 
     def fail_resend(
         self,
@@ -134,6 +144,8 @@ class FailurePlan:
         with self._lock:
             for rule in self._rules:
                 if rule.matches(where, targets):
+                    if rule.probability < 1 and self._random.random() >= rule.probability:
+                        continue
                     if rule.remaining is not None:
                         rule.remaining -= 1
                     rule.fired += 1

@@ -186,6 +186,9 @@ class SmtpServer:
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
     ) -> AuthResult:
+        rule = self._handler.take("smtp.auth", [])
+        if rule is not None:
+            return AuthResult(success=False, handled=False, message=f"{rule.code} {rule.message}")
         if self.credentials is None:
             return AuthResult(success=True)
         if isinstance(data, LoginPassword):

@@ -11,7 +11,7 @@ from emulator import DoorstepError
 from emulator.http.inspect._search import SearchError, search_matcher
 from emulator.http.inspect._shapes import default_tags, iso
 from emulator.http.linkcheck import parse_allow_list
-from emulator.mail import CapturedEmail, UnknownEmailError
+from emulator.mail import CapturedEmail, FailureRule, UnknownEmailError
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -45,6 +45,7 @@ class Inspection:
         self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
         self._read: set[str] = set()
         self._tags: dict[str, list[str]] = {}  # email id -> tags set through the tags API
+        self.chaos: dict[str, FailureRule] = {}  # Mailpit chaos trigger -> its failure rule
         self._read_listeners: tuple[ReadListener, ...] = ()
         self._lock = threading.Lock()
 

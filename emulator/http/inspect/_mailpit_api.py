@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator.http.inspect._api import Handler, json_body
+from emulator.http.inspect._chaos import get_chaos, set_chaos
 from emulator.http.inspect._inspection import ApiError, Inspection
 
 VERSION = "doorstep"  # Mailpit's `Version`; `LatestVersion` says the check is off
@@ -83,7 +84,7 @@ async def webui(inspection: Inspection, request: Request) -> Any:
             "RecipientAllowlist": "",
         },
         "SpamAssassin": False,
-        "ChaosEnabled": False,
+        "ChaosEnabled": True,
         "DuplicatesIgnored": False,
         "HideDeleteAllButton": False,
     }
@@ -242,4 +243,6 @@ MAILPIT_ROUTES: tuple[tuple[str, Handler, str], ...] = (
     ("/api/v1/search", delete_search, "DELETE"),
     ("/api/v1/send", send, "POST"),
     ("/api/v1/message/{id}/sa-check", spam_check, "GET"),
+    ("/api/v1/chaos", get_chaos, "GET"),
+    ("/api/v1/chaos", set_chaos, "PUT"),
 )
