@@ -64,6 +64,7 @@ async function step(name, call) {
   await step('before', () => mailpit.searchMessages({ query: 'before:"2030-01-01 00:00"' }));
   await step('badDate', () => mailpit.searchMessages({ query: 'after:someday' }));
   await step('spam', () => mailpit.spamAssassinCheck(out.send.ID));
+  await step('htmlCheck', () => mailpit.htmlCheck(out.send.ID));
   await step('readBySearch', () => mailpit.setReadStatus({ Search: 'tag:uno', Read: true }));
   await step('deleteBySearch', () => mailpit.deleteMessagesBySearch({ query: 'subject:welcome' }));
   await step('left', () => mailpit.listMessages());
@@ -168,6 +169,10 @@ def test_every_mailpit_client_call(served: tuple[Emulator, ServerThread], tmp_pa
     assert "400" in out["badDate"]["error"]
     assert "2025-04-30" in out["badDate"]["error"]
     assert out["spam"]["error"].startswith("Mailpit API Error: 404")
+    check = out["htmlCheck"]
+    assert set(check) == {"Warnings", "Platforms", "Total"}
+    assert "Apple Mail" in check["Platforms"]["ios"]
+    assert check["Total"]["Nodes"] >= 1
     assert out["readBySearch"] == "ok"
     assert out["deleteBySearch"] == "ok"
     assert [m["ID"] for m in out["left"]["messages"]] == [sent_id]
@@ -303,3 +308,41 @@ def test_chaos_triggers_fail_smtp(
         # setting them again without the trigger turns it off
         assert web.put("/api/v1/chaos", json={}).json()["Recipient"]["Probability"] == 0
         assert emu.outbox.failures.rules == []
+
+
+RICH_HTML = """<html><head><style>@media (max-width: 600px) { a:hover { color: red } }</style>
+</head><body><div style="display:flex; border-radius: 4px"><img src="logo.svg">
+<script>alert(1)</script><form action="/x"><input type="text"></form></div></body></html>"""
+
+
+def test_html_check_finds_features_with_caniemail_support() -> None:
+    emu = seeded()
+    rich = emu.outbox.capture_outgoing(
+        OutgoingEmail(
+            from_="a@acme.test", to=["b@example.com"], subject="Rich", html=RICH_HTML, text=None
+        )
+    )
+    plain = emu.outbox.capture_outgoing(
+        OutgoingEmail(
+            from_="a@acme.test", to=["b@example.com"], subject="Plain", html=None, text="x"
+        )
+    )
+    with TestClient(create_app(emu), base_url=LOCAL) as web:
+        check = web.get(f"/api/v1/message/{rich.id}/html-check").json()
+        refused = web.get(f"/api/v1/message/{plain.id}/html-check")
+    slugs = {w["Slug"]: w for w in check["Warnings"]}
+    expected = {"html-script", "css-at-media", "css-pseudo-class-hover", "css-display-flex"}
+    expected |= {"css-border-radius", "image-svg", "html-form", "html-input-text", "html-style"}
+    assert expected <= set(slugs)
+    assert slugs["html-script"]["Score"]["Unsupported"] == 100
+    flex = slugs["css-display-flex"]
+    assert flex["URL"] == "https://www.caniemail.com/features/css-display-flex/"
+    score = flex["Score"]
+    assert score["Supported"] + score["Partial"] + score["Unsupported"] == pytest.approx(100)
+    assert {r["Support"] for r in flex["Results"]} <= {"yes", "no", "partial"}
+    worst = [w["Score"]["Partial"] + w["Score"]["Unsupported"] for w in check["Warnings"]]
+    assert worst[0] == 100  # sorted worst first: the script
+    total = check["Total"]
+    assert total["Supported"] + total["Partial"] + total["Unsupported"] == pytest.approx(100)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "message does not contain HTML"

@@ -21,6 +21,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator.http.htmlcheck import html_check as run_html_check
 from emulator.http.inspect._api import Handler, json_body
 from emulator.http.inspect._chaos import get_chaos, set_chaos
 from emulator.http.inspect._inspection import ApiError, Inspection
@@ -227,6 +228,14 @@ def _attach(message: EmailMessage, attachment: dict[str, Any]) -> None:
         message.add_attachment(data, maintype, subtype, filename=filename)
 
 
+async def html_check(inspection: Inspection, request: Request) -> Any:
+    """GET /api/v1/message/{id}/html-check: email-client support of the email's HTML and CSS."""
+    email = inspection.email(request.path_params["id"])
+    if not email.html:
+        raise ApiError(400, "message does not contain HTML")
+    return run_html_check(email.html)
+
+
 async def spam_check(inspection: Inspection, request: Request) -> Any:
     """GET /api/v1/message/{id}/sa-check: Mailpit has no such route unless SpamAssassin is
     configured, so a plain 404, as its router answers."""
@@ -243,6 +252,7 @@ MAILPIT_ROUTES: tuple[tuple[str, Handler, str], ...] = (
     ("/api/v1/search", delete_search, "DELETE"),
     ("/api/v1/send", send, "POST"),
     ("/api/v1/message/{id}/sa-check", spam_check, "GET"),
+    ("/api/v1/message/{id}/html-check", html_check, "GET"),
     ("/api/v1/chaos", get_chaos, "GET"),
     ("/api/v1/chaos", set_chaos, "PUT"),
 )
