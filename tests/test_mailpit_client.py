@@ -3,6 +3,7 @@ every call it makes answers with Mailpit's shapes; plus the search operators and
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -52,6 +53,7 @@ async function step(name, call) {
   await step('headers', () => mailpit.getMessageHeaders());
   const part = out.summary.Attachments && out.summary.Attachments[0];
   await step('attachment', () => mailpit.getMessageAttachment(out.send.ID, part.PartID));
+  await step('thumb', () => mailpit.getAttachmentThumbnail(out.send.ID, part.PartID));
   await step('tagsBefore', () => mailpit.getTags());
   await step('setTags', () => mailpit.setTags({ IDs: [out.send.ID], Tags: ['one', 'two'] }));
   await step('rename', () => mailpit.renameTag('one', 'uno'));
@@ -157,6 +159,8 @@ def test_every_mailpit_client_call(served: tuple[Emulator, ServerThread], tmp_pa
     assert out["attachment"]["type"].startswith("text/plain")
     assert out["attachment"]["size"] == 5
 
+    assert out["thumb"]["type"] == "image/jpeg"
+    assert out["thumb"]["size"] > 0
     assert out["tagsBefore"] == ["api", "BadTag", "category=welcome"]
     assert out["setTags"] == out["rename"] == out["deleteTag"] == "ok"
     assert out["tagsAfter"] == ["category=welcome", "uno"]
@@ -346,3 +350,51 @@ def test_html_check_finds_features_with_caniemail_support() -> None:
     assert total["Supported"] + total["Partial"] + total["Unsupported"] == pytest.approx(100)
     assert refused.status_code == 400
     assert refused.json()["error"] == "message does not contain HTML"
+
+
+def _png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "centre", "corner"),
+    [
+        (_png((400, 300), (200, 0, 0)), "image/png", (200, 0, 0), (200, 0, 0)),  # cropped to fill
+        (_png((40, 30), (0, 0, 200)), "image/png", (0, 0, 200), (255, 255, 255)),  # padded
+        (b"not an image", "image/png", (255, 255, 255), (255, 255, 255)),  # blank
+        (b"%PDF-1.7", "application/pdf", (255, 255, 255), (255, 255, 255)),  # blank
+    ],
+)
+def test_thumbnails(
+    content: bytes,
+    content_type: str,
+    centre: tuple[int, int, int],
+    corner: tuple[int, int, int],
+) -> None:
+    from PIL import Image
+
+    emu = Emulator()
+    email = emu.outbox.capture_outgoing(
+        OutgoingEmail(
+            from_="a@acme.test",
+            to=["b@example.com"],
+            subject="Files",
+            html=None,
+            text="x",
+            attachments=[Attachment("file", content, content_type)],
+        )
+    )
+    part = email.attachments[0].id
+    with TestClient(create_app(emu), base_url=LOCAL) as web:
+        answer = web.get(f"/api/v1/message/{email.id}/part/{part}/thumb")
+        missing = web.get(f"/api/v1/message/{email.id}/part/nope/thumb")
+    assert answer.headers["content-type"] == "image/jpeg"
+    thumb = Image.open(io.BytesIO(answer.content))
+    assert thumb.size == (180, 120)
+    for (x, y), want in (((90, 60), centre), ((1, 1), corner)):
+        assert all(abs(a - b) < 24 for a, b in zip(thumb.getpixel((x, y)), want, strict=True))
+    assert missing.status_code == 404

@@ -25,6 +25,7 @@ from emulator.http.htmlcheck import html_check as run_html_check
 from emulator.http.inspect._api import Handler, json_body
 from emulator.http.inspect._chaos import get_chaos, set_chaos
 from emulator.http.inspect._inspection import ApiError, Inspection
+from emulator.http.inspect._thumbnails import thumbnail
 
 VERSION = "doorstep"  # Mailpit's `Version`; `LatestVersion` says the check is off
 _STARTED = time.monotonic()
@@ -253,6 +254,7 @@ MAILPIT_ROUTES: tuple[tuple[str, Handler, str], ...] = (
     ("/api/v1/send", send, "POST"),
     ("/api/v1/message/{id}/sa-check", spam_check, "GET"),
     ("/api/v1/message/{id}/html-check", html_check, "GET"),
+    ("/api/v1/message/{id}/part/{part}/thumb", thumbnail, "GET"),
     ("/api/v1/chaos", get_chaos, "GET"),
     ("/api/v1/chaos", set_chaos, "PUT"),
 )
