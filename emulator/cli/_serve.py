@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from emulator import (
     Clock,
@@ -38,6 +38,10 @@ from emulator.cli._data_dir import JOURNAL_DB, MAIL_DB, DataDir, open_data_dir
 from emulator.cli._smtp_options import SmtpOptions
 from emulator.cli._ticker import RealTimeTicker
 from emulator.mail import DEFAULT_RETENTION, Mailbox, ResendService
+
+if TYPE_CHECKING:
+    from emulator.http import SmtpRelay
+
 
 SHUTDOWN_SECONDS = 0.7  # SIGTERM to exit stays under a second, even with a request stuck
 
@@ -62,6 +66,8 @@ class ServeOptions:
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides loopback ones
     smtp: SmtpOptions = field(default_factory=SmtpOptions)  # STARTTLS, AUTH, TLS required
     allow_fetch: tuple[str, ...] = ()  # hosts fetch steps may call (vetted like the link check)
+    smtp_relay: SmtpRelay | None = None  # where Mailpit's release sends (--smtp-relay)
+    spamassassin: tuple[str, int] | None = None  # spamd for Mailpit's sa-check (--spamassassin)
 
 
 def bundled_workflows() -> Path:
@@ -134,6 +140,8 @@ class Service:
             allowed_hosts=self.allowed_hosts(),
             environments=self.environments,
             resend_service=self.resend,
+            smtp_relay=options.smtp_relay,
+            spamassassin=options.spamassassin,
         )
         self.replayed = 0  # journal entries replayed: everything before the restart, as it was
         for env in self.environments:
@@ -235,6 +243,10 @@ class Service:
                 f"per environment; {self.replayed} changes replayed)"
             )
         fetch = ", ".join(self.options.allow_fetch) or "none (allow hosts with --allow-fetch HOST)"
+        if self.options.smtp_relay is not None:
+            lines.append(f"  Release relay:  {self.options.smtp_relay.describe()}")
+        if self.options.spamassassin is not None:
+            lines.append("  SpamAssassin:   spamd at {}:{}".format(*self.options.spamassassin))
         lines.append(f"  Fetch steps:    {fetch}")
         if self.options.link_check_hosts:
             lines.append(f"  Link check:     {', '.join(self.options.link_check_hosts)}")

@@ -4,7 +4,7 @@ all mountable on one Starlette app, and a background uvicorn runner for tests (p
 from emulator.http._app import create_app
 from emulator.http._guard import LOOPBACK_HOSTS, RequestGuard, parse_allowed_host
 from emulator.http._server import ServerError, ServerThread
-from emulator.http.inspect import Inspection
+from emulator.http.inspect import Inspection, SmtpRelay
 from emulator.http.knock import authorize_client, knock_app, parse_origin
 from emulator.http.linkcheck import fetch_responder, parse_allow_list
 from emulator.http.resend import create_resend_app, email_json
@@ -15,6 +15,7 @@ __all__ = [
     "RequestGuard",
     "ServerError",
     "ServerThread",
+    "SmtpRelay",
     "authorize_client",
     "create_app",
     "create_resend_app",

@@ -22,6 +22,7 @@ from emulator.http._environments import EnvironmentRouter
 from emulator.http._guard import RequestGuard
 from emulator.http.inspect import (
     Inspection,
+    SmtpRelay,
     error_response,
     events_route,
     inspect_routes,
@@ -146,6 +147,8 @@ def create_app(
     cors_origins: Iterable[str] = (),
     allowed_hosts: Iterable[str] = (),
     environments: Environments | None = None,
+    smtp_relay: SmtpRelay | None = None,
+    spamassassin: tuple[str, int] | None = None,
 ) -> RequestGuard:
     """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/view`, `/ui`.
 
@@ -158,6 +161,7 @@ def create_app(
     `environments`: serve several Knock environments (`emulator` is then ignored): Knock
     requests go to their key's environment, `/api` and `/ui` to `?environment=` (see
     `EnvironmentRouter`), and `/mapi/v1/...` is the Management API the Knock CLI calls.
+    `smtp_relay` is where Mailpit's release sends; `spamassassin` is spamd's (host, port).
     """
     options: dict[str, Any] = {
         "clock_mode": clock_mode,
@@ -166,6 +170,8 @@ def create_app(
         "enhanced_security": enhanced_security,
         "signing_key": signing_key,
         "cors_origins": tuple(cors_origins),
+        "smtp_relay": smtp_relay,
+        "spamassassin": spamassassin,
     }
     if environments is None:
         return RequestGuard(_one_app(emulator, resend_service, None, **options), allowed_hosts)
@@ -188,9 +194,17 @@ def _one_app(
     enhanced_security: bool,
     signing_key: str | SigningKey | None,
     cors_origins: Iterable[str],
+    smtp_relay: SmtpRelay | None,
+    spamassassin: tuple[str, int] | None,
 ) -> DoorstepApp:
     """One environment's APIs over `emulator`."""
-    inspection = Inspection(emulator, clock_mode=clock_mode, link_check_hosts=link_check_hosts)
+    inspection = Inspection(
+        emulator,
+        clock_mode=clock_mode,
+        link_check_hosts=link_check_hosts,
+        relay=smtp_relay,
+        spamassassin=spamassassin,
+    )
     service = resend_service or ResendService(emulator.outbox, emulator.clock, seed=emulator.seed)
     emulator.on_reset(service.clear)  # `POST /api/reset` forgets scheduled Resend mail too
     return DoorstepApp(

@@ -15,6 +15,7 @@ from emulator.mail import CapturedEmail, FailureRule, UnknownEmailError
 
 if TYPE_CHECKING:
     from emulator import Emulator
+    from emulator.http.inspect._relay_config import SmtpRelay
 
 ReadListener = Callable[[tuple[str, ...], bool], None]  # (email ids, now read?)
 
@@ -38,9 +39,13 @@ class Inspection:
         *,
         clock_mode: str = "manual",
         link_check_hosts: Collection[str] | str = (),
+        relay: SmtpRelay | None = None,
+        spamassassin: tuple[str, int] | None = None,
     ) -> None:
         self.emulator = emulator
         self.clock_mode = clock_mode
+        self.relay = relay  # where Mailpit's release sends (`--smtp-relay`)
+        self.spamassassin = spamassassin  # spamd's (host, port) (`--spamassassin`)
         # the only hosts the link check contacts, validated now (ValueError names a bad entry)
         self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
         self._read: set[str] = set()

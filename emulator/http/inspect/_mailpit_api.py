@@ -1,5 +1,6 @@
 """The rest of Mailpit's API, as its npm client `mailpit-api` calls it: info, web UI
-configuration, tags, delete by search, send, and the SpamAssassin check's absence.
+configuration, tags, delete by search, send; the HTML check, thumbnails, release, SpamAssassin
+and chaos have their own modules.
 
 Shapes follow Mailpit's swagger (PascalCase keys); Mailpit answers a bad request with 400, which
 here carries the inspection API's `{"error", "status"}` body. Tags set through the API live beside
@@ -25,6 +26,8 @@ from emulator.http.htmlcheck import html_check as run_html_check
 from emulator.http.inspect._api import Handler, json_body
 from emulator.http.inspect._chaos import get_chaos, set_chaos
 from emulator.http.inspect._inspection import ApiError, Inspection
+from emulator.http.inspect._relay import release
+from emulator.http.inspect._spamd import spam_check
 from emulator.http.inspect._thumbnails import thumbnail
 
 VERSION = "doorstep"  # Mailpit's `Version`; `LatestVersion` says the check is off
@@ -73,19 +76,20 @@ async def info(inspection: Inspection, request: Request) -> Any:
 
 async def webui(inspection: Inspection, request: Request) -> Any:
     """GET /api/v1/webui: what Mailpit's UI may offer (relay, SpamAssassin, chaos)."""
+    relay = inspection.relay
     return {
         "Label": "Doorstep",
         "MessageRelay": {
-            "Enabled": False,
-            "SMTPServer": "",
+            "Enabled": relay is not None,
+            "SMTPServer": f"{relay.host}:{relay.port}" if relay else "",
             "ReturnPath": "",
-            "AllowedRecipients": "",
-            "BlockedRecipients": "",
+            "AllowedRecipients": (relay and relay.allowed_recipients) or "",
+            "BlockedRecipients": (relay and relay.blocked_recipients) or "",
             "OverrideFrom": "",
-            "PreserveMessageIDs": False,
-            "RecipientAllowlist": "",
+            "PreserveMessageIDs": bool(relay and relay.preserve_message_ids),
+            "RecipientAllowlist": (relay and relay.allowed_recipients) or "",
         },
-        "SpamAssassin": False,
+        "SpamAssassin": inspection.spamassassin is not None,
         "ChaosEnabled": True,
         "DuplicatesIgnored": False,
         "HideDeleteAllButton": False,
@@ -237,12 +241,6 @@ async def html_check(inspection: Inspection, request: Request) -> Any:
     return run_html_check(email.html)
 
 
-async def spam_check(inspection: Inspection, request: Request) -> Any:
-    """GET /api/v1/message/{id}/sa-check: Mailpit has no such route unless SpamAssassin is
-    configured, so a plain 404, as its router answers."""
-    return Response("404 page not found\n", status_code=404, media_type="text/plain")
-
-
 MAILPIT_ROUTES: tuple[tuple[str, Handler, str], ...] = (
     ("/api/v1/info", info, "GET"),
     ("/api/v1/webui", webui, "GET"),
@@ -255,6 +253,7 @@ MAILPIT_ROUTES: tuple[tuple[str, Handler, str], ...] = (
     ("/api/v1/message/{id}/sa-check", spam_check, "GET"),
     ("/api/v1/message/{id}/html-check", html_check, "GET"),
     ("/api/v1/message/{id}/part/{part}/thumb", thumbnail, "GET"),
+    ("/api/v1/message/{id}/release", release, "POST"),
     ("/api/v1/chaos", get_chaos, "GET"),
     ("/api/v1/chaos", set_chaos, "PUT"),
 )
