@@ -279,9 +279,18 @@ def test_inspector_pages_escape_and_set_csp(emu: Emulator, client: TestClient) -
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     html = client.get(f"/ui/email/{eid}/html")
-    assert html.headers["content-security-policy"].startswith("sandbox;")
+    csp = html.headers["content-security-policy"]
+    assert csp.startswith("sandbox allow-popups allow-popups-to-escape-sandbox;")
+    assert "allow-scripts" not in csp
+    assert "allow-same-origin" not in csp
+    assert "img-src data:;" in csp  # remote content blocked until asked for
+    remote = client.get(f"/ui/email/{eid}/html?remote=1").headers["content-security-policy"]
+    assert "img-src data: http: https:;" in remote
     view = client.get(f"/ui/email/{eid}")
-    assert f'sandbox title="Email HTML (sandboxed)" src="/ui/email/{eid}/html"' in view.text
+    assert (
+        'sandbox="allow-popups allow-popups-to-escape-sandbox" title="Email HTML (sandboxed)" '
+        f'src="/ui/email/{eid}/html"'
+    ) in view.text
 
 
 @pytest.mark.parametrize("path", ["/ui/", "/ui/runs", "/ui/feeds", "/ui/feeds/u1", "/ui/schedules"])
@@ -382,8 +391,8 @@ def test_schedules_page_lists_schedules_and_audiences_escaped(
     page = client.get("/ui/schedules").text
     assert "weekly every 2 on mon, fri at 18:00" in page
     assert "once" in page
-    assert "2025-01-03 18:00:00" in page  # the first Friday 18:00 after the start
-    assert "2025-01-01 10:00:00" in page  # the one-off ran
+    assert 'datetime="2025-01-03T18:00:00Z"' in page  # the first Friday 18:00 after the start
+    assert 'datetime="2025-01-01T10:00:00Z"' in page  # the one-off ran
     assert "&lt;b&gt;vip&lt;/b&gt;" in page
     assert "<b>vip</b>" not in page
     assert "u1 (acme)" in page

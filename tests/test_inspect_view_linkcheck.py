@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 from emulator import Emulator, OutgoingEmail
 from emulator.cli._main import build_parser
 from emulator.http import create_app
-from emulator.http.inspect._pages import EMAIL_CSP
+from emulator.http.inspect._render import EMAIL_CSP
 from emulator.http.linkcheck._check import LinkChecker, Target, classify, extract_links
 from emulator.http.linkcheck._http import vetted_addresses
 from emulator.http.linkcheck._rules import address_kind, parse_address, parse_rule

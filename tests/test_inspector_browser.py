@@ -53,12 +53,14 @@ def test_digest_email_through_the_inspector(
     with page.expect_navigation(url=server.base_url + "/ui/"):
         page.click("button[data-advance='300']")  # the clock panel's +5 min
     assert page.url == server.base_url + "/ui/"
-    assert "09:05:00" in page.locator("#clock-now").inner_text()
+    clock = page.locator("#clock-now")
+    assert clock.get_attribute("title") == "2025-01-01T09:05:00Z"  # ISO on hover
+    assert "09:05:00" in clock.inner_text()  # the locale's format (en-US here), in UTC
     page.click("text=2 updates to invoice inv_1")
     assert page.locator("#email-subject").inner_text() == "2 updates to invoice inv_1"
 
     frame_el = page.locator("iframe#email-html")
-    assert frame_el.get_attribute("sandbox") == ""
+    assert frame_el.get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
     frame = page.frame_locator("iframe#email-html")
     assert "2 updates" in frame.locator("body").inner_text()
     assert "open by Bob" in frame.locator("body").inner_text()

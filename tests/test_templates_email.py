@@ -288,6 +288,10 @@ def test_unknown_channel_type_is_an_error() -> None:
         ("<ul><li>one</li><li>two</li></ul>", "- one\n- two"),
         ("<head><style>p{}</style></head><p>A &amp; B<br>C</p>", "A & B\nC"),
         ('<img src="i.png" alt="Logo"><hr>', "Logo\n\n---"),
+        (
+            "<table><tr><td>Invoice</td><td>inv_100</td></tr><tr><th>Total</th><td>$5</td></tr>",
+            "Invoice inv_100\n\nTotal $5",
+        ),
     ],
 )
 def test_derived_text(html: str, text: str) -> None:

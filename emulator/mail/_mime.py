@@ -231,6 +231,8 @@ class _TextExtractor(HTMLParser):
             self._skip += 1
         elif tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
             self.chunks.append("\n")
+        elif tag in ("td", "th"):
+            self.chunks.append(" ")  # cells of a row stay apart: `Invoice inv_1`
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script", "head") and self._skip:

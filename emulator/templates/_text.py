@@ -23,6 +23,7 @@ _BLOCK = re.compile(
 _BR = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
 _LI = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
 _HR = re.compile(r"<hr\b[^>]*>", re.IGNORECASE)
+_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)  # cells of a row stay apart: `Invoice inv_1`
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n{3,}")
@@ -43,6 +44,7 @@ def html_to_text(html: str) -> str:
     text = _LINK.sub(_link, text)
     text = _IMG_ALT.sub(lambda m: m.group(1) or m.group(2) or "", text)
     text = _HR.sub("\n\n---\n\n", text)
+    text = _CELL_END.sub(" ", text)
     text = _BLOCK.sub("\n\n", text)
     text = _BR.sub("\n", text)
     text = _LI.sub("\n- ", text)

@@ -3,8 +3,9 @@
 from emulator.http.inspect._api import error_response
 from emulator.http.inspect._events import events_route
 from emulator.http.inspect._inspection import Inspection
-from emulator.http.inspect._pages import inspector_routes, static_mount
+from emulator.http.inspect._pages import inspector_routes
 from emulator.http.inspect._relay_config import SmtpRelay
+from emulator.http.inspect._render import static_mount
 from emulator.http.inspect._routes import inspect_routes
 from emulator.http.inspect._shapes import iso, jsonable
 from emulator.http.inspect._view import view_routes

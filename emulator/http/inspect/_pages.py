@@ -4,86 +4,39 @@ Every page is rendered by Jinja2 with autoescaping and served with a strict Cont
 Policy (scripts only from `/ui/static/`). Captured HTML is never inlined: it is served from
 `/ui/email/{id}/html` with `Content-Security-Policy: sandbox` and shown in an
 `<iframe sandbox>` without `allow-scripts` or `allow-same-origin`, so nothing a captured email
-contains can run script in the inspector's origin. Forms work without JavaScript.
+contains can run script in the inspector's origin; its links open a new tab (`allow-popups`),
+and remote content loads only when asked. Forms work without JavaScript. The pages about runs,
+schedules and feeds are in `_pages_runs`, the form actions in `_ui_actions`.
 """
 
 from __future__ import annotations
 
-import json
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from emulator import ClockError, DoorstepError
 from emulator.http.inspect._clock_advance import advance
 from emulator.http.inspect._inspection import ApiError, Inspection
-from emulator.http.inspect._shapes import iso, jsonable, mailpit_time, received, snippet
+from emulator.http.inspect._pages_runs import feed, feeds, run, runs, schedules, workflow_name
+from emulator.http.inspect._render import (
+    EMAIL_CSP_LOCAL,
+    EMAIL_CSP_REMOTE,
+    NEW_TAB,
+    PAGE_SIZE,
+    security_headers,
+)
+from emulator.http.inspect._render import page as _page
+from emulator.http.inspect._render import text as _text
+from emulator.http.inspect._shapes import received, snippet
+from emulator.http.inspect._ui_actions import FormError, action_routes, back_to, read_form
 
 if TYPE_CHECKING:
     from emulator import Emulator
-
-HERE = Path(__file__).parent
-PAGE_SIZE = 50
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
-# The captured HTML itself: a sandboxed document with no script, framed only by the inspector.
-EMAIL_CSP = (
-    "sandbox; default-src 'none'; img-src data: http: https:; style-src 'unsafe-inline' "
-    "http: https:; font-src data: http: https:; frame-ancestors 'self'"
-)
-ADVANCE_BUTTONS = (("+1 min", 60), ("+5 min", 300), ("+1 hour", 3600), ("+1 day", 86400))
-
-_env = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-# one path segment: `/` and `?` in a user id are escaped (Jinja's urlencode keeps `/`)
-_env.filters["segment"] = lambda v: quote(str(v), safe="")
-_env.filters["stamp"] = lambda v: (iso(v) or "").replace("T", " ").replace("Z", "")
-
-
-def static_mount() -> Mount:
-    """`/ui/static/`: the inspector's own CSS and JS (the only scripts `PAGE_CSP` allows)."""
-    return Mount("/ui/static", app=StaticFiles(directory=HERE / "static"), name="static")
-
-
-def _page(request: Request, inspection: Inspection, template: str, **values: Any) -> Response:
-    latest = inspection.emulator.outbox.latest()
-    html = _env.get_template(template).render(
-        request_path=request.url.path,
-        back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-        clock=inspection.clock_json(),
-        buttons=ADVANCE_BUTTONS,
-        latest_email=latest.id if latest else "",
-        **values,
-    )
-    return HTMLResponse(html, headers=security_headers(PAGE_CSP))
-
-
-def security_headers(csp: str) -> dict[str, str]:
-    """Headers for anything the inspector renders: `csp`, no sniffing, no caching."""
-    return {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "Cache-Control": "no-store",
-    }
-
-
-def _text(status: int, message: str) -> Response:
-    return Response(message, status_code=status, media_type="text/plain; charset=utf-8")
 
 
 async def emails(inspection: Inspection, request: Request) -> Response:
@@ -101,8 +54,9 @@ async def emails(inspection: Inspection, request: Request) -> Response:
             "to": ", ".join(e.to),
             "subject": e.subject or "(no subject)",
             "snippet": snippet(e, 120),
-            "received": mailpit_time(received(e)),
+            "received": received(e),
             "read": inspection.is_read(e.id),
+            "tags": inspection.tags_of(e),
             "workflow": e.workflow_key or "",
             "attachments": len(e.attachments),
         }
@@ -119,6 +73,7 @@ async def emails(inspection: Inspection, request: Request) -> Response:
         rows=rows,
         query=query,
         total=len(total),
+        unread=inspection.unread(total),
         matched=len(found),
         start=start,
         end=start + len(rows),
@@ -140,9 +95,26 @@ async def email(inspection: Inspection, request: Request) -> Response:
         inspection,
         "email.html",
         email=found,
-        received=mailpit_time(received(found)),
+        received=received(found),
         raw=found.raw.decode("utf-8", "replace"),
+        tags=inspection.tags_of(found),
+        warnings=_email_warnings(inspection.emulator, found.message_id),
+        workflow_name=workflow_name(inspection.emulator, found.workflow_key),
+        relay=inspection.relay,
+        spamassassin=inspection.spamassassin is not None,
+        remote=request.query_params.get("remote") == "1",
     )
+
+
+def _email_warnings(emu: Emulator, message_id: str | None) -> list[str]:
+    """What rendering the email's template could not resolve (undefined variables, ...)."""
+    if message_id is None:
+        return []
+    try:
+        with emu.lock:
+            return [str(d) for d in emu.message(message_id).diagnostics]
+    except DoorstepError:
+        return []
 
 
 async def email_html(inspection: Inspection, request: Request) -> Response:
@@ -152,134 +124,25 @@ async def email_html(inspection: Inspection, request: Request) -> Response:
     except ApiError as exc:
         return _text(exc.status, exc.message)
     body = found.html if found.html is not None else ""
-    headers = security_headers(EMAIL_CSP)
+    remote = request.query_params.get("remote") == "1"
+    headers = security_headers(EMAIL_CSP_REMOTE if remote else EMAIL_CSP_LOCAL)
     headers["X-Frame-Options"] = "SAMEORIGIN"
-    return HTMLResponse(body, headers=headers)
-
-
-async def runs(inspection: Inspection, request: Request) -> Response:
-    """`/ui/runs`: the newest 500 runs with their trace."""
-    emu = inspection.emulator
-    with emu.lock:
-        items = emu.runs()
-        items.reverse()
-        rows = [
-            {
-                "id": r.id,
-                "workflow": r.workflow,
-                "recipient": r.recipient_id,
-                "status": r.status,
-                "trace": " → ".join(r.trace),
-                "inserted_at": r.inserted_at,
-            }
-            for r in items[:500]
-        ]
-    return _page(request, inspection, "runs.html", rows=rows, total=len(items))
-
-
-async def run(inspection: Inspection, request: Request) -> Response:
-    """`/ui/runs/{id}`: one run's steps, each with the messages it produced."""
-    emu = inspection.emulator
-    with emu.lock:
-        try:
-            record = emu.run(request.path_params["id"])
-        except DoorstepError as exc:
-            return _text(404, str(exc))
-        by_message = {e.message_id: e.id for e in emu.outbox.filter(run_id=record.id)}
-        steps = [
-            {
-                "record": step,
-                "messages": [_produced(emu, mid, by_message) for mid in step.message_ids],
-                "detail": _detail(step),
-            }
-            for step in record.steps
-        ]
-    return _page(
-        request, inspection, "run.html", run=record, steps=steps, data=jsonable(record.data)
-    )
-
-
-def _produced(emu: Emulator, message_id: str, emails: dict[str | None, str]) -> dict[str, Any]:
-    """One message a step produced, as the run page lists it (`emails`: message id -> email)."""
-    try:
-        message = emu.message(message_id)
-    except DoorstepError:
-        return {"id": message_id, "channel": "?", "summary": "", "email": None}
-    content = message.content
-    summary = content.get("subject") or content.get("markdown_body") or ""
-    return {
-        "id": message_id,
-        "channel": message.channel_type,
-        "status": message.status,
-        "summary": str(summary)[:200],
-        "email": emails.get(message_id),
-    }
-
-
-async def schedules(inspection: Inspection, request: Request) -> Response:
-    """`/ui/schedules`: every schedule with its repeat rules, and the static audiences."""
-    emu = inspection.emulator
-    with emu.lock:
-        rows = [
-            {
-                "id": s.id,
-                "workflow": s.workflow,
-                "recipient": s.recipient_id,
-                "repeats": "; ".join(_repeat_text(r) for r in s.repeats) or "once",
-                "next": s.next_occurrence_at,
-                "last": s.last_occurrence_at,
-                "runs": len(s.run_ids),
-                "errors": s.errors,
-            }
-            for s in emu.schedules()
-        ]
-        audiences = [
-            (key, [(m.user_id, m.tenant) for m in emu.audience_members(key)])
-            for key in sorted(emu.audiences())
-        ]
-    return _page(request, inspection, "schedules.html", rows=rows, audiences=audiences)
-
-
-async def feeds(inspection: Inspection, request: Request) -> Response:
-    """`/ui/feeds`: every user with in-app feed messages, and how many."""
-    emu = inspection.emulator
-    with emu.lock:
-        counts: dict[str, int] = {}
-        for m in emu.messages(channel_type="in_app_feed"):
-            counts[m.recipient_id] = counts.get(m.recipient_id, 0) + 1
-    return _page(request, inspection, "feeds.html", users=sorted(counts.items()))
-
-
-async def feed(inspection: Inspection, request: Request) -> Response:
-    """`/ui/feeds/{user}`: one user's feed, archived items included, with its badge counts."""
-    emu = inspection.emulator
-    user = request.path_params["user"]
-    with emu.lock:
-        the_feed = emu.feed(user)
-        items = the_feed.items(archived="include")
-        unseen, unread = the_feed.unseen_count, the_feed.unread_count
-    return _page(
-        request, inspection, "feed.html", user=user, items=items, unseen=unseen, unread=unread
-    )
+    return HTMLResponse(NEW_TAB + body, headers=headers)
 
 
 async def advance_form(inspection: Inspection, request: Request) -> Response:
-    """`POST /ui/clock/advance`: the clock buttons' form; redirects back to the page."""
-    origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc != request.headers.get("host"):
-        return _text(403, f"cross-origin form post from {origin} refused")
-    raw = await request.body()
-    if len(raw) > 4096:
-        return _text(413, "form body too large; the clock form sends a few fields")
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
-    back = str(form.get("back") or "/ui/")
-    if not back.startswith("/ui") or back.startswith("//"):
-        back = "/ui/"
+    """`POST /ui/clock/advance`: the clock's buttons and fields; redirects back to the page.
+    `to` may come from a `datetime-local` field (no zone): it is read as UTC, the clock's zone."""
+    try:
+        form = await read_form(request)
+    except FormError as exc:
+        return _text(exc.status, exc.message)
     body: dict[str, Any]
     if form.get("next"):
         body = {"next": True}
     elif form.get("to"):
-        body = {"to": str(form.get("to"))}
+        to = str(form.get("to"))
+        body = {"to": to if to.endswith("Z") or "+" in to[10:] else to + "Z"}
     else:
         try:
             body = {"seconds": float(str(form.get("seconds", "")))}
@@ -289,7 +152,7 @@ async def advance_form(inspection: Inspection, request: Request) -> Response:
         advance(inspection.emulator, body)
     except (ApiError, ClockError) as exc:
         return _text(400, str(exc))
-    return RedirectResponse(back, status_code=303)
+    return back_to(form)
 
 
 async def _to_inspector(request: Request) -> Response:
@@ -310,32 +173,5 @@ def inspector_routes(inspection: Inspection) -> list[Route]:
         # `path`: servers decode %2F before routing, so a user id may span segments
         Route("/ui/feeds/{user:path}", partial(feed, inspection)),
         Route("/ui/clock/advance", partial(advance_form, inspection), methods=["POST"]),
+        *action_routes(inspection),
     ]
-
-
-def _detail(step: Any) -> list[tuple[str, str]]:
-    """Step detail as (name, short text) rows; raw engine objects are shown as JSON-ish text."""
-    rows = []
-    for key, value in (step.detail or {}).items():
-        text = jsonable(value)
-        rows.append((str(key), text if isinstance(text, str) else _short(text)))
-    return rows
-
-
-def _repeat_text(rule: Any) -> str:
-    """`weekly every 2 on mon, fri at 18:00`: a repeat rule as QA reads it."""
-    every = int(rule.get("interval") or 1)
-    text = str(rule.get("frequency", "?")) + (f" every {every}" if every > 1 else "")
-    days = rule.get("days")
-    if days:
-        text += " on " + (days if isinstance(days, str) else ", ".join(days))
-    if rule.get("day_of_month"):
-        text += f" day {rule['day_of_month']}"
-    hours, minutes = int(rule.get("hours") or 0), int(rule.get("minutes") or 0)
-    at = f":{minutes:02d}" if rule.get("frequency") == "hourly" else f"{hours:02d}:{minutes:02d}"
-    return f"{text} at {at}"
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 600 else text[:600] + "…"

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from emulator.http.inspect._api import error_response
 from emulator.http.inspect._inspection import ApiError, Inspection
-from emulator.http.inspect._pages import EMAIL_CSP, security_headers
+from emulator.http.inspect._render import EMAIL_CSP, security_headers
 from emulator.http.linkcheck import LinkChecker
 
 

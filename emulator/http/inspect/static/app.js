@@ -1,7 +1,142 @@
-// Doorstep inspector: tabs, preview width and live updates. Pages work without this file.
+// Doorstep inspector: tabs, preview width, checks, release, local times and live updates.
+// Pages work without this file.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+
+  // One timestamp format: the reader's locale (in UTC, the virtual clock's zone); the ISO
+  // instant stays in `datetime` and on hover.
+  function localTime(iso) {
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) { return iso; }
+    return when.toLocaleString(undefined, {
+      timeZone: "UTC", year: "numeric", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", second: "2-digit"
+    }) + " UTC";
+  }
+
+  function localizeTimes(root) {
+    (root || document).querySelectorAll("time[datetime]").forEach(function (t) {
+      var iso = t.getAttribute("datetime");
+      t.title = iso;
+      t.textContent = localTime(iso);
+    });
+  }
+
+  function timeElement(iso) {
+    var t = document.createElement("time");
+    t.setAttribute("datetime", iso);
+    t.title = iso;
+    t.textContent = localTime(iso);
+    return t;
+  }
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (className) { node.className = className; }
+    return node;
+  }
+
+  function table(headings, rows) {
+    var t = document.createElement("table");
+    var head = t.createTHead().insertRow();
+    headings.forEach(function (h) { head.appendChild(el("th", h)); });
+    var body = t.createTBody();
+    rows.forEach(function (cells) {
+      var row = body.insertRow();
+      cells.forEach(function (c) {
+        var td = row.insertCell();
+        if (c instanceof Node) { td.appendChild(c); } else { td.textContent = String(c); }
+      });
+    });
+    return t;
+  }
+
+  function pct(n) { return Math.round(n * 10) / 10 + "%"; }
+
+  var RENDER = {
+    "html-check": function (r) {
+      var box = document.createDocumentFragment();
+      var t = r.Total || {};
+      box.appendChild(el("p", "Supported " + pct(t.Supported || 0) + " · partial " +
+        pct(t.Partial || 0) + " · unsupported " + pct(t.Unsupported || 0) + " (" +
+        (t.Nodes || 0) + " elements, " + (t.Tests || 0) + " tests)", "summary"));
+      box.appendChild(table(["Feature", "Found", "Supported", "Partial", "Unsupported"],
+        (r.Warnings || []).map(function (w) {
+          var link = el("a", w.Title);
+          if (w.URL) { link.href = w.URL; link.target = "_blank"; link.rel = "noopener"; }
+          return [link, w.Score.Found, pct(w.Score.Supported), pct(w.Score.Partial),
+            pct(w.Score.Unsupported)];
+        })));
+      return box;
+    },
+    "link-check": function (r) {
+      var box = document.createDocumentFragment();
+      box.appendChild(el("p", (r.Errors || 0) + " broken of " + (r.Links || []).length +
+        " links", "summary"));
+      box.appendChild(table(["Link", "Status"], (r.Links || []).map(function (l) {
+        var status = el("span", (l.StatusCode ? l.StatusCode + " " : "") + l.Status,
+          /broken|failed/.test(l.Status) ? "bad" : "");
+        return [l.URL, status];
+      })));
+      return box;
+    },
+    "sa-check": function (r) {
+      var box = document.createDocumentFragment();
+      if (r.Error) { box.appendChild(el("p", r.Error, "bad")); }
+      box.appendChild(el("p", "Score " + r.Score + (r.IsSpam ? " · spam" : " · not spam"),
+        r.IsSpam ? "summary bad" : "summary"));
+      box.appendChild(table(["Score", "Rule", "Description"], (r.Rules || []).map(function (x) {
+        return [x.Score, x.Name, x.Description];
+      })));
+      return box;
+    }
+  };
+
+  function runCheck(panel) {
+    var target = panel.querySelector("[data-check]");
+    if (!target || target.dataset.done) { return; }
+    target.dataset.done = "1";
+    target.textContent = "Checking…";
+    var kind = target.dataset.check.split("/").pop();
+    fetch(target.dataset.check, { headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+      })
+      .then(function (answer) {
+        target.textContent = "";
+        if (!answer.ok) {
+          target.appendChild(el("p", answer.body.error || "The check failed.", "bad"));
+        } else {
+          target.appendChild(RENDER[kind](answer.body));
+        }
+        target.dataset.state = "ready";
+      })
+      .catch(function (e) { target.textContent = "The check failed: " + e; });
+  }
+
+  function setupRelease() {
+    var form = document.getElementById("release-form");
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var result = document.getElementById("release-result");
+      var to = form.elements.to.value.split(",").map(function (a) { return a.trim(); })
+        .filter(Boolean);
+      fetch(form.dataset.release, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ To: to })
+      }).then(function (r) {
+        return r.text().then(function (text) {
+          var message = text;
+          try { message = JSON.parse(text).error || text; } catch (e) { message = text; }
+          result.textContent = r.ok ? "Released to " + to.join(", ") : message;
+          result.className = r.ok ? "result" : "result bad";
+        });
+      });
+    });
+  }
 
   function setupTabs() {
     var buttons = document.querySelectorAll(".tabs button[data-tab]");
@@ -12,7 +147,11 @@
       panels.forEach(function (p) { p.hidden = p.dataset.panel !== name; });
     }
     buttons.forEach(function (b) {
-      b.addEventListener("click", function () { show(b.dataset.tab); });
+      b.addEventListener("click", function () {
+        show(b.dataset.tab);
+        var panel = document.querySelector('.tab[data-panel="' + b.dataset.tab + '"]');
+        if (panel) { runCheck(panel); }
+      });
     });
     show("html");
   }
@@ -23,7 +162,7 @@
     if (!frame) { return; }
     buttons.forEach(function (b) {
       b.addEventListener("click", function () {
-        frame.classList.remove("desktop", "mobile");
+        frame.classList.remove("desktop", "tablet", "mobile");
         frame.classList.add(b.dataset.width);
         buttons.forEach(function (o) { o.classList.toggle("on", o === b); });
       });
@@ -57,7 +196,7 @@
     table.className = "list";
     table.id = "emails";
     var head = table.createTHead().insertRow();
-    ["Received (virtual)", "From", "To", "Subject", "Workflow"].forEach(function (name) {
+    ["Received (virtual)", "From", "To", "Subject", "Workflow", "Tags"].forEach(function (name) {
       var th = document.createElement("th");
       th.textContent = name;
       head.appendChild(th);
@@ -83,7 +222,7 @@
     if (!tbody || rowFor(summary.ID)) { return; }
     var row = document.createElement("tr");
     row.className = summary.Read ? "read" : "unread";
-    cell(row, summary.Created, "when");
+    cell(row, "", "when").appendChild(timeElement(summary.Created));
     cell(row, address(summary.From));
     cell(row, (summary.To || []).map(address).join(", "));
     var subject = cell(row, "");
@@ -105,6 +244,7 @@
     snippet.textContent = text.length > 120 ? text.slice(0, 120).trimEnd() + "..." : text;
     subject.appendChild(snippet);
     cell(row, (doorstep && doorstep.workflow_key) || "");
+    cell(row, (summary.Tags || []).join(", "), "tags");
     tbody.insertBefore(row, tbody.firstChild);
     while (tbody.rows.length > PAGE_SIZE) { tbody.deleteRow(-1); }
   }
@@ -115,6 +255,33 @@
     var shown = document.querySelectorAll("#emails tbody tr").length;
     count.textContent = total + " email" + (total === 1 ? "" : "s") +
       (shown ? ", showing 1\u2013" + shown : "");
+  }
+
+  // Runs update live: the list reloads when the run count changes, a run's timeline when its
+  // status or number of steps does (checked whenever the server reports a change).
+  var runCheckBusy = false;
+  function watchRuns(stats) {
+    var count = document.getElementById("runs-count");
+    if (count && String(stats.runs) !== count.dataset.total) {
+      count.dataset.total = String(stats.runs);
+      window.location.reload();
+      return;
+    }
+    var live = document.getElementById("run-live");
+    if (!live || runCheckBusy) { return; }
+    runCheckBusy = true;
+    fetch("/api/runs/" + encodeURIComponent(live.dataset.run))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (run) {
+        if (run && (run.status !== live.dataset.status ||
+            String(run.steps.length) !== live.dataset.steps)) {
+          live.dataset.status = run.status;
+          live.dataset.steps = String(run.steps.length);
+          window.location.reload();
+        }
+      })
+      .catch(function () { return null; })
+      .then(function () { runCheckBusy = false; });
   }
 
   function setupLive() {
@@ -141,7 +308,12 @@
 
     function onStats(stats) {
       var clock = document.getElementById("clock-now");
-      if (clock && stats.now) { clock.textContent = stats.now; }
+      if (clock && stats.now && clock.getAttribute("datetime") !== stats.now) {
+        clock.setAttribute("datetime", stats.now);
+        clock.title = stats.now;
+        clock.textContent = localTime(stats.now);
+      }
+      watchRuns(stats);
       var latest = stats.latest_email || "";
       if (known === null) { known = latest; }
       if (latest !== known) {
@@ -200,6 +372,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    localizeTimes();
+    setupRelease();
     setupTabs();
     setupWidths();
     setupLive();
