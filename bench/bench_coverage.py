@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         suite = write_suite(Path(tmp), tests)
         sys.path.insert(0, tmp)
         suite_case(suite)()()  # warm imports and caches
-        covered = suite_case(suite, "--doorstep-cov", "--doorstep-cov-report=json:cov.json")
+        report = f"--doorstep-cov-report=json:{Path(tmp) / 'cov.json'}"
+        covered = suite_case(suite, "--doorstep-cov", report)
         suite_ratio = ratio(covered, suite_case(suite), repeats=args.repeats)
     triggers = max(50, int(1000 * args.scale))
     engine_ratio = ratio(
