@@ -3,6 +3,7 @@ every call it makes answers with Mailpit's shapes; plus the search operators and
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -398,3 +399,27 @@ def test_thumbnails(
     for (x, y), want in (((90, 60), centre), ((1, 1), corner)):
         assert all(abs(a - b) < 24 for a, b in zip(thumb.getpixel((x, y)), want, strict=True))
     assert missing.status_code == 404
+
+
+def test_send_takes_attachments_larger_than_other_json_bodies() -> None:
+    big = bytes(range(256)) * 8192  # 2 MiB, over the 1 MiB other inspection API bodies get
+    body = {
+        "From": {"Email": "app@example.test"},
+        "To": [{"Email": "rec@example.test"}],
+        "Subject": "Big",
+        "Attachments": [
+            {
+                "Filename": "big.bin",
+                "Content": base64.b64encode(big).decode(),
+                "ContentType": "application/octet-stream",
+            }
+        ],
+    }
+    emu = Emulator()
+    with TestClient(create_app(emu), base_url=LOCAL) as web:
+        answer = web.post("/api/v1/send", json=body)
+        assert answer.status_code == 200, answer.text
+        email = emu.outbox.get(answer.json()["ID"])
+        part = email.attachments[0]
+        download = web.get(f"/api/v1/message/{email.id}/part/{part.id}")
+    assert download.content == big

@@ -46,16 +46,19 @@ def int_param(request: Request, name: str, default: int, maximum: int | None = N
     return min(value, maximum) if maximum is not None else value
 
 
-async def json_body(request: Request, *, required: bool = True, empty: Any = None) -> Any:
-    """The request body as JSON, refusing bodies over 1 MiB and malformed JSON with 400/413.
+async def json_body(
+    request: Request, *, required: bool = True, empty: Any = None, limit: int = MAX_JSON_BODY
+) -> Any:
+    """The request body as JSON, refusing bodies over `limit` (1 MiB) and malformed JSON with
+    400/413.
 
     An empty body is a 400 when `required`, else `empty` (so a caller can tell it from `null`).
     """
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
-        if len(body) > MAX_JSON_BODY:
-            raise ApiError(413, f"request body is over {MAX_JSON_BODY} bytes; send less")
+        if len(body) > limit:
+            raise ApiError(413, f"request body is over {limit} bytes; send less")
     if not body.strip():
         if required:
             raise ApiError(400, "request body is empty; send a JSON object")

@@ -30,6 +30,7 @@ from emulator.http.inspect._relay import release
 from emulator.http.inspect._spamd import spam_check
 from emulator.http.inspect._thumbnails import thumbnail
 
+SEND_LIMIT = 50 * 1024 * 1024  # an SMTP message's limit, as Mailpit's send API takes
 VERSION = "doorstep"  # Mailpit's `Version`; `LatestVersion` says the check is off
 _STARTED = time.monotonic()
 _TAG_JUNK = re.compile(r"[^a-zA-Z0-9\-._ =]")
@@ -159,8 +160,9 @@ async def delete_search(inspection: Inspection, request: Request) -> Any:
 
 
 async def send(inspection: Inspection, request: Request) -> Any:
-    """POST /api/v1/send: Mailpit's send API; the email is captured as if it came over SMTP."""
-    body = _object(await json_body(request))
+    """POST /api/v1/send: Mailpit's send API; the email is captured as if it came over SMTP.
+    The body may be as large as an SMTP message (50 MB), base64 attachments included."""
+    body = _object(await json_body(request, limit=SEND_LIMIT))
     try:
         message, envelope_to = build_message(body)
     except (ValueError, TypeError) as exc:
