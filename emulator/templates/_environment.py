@@ -219,3 +219,21 @@ class KnockEnvironment(Environment):
     def tokenizer(self) -> Callable[[str], Iterator[Token]]:
         """The standard lexer, with Liquid keywords after a dot read as properties (`_keywords`)."""
         return with_keyword_properties(super().tokenizer())
+
+    def _parse(self, source: str) -> list[Node]:
+        """Parse once per process: every environment with the same tags shares the parse tree
+        (a second `Emulator` from the same definitions renders without re-parsing)."""
+        key = (type(self), tuple(self.tags), source)
+        nodes = _PARSED.get(key)
+        if nodes is None:
+            nodes = super()._parse(source)
+            if len(_PARSED) >= MAX_SHARED_PARSES:
+                _PARSED.clear()  # a bound on memory, not an LRU: one atomic step under threads
+            _PARSED[key] = nodes
+        return nodes
+
+
+# Parse trees hold no environment state (filters, partials and the clock are looked up while
+# rendering), so environments with the same tags share them; bounded.
+MAX_SHARED_PARSES = 10_000
+_PARSED: dict[tuple[type[Environment], tuple[str, ...], str], list[Node]] = {}
