@@ -52,7 +52,9 @@ def ratio(measured: Case, baseline: Case, repeats: int = 7, rotate: bool = True)
 def child_cpu(code: str, *args: str) -> float:
     """CPU seconds (user + system) of `python -c code` run in a fresh interpreter."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", code, *args], check=True)
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"python -c {code[:60]!r} failed:\n{done.stdout[-2000:]}{done.stderr}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

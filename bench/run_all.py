@@ -18,11 +18,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rows_engine
+import rows_pytest
+import rows_servers
 import rows_startup
 import rows_state
 from _measure import Result, Row
 
-ROWS: list[Row] = [*rows_engine.ROWS, *rows_state.ROWS, *rows_startup.ROWS]
+_ALL = {
+    r.key: r
+    for module in (rows_engine, rows_state, rows_servers, rows_pytest, rows_startup)
+    for r in module.ROWS
+}
+ORDER = "engine gc memory timers queries mailpit outbox intake days second fixture startup import"
+ROWS: list[Row] = [_ALL[key] for key in [*ORDER.split(), "smtp", "resend"]]
 
 
 def main(argv: list[str] | None = None) -> int:

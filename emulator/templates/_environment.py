@@ -216,6 +216,19 @@ class KnockEnvironment(Environment):
         self.partial_sources: dict[str, str] = {p.content: key for key, p in partials.items()}
         self.add_tag(IncludeRefused)
 
+    def setup_tags_and_filters(self, *, extra: bool = False) -> None:
+        """python-liquid's built-in tags and filters, registered once per process and copied
+        into every later environment (registering them is most of what a fresh `Emulator`
+        costs). Tags read their environment only while parsing, and every environment of
+        this class parses alike (see `_parse`)."""
+        key = (type(self), extra)
+        registered = _BUILTINS.get(key)
+        if registered is None:
+            super().setup_tags_and_filters(extra=extra)
+            _BUILTINS[key] = (dict(self.tags), dict(self.filters))
+        else:
+            self.tags, self.filters = dict(registered[0]), dict(registered[1])
+
     def tokenizer(self) -> Callable[[str], Iterator[Token]]:
         """The standard lexer, with Liquid keywords after a dot read as properties (`_keywords`)."""
         return with_keyword_properties(super().tokenizer())
@@ -236,4 +249,5 @@ class KnockEnvironment(Environment):
 # Parse trees hold no environment state (filters, partials and the clock are looked up while
 # rendering), so environments with the same tags share them; bounded.
 MAX_SHARED_PARSES = 10_000
+_BUILTINS: dict[tuple[type[Environment], bool], tuple[dict[str, Tag], dict[str, Any]]] = {}
 _PARSED: dict[tuple[type[Environment], tuple[str, ...], str], list[Node]] = {}
