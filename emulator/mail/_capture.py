@@ -12,7 +12,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from emulator.mail._mime import build_mime, html_to_text, parse_mime
+from emulator.mail._mime import build_mime, build_mime_with_headers, html_to_text, parse_mime
 from emulator.mail._model import CapturedAttachment, CapturedEmail, OutgoingEmail, WayIn, addresses
 
 PROVENANCE_HEADERS = {
@@ -74,8 +74,14 @@ def _build(
         attr: getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
         for h, attr in PROVENANCE_HEADERS.items()
     }
-    raw = build_mime(email, when=when, message_id=f"<{eid}@doorstep.local>")
-    parsed = parse_mime(raw)
+    message_id = f"<{eid}@doorstep.local>"
+    defects: list[str] = []
+    if email.headers:  # headers the sender wrote read back as a parser reads them (a bad Date)
+        raw = build_mime(email, when=when, message_id=message_id)
+        parsed = parse_mime(raw)
+        headers, defects = parsed.headers, parsed.defects
+    else:  # only the builder's own headers: what parsing the bytes would read, without parsing
+        raw, headers = build_mime_with_headers(email, when=when, message_id=message_id)
     atts = [
         CapturedAttachment(
             f"{eid}-{i}",
@@ -94,7 +100,7 @@ def _build(
         way_in=way_in,
         envelope_from=parseaddr(email.from_)[1],
         envelope_to=addresses([*email.to, *email.cc, *email.bcc]),
-        headers=parsed.headers,
+        headers=headers,
         from_=email.from_,
         to=list(email.to),
         cc=list(email.cc),
@@ -114,7 +120,7 @@ def _build(
         message_id=prov["message_id"],
         batch=email.batch,
         resend_request=resend_request,
-        defects=parsed.defects,
+        defects=defects,
     )
 
 

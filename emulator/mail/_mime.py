@@ -27,6 +27,21 @@ _OWN_HEADERS = ("from", "to", "cc", "reply-to", "subject", "date", "message-id")
 
 def build_mime(email: OutgoingEmail, *, when: datetime, message_id: str | None = None) -> bytes:
     """Full RFC 5322 bytes for `email`; Bcc stays out of the headers, as a real MTA does."""
+    return _message(email, when, message_id).as_bytes()
+
+
+def build_mime_with_headers(
+    email: OutgoingEmail, *, when: datetime, message_id: str | None = None
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """`build_mime`'s bytes and its top-level headers as `parse_mime` reads them back, without
+    parsing the bytes again: the builder's header objects are parsed already (parsing cost
+    more than half of capturing an email)."""
+    msg = _message(email, when, message_id)
+    raw = msg.as_bytes()  # sets the multipart boundary on `msg` too
+    return raw, [(key, unescape_8bit(str(value))) for key, value in msg.items()]
+
+
+def _message(email: OutgoingEmail, when: datetime, message_id: str | None) -> EmailMessage:
     msg = EmailMessage(policy=policy.SMTP)
     custom = {k.lower(): (k, v) for k, v in email.headers.items()}
     msg["From"] = email.from_
@@ -53,7 +68,7 @@ def build_mime(email: OutgoingEmail, *, when: datetime, message_id: str | None =
             _attach(target, att, related=target is html_part)
     for att in regular:
         _attach(msg, att, related=False)
-    return msg.as_bytes()
+    return msg
 
 
 def _set_bodies(msg: EmailMessage, text: str | None, html: str | None) -> None:
