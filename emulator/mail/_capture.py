@@ -74,14 +74,7 @@ def _build(
         attr: getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
         for h, attr in PROVENANCE_HEADERS.items()
     }
-    message_id = f"<{eid}@doorstep.local>"
-    defects: list[str] = []
-    if email.headers:  # headers the sender wrote read back as a parser reads them (a bad Date)
-        raw = build_mime(email, when=when, message_id=message_id)
-        parsed = parse_mime(raw)
-        headers, defects = parsed.headers, parsed.defects
-    else:  # only the builder's own headers: what parsing the bytes would read, without parsing
-        raw, headers = build_mime_with_headers(email, when=when, message_id=message_id)
+    raw, headers, defects = _mime(email, when, f"<{eid}@doorstep.local>")
     atts = [
         CapturedAttachment(
             f"{eid}-{i}",
@@ -122,6 +115,19 @@ def _build(
         resend_request=resend_request,
         defects=defects,
     )
+
+
+def _mime(
+    email: OutgoingEmail, when: datetime, message_id: str
+) -> tuple[bytes, list[tuple[str, str]], list[str]]:
+    """The MIME bytes, the top-level headers as a parser reads them, and the defects."""
+    if email.headers:  # headers the sender wrote read back as a parser reads them (a bad Date)
+        raw = build_mime(email, when=when, message_id=message_id)
+        parsed = parse_mime(raw)
+        return raw, parsed.headers, parsed.defects
+    # Only the builder's own headers: what parsing the bytes would read, without parsing.
+    raw, headers = build_mime_with_headers(email, when=when, message_id=message_id)
+    return raw, headers, []
 
 
 def _parse(r: _Raw) -> CapturedEmail:
