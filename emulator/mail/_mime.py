@@ -12,6 +12,7 @@ import html as htmllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
@@ -20,7 +21,26 @@ from typing import Literal
 
 from emulator.mail._model import Attachment, OutgoingEmail
 
-_PARSER = BytesParser(policy=policy.default)
+
+class _HeaderClasses(HeaderRegistry):
+    """The stdlib registry makes a new class for every header it parses (`type(...)` per
+    call, a tenth of capturing an email); this one makes each header name's class once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+_DEFAULT = policy.default.clone(header_factory=_HeaderClasses())
+_SMTP = policy.SMTP.clone(header_factory=_HeaderClasses())
+_PARSER = BytesParser(policy=_DEFAULT)
 # Headers the builder sets itself; custom headers with these names replace ours.
 _OWN_HEADERS = ("from", "to", "cc", "reply-to", "subject", "date", "message-id")
 
@@ -42,7 +62,7 @@ def build_mime_with_headers(
 
 
 def _message(email: OutgoingEmail, when: datetime, message_id: str | None) -> EmailMessage:
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=_SMTP)
     custom = {k.lower(): (k, v) for k, v in email.headers.items()}
     msg["From"] = email.from_
     if email.to:
