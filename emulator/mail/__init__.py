@@ -1,5 +1,6 @@
 """Mail capture: the Mailbox, the email providers, the fake SMTP server and failure injection."""
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from emulator.mail._failures import FailurePlan, FailureRule, FailureRuleError
@@ -25,30 +26,42 @@ from emulator.mail._providers import (
     resend_request_body,
 )
 from emulator.mail._query import EmailList
-from emulator.mail._resend_records import AttachmentRecord, EmailRecord
-from emulator.mail._resend_service import ResendService
-from emulator.mail._resend_validation import ResendApiError
 from emulator.mail._router import MailRouter, MailSink
 from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
-from emulator.mail._sqlite import DataFormatError, SqliteMailStore
-from emulator.mail._webhooks import WebhookError, WebhookSender, sign
 
 if TYPE_CHECKING:
+    from emulator.mail._resend_records import AttachmentRecord, EmailRecord
+    from emulator.mail._resend_service import ResendService
+    from emulator.mail._resend_validation import ResendApiError
     from emulator.mail._smtp_server import SmtpServer, running_smtp
+    from emulator.mail._sqlite import DataFormatError, SqliteMailStore
+    from emulator.mail._webhooks import WebhookError, WebhookSender, sign
 
-# The SMTP server's names load aiosmtpd on first use: `import emulator` stays light.
-_SMTP_NAMES = ("SmtpServer", "running_smtp")
+# What a server needs (the SMTP server and aiosmtpd, the Resend service, SQLite storage,
+# webhooks) loads on first use, so `import emulator` for the engine and tests stays light.
+_LAZY = {
+    "AttachmentRecord": "_resend_records",
+    "EmailRecord": "_resend_records",
+    "ResendService": "_resend_service",
+    "ResendApiError": "_resend_validation",
+    "SmtpServer": "_smtp_server",
+    "running_smtp": "_smtp_server",
+    "DataFormatError": "_sqlite",
+    "SqliteMailStore": "_sqlite",
+    "WebhookError": "_webhooks",
+    "WebhookSender": "_webhooks",
+    "sign": "_webhooks",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """The SMTP server's names, imported when first asked for."""
-    if name in _SMTP_NAMES:
-        from emulator.mail import _smtp_server
-
-        value = getattr(_smtp_server, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """A server-side name, imported when first asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
