@@ -81,6 +81,8 @@ class Mailbox:
         self._emails: dict[str, CapturedEmail | _Raw] = {}
         self._unparsed = 0
         self._lock = threading.RLock()
+        # One bulk parse at a time, taken only without `_lock` held (see `_parse_pending`).
+        self._parsing = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._subscribers = Listeners(self._lock, name)
         self._store: MailStore | None = None
@@ -226,16 +228,34 @@ class Mailbox:
         return eid
 
     def _settle(self) -> None:
-        """Parse whatever arrived raw; callers hold the lock."""
+        """Parse whatever arrived raw; callers hold the lock (after `_parse_pending`, only
+        what arrived since)."""
         if self._unparsed:
             for key, value in self._emails.items():
                 if isinstance(value, _Raw):
                     self._emails[key] = value.make() if value.make else _parse(value)
             self._unparsed = 0
 
+    def _parse_pending(self) -> None:
+        """Parse what arrived raw without holding the lock, so SMTP intake and every other
+        writer go on meanwhile (a reader that wants the same mail waits for this parse).
+        Callers must not hold `_lock`."""
+        if not self._unparsed:
+            return
+        with self._parsing:
+            with self._lock:
+                pending = [v for v in self._emails.values() if isinstance(v, _Raw)]
+            built = [(raw, raw.make() if raw.make else _parse(raw)) for raw in pending]
+            with self._lock:
+                for raw, email in built:
+                    if self._emails.get(raw.id) is raw:  # not deleted or cleared meanwhile
+                        self._emails[raw.id] = email
+                        self._unparsed -= 1
+
     # -- reading -------------------------------------------------------------------
     def all(self) -> EmailList:
         """Every email kept, oldest first."""
+        self._parse_pending()
         with self._lock:
             self._settle()
             return EmailList(self._emails.values())  # type: ignore[arg-type]
@@ -248,6 +268,8 @@ class Mailbox:
 
     def get(self, email_id: str) -> CapturedEmail:
         """One email by id; UnknownEmailError says how many are kept."""
+        if isinstance(self._emails.get(email_id), _Raw):
+            self._parse_pending()
         with self._lock:
             try:
                 found = self._emails[email_id]
@@ -263,6 +285,7 @@ class Mailbox:
 
     def latest(self) -> CapturedEmail | None:
         """The newest email, or None when the Mailbox is empty."""
+        self._parse_pending()
         with self._lock:
             self._settle()
             return cast("CapturedEmail | None", next(reversed(self._emails.values()), None))
@@ -277,6 +300,7 @@ class Mailbox:
         """The first matching email, waiting (wall time) for another thread or process."""
         check = matcher(filters)
         deadline = time.monotonic() + timeout
+        self._parse_pending()
         with self._arrived:
             while True:
                 self._settle()  # every value is a CapturedEmail now
