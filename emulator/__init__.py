@@ -15,7 +15,13 @@ user tokens a browser sends with a `pk_` key (Knock's enhanced security), like `
 """
 
 from emulator._emulator import Emulator
-from emulator._environments import Environment, Environments, UnknownEnvironmentError
+from emulator._environments import (
+    Environment,
+    Environments,
+    PromotionError,
+    UnknownCommitError,
+    UnknownEnvironmentError,
+)
 from emulator._feed import Feed
 from emulator._journal import Journal, JournalError
 from emulator.core import (
@@ -52,14 +58,18 @@ from emulator.definitions import (
     load_config,
     load_definitions,
     not_utf8,
+    parse_document,
     parse_workflow,
     validate_preference_set,
     yaml_constructor,
 )
 from emulator.engine import (
+    RESOURCE_TYPES,
     AiRequest,
     AiResponder,
     ConditionResult,
+    ContentCommit,
+    ContentStore,
     FetchError,
     FetchRequest,
     FetchResponse,
@@ -91,6 +101,7 @@ from emulator.templates import TemplateError
 
 __all__ = [
     "DELIVERY_STATUSES",
+    "RESOURCE_TYPES",
     "TENANTS",
     "USERS",
     "WEEKDAYS",
@@ -104,6 +115,8 @@ __all__ = [
     "Clock",
     "ClockError",
     "ConditionResult",
+    "ContentCommit",
+    "ContentStore",
     "DefinitionError",
     "DefinitionWarning",
     "Definitions",
@@ -130,6 +143,7 @@ __all__ = [
     "OutgoingEmail",
     "Partial",
     "Problem",
+    "PromotionError",
     "Report",
     "Responder",
     "Run",
@@ -144,6 +158,7 @@ __all__ = [
     "Timer",
     "TriggerError",
     "TriggerResult",
+    "UnknownCommitError",
     "UnknownEnvironmentError",
     "UnknownMessageError",
     "UnknownRunError",
@@ -160,6 +175,7 @@ __all__ = [
     "load_definitions",
     "not_utf8",
     "observe_every_emulator",
+    "parse_document",
     "parse_duration",
     "parse_workflow",
     "sign_user_token",

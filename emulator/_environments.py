@@ -19,12 +19,21 @@ from dataclasses import dataclass
 
 from emulator._emulator import Emulator
 from emulator.core import DoorstepError
+from emulator.engine import ContentCommit
 
 _ALIASES = {"live": "production"}
 
 
 class UnknownEnvironmentError(DoorstepError):
     """An environment slug that is not one of the served environments."""
+
+
+class UnknownCommitError(DoorstepError):
+    """A commit id no environment has."""
+
+
+class PromotionError(DoorstepError):
+    """A promotion that cannot happen (to the first environment, or from the last)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,59 @@ class Environments:
             if alias in self._by_name:
                 return self._by_name[alias]
         return self.default
+
+    def below(self, name: str) -> Environment | None:
+        """The environment content is promoted from into `name` (None for the first)."""
+        names = self.names
+        index = names.index(self.get(name).name)
+        return self._by_name[names[index - 1]] if index > 0 else None
+
+    def promote(self, to: str) -> list[ContentCommit]:
+        """Apply every unpromoted commit of the environment below `to` to `to`, oldest first
+        (Knock's `knock commit promote --to`); the new commits in `to`."""
+        target = self.get(to)
+        source = self.below(to)
+        if source is None:
+            raise PromotionError(
+                f"cannot promote to {to!r}: it is the first environment; commits are promoted "
+                f"upward, to {', '.join(self.names[1:]) or 'a later environment'}"
+            )
+        made = []
+        with source.emulator.lock, target.emulator.lock:
+            for commit in [c for c in source.emulator.content.commits if not c.promoted]:
+                made.append(target.emulator.content.apply(commit))
+                source.emulator.content.mark_promoted(commit.id)
+            target.emulator.use_committed_content()
+        return made
+
+    def promote_commit(self, commit_id: str) -> tuple[Environment, ContentCommit]:
+        """Apply one commit to the environment above its own; (that environment, the commit
+        made there). UnknownCommitError when no environment has the id."""
+        for env in self:
+            with env.emulator.lock:
+                commit = next((c for c in env.emulator.content.commits if c.id == commit_id), None)
+            if commit is None:
+                continue
+            target = self.above(env.name)
+            if target is None:
+                raise PromotionError(
+                    f"commit {commit_id} is in {env.name}, the last environment; there is "
+                    "nowhere to promote it"
+                )
+            with env.emulator.lock, target.emulator.lock:
+                made = target.emulator.content.apply(commit)
+                env.emulator.content.mark_promoted(commit.id)
+                target.emulator.use_committed_content()
+            return target, made
+        raise UnknownCommitError(f"no commit with id {commit_id!r} in any environment")
+
+    def find_commit(self, commit_id: str) -> tuple[Environment, ContentCommit]:
+        """The environment holding a commit and the commit; UnknownCommitError otherwise."""
+        for env in self:
+            for commit in env.emulator.content.commits:
+                if commit.id == commit_id:
+                    return env, commit
+        raise UnknownCommitError(f"no commit with id {commit_id!r} in any environment")
 
     def reset(self) -> None:
         """Reset every environment's emulator (data only; content stays)."""

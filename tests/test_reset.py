@@ -144,6 +144,19 @@ def _delivery_retry(env: Env) -> None:
     env.emu.trigger("mail", ["u1"])
 
 
+def _pushed_content(env: Env) -> None:
+    """A saved draft and a committed change: what the Management API (`knock push`) leaves."""
+    env.emu.content.save(("workflow", "fresh"), {"name": "Fresh", "steps": []})
+    env.emu.content.commit("add fresh")
+    env.emu.use_committed_content()
+    env.emu.content.save(("workflow", "draft-only"), {"name": "Draft", "steps": []})
+
+
+def _content_present(env: Env) -> bool:
+    content = env.emu.content
+    return bool(content.commits or content.drafts) or "fresh" in env.emu.definitions.workflows
+
+
 Make = Callable[[Env], object]
 Probe = Callable[[Env], bool]
 ROWS: list[tuple[str, Make, Probe]] = [
@@ -204,6 +217,7 @@ ROWS: list[tuple[str, Make, Probe]] = [
     ("delivery retries", _delivery_retry, lambda e: e.emu.clock.pending > 0),
     ("captured mail", lambda e: e.emu.trigger("mail", ["u1"]), lambda e: e.emu.outbox.all() != []),
     ("scheduled Resend emails", _scheduled_resend_email, _resend_email_exists),
+    ("pushed and committed content", _pushed_content, _content_present),
 ]
 
 

@@ -11,6 +11,7 @@ from emulator.definitions._config import EmulatorConfig, load_config
 from emulator.definitions._durations import parse_duration
 from emulator.definitions._environments import DEFAULT_ENVIRONMENTS, EnvironmentConfig
 from emulator.definitions._fields import iter_strings
+from emulator.definitions._knock_dir import parse_document
 from emulator.definitions._load import load_definitions
 from emulator.definitions._model import (
     TRIGGER_WORKFLOW_DEFAULTS,
@@ -117,6 +118,7 @@ __all__ = [
     "next_occurrence",
     "not_utf8",
     "parse_conditions",
+    "parse_document",
     "parse_duration",
     "parse_timestamp",
     "parse_workflow",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class Loaded:
     key: str
     file: str
     value: Workflow | Layout | Partial
+    document: Mapping[str, Any] = field(default_factory=dict)  # the inlined fields, as read
 
 
 def parse_resource(
@@ -42,6 +43,12 @@ def parse_resource(
     if kind == "partial":
         return parse_partial(raw, key=key, file=file, origins=origins)
     return parse_workflow_with_origins(raw, key=key, file=file, origins=origins)
+
+
+def parse_document(kind: str, document: Mapping[str, Any], key: str) -> Workflow | Layout | Partial:
+    """Build a workflow, layout or partial from a Management API document (contents inline);
+    DefinitionError names each problem by JSON path, in a file named `<kind key>`."""
+    return parse_resource(kind, document, key=key, file=f"<{kind} {key}>", origins={})
 
 
 def read_json_object(path: Path, show: Show) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -81,7 +88,7 @@ def read_resource_dir(directory: Path, main: str, show: Show) -> tuple[list[Load
         return [], problems + err.problems
     if problems:
         return [], problems
-    return [Loaded(kind, directory.name, show(path), value)], []
+    return [Loaded(kind, directory.name, show(path), value, resolved.data)], []
 
 
 def knock_dir_of(project_file: Path, show: Show) -> tuple[Path | None, list[Problem]]:

@@ -161,6 +161,7 @@ def _empty_file(file: str) -> Problem:
 def _merge(loaded: list[Loaded], problems: list[Problem]) -> Definitions:
     tables: dict[str, dict[str, Any]] = {"workflow": {}, "layout": {}, "partial": {}}
     files: dict[tuple[str, str], str] = {}
+    documents: dict[tuple[str, str], Mapping[str, Any]] = {}
     for item in loaded:
         first = files.get((item.kind, item.key))
         if first is not None:
@@ -175,8 +176,12 @@ def _merge(loaded: list[Loaded], problems: list[Problem]) -> Definitions:
             continue
         files[(item.kind, item.key)] = item.file
         tables[item.kind][item.key] = item.value
+        documents[(item.kind, item.key)] = item.document
     return Definitions(
-        workflows=tables["workflow"], layouts=tables["layout"], partials=tables["partial"]
+        workflows=tables["workflow"],
+        layouts=tables["layout"],
+        partials=tables["partial"],
+        documents=documents,
     )
 
 

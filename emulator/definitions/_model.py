@@ -158,3 +158,8 @@ class Definitions:
     partials: Mapping[str, Partial] = field(default_factory=dict)
     translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()  # loaded anyway: an empty YAML file, ...
+    # Each resource's document as read (file references inlined), by (kind, key): what the
+    # Management API answers for it. Not part of equality (the two formats compare equal).
+    documents: Mapping[tuple[str, str], Mapping[str, Any]] = field(
+        default_factory=dict, compare=False
+    )

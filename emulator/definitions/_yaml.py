@@ -134,7 +134,7 @@ def _read_document(
         return [], problems + err.problems
     if problems:
         return [], problems
-    return [Loaded(kind, key, file, value)], []
+    return [Loaded(kind, key, file, value, resolved.data)], []
 
 
 def _line_index(node: yaml.Node) -> dict[str, int]:

@@ -2,6 +2,13 @@
 clock, evaluating conditions and preferences and writing what happens into the stores."""
 
 from emulator.engine._conditions import ConditionResult
+from emulator.engine._content import (
+    RESOURCE_TYPES,
+    ContentCommit,
+    ContentStore,
+    check_document,
+    use_definitions,
+)
 from emulator.engine._dispatch import IDEMPOTENCY_WINDOW, start_trigger
 from emulator.engine._engine import Engine
 from emulator.engine._lifecycle import cancel_runs, forget, merge_users, reset_state
@@ -32,9 +39,12 @@ from emulator.engine._wiring import wire
 
 __all__ = [
     "IDEMPOTENCY_WINDOW",
+    "RESOURCE_TYPES",
     "AiRequest",
     "AiResponder",
     "ConditionResult",
+    "ContentCommit",
+    "ContentStore",
     "Engine",
     "FetchError",
     "FetchRequest",
@@ -43,6 +53,7 @@ __all__ = [
     "RunObserver",
     "add_to_audience",
     "cancel_runs",
+    "check_document",
     "forget",
     "identify",
     "merge_preferences",
@@ -60,5 +71,6 @@ __all__ = [
     "start_trigger",
     "subscribe",
     "unsubscribe",
+    "use_definitions",
     "wire",
 ]

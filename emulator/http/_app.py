@@ -33,6 +33,7 @@ from emulator.http.inspect import (
 from emulator.http.knock import knock_app
 from emulator.http.knock import payload_too_large as knock_too_large
 from emulator.http.linkcheck import LinkChecker
+from emulator.http.mapi import mapi_app
 from emulator.http.resend import create_resend_app, is_resend_path, payload_too_large
 from emulator.mail import ResendService
 
@@ -180,7 +181,8 @@ def create_app(
         keys = env.keys if environments.keys_configured else None
         service = resend_service if env is environments.default else None
         apps[env.name] = _one_app(env.emulator, service, keys, **options)
-    return RequestGuard(EnvironmentRouter(environments, apps), allowed_hosts)
+    router = EnvironmentRouter(environments, apps, mapi_app(environments))
+    return RequestGuard(router, allowed_hosts)
 
 
 def _one_app(

@@ -115,7 +115,7 @@ def _has_body(headers: dict[str, str]) -> bool:
 def error_body(status: int, message: str, path: str) -> dict[str, object]:
     """The refusal in the shape the caller's SDK parses: Knock's, Resend's, or the inspection
     API's (which also reads fine in a browser)."""
-    if path == "/v1" or path.startswith("/v1/"):
+    if path == "/v1" or path.startswith(("/v1/", "/mapi/")):
         code = "forbidden" if status == 403 else "unsupported_media_type"
         return {"code": code, "message": message, "status": status, "type": "invalid_request_error"}
     if is_resend_path(path):
