@@ -361,13 +361,17 @@ def _png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
+WHITE = (255, 255, 255)
+
+
 @pytest.mark.parametrize(
-    ("content", "content_type", "centre", "corner"),
+    ("content", "content_type", "centre", "corner", "small"),
     [
-        (_png((400, 300), (200, 0, 0)), "image/png", (200, 0, 0), (200, 0, 0)),  # cropped to fill
-        (_png((40, 30), (0, 0, 200)), "image/png", (0, 0, 200), (255, 255, 255)),  # padded
-        (b"not an image", "image/png", (255, 255, 255), (255, 255, 255)),  # blank
-        (b"%PDF-1.7", "application/pdf", (255, 255, 255), (255, 255, 255)),  # blank
+        (_png((400, 300), (200, 0, 0)), "image/png", (200, 0, 0), (200, 0, 0), False),  # cropped
+        (_png((40, 30), (0, 0, 200)), "image/png", (0, 0, 200), WHITE, True),  # padded, not grown
+        (_png((900, 40), (0, 150, 0)), "image/png", (0, 150, 0), WHITE, False),  # scaled to fit
+        (b"not an image", "image/png", WHITE, WHITE, False),  # blank
+        (b"%PDF-1.7", "application/pdf", WHITE, WHITE, False),  # blank
     ],
 )
 def test_thumbnails(
@@ -375,6 +379,7 @@ def test_thumbnails(
     content_type: str,
     centre: tuple[int, int, int],
     corner: tuple[int, int, int],
+    small: bool,
 ) -> None:
     from PIL import Image
 
@@ -398,6 +403,9 @@ def test_thumbnails(
     assert thumb.size == (180, 120)
     for (x, y), want in (((90, 60), centre), ((1, 1), corner)):
         assert all(abs(a - b) < 24 for a, b in zip(thumb.getpixel((x, y)), want, strict=True))
+    # a small image is not scaled up (40x30 spans x 70..110, so x=65 is white), as in Mailpit
+    edge = thumb.getpixel((65, 60))
+    assert all(abs(a - b) < 24 for a, b in zip(edge, WHITE if small else centre, strict=True))
     assert missing.status_code == 404
 
 

@@ -1,9 +1,9 @@
 """Mailpit's attachment thumbnails (`/api/v1/message/{id}/part/{part}/thumb`): a 180x120 JPEG.
 
-An image at least 180x120 is cropped to fill it from the centre; a smaller one is scaled to fit
-and centred on white; anything that is not a decodable image (or decodes to more than 20 million
-pixels, Mailpit's bound against decompression bombs) gets a blank white thumbnail. Pillow does
-the decoding; EXIF orientation is applied first, as Mailpit does.
+An image at least 180x120 is cropped to fill it from the centre; a smaller one is scaled down to
+fit (never up) and centred on white; anything that is not a decodable image (or decodes to more
+than 20 million pixels, Mailpit's bound against decompression bombs) gets a blank white
+thumbnail. Pillow does the decoding; EXIF orientation is applied first, as Mailpit does.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def thumbnail_jpeg(content: bytes, content_type: str) -> bytes:
         picture = _decode(content)
         if picture is not None:
             if picture.width < SIZE[0] or picture.height < SIZE[1]:
-                picture = ImageOps.contain(picture, SIZE, Image.Resampling.LANCZOS)
+                if picture.width > SIZE[0] or picture.height > SIZE[1]:  # scaled down, never up
+                    picture = ImageOps.contain(picture, SIZE, Image.Resampling.LANCZOS)
             else:
                 picture = ImageOps.fit(picture, SIZE, Image.Resampling.LANCZOS)
             offset = ((SIZE[0] - picture.width) // 2, (SIZE[1] - picture.height) // 2)
