@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_coverage
 import rows_engine
 import rows_pytest
 import rows_servers
@@ -26,11 +27,11 @@ from _measure import Result, Row
 
 _ALL = {
     r.key: r
-    for module in (rows_engine, rows_state, rows_servers, rows_pytest, rows_startup)
+    for module in (rows_engine, rows_state, rows_servers, rows_pytest, rows_startup, bench_coverage)
     for r in module.ROWS
 }
 ORDER = "engine gc memory timers queries mailpit outbox intake days second fixture startup import"
-ROWS: list[Row] = [_ALL[key] for key in [*ORDER.split(), "smtp", "resend"]]
+ROWS: list[Row] = [_ALL[key] for key in [*ORDER.split(), "smtp", "resend", "coverage"]]
 
 
 def main(argv: list[str] | None = None) -> int:
