@@ -55,8 +55,8 @@ def test_lint_human_output() -> None:
         "`branch_1` terminates the workflow [unreachable-step]",
         f"{LINT}:32: error: step `sms_1` sends sms through channel `postmark`, which "
         "`welcome`/`email_1` uses as email [unknown-channel]",
-        f"{LINT}:37: warning: step `sms_1` text_body uses `user.name`, but `user` is not a "
-        "variable Knock provides (it renders empty) [unknown-variable]",
+        f"{LINT}:37: warning: step `sms_1` text_body uses `user.name`, but the workflow's "
+        "trigger_data_json_schema defines only plan [undefined-variable]",
         "FAILED: fixtures/broken/lint: 1 workflows, 0 layouts, 0 partials; 3 errors, 2 warnings",
     ]
     assert "    fix: correct the Liquid syntax" in out
@@ -73,7 +73,7 @@ def test_lint_json_output() -> None:
         ("liquid-syntax", "error", 19, "steps[0].template.html_body"),
         ("unreachable-step", "error", 32, "steps[2]"),
         ("unknown-channel", "error", 32, "steps[2].channel_key"),
-        ("unknown-variable", "warning", 37, "steps[2].template.text_body"),
+        ("undefined-variable", "warning", 37, "steps[2].template.text_body"),
     ]
     assert all(f["file"] == LINT and f["fix"] for f in body["findings"])
 
@@ -104,14 +104,38 @@ def test_schema_errors_from_the_loader() -> None:
     ]
 
 
-def test_strict_turns_warnings_into_failure(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("top", "strict_code"),
+    [
+        ("trigger_data_json_schema: {properties: {plan: {type: string}}}\n", 1),  # a warning
+        ("", 0),  # no schema: `user.name` is trigger data at the root, only a hint
+    ],
+)
+def test_strict_turns_warnings_into_failure(tmp_path: Path, top: str, strict_code: int) -> None:
     (tmp_path / "w.yaml").write_text(
-        "key: welcome\nname: W\nsteps:\n  - ref: email_1\n    type: channel\n    channel_key: pm\n"
-        "    channel_type: email\n    template:\n      subject: 'Hi {{ user.name }}'\n"
-        "      html_body: '<p>x</p>'\n"
+        "key: welcome\nname: W\n" + top + "steps:\n  - ref: email_1\n    type: channel\n"
+        "    channel_key: pm\n    channel_type: email\n    template:\n"
+        "      subject: 'Hi {{ user.name }}'\n      html_body: '<p>x</p>'\n"
     )
     assert run(str(tmp_path))[0] == 0
-    assert run(str(tmp_path), "--strict")[0] == 1
+    assert run(str(tmp_path), "--strict")[0] == strict_code
+
+
+def test_unprefixed_trigger_data_is_a_hint_once_per_workflow(tmp_path: Path) -> None:
+    """Knock puts trigger data keys at the root (its own template library writes `{{ page_name
+    }}`), and so does the engine: validate hints at `data.` and never says "renders empty"."""
+    (tmp_path / "w.yaml").write_text(
+        "key: welcome\nname: W\nsteps:\n  - ref: email_1\n    type: channel\n"
+        "    channel_key: pm\n    channel_type: email\n    template:\n"
+        "      subject: 'Hi {{ page_name }}'\n      html_body: '<p>{{ page_name }}</p>'\n"
+    )
+    code, out = run(str(tmp_path), "--strict", "--format", "json")
+    assert code == 0
+    [finding] = json.loads(out)["findings"]
+    assert (finding["severity"], finding["rule"]) == ("hint", "unprefixed-data")
+    assert "data.page_name" in finding["fix"]
+    assert "renders empty" not in out
+    assert run(str(tmp_path), "--format", "github")[1].startswith("::notice ")
 
 
 def test_missing_directory() -> None:

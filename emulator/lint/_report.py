@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 class Finding:
     """One lint result; `line` is 1-based in `file` when it could be found."""
 
-    severity: str  # error | warning
+    severity: str  # error | warning | hint (hints never fail validate, not even --strict)
     rule: str
     file: str
     line: int | None
@@ -71,7 +71,7 @@ def _as_json(report: Report) -> str:
 def _as_github(report: Report) -> str:
     out = []
     for f in report.findings:
-        level = "error" if f.severity == "error" else "warning"
+        level = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
         props = f"file={_gh_prop(f.file)}" + (f",line={f.line}" if f.line else "")
         props += f",title={_gh_prop('doorstep ' + f.rule)}"
         text = f"{f.path}: {f.message}" if f.path else f.message

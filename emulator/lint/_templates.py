@@ -1,7 +1,10 @@
 """Template lints: what only shows up at send time in Knock.
 
-Liquid syntax errors in any template field (steps, layouts, partials), variables the trigger data
-schema does not define, and variable roots Knock does not provide (they render empty).
+Liquid syntax errors in any template field (steps, layouts, partials) and variables the trigger
+data schema does not define. A root that is not one of Knock's variables (`{{ page_name }}`) is
+trigger data: Knock puts `data`'s keys at the root too (its own template library relies on it),
+so it gets a hint to prefer `data.page_name` (once per workflow), not a warning; with a
+trigger_data_json_schema it is checked against the schema exactly as `data.page_name` is.
 """
 
 from __future__ import annotations
@@ -73,23 +76,17 @@ class _Variables:
         # Fetch and update_data steps merge new keys into `data`, so the schema is not the
         # whole story.
         self.data_grows = any(isinstance(s, FetchStep | UpdateStep) for s in wf.iter_steps())
+        self.hinted: set[str] = set()
 
     def check(
         self, names: list[str], where: str, file: str, line: int | None, json_path: str
     ) -> Finding | None:
         """A finding for the variable `names` (`data.user.id` split), or None when it is fine."""
         dotted = ".".join(names)
-        if names[0] not in KNOWN_ROOTS:
-            return Finding(
-                "warning",
-                "unknown-variable",
-                file,
-                line,
-                json_path,
-                f"{where} uses `{dotted}`, but `{names[0]}` is not a variable Knock provides "
-                "(it renders empty)",
-                f"use one of {', '.join(sorted(KNOWN_ROOTS))}, or `assign` it first",
-            )
+        if names[0] not in KNOWN_ROOTS:  # trigger data at the root: checked as `data.<name>`
+            if self.properties is None:
+                return self._hint(names[0], dotted, where, file, line, json_path)
+            names = ["data", *names]
         props = self.properties
         if names[0] != "data" or len(names) < 2 or props is None or names[1] in props:
             return None
@@ -104,6 +101,24 @@ class _Variables:
             f"{where} uses `{dotted}`, but the workflow's trigger_data_json_schema defines only "
             f"{', '.join(sorted(props)) or 'no properties'}",
             f"add `{names[1]}` to trigger_data_json_schema.properties, or fix the variable name",
+        )
+
+    def _hint(
+        self, root: str, dotted: str, where: str, file: str, line: int | None, json_path: str
+    ) -> Finding | None:
+        """Prefer `data.<root>` (once per workflow and root)."""
+        if root in self.hinted:
+            return None
+        self.hinted.add(root)
+        return Finding(
+            "hint",
+            "unprefixed-data",
+            file,
+            line,
+            json_path,
+            f"{where} uses `{dotted}`: Knock reads `{root}` from the trigger data at the root "
+            f"(the same value as `data.{dotted}`)",
+            f"write `data.{dotted}` to make clear it is trigger data",
         )
 
 
