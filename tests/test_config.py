@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator import DefinitionError, Emulator, load_config
+from emulator.definitions import knock_var
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -29,14 +30,15 @@ def test_vars_are_json_decoded_like_knock(tmp_path: Path) -> None:
         'vars: {count: "123", flag: "true", list: \'["a"]\', code: "007", up: TRUE}\n'
         "start: 2025-06-01T08:00:00Z\n"
     )
-    config = load_config(path)
+    config = load_config(path)  # stored as given; decoded at send time (test_engine_send_scope)
     assert dict(config.vars) == {
-        "count": 123,
-        "flag": True,
-        "list": ["a"],
+        "count": "123",
+        "flag": "true",
+        "list": '["a"]',
         "code": "007",
         "up": True,
     }
+    assert [knock_var(v) for v in config.vars.values()] == [123, True, ["a"], "007", True]
     assert config.start == datetime(2025, 6, 1, 8, tzinfo=UTC)
     assert Emulator(config=path).clock.now == config.start
 

@@ -154,14 +154,60 @@ def test_default_render_limit_is_ten_and_actors_are_unique() -> None:
     assert (len(info.activities), info.total_activities, info.total_actors) == (10, 15, 1)
 
 
-def test_merged_data_is_a_shallow_merge_in_arrival_order() -> None:
-    emu = digest()
-    fire(emu, a=1, nested={"x": 1})
-    fire(emu, b=2, nested={"y": 2})
+# Doc: knocklabs/docs content/designing-workflows/batch-function.mdx, "The `data` payload":
+# combined in arrival order (latest wins), nested objects and arrays removed, strings cut to 256,
+# only the rendered (first or last 10) activities' data; the activities keep theirs whole.
+@pytest.mark.parametrize(
+    ("triggers", "settings", "combined"),
+    [
+        ([{"a": 1, "n": {"x": 1}}, {"b": 2, "n": {"y": 2}}], {}, {"a": 1, "b": 2}),
+        (
+            [{"k": "old", "f": 1.5}, {"k": "new", "t": True, "z": None}],
+            {},
+            {"k": "new", "f": 1.5, "t": True, "z": None},
+        ),
+        ([{"k": "scalar"}, {"k": ["now", "a", "list"]}], {}, {}),
+        ([{"s": "x" * 300}], {}, {"s": "x" * 256}),
+        (
+            [{"n": i, f"k{i}": i} for i in range(4)],
+            {"batch_items_render_limit": 2},
+            {"n": 1, "k0": 0, "k1": 1},
+        ),
+        (
+            [{"n": i, f"k{i}": i} for i in range(4)],
+            {"batch_items_render_limit": 2, "batch_order": "desc"},
+            {"n": 3, "k2": 2, "k3": 3},
+        ),
+    ],
+)
+def test_data_after_the_window_is_combined_and_truncated(
+    triggers: list[dict[str, Any]], settings: dict[str, Any], combined: dict[str, Any]
+) -> None:
+    emu = digest(**settings)
+    for data in triggers:
+        fire(emu, **data)
     emu.run_until_idle()
-    run = emu.runs()[0]
-    assert run.step("batch_1").batch.merged_data == {"a": 1, "b": 2, "nested": {"y": 2}}  # type: ignore[union-attr]
-    assert emu.messages()[0].data == {"a": 1, "b": 2, "nested": {"y": 2}}
+    info = emu.runs()[0].step("batch_1").batch
+    assert info is not None
+    assert info.merged_data == combined
+    assert emu.messages()[0].data == combined
+    assert [a.data for a in info.all_activities] == triggers  # activities keep their data whole
+
+
+def test_alert_digest_reads_nested_data_through_activities() -> None:
+    """Knock's alert-digest template reads `data.digest.period`, which the rule above removes:
+    it renders empty (the docs win over the library example); `activities` still carry it."""
+    emu = make_emulator(
+        workflow(
+            "alert-digest",
+            batch(),
+            in_app(body="[{{ data.digest.period }}|{{ activities[0].data.digest.period }}]"),
+        )
+    )
+    emu.identify("u1")
+    emu.trigger("alert-digest", ["u1"], data={"digest": {"period": "weekly"}})
+    emu.run_until_idle()
+    assert emu.messages()[0].content["markdown_body"].strip() == "[|weekly]"
 
 
 def test_flush_leading_sends_the_first_at_once_and_batches_the_rest() -> None:

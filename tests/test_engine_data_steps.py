@@ -222,3 +222,27 @@ def test_throttle_with_a_missing_key_is_skipped() -> None:
     run = emu.trigger("ping", ["u1"]).runs[0]
     assert run.step("throttle_1").outcome == "skipped"
     assert "data.project is not set" in (run.step("throttle_1").skipped_because or "")
+
+
+# Doc: content/designing-workflows/throttle-function.mdx, "Selecting a throttle key": keys "must
+# be shorter than 64 characters long after being JSON and URL encoded"; a key that is missing or
+# resolves to an invalid value is logged and the throttle is skipped (the run goes on).
+@pytest.mark.parametrize(
+    ("project", "skipped"),
+    [
+        ("a" * 57, False),  # '"' + 57 + '"' URL-encoded: 3 + 57 + 3 = 63 characters
+        ("a" * 58, True),  # 64 characters
+        ("a b/c" * 10, True),  # 50 characters, but spaces and slashes encode to 3 each
+        ("", True),  # renders empty
+    ],
+)
+def test_throttle_key_too_long_after_encoding_is_skipped(project: str, skipped: bool) -> None:
+    emu = throttled()
+    runs = [emu.trigger("ping", ["u1"], data={"project": project}).runs[0] for _ in range(2)]
+    outcomes = [r.step("throttle_1").outcome for r in runs]
+    if skipped:
+        assert outcomes == ["skipped", "skipped"]
+        assert [r.status for r in runs] == ["completed", "completed"]
+        assert "invalid throttle key" in (runs[0].step("throttle_1").skipped_because or "")
+    else:
+        assert outcomes == ["executed", "throttled"]

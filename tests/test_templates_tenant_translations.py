@@ -45,9 +45,13 @@ def body(emu: Emulator, tenant: str | None, locale: str = "en") -> str:
             "Greetings from Acme Corp! / Your order is ready. / Admin alert / Danke",
         ),
         ("other", "en", "Hello from Knock / Your order is ready. / Admin alert / Thanks"),
-        # Each locale of the fallback chain is merged on its own: the tenant has no German
-        # file, so German base text wins for `de`, and the tenant's English fills what is left.
-        ("acme-corp", "de", "Hallo von Knock / Your order is ready. / Admin alert / Danke"),
+        # translations.mdx "Locale prioritization": the tenant's default locale (rung 3) comes
+        # before the base German file (rung 5), so the tenant's English greeting wins for `de`.
+        (
+            "acme-corp",
+            "de",
+            "Greetings from Acme Corp! / Your order is ready. / Admin alert / Danke",
+        ),
         (
             "acme-corp",
             "en-GB",
@@ -89,3 +93,26 @@ def test_config_file_sets_tenant_translations(tmp_path: Path) -> None:
     path.write_text("tenant_translations:\n  acme-corp: [en]\n")
     with pytest.raises(DefinitionError, match=r"tenant_translations\.acme-corp"):
         load_config(path)
+
+
+# translations.mdx "Locale prioritization", rungs 1-6 for an `fr-BE` recipient in tenant acme-corp.
+RUNGS = [
+    ("tenant", "fr-BE", "tenant fr-BE"),
+    ("tenant", "fr", "tenant fr"),
+    ("tenant", "en", "tenant en"),
+    ("base", "fr-BE", "base fr-BE"),
+    ("base", "fr", "base fr"),
+    ("base", "en", "base en"),
+]
+
+
+@pytest.mark.parametrize("rung", range(len(RUNGS)))
+def test_each_rung_of_the_locale_priority(rung: int) -> None:
+    """Only rungs `rung`.. hold the key: the highest of them answers."""
+    base = {locale: {"k": text} for where, locale, text in RUNGS[rung:] if where == "base"}
+    flow = workflow("greet", in_app(body='{{ "k" | t }}'))
+    emu = Emulator(Definitions(workflows={"greet": flow}, translations=base))
+    for where, locale, text in RUNGS[rung:]:
+        if where == "tenant":
+            emu.set_tenant_translation("acme-corp", locale, {"k": text})
+    assert body(emu, "acme-corp", "fr-BE") == RUNGS[rung][2]

@@ -7,7 +7,7 @@ either form (`5m` or `{"unit": "minutes", "value": 5}`). The YAML format is docu
 
 from emulator.definitions._channels import Channel, Channels
 from emulator.definitions._conditions import PREFIXES, parse_conditions
-from emulator.definitions._config import EmulatorConfig, load_config
+from emulator.definitions._config import EmulatorConfig, knock_var, load_config
 from emulator.definitions._durations import parse_duration
 from emulator.definitions._environments import DEFAULT_ENVIRONMENTS, EnvironmentConfig
 from emulator.definitions._fields import iter_strings
@@ -111,6 +111,7 @@ __all__ = [
     "construct_yaml",
     "first_occurrence",
     "iter_strings",
+    "knock_var",
     "load_config",
     "load_definitions",
     "lookup",

@@ -3,7 +3,7 @@
 In Knock these live in the dashboard, not in `knock workflow pull` output, so Doorstep reads them
 from a small YAML (or JSON) file, `doorstep.yaml` by convention:
 
-    vars:                      # `{{ vars.app_url }}`; strings are JSON-decoded like Knock does
+    vars:                      # `{{ vars.app_url }}`; JSON-decoded at send time, as in Knock
       app_url: https://app.example.com
     channels:                  # what a step's channel_key points at
       postmark: {type: email, from_address: billing@example.com, from_name: Acme Billing}
@@ -132,7 +132,7 @@ def parse_config(raw: Any, file: str = "<config>") -> EmulatorConfig:
     if problems:
         raise DefinitionError(problems)
     return EmulatorConfig(
-        vars={str(k): knock_var(v) for k, v in variables.items()},
+        vars={str(k): v for k, v in variables.items()},  # decoded at send time (knock_var)
         channels=channels,
         environment_preferences=preferences,
         start=start,

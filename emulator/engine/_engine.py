@@ -19,9 +19,17 @@ from emulator.engine._conditions import ConditionScope, RefState, evaluate
 from emulator.engine._delivery import Delivery
 from emulator.engine._events import Event, Wait, message_event, workflow_event
 from emulator.engine._observers import every_emulator_observers
+from emulator.engine._preferences import run_preference_set
 from emulator.engine._responders import AiResponder, Responder, no_ai_responder, no_responder
 from emulator.engine._schedules import Schedules
-from emulator.engine._scopes import RefView, branded_vars, ref_state, run_scope, workflow_scope
+from emulator.engine._scopes import (
+    RefView,
+    ref_state,
+    run_scope,
+    send_vars,
+    template_context,
+    workflow_scope,
+)
 from emulator.engine._state import Frame, OpenBatch, RunState
 from emulator.mail import EmailProvider
 from emulator.stores import (
@@ -34,7 +42,7 @@ from emulator.stores import (
     StepRecord,
     TriggerResult,
 )
-from emulator.templates import TemplateRenderer, build_context
+from emulator.templates import TemplateRenderer
 
 NEXT, PAUSE, END = "next", "pause", "end"
 # Knock tries a failing step up to 3 times before halting the run. Fetch and AI agent steps
@@ -316,24 +324,14 @@ class Engine:
     def template_context(
         self, rs: RunState, current_message: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        batch = rs.batch
-        actor = self.actor_scope(rs)
+        """Knock's template scope for this run (`_scopes.template_context`)."""
+        return template_context(self, rs, current_message)
+
+    def run_preferences(self, rs: RunState) -> dict[str, Any] | None:
+        """The preference set this run evaluates; None when nothing is set at any level."""
+        sets = self.entities.preference_sets(*rs.recipient_ref)
         tenant = self.tenant_scope(rs)
-        return build_context(
-            data=rs.data,
-            recipient=self.recipient_scope(rs),
-            actor=actor,
-            tenant=tenant,
-            vars=branded_vars(self.vars, tenant),
-            current_message=current_message,
-            workflow=workflow_scope(rs),
-            timestamp=rs.record.inserted_at,
-            total_activities=batch.total_activities if batch else 1,
-            total_actors=batch.total_actors if batch else (1 if actor else 0),
-            activities=[a.to_template() for a in batch.activities] if batch else (),
-            actors=list(batch.actors) if batch else ([actor] if actor else []),
-            refs=rs.wait_results,  # Knock: `refs.<wait ref>.signal_variables` in templates
-        )
+        return run_preference_set(sets, rs.tenant_id, tenant, self.environment_preferences)
 
     def ref_state(self, rs: RunState, ref: str) -> RefState:
         return ref_state(rs, ref, self.messages_store)
@@ -360,7 +358,7 @@ class _Namespaces(Mapping[str, Any]):
         "recipient": Engine.recipient_scope,
         "actor": Engine.actor_scope,
         "tenant": Engine.tenant_scope,
-        "vars": lambda engine, rs: engine.vars,
+        "vars": lambda engine, rs: send_vars(engine.vars, engine.tenant_scope(rs)),
         "workflow": Engine.workflow_scope,
         "run": Engine.run_scope,
         "audiences": lambda engine, rs: engine.audiences,  # for is_audience_member

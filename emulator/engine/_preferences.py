@@ -29,8 +29,12 @@ __all__ = [
     "evaluate_preferences",
     "merge_preference_set",
     "resolve_preferences",
+    "run_preference_set",
+    "template_preferences",
     "validate_preference_set",
 ]
+
+_SECTIONS = ("workflows", "categories", "channel_types", "channels", "commercial_subscribed")
 
 
 # -- resolution ----------------------------------------------------------------------------------
@@ -70,6 +74,37 @@ def resolve_preferences(
         merged["commercial_subscribed"] = copy.deepcopy(default["commercial_subscribed"])
     merged.pop(PERSISTENCE_KEY, None)
     return merged
+
+
+def run_preference_set(
+    recipient_sets: Mapping[str, Mapping[str, Any]],
+    tenant_id: str | None,
+    tenant: Mapping[str, Any] | None,
+    environment_default: Mapping[str, Any] | None,
+) -> dict[str, Any] | None:
+    """The set a run evaluates (`tenant` as templates see it, with `settings.preference_set`), or
+    None when no level sets anything, so every preference is true."""
+    tenant_default = None
+    if tenant is not None:
+        settings = tenant.get("settings") or {}
+        tenant_default = settings.get("preference_set") if isinstance(settings, Mapping) else None
+    if not recipient_sets and tenant_default is None and environment_default is None:
+        return None
+    return resolve_preferences(
+        recipient_sets=recipient_sets,
+        tenant_id=tenant_id,
+        tenant_default=tenant_default,
+        environment_default=environment_default,
+    )
+
+
+def template_preferences(merged: Mapping[str, Any] | None, set_id: str) -> dict[str, Any]:
+    """`recipient.preferences`: the resolved set in Knock's PreferenceSet shape (variables.mdx:
+    "a completely resolved PreferenceSet object, including tenant and environment defaults")."""
+    out: dict[str, Any] = {"__typename": "PreferenceSet", "id": set_id}
+    out.update(dict.fromkeys(_SECTIONS))
+    out.update({k: v for k, v in (merged or {}).items() if k not in ("id", "__typename")})
+    return out
 
 
 def _merge_over(higher: Mapping[str, Any], lower: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,18 @@
-"""The parts of a run's scopes that need no engine: `workflow.*`, `run.*`, branded `vars` and
-what `refs.<step>` reads. The engine's scope methods delegate here."""
+"""The parts of a run's scopes that need no engine: `workflow.*`, `run.*`, `vars` as sent, what
+`refs.<step>` reads, and the whole template scope (`template_context`, given the engine's
+scope methods through `ScopeSource`). The engine's scope methods delegate here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
+from emulator.definitions import knock_var
 from emulator.engine._conditions import RefState
+from emulator.engine._preferences import template_preferences
 from emulator.engine._state import RunState
 from emulator.stores import MessageStore
+from emulator.templates import build_context
 
 # Delivery-status order for picking the highest status of a step's messages (channel groups).
 _DELIVERY_RANK = {
@@ -42,15 +46,58 @@ def run_scope(rs: RunState) -> dict[str, Any]:
     }
 
 
-def branded_vars(vars: dict[str, Any], tenant: Mapping[str, Any] | None) -> dict[str, Any]:
-    """`vars`, with the tenant's `settings.branding` over the account's `vars.branding`."""
+def send_vars(vars: Mapping[str, Any], tenant: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`vars` as a message sees them: each value JSON-decoded at send time, as Knock stores
+    variables as text (`"123"` -> 123, `"true"` -> true, `"007"` stays text), whatever set them
+    (the config file, `Emulator(vars=)`, `emulator.vars[...]`, the plugin's option or marker);
+    then the tenant's `settings.branding` over the account's `vars.branding`."""
+    out = {key: knock_var(value) for key, value in vars.items()}
     settings = tenant.get("settings") if tenant else None
     branding = settings.get("branding") if isinstance(settings, Mapping) else None
     if not isinstance(branding, Mapping) or not branding:
-        return vars
-    account = vars.get("branding")
-    merged = {**(account if isinstance(account, Mapping) else {}), **branding}
-    return {**vars, "branding": merged}
+        return out
+    account = out.get("branding")
+    out["branding"] = {**(account if isinstance(account, Mapping) else {}), **branding}
+    return out
+
+
+class ScopeSource(Protocol):
+    """What `template_context` reads from the engine."""
+
+    vars: dict[str, Any]
+
+    def recipient_scope(self, rs: RunState) -> dict[str, Any]: ...
+    def actor_scope(self, rs: RunState) -> dict[str, Any] | None: ...
+    def tenant_scope(self, rs: RunState) -> dict[str, Any] | None: ...
+    def run_preferences(self, rs: RunState) -> dict[str, Any] | None: ...
+
+
+def template_context(
+    engine: ScopeSource, rs: RunState, current_message: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Knock's template scope for one run (template-editor/variables.mdx): `recipient` carries
+    `preferences`, the run's resolved PreferenceSet; after a batch, the batch variables."""
+    batch = rs.batch
+    actor = engine.actor_scope(rs)
+    tenant = engine.tenant_scope(rs)
+    recipient = engine.recipient_scope(rs)
+    set_id = rs.tenant_id if rs.tenant_id else "default"
+    recipient["preferences"] = template_preferences(engine.run_preferences(rs), set_id)
+    return build_context(
+        data=rs.data,
+        recipient=recipient,
+        actor=actor,
+        tenant=tenant,
+        vars=send_vars(engine.vars, tenant),
+        current_message=current_message,
+        workflow=workflow_scope(rs),
+        timestamp=rs.record.inserted_at,
+        total_activities=batch.total_activities if batch else 1,
+        total_actors=batch.total_actors if batch else (1 if actor else 0),
+        activities=[a.to_template() for a in batch.activities] if batch else (),
+        actors=list(batch.actors) if batch else ([actor] if actor else []),
+        refs=rs.wait_results,  # Knock: `refs.<wait ref>.signal_variables` in templates
+    )
 
 
 def ref_state(rs: RunState, ref: str, messages: MessageStore) -> RefState:

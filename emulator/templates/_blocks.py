@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from emulator.templates._context import BRANDING_DEFAULTS
 from emulator.templates._diagnostics import TemplateError
 from emulator.templates._fields import FieldRenderer
 from emulator.templates._markdown import markdown_to_html
@@ -28,12 +29,7 @@ BASE_BLOCK_CSS = (
     ".block-divider{border:0;border-top:1px solid #e5e7eb;margin:0}"
 )
 
-_BRAND_DEFAULTS = {
-    "primary_color": "#000000",
-    "primary_color_contrast": "#FFFFFF",
-    "dark_primary_color": "#FFFFFF",
-    "dark_primary_color_contrast": "#000000",
-}
+
 _LIQUID = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _HOLE = re.compile(r"LIQUIDHOLE(\d+)X")
 
@@ -117,12 +113,12 @@ def _row(kind: str, block: Mapping[str, Any], inner: str) -> str:
 def _color(value: Any, scope: Mapping[str, Any]) -> str:
     """A color or a branding token (`primary_color`) resolved from `vars.branding`."""
     text = str(value)
-    if text in _BRAND_DEFAULTS:
+    if text in BRANDING_DEFAULTS:
         variables = scope.get("vars")
         branding = variables.get("branding") if isinstance(variables, Mapping) else None
         if isinstance(branding, Mapping) and branding.get(text):
             return str(branding[text])
-        return _BRAND_DEFAULTS[text]
+        return BRANDING_DEFAULTS[text]
     return text
 
 

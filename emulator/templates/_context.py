@@ -26,6 +26,32 @@ RESERVED_NAMES: tuple[str, ...] = (
 )
 
 
+# template-editor/branding.mdx: the documented defaults of `vars.branding`.
+BRANDING_DEFAULTS: dict[str, str] = {
+    "primary_color": "#000000",
+    "primary_color_contrast": "#FFFFFF",
+    "dark_primary_color": "#FFFFFF",
+    "dark_primary_color_contrast": "#000000",
+}
+_DARK_FALLBACKS = (("dark_logo_url", "logo_url"), ("dark_icon_url", "icon_url"))
+
+
+def with_branding_defaults(variables: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`vars` with `vars.branding` completed as Knock documents it: colors default to
+    #000000/#FFFFFF (dark: #FFFFFF/#000000), `dark_logo_url`/`dark_icon_url` to the light ones."""
+    out = dict(variables or {})
+    given = out.get("branding")
+    branding = dict(given) if isinstance(given, Mapping) else {}
+    for key, default in BRANDING_DEFAULTS.items():
+        if not branding.get(key):
+            branding[key] = default
+    for dark, light in _DARK_FALLBACKS:
+        if not branding.get(dark) and branding.get(light):
+            branding[dark] = branding[light]
+    out["branding"] = branding
+    return out
+
+
 def iso_timestamp(when: datetime | str | None) -> str | None:
     """Knock's ISO-8601 form (`2023-12-31T19:30:00Z`); strings pass through untouched."""
     if when is None or isinstance(when, str):
@@ -79,7 +105,7 @@ def build_context(
         recipient=recipient,
         actor=actor,
         tenant=tenant,
-        vars=dict(vars or {}),
+        vars=with_branding_defaults(vars),
         workflow=workflow_scope(workflow),
         timestamp=iso_timestamp(timestamp),
         total_activities=total_activities,

@@ -50,18 +50,18 @@ def translate(
     """The translation source for `key` in `locale` (or None) and the locale it came from.
 
     `literal` keys (the text of a `{% t %}` block) are one flat key of the default namespace:
-    their `:` and `.` are prose, not a namespace or a nested path. With a `tenant`, its
-    translations are deep-merged over the base files (Knock's per-tenant translations): for each
-    locale of the fallback chain, the tenant's value wins and the base fills in.
+    their `:` and `.` are prose, not a namespace or a nested path. With a `tenant`, Knock's
+    documented priority applies (template-editor/translations.mdx, "Locale prioritization"):
+    the tenant's lang-REGION, lang and default-locale strings, then the base files' lang-REGION,
+    lang and default locale.
     """
     namespace, _, path = ("", "", key) if literal else key.rpartition(":")
     scoped = env.tenant_translations.get(tenant) if tenant else None
-    for candidate in _candidates(locale):
-        file = f"{namespace}.{candidate}" if namespace else candidate
-        tables = [scoped.get(file), env.translations.get(file)] if scoped else []
-        tables = tables or [env.translations.get(file)]
-        for table in tables:
-            value = _value(table, key, path, literal, args)
+    sources = (scoped, env.translations) if scoped else (env.translations,)
+    for source in sources:
+        for candidate in _candidates(locale):
+            file = f"{namespace}.{candidate}" if namespace else candidate
+            value = _value(source.get(file), key, path, literal, args)
             if isinstance(value, str):
                 return value, candidate
     return None, locale

@@ -5,6 +5,13 @@ run to reach the step opens it and parks; later runs join as activities and end 
 `merged_into_batch`.
 The window closes when it elapses (fixed, or sliding up to the extension cap) or when
 `batch_items_max_limit` activities arrived; then one run goes on with the batch variables in scope.
+
+From then on the run's `data` is the activities' trigger data combined and truncated as the batch
+function documents it ("The `data` payload"; see `combined_data`). Knock's own `alert-digest`
+template (knocklabs/templates) reads `data.digest.period` after a batch, which that rule removes:
+we follow the docs, which state the rule precisely and repeat it for the messages API and
+`trigger_data` filters, over a library example; such reads render empty, as `activities` remain
+the way to reach a trigger's nested data (`activity.data.digest.period`).
 """
 
 from __future__ import annotations
@@ -190,6 +197,28 @@ def _activity(engine: Engine, rs: RunState, batch: OpenBatch | None) -> Activity
     )
 
 
+MAX_BATCH_STRING = 256
+
+
+def combined_data(activities: list[Activity]) -> dict[str, Any]:
+    """Knock's `data` after a batch: the rendered activities' data merged in arrival order (a
+    later trigger's value wins), nested objects and arrays removed, strings cut to 256 characters.
+
+    Only the activities the batch renders (the first or last `batch_items_render_limit`) count:
+    Knock combines "the workflow trigger call data for the first (or last) 10 activities".
+    """
+    merged: dict[str, Any] = {}
+    for activity in activities:  # arrival order
+        for key, value in activity.data.items():
+            if isinstance(value, str):
+                merged[key] = value[:MAX_BATCH_STRING]
+            elif value is None or isinstance(value, bool | int | float):
+                merged[key] = value
+            else:
+                merged.pop(key, None)  # an object or array: removed, even over an older scalar
+    return merged
+
+
 def _info(batch: OpenBatch, members: list[Member], *, closed_at: datetime) -> BatchInfo:
     step = batch.step
     limit = step.batch_items_render_limit
@@ -202,9 +231,6 @@ def _info(batch: OpenBatch, members: list[Member], *, closed_at: datetime) -> Ba
             actors.setdefault(str(activity.actor.get("id")), activity.actor)
     unique = list(actors.values())
     shown_actors = unique[:limit] if step.batch_order == "asc" else unique[-limit:]
-    merged: dict[str, Any] = {}
-    for activity in activities:
-        merged.update(activity.data)
     return BatchInfo(
         key=batch.key,
         opened_at=batch.opened_at,
@@ -215,7 +241,7 @@ def _info(batch: OpenBatch, members: list[Member], *, closed_at: datetime) -> Ba
         activities=every if len(shown) == len(every) else tuple(shown),
         actors=tuple(shown_actors),
         run_ids=tuple(a.run_id for a in activities),
-        merged_data=merged,
+        merged_data=combined_data(shown),
         first=activities[0] if activities else None,
         all_activities=every,
     )

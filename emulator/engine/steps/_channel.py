@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.definitions import ChannelStep
 from emulator.engine._conditions import ConditionScope
-from emulator.engine._preferences import evaluate_preferences, resolve_preferences
+from emulator.engine._preferences import evaluate_preferences
 from emulator.engine._state import RunState
 from emulator.engine.steps._sendwindow import next_send_time
 from emulator.stores import USERS, Message, StepRecord
@@ -135,21 +135,9 @@ def _missing_channel_data(step: ChannelStep, recipient: dict[str, Any]) -> str |
 def _preference_block(
     engine: Engine, rs: RunState, step: ChannelStep, record: StepRecord
 ) -> str | None:
-    collection, entity_id = rs.recipient_ref
-    sets = engine.entities.preference_sets(collection, entity_id)
-    tenant = engine.tenant_scope(rs) if rs.tenant_id else None
-    tenant_default = None
-    if tenant is not None:
-        settings = tenant.get("settings") or {}
-        tenant_default = settings.get("preference_set") if isinstance(settings, dict) else None
-    if not sets and tenant_default is None and engine.environment_preferences is None:
+    merged = engine.run_preferences(rs)
+    if merged is None:
         return None  # nothing set anywhere: everything defaults to true
-    merged = resolve_preferences(
-        recipient_sets=sets,
-        tenant_id=rs.tenant_id,
-        tenant_default=tenant_default,
-        environment_default=engine.environment_preferences,
-    )
     decision = evaluate_preferences(
         merged,
         workflow_key=rs.workflow.key,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from emulator.definitions import (
     DelayStep,
@@ -87,11 +89,32 @@ class ThrottleWindow:
     passed: int
 
 
+MAX_THROTTLE_KEY = 64
+
+
+def throttle_key_problem(key: str) -> str | None:
+    """Why a custom throttle key is invalid, or None. throttle-function.mdx: keys "must be
+    shorter than 64 characters long after being JSON and URL encoded"; a key that is missing or
+    resolves to an invalid value skips the throttle."""
+    if not key:
+        return "it renders empty"
+    encoded = len(quote(json.dumps(key, ensure_ascii=False), safe=""))
+    if encoded >= MAX_THROTTLE_KEY:
+        return (
+            f"{key[:20]!r}... is {encoded} characters after JSON and URL encoding; Knock "
+            f"requires fewer than {MAX_THROTTLE_KEY}"
+        )
+    return None
+
+
 def run_throttle(engine: Engine, rs: RunState, step: ThrottleStep, record: StepRecord) -> str:
     try:
         key = render_key(engine, rs, step.throttle_key, step.ref, "throttle_key")
     except ValueError as exc:
         return engine.skip(rs, record, f"invalid throttle key: {exc}")
+    problem = throttle_key_problem(key) if step.throttle_key else None
+    if problem is not None:
+        return engine.skip(rs, record, f"invalid throttle key: {problem}")
     identity = (rs.workflow.key, step.ref, *rs.recipient_ref, key)
     now = engine.clock.now
     window = engine.throttles.get(identity)
