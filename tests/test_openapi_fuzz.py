@@ -214,7 +214,120 @@ def test_resend_api_operations_answer_as_documented(served: Served, method: str,
 
 def test_the_fuzz_covers_what_doorstep_serves() -> None:
     """A route renamed away from the spec would silently drop out of the fuzz: pin the counts."""
-    assert (len(KNOCK_OPS), len(RESEND_OPS)) == (98, 8), (KNOCK_OPS, RESEND_OPS)
+    assert (len(KNOCK_OPS), len(RESEND_OPS)) == (98, 39), (KNOCK_OPS, RESEND_OPS)
+
+
+# Every operation of the two specs that no Doorstep route answers yet (issue 19 asks for none):
+# the walk below fails when an operation is missing from here (a spec update, a route renamed
+# away) or listed but served (take it off), so this list can only shrink, in plain view.
+UNSERVED_KNOCK = frozenset(
+    {
+        "DELETE /v1/users/{user_id}/guides/messages/archived",
+        "GET /v1/providers/ms-teams/{channel_id}/auth_check",
+        "GET /v1/providers/ms-teams/{channel_id}/channels",
+        "GET /v1/providers/ms-teams/{channel_id}/teams",
+        "GET /v1/providers/slack/{channel_id}/auth_check",
+        "GET /v1/providers/slack/{channel_id}/channels",
+        "GET /v1/users/{user_id}/guides/{channel_id}",
+        "GET /v1/users/{user_id}/preference_center/config",
+        "POST /v1/integrations/census/custom-destination",
+        "POST /v1/integrations/hightouch/embedded-destination",
+        "POST /v1/users/{user_id}/preference_center/signed_url",
+        "PUT /v1/providers/ms-teams/{channel_id}/revoke_access",
+        "PUT /v1/providers/slack/{channel_id}/revoke_access",
+        "PUT /v1/users/{user_id}/guides/engagements/reset",
+        "PUT /v1/users/{user_id}/guides/messages/archived",
+        "PUT /v1/users/{user_id}/guides/messages/interacted",
+        "PUT /v1/users/{user_id}/guides/messages/seen",
+        "PUT /v1/users/{user_id}/guides/messages/{message_id}/archived",
+        "PUT /v1/users/{user_id}/guides/messages/{message_id}/interacted",
+        "PUT /v1/users/{user_id}/guides/messages/{message_id}/seen",
+    }
+)
+UNSERVED_RESEND = frozenset(
+    {
+        "DELETE /automations/{automation_id}",
+        "DELETE /broadcasts/{id}",
+        "DELETE /contact-properties/{id}",
+        "DELETE /events/{identifier}",
+        "DELETE /oauth/grants/{oauth_grant_id}",
+        "DELETE /suppressions/{suppression}",
+        "DELETE /templates/{id}",
+        "DELETE /topics/{id}",
+        "GET /automations",
+        "GET /automations/{automation_id}",
+        "GET /automations/{automation_id}/runs",
+        "GET /automations/{automation_id}/runs/{run_id}",
+        "GET /broadcasts",
+        "GET /broadcasts/{id}",
+        "GET /broadcasts/{id}/clicked-links",
+        "GET /broadcasts/{id}/recipients",
+        "GET /contact-properties",
+        "GET /contact-properties/{id}",
+        "GET /contacts/imports",
+        "GET /contacts/imports/{id}",
+        "GET /contacts/{contact_id}/topics",
+        "GET /domains/{domain_id}/claim",
+        "GET /emails/metrics",
+        "GET /emails/receiving",
+        "GET /emails/receiving/{email_id}",
+        "GET /emails/receiving/{email_id}/attachments",
+        "GET /emails/receiving/{email_id}/attachments/{attachment_id}",
+        "GET /events",
+        "GET /events/{identifier}",
+        "GET /logs",
+        "GET /logs/{log_id}",
+        "GET /oauth/grants",
+        "GET /suppressions",
+        "GET /suppressions/{suppression}",
+        "GET /templates",
+        "GET /templates/{id}",
+        "GET /topics",
+        "GET /topics/{id}",
+        "PATCH /automations/{automation_id}",
+        "PATCH /broadcasts/{id}",
+        "PATCH /contact-properties/{id}",
+        "PATCH /contacts/{contact_id}/topics",
+        "PATCH /events/{identifier}",
+        "PATCH /templates/{id}",
+        "PATCH /topics/{id}",
+        "POST /automations",
+        "POST /automations/{automation_id}/duplicate",
+        "POST /automations/{automation_id}/stop",
+        "POST /broadcasts",
+        "POST /broadcasts/{id}/cancel",
+        "POST /broadcasts/{id}/send",
+        "POST /contact-properties",
+        "POST /contacts/imports",
+        "POST /domains/claim",
+        "POST /domains/{domain_id}/claim/verify",
+        "POST /emails/{email_id}/share",
+        "POST /events",
+        "POST /events/send",
+        "POST /suppressions",
+        "POST /suppressions/batch/add",
+        "POST /suppressions/batch/remove",
+        "POST /templates",
+        "POST /templates/{id}/duplicate",
+        "POST /templates/{id}/publish",
+        "POST /topics",
+    }
+)
+
+
+def _unserved(spec: dict[str, Any], served: list[tuple[str, str]]) -> set[str]:
+    methods = ("get", "post", "put", "patch", "delete")
+    return {
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in methods and (method.upper(), path) not in set(served)
+    }
+
+
+def test_the_spec_walk_lists_every_operation_not_served() -> None:
+    assert sorted(_unserved(knock_spec(), KNOCK_OPS)) == sorted(UNSERVED_KNOCK)
+    assert sorted(_unserved(resend_spec(), RESEND_OPS)) == sorted(UNSERVED_RESEND)
 
 
 def _json_body_operations() -> list[tuple[str, str, str]]:

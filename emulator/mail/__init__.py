@@ -30,7 +30,9 @@ from emulator.mail._router import MailRouter, MailSink
 from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
 
 if TYPE_CHECKING:
+    from emulator.mail._resend_contacts import ResendContacts
     from emulator.mail._resend_records import AttachmentRecord, EmailRecord
+    from emulator.mail._resend_resources import ResendDomains
     from emulator.mail._resend_service import ResendService
     from emulator.mail._resend_validation import ResendApiError
     from emulator.mail._smtp_server import SmtpServer, running_smtp
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "AttachmentRecord": "_resend_records",
     "EmailRecord": "_resend_records",
+    "ResendContacts": "_resend_contacts",
+    "ResendDomains": "_resend_resources",
     "ResendService": "_resend_service",
     "ResendApiError": "_resend_validation",
     "SmtpServer": "_smtp_server",
@@ -87,6 +91,8 @@ __all__ = [
     "Mailbox",
     "OutgoingEmail",
     "ResendApiError",
+    "ResendContacts",
+    "ResendDomains",
     "ResendHttpProvider",
     "ResendService",
     "SmtpProvider",

@@ -20,7 +20,9 @@ from typing import Any
 from emulator.core import Clock, IdFactory, Recorder, journaled
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._model import addresses
+from emulator.mail._resend_contacts import ResendContacts
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
+from emulator.mail._resend_resources import ResendDomains
 from emulator.mail._resend_validation import (
     MAX_BATCH,
     ResendApiError,
@@ -62,7 +64,7 @@ class ResendService:
         self.sink = sink
         box_clock = sink.current.clock if isinstance(sink, MailRouter) else sink.clock
         self.clock = clock or box_clock or Clock(datetime.now(UTC))
-        self.api_keys = api_keys
+        self.api_keys = None if api_keys is None else set(api_keys)
         self.rate_limit = rate_limit
         self.enforce_rate_limit = enforce_rate_limit
         self.webhooks = webhooks
@@ -73,6 +75,9 @@ class ResendService:
         self._lock = threading.RLock()
         # An id space of its own: never a captured email's, a run's or a trigger's id.
         self._ids = IdFactory(seed, kind="resend_email")
+        # Domains, API keys, webhooks, audiences and contacts (`/domains`, `/webhooks`, ...).
+        self.domains = ResendDomains(self.clock, seed=seed, on_api_key=self._accept_key)
+        self.contacts = ResendContacts(self.clock, seed=seed)
 
     def record_to(self, journal: Recorder | None) -> None:
         """Record every change in `journal` from now on (None: stop recording)."""
@@ -292,8 +297,14 @@ class ResendService:
             self._event(record, "email.delivered")
 
     def _event(self, record: EmailRecord, kind: str) -> None:
-        if self.webhooks is not None:
-            self.webhooks.email_event(kind, record, self.clock.now)
+        senders = self.contacts.enabled_senders()
+        for sender in senders if self.webhooks is None else [self.webhooks, *senders]:
+            sender.email_event(kind, record, self.clock.now)
+
+    def _accept_key(self, token: str) -> None:
+        """A key made with `POST /api-keys` works from then on."""
+        if self.api_keys is not None:
+            self.api_keys.add(token)
 
     # -- reading and changing ----------------------------------------------------------
     def get(self, email_id: str) -> EmailRecord:
@@ -368,14 +379,16 @@ class ResendService:
 
     @journaled("resend")
     def clear(self) -> None:
-        """Forget every email, schedule and idempotency key (the emulator's reset): a scheduled
-        email's timer is cancelled, so it is never captured later."""
+        """Forget every email, schedule and idempotency key, domain, webhook and contact (the
+        emulator's reset): a scheduled email's timer is cancelled, so it is never captured."""
         with self.clock.lock, self._lock:
             for record in self._records.values():
                 if record.timer is not None:
                     record.timer.cancel()
             self._records.clear()
             self._keys.clear()
+        self.domains.clear()
+        self.contacts.clear()
 
     def attachment(self, email_id: str, attachment_id: str) -> AttachmentRecord:
         """One attachment of an email, or Resend's 404."""

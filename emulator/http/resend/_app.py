@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from emulator.http._json_body import JsonBodyError, decode_json
 from emulator.http._limits import read_limited
+from emulator.http.resend._resources import resource_handlers
 from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendService
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
@@ -36,7 +37,14 @@ RESEND_RESOURCES = frozenset(
 )  # fmt: skip
 # Real `/emails/...` endpoints Doorstep does not emulate: without these routes `metrics` would
 # be read as an email id and answer 422 "The `id` must be a valid UUID".
-_NOT_EMULATED = ("/emails/metrics", "/emails/receiving", "/emails/receiving/{rest:path}")
+_NOT_EMULATED = (
+    "/emails/metrics",
+    "/emails/receiving",
+    "/emails/receiving/{rest:path}",
+    "/domains/claim",
+    "/contacts/imports",
+    "/contacts/imports/{rest:path}",
+)
 
 
 def is_resend_path(path: str) -> bool:
@@ -100,7 +108,7 @@ def _respond(status: int, body: dict[str, Any], headers: dict[str, str]) -> Resp
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def _endpoint(handler: Handler, send: bool, request: Request) -> Response:
+async def _endpoint(handler: Handler, send: bool, status: int, request: Request) -> Response:
     """Run one handler after the key, rate limit and body checks; a send honours
     `Idempotency-Key`. Errors become Resend's JSON with `ratelimit-*` headers."""
     service = _service(request)
@@ -137,7 +145,7 @@ async def _endpoint(handler: Handler, send: bool, request: Request) -> Response:
         return _respond(500, error.body(), headers)
     if began:
         service.idempotency_end(key, body)
-    return _respond(200, body, headers)
+    return _respond(status, body, headers)
 
 
 async def send_email(request: Request) -> dict[str, Any]:
@@ -223,8 +231,8 @@ async def _not_emulated(request: Request) -> Response:
     error = ResendApiError(
         404,
         "not_found",
-        f"The requested endpoint does not exist. (Doorstep emulates sending, reading, "
-        f"rescheduling and cancelling emails; {request.method} {request.url.path} is not "
+        f"The requested endpoint does not exist. (Doorstep emulates emails, domains, API keys, "
+        f"webhooks, audiences and contacts; {request.method} {request.url.path} is not "
         "emulated.)",
     )
     return JSONResponse(error.body(), status_code=404)
@@ -260,9 +268,11 @@ async def _by_method(endpoints: dict[str, Endpoint], request: Request) -> Respon
     return await endpoints["GET" if request.method == "HEAD" else request.method](request)
 
 
-def _checked(handler: Handler, *, send: bool = False) -> partial[Coroutine[Any, Any, Response]]:
+def _checked(
+    handler: Handler, *, send: bool = False, status: int = 200
+) -> partial[Coroutine[Any, Any, Response]]:
     """The route endpoint: `handler` behind the key, rate-limit and body checks."""
-    return partial(_endpoint, handler, send)
+    return partial(_endpoint, handler, send, status)
 
 
 def create_resend_app(service: ResendService) -> Starlette:
@@ -279,6 +289,10 @@ def create_resend_app(service: ResendService) -> Starlette:
         (one + "/attachments", "GET", _checked(list_attachments)),
         (attachment, "GET", _checked(get_attachment)),
         (attachment + "/content", "GET", download_attachment),
+        *(
+            (path, method, _checked(handler, status=status))
+            for path, method, handler, status in resource_handlers(_service, _json, _page)
+        ),
     ]
     by_path: dict[str, dict[str, Endpoint]] = {}
     for path, method, endpoint in table:
