@@ -31,6 +31,7 @@ from emulator.http.knock._errors import KnockAPIError, get_dict, get_list, get_s
 from emulator.http.knock._inline import check_trigger_entities
 from emulator.http.knock._messages import message_routes
 from emulator.http.knock._messages_extra import message_extra_routes
+from emulator.http.knock._providers import provider_routes
 from emulator.http.knock._recipients import recipient_routes
 from emulator.http.knock._schedules import schedule_routes
 from emulator.http.knock._socket import socket_route
@@ -195,6 +196,7 @@ def _routes(ctx: KnockContext, policy: CorsPolicy) -> list[BaseRoute]:
         *recipient_routes(ctx),
         *audience_routes(ctx),
         *schedule_routes(ctx),
+        *provider_routes(ctx),
         socket_route(ctx, policy),  # the realtime socket, /ws/v1/websocket
     ]
 
