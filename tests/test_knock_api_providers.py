@@ -73,3 +73,22 @@ def test_bad_references_get_knock_errors(env: Env, query: str, status: int, text
     response = env.http.get(f"/v1/providers/slack/slack/auth_check?{query}")
     assert response.status_code == status
     assert text in response.json()["message"]
+
+
+def test_preference_center_config_and_signed_url(env: Env) -> None:
+    """Derived from the loaded workflows (Doorstep has no dashboard): channel types, each
+    category, each workflow; the user's email; branding from `vars.branding`."""
+    env.emulator.identify("u1", email="ada@example.com")
+    env.emulator.vars["branding"] = {"logo_url": "https://cdn.test/logo.png"}
+    got = env.knock.users.preference_center.get_config("u1")
+    rows = [(r.type, r.identifier) for r in got.config.rows]
+    assert rows[0] == ("channel_types", None)
+    assert ("category", "billing") in rows
+    assert ("workflow", "invoice-created") in rows
+    assert got.user_email == "ada@example.com"
+    assert got.branding.logo_url == "https://cdn.test/logo.png"
+    signed = env.knock.users.preference_center.generate_signed_url("u1")
+    assert signed.token in signed.url
+    assert signed.url.startswith(env.base_url)
+    with pytest.raises(knockapi.NotFoundError):
+        env.knock.users.preference_center.get_config("ghost")

@@ -31,6 +31,7 @@ from emulator.http.knock._errors import KnockAPIError, get_dict, get_list, get_s
 from emulator.http.knock._inline import check_trigger_entities
 from emulator.http.knock._messages import message_routes
 from emulator.http.knock._messages_extra import message_extra_routes
+from emulator.http.knock._preference_center import preference_center_routes
 from emulator.http.knock._providers import provider_routes
 from emulator.http.knock._recipients import recipient_routes
 from emulator.http.knock._schedules import schedule_routes
@@ -193,6 +194,7 @@ def _routes(ctx: KnockContext, policy: CorsPolicy) -> list[BaseRoute]:
         *message_extra_routes(ctx),  # first: /v1/messages/batch/content before /{message_id}
         *message_routes(ctx),
         *bulk_routes(ctx),
+        *preference_center_routes(ctx),
         *recipient_routes(ctx),
         *audience_routes(ctx),
         *schedule_routes(ctx),
