@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from emulator.core import Clock, IdFactory
+from emulator.mail._resend_records import EmailRecord
 from emulator.mail._resend_resources import Record, body_of, field, found, page, pg_time
 from emulator.mail._resend_validation import ResendApiError
 from emulator.mail._webhooks import WebhookSender, new_secret
@@ -141,6 +143,13 @@ class ResendContacts:
             del self.webhooks[hook_id]
             del self.senders[hook_id]
         return {"object": "webhook", "id": hook_id, "deleted": True}
+
+    def email_event(
+        self, kind: str, record: EmailRecord, when: datetime, *, also: WebhookSender | None
+    ) -> None:
+        """Sign and send one `email.*` event to `also` (if any) and every enabled webhook."""
+        for sender in ([] if also is None else [also]) + self.enabled_senders():
+            sender.email_event(kind, record, when)
 
     def enabled_senders(self) -> list[WebhookSender]:
         """The senders of every enabled webhook, oldest first."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -78,10 +78,10 @@ def found(table: dict[str, Record], key: str, what: str) -> Record:
 class ResendDomains:
     """The records behind Resend's domain and API key endpoints."""
 
-    def __init__(self, clock: Clock, *, seed: int = 0, on_api_key: Callable[[str], None]) -> None:
+    def __init__(self, clock: Clock, *, seed: int = 0, accepted_keys: set[str] | None) -> None:
         self.clock = clock
         self._ids = IdFactory(seed, kind="resend_domains")
-        self._on_api_key = on_api_key
+        self._accepted = accepted_keys  # the service's keys (None: any `re_` key is accepted)
         self._lock = threading.RLock()
         self.domains: dict[str, Record] = {}
         self.api_keys: dict[str, Record] = {}
@@ -195,7 +195,8 @@ class ResendDomains:
                 "created_at": pg_time(self.clock.now),
                 "last_used_at": None,
             }
-        self._on_api_key(token)
+        if self._accepted is not None:
+            self._accepted.add(token)
         return {"id": key_id, "token": token}
 
     def list_api_keys(self, limit: int, after: str | None, before: str | None) -> Record:

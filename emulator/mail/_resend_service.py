@@ -75,9 +75,8 @@ class ResendService:
         self._lock = threading.RLock()
         # An id space of its own: never a captured email's, a run's or a trigger's id.
         self._ids = IdFactory(seed, kind="resend_email")
-        # Domains, API keys, webhooks, audiences and contacts (`/domains`, `/webhooks`, ...).
-        self.domains = ResendDomains(self.clock, seed=seed, on_api_key=self._accept_key)
-        self.contacts = ResendContacts(self.clock, seed=seed)
+        self.domains = ResendDomains(self.clock, seed=seed, accepted_keys=self.api_keys)
+        self.contacts = ResendContacts(self.clock, seed=seed)  # and webhooks, segments
 
     def record_to(self, journal: Recorder | None) -> None:
         """Record every change in `journal` from now on (None: stop recording)."""
@@ -297,14 +296,7 @@ class ResendService:
             self._event(record, "email.delivered")
 
     def _event(self, record: EmailRecord, kind: str) -> None:
-        senders = self.contacts.enabled_senders()
-        for sender in senders if self.webhooks is None else [self.webhooks, *senders]:
-            sender.email_event(kind, record, self.clock.now)
-
-    def _accept_key(self, token: str) -> None:
-        """A key made with `POST /api-keys` works from then on."""
-        if self.api_keys is not None:
-            self.api_keys.add(token)
+        self.contacts.email_event(kind, record, self.clock.now, also=self.webhooks)
 
     # -- reading and changing ----------------------------------------------------------
     def get(self, email_id: str) -> EmailRecord:
