@@ -184,3 +184,30 @@ def test_reset_forgets_domains_webhooks_segments_and_contacts(env: Env) -> None:
     assert resend.Segments.list()["data"] == []
     assert resend.Contacts.list()["data"] == []
     resend.Emails.send(OK)  # type: ignore[arg-type]  # no webhook left to call
+
+
+def test_topics_subscriptions_and_contact_properties(env: Env) -> None:
+    news = resend.Topics.create({"name": "News", "default_subscription": "opt_in"})
+    offers = resend.Topics.create({"name": "Offers", "default_subscription": "opt_out"})
+    resend.Topics.update(offers["id"], {"visibility": "public"})
+    assert resend.Topics.get(offers["id"])["visibility"] == "public"
+    assert [t["name"] for t in resend.Topics.list()["data"]] == ["Offers", "News"]
+    resend.Contacts.create({"email": "ada@example.com"})
+    headers = {"Authorization": "Bearer re_sdk"}
+    mine = f"{env.base_url}/contacts/ada@example.com/topics"
+    before = {t["name"]: t["subscription"] for t in httpx.get(mine, headers=headers).json()["data"]}
+    assert before == {"News": "opt_in", "Offers": "opt_out"}  # the topics' defaults
+    change = {"topics": [{"id": offers["id"], "subscription": "opt_in"}]}
+    assert httpx.patch(mine, json=change, headers=headers).json()["topics"] == change["topics"]
+    after = {t["name"]: t["subscription"] for t in httpx.get(mine, headers=headers).json()["data"]}
+    assert after == {"News": "opt_in", "Offers": "opt_in"}
+    assert resend.Topics.remove(news["id"])["deleted"] is True
+    plan = resend.ContactProperties.create(
+        {"key": "plan", "type": "string", "fallback_value": "free"}
+    )
+    resend.ContactProperties.update({"id": plan["id"], "fallback_value": "trial"})
+    assert resend.ContactProperties.get(plan["id"])["fallback_value"] == "trial"
+    with pytest.raises(rex.ResendError, match="must be a string"):
+        resend.ContactProperties.update({"id": plan["id"], "fallback_value": 3})
+    assert [p["key"] for p in resend.ContactProperties.list()["data"]] == ["plan"]
+    assert resend.ContactProperties.remove(plan["id"])["deleted"] is True

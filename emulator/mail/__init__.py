@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from emulator.mail._resend_records import AttachmentRecord, EmailRecord
     from emulator.mail._resend_resources import ResendDomains
     from emulator.mail._resend_service import ResendService
+    from emulator.mail._resend_topics import ResendTopics
     from emulator.mail._resend_validation import ResendApiError
     from emulator.mail._smtp_server import SmtpServer, running_smtp
     from emulator.mail._sqlite import DataFormatError, SqliteMailStore
@@ -46,6 +47,7 @@ _LAZY = {
     "EmailRecord": "_resend_records",
     "ResendContacts": "_resend_contacts",
     "ResendDomains": "_resend_resources",
+    "ResendTopics": "_resend_topics",
     "ResendService": "_resend_service",
     "ResendApiError": "_resend_validation",
     "SmtpServer": "_smtp_server",
@@ -95,6 +97,7 @@ __all__ = [
     "ResendDomains",
     "ResendHttpProvider",
     "ResendService",
+    "ResendTopics",
     "SmtpProvider",
     "SmtpServer",
     "SmtpServerError",

@@ -195,14 +195,14 @@ class ResendContacts:
     ) -> Record:
         """`GET /contacts/{id}/segments`."""
         with self._lock:
-            ids = self._contact(key)["segments"]
+            ids = self.contact(key)["segments"]
             items = [dict(s) for i, s in reversed(self.segments.items()) if i in ids]
         return page(items, limit, after, before)
 
     def add_to_segment(self, key: str, segment_id: str, *, remove: bool = False) -> Record:
         """`POST` (or `DELETE`) `/contacts/{id}/segments/{segment_id}`."""
         with self._lock:
-            contact = self._contact(key)
+            contact = self.contact(key)
             found(self.segments, segment_id, "Segment")
             if remove:
                 contact["segments"].discard(segment_id)
@@ -241,8 +241,8 @@ class ResendContacts:
             self.contacts[contact["id"]] = contact
         return {"object": "contact", "id": contact["id"]}
 
-    def _contact(self, key: str) -> Record:
-        """A contact by id or by email address."""
+    def contact(self, key: str) -> Record:
+        """A contact by id or by email address (the stored record; hold the lock to change it)."""
         contact = self.contacts.get(key) or next(
             (c for c in self.contacts.values() if c["email"] == key), None
         )
@@ -268,7 +268,7 @@ class ResendContacts:
     def get_contact(self, key: str) -> Record:
         """`GET /contacts/{id or email}`."""
         with self._lock:
-            return {k: v for k, v in self._contact(key).items() if k != "segments"}
+            return {k: v for k, v in self.contact(key).items() if k != "segments"}
 
     def update_contact(self, key: str, raw: Any) -> Record:
         """`PATCH /contacts/{id or email}`."""
@@ -278,7 +278,7 @@ class ResendContacts:
         }
         properties = field(body, "properties", dict)
         with self._lock:
-            contact = self._contact(key)
+            contact = self.contact(key)
             contact.update({k: v for k, v in values.items() if v is not None})
             if properties is not None:
                 contact["properties"] = {**contact["properties"], **properties}
@@ -287,6 +287,6 @@ class ResendContacts:
     def remove_contact(self, key: str) -> Record:
         """`DELETE /contacts/{id or email}`."""
         with self._lock:
-            contact = self._contact(key)
+            contact = self.contact(key)
             del self.contacts[contact["id"]]
         return {"object": "contact", "id": contact["id"], "deleted": True}

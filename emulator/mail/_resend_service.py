@@ -23,6 +23,7 @@ from emulator.mail._model import addresses
 from emulator.mail._resend_contacts import ResendContacts
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_resources import ResendDomains
+from emulator.mail._resend_topics import ResendTopics
 from emulator.mail._resend_validation import (
     MAX_BATCH,
     ResendApiError,
@@ -77,6 +78,7 @@ class ResendService:
         self._ids = IdFactory(seed, kind="resend_email")
         self.domains = ResendDomains(self.clock, seed=seed, accepted_keys=self.api_keys)
         self.contacts = ResendContacts(self.clock, seed=seed)  # and webhooks, segments
+        self.topics = ResendTopics(self.clock, self.contacts, seed=seed)  # and contact properties
 
     def record_to(self, journal: Recorder | None) -> None:
         """Record every change in `journal` from now on (None: stop recording)."""
@@ -379,8 +381,8 @@ class ResendService:
                     record.timer.cancel()
             self._records.clear()
             self._keys.clear()
-        self.domains.clear()
-        self.contacts.clear()
+        for store in (self.domains, self.contacts, self.topics):
+            store.clear()
 
     def attachment(self, email_id: str, attachment_id: str) -> AttachmentRecord:
         """One attachment of an email, or Resend's 404."""

@@ -1,5 +1,5 @@
-"""Resend's endpoints beyond `/emails`: domains, API keys, webhooks, segments (audiences) and
-contacts.
+"""Resend's endpoints beyond `/emails`: domains, API keys, webhooks, segments (audiences),
+contacts, topics and contact properties.
 
 Each handler reads the JSON body and path, calls the service's resource stores
 (`ResendService.domains`, `.contacts`) and returns resend-api.yml's shape; `_app.py` wraps them
@@ -78,6 +78,12 @@ class _Handlers:
         )
         return result
 
+    async def contact_topics(self, request: Request) -> dict[str, Any]:
+        result: dict[str, Any] = self.store(request, "topics").contact_topics(
+            str(request.path_params["contact_id"]), *self.page_of(request)
+        )
+        return result
+
     def membership(self, *, remove: bool) -> Handler:
         async def handler(request: Request) -> dict[str, Any]:
             key, segment = request.path_params["contact_id"], request.path_params["segment_id"]
@@ -96,7 +102,25 @@ def resource_handlers(
 ) -> list[Route]:
     """(path, method, handler, success status) of every resource endpoint."""
     h = _Handlers(service_of, body_of, page_of)
-    return [*_account_routes(h), *_contact_routes(h)]
+    return [*_account_routes(h), *_contact_routes(h), *_topic_routes(h)]
+
+
+def _topic_routes(h: _Handlers) -> list[Route]:
+    topic, prop, mine = "/topics/{id}", "/contact-properties/{id}", "/contacts/{contact_id}/topics"
+    return [
+        ("/topics", "POST", h.create("topics", "create_topic"), 201),
+        ("/topics", "GET", h.listing("topics", "list_topics"), 200),
+        (topic, "GET", h.by_id("topics", "get_topic", "id"), 200),
+        (topic, "PATCH", h.by_id("topics", "update_topic", "id", body=True), 200),
+        (topic, "DELETE", h.by_id("topics", "remove_topic", "id"), 200),
+        (mine, "GET", h.contact_topics, 200),
+        (mine, "PATCH", h.by_id("topics", "update_contact_topics", "contact_id", body=True), 200),
+        ("/contact-properties", "POST", h.create("topics", "create_property"), 201),
+        ("/contact-properties", "GET", h.listing("topics", "list_properties"), 200),
+        (prop, "GET", h.by_id("topics", "get_property", "id"), 200),
+        (prop, "PATCH", h.by_id("topics", "update_property", "id", body=True), 200),
+        (prop, "DELETE", h.by_id("topics", "remove_property", "id"), 200),
+    ]
 
 
 def _account_routes(h: _Handlers) -> list[Route]:
