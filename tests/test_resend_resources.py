@@ -117,9 +117,9 @@ def test_a_webhook_off_this_machine_is_captured_not_sent(env: Env) -> None:
         {"endpoint": "https://hooks.example.com/resend", "events": ["email.sent"]}
     )
     resend.Emails.send(OK)  # type: ignore[arg-type]
-    [sender] = env.service.contacts.enabled_senders()
+    [sender] = env.service.account.contacts.enabled_senders()
     assert [p["type"] for p in sender.sent] == ["email.sent"]
-    assert created["id"] in env.service.contacts.webhooks
+    assert created["id"] in env.service.account.contacts.webhooks
 
 
 def test_audiences_segments_and_contacts(env: Env) -> None:
@@ -211,3 +211,53 @@ def test_topics_subscriptions_and_contact_properties(env: Env) -> None:
         resend.ContactProperties.update({"id": plan["id"], "fallback_value": 3})
     assert [p["key"] for p in resend.ContactProperties.list()["data"]] == ["plan"]
     assert resend.ContactProperties.remove(plan["id"])["deleted"] is True
+
+
+def test_broadcasts_go_to_a_segments_subscribed_contacts(env: Env) -> None:
+    """One email per contact of the segment, through POST /emails' path (captured, webhooks);
+    unsubscribed contacts and topic opt-outs are skipped; placeholders are filled per contact;
+    `scheduled_at` waits for the virtual clock."""
+    segment = resend.Segments.create({"name": "Beta"})
+    topic = resend.Topics.create({"name": "News", "default_subscription": "opt_in"})
+    for email, name, unsubscribed in [
+        ("ada@example.com", "Ada", False),
+        ("bob@example.com", "", False),
+        ("cy@example.com", "Cy", True),
+    ]:
+        resend.Contacts.create(
+            {
+                "email": email,
+                "first_name": name,
+                "unsubscribed": unsubscribed,
+                "segments": [segment["id"]],
+            }
+        )
+    resend.Contacts.create({"email": "out@example.com", "segments": [segment["id"]]})
+    headers = {"Authorization": "Bearer re_sdk"}
+    change = {"topics": [{"id": topic["id"], "subscription": "opt_out"}]}
+    httpx.patch(f"{env.base_url}/contacts/out@example.com/topics", json=change, headers=headers)
+    draft = resend.Broadcasts.create(
+        {
+            "segment_id": segment["id"],
+            "topic_id": topic["id"],
+            "from": "Acme <news@acme.test>",
+            "subject": "Hi {{{FIRST_NAME|there}}}",
+            "html": "<p>News for {{{EMAIL}}}</p><a href='{{{RESEND_UNSUBSCRIBE_URL}}}'>x</a>",
+        }
+    )
+    resend.Broadcasts.update({"broadcast_id": draft["id"], "name": "June"})
+    resend.Broadcasts.send({"broadcast_id": draft["id"], "scheduled_at": "in 1 hour"})
+    assert resend.Broadcasts.get(draft["id"])["status"] == "scheduled"
+    assert env.service.sink.all() == []  # type: ignore[union-attr]
+    env.service.clock.advance(hours=1)
+    got = resend.Broadcasts.get(draft["id"])
+    assert (got["status"], got["name"]) == ("sent", "June")
+    subjects = sorted((e.to[0], e.subject) for e in env.service.sink.all())  # type: ignore[union-attr]
+    assert subjects == [("ada@example.com", "Hi Ada"), ("bob@example.com", "Hi there")]
+    recipients = httpx.get(f"{env.base_url}/broadcasts/{draft['id']}/recipients", headers=headers)
+    assert sorted(r["email"] for r in recipients.json()["data"]) == [
+        "ada@example.com",
+        "bob@example.com",
+    ]
+    with pytest.raises(rex.ResendError, match="A sent broadcast cannot be deleted"):
+        resend.Broadcasts.remove(draft["id"])

@@ -30,6 +30,8 @@ from emulator.mail._router import MailRouter, MailSink
 from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
 
 if TYPE_CHECKING:
+    from emulator.mail._resend_account import ResendAccount
+    from emulator.mail._resend_broadcasts import ResendBroadcasts
     from emulator.mail._resend_contacts import ResendContacts
     from emulator.mail._resend_records import AttachmentRecord, EmailRecord
     from emulator.mail._resend_resources import ResendDomains
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "AttachmentRecord": "_resend_records",
     "EmailRecord": "_resend_records",
+    "ResendAccount": "_resend_account",
+    "ResendBroadcasts": "_resend_broadcasts",
     "ResendContacts": "_resend_contacts",
     "ResendDomains": "_resend_resources",
     "ResendTopics": "_resend_topics",
@@ -92,7 +96,9 @@ __all__ = [
     "MailTimeoutError",
     "Mailbox",
     "OutgoingEmail",
+    "ResendAccount",
     "ResendApiError",
+    "ResendBroadcasts",
     "ResendContacts",
     "ResendDomains",
     "ResendHttpProvider",

@@ -20,10 +20,8 @@ from typing import Any
 from emulator.core import Clock, IdFactory, Recorder, journaled
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._model import addresses
-from emulator.mail._resend_contacts import ResendContacts
+from emulator.mail._resend_account import ResendAccount
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
-from emulator.mail._resend_resources import ResendDomains
-from emulator.mail._resend_topics import ResendTopics
 from emulator.mail._resend_validation import (
     MAX_BATCH,
     ResendApiError,
@@ -76,9 +74,9 @@ class ResendService:
         self._lock = threading.RLock()
         # An id space of its own: never a captured email's, a run's or a trigger's id.
         self._ids = IdFactory(seed, kind="resend_email")
-        self.domains = ResendDomains(self.clock, seed=seed, accepted_keys=self.api_keys)
-        self.contacts = ResendContacts(self.clock, seed=seed)  # and webhooks, segments
-        self.topics = ResendTopics(self.clock, self.contacts, seed=seed)  # and contact properties
+        self.account = ResendAccount(  # domains, webhooks, contacts, broadcasts, ...
+            self.clock, seed=seed, accepted_keys=self.api_keys, send=self.send
+        )
 
     def record_to(self, journal: Recorder | None) -> None:
         """Record every change in `journal` from now on (None: stop recording)."""
@@ -298,7 +296,7 @@ class ResendService:
             self._event(record, "email.delivered")
 
     def _event(self, record: EmailRecord, kind: str) -> None:
-        self.contacts.email_event(kind, record, self.clock.now, also=self.webhooks)
+        self.account.contacts.email_event(kind, record, self.clock.now, also=self.webhooks)
 
     # -- reading and changing ----------------------------------------------------------
     def get(self, email_id: str) -> EmailRecord:
@@ -381,8 +379,7 @@ class ResendService:
                     record.timer.cancel()
             self._records.clear()
             self._keys.clear()
-        for store in (self.domains, self.contacts, self.topics):
-            store.clear()
+        self.account.clear()
 
     def attachment(self, email_id: str, attachment_id: str) -> AttachmentRecord:
         """One attachment of an email, or Resend's 404."""

@@ -29,7 +29,7 @@ class _Handlers:
     page_of: Callable[[Request], tuple[int, str | None, str | None]]
 
     def store(self, request: Request, name: str) -> Any:
-        return getattr(self.service_of(request), name)
+        return getattr(self.service_of(request).account, name)
 
     def listing(self, store: str, method: str) -> Handler:
         async def handler(request: Request) -> dict[str, Any]:
@@ -78,6 +78,23 @@ class _Handlers:
         )
         return result
 
+    def paged_by_id(self, store: str, method: str) -> Handler:
+        async def handler(request: Request) -> dict[str, Any]:
+            result: dict[str, Any] = getattr(self.store(request, store), method)(
+                str(request.path_params["id"]), *self.page_of(request)
+            )
+            return result
+
+        return handler
+
+    async def send_broadcast(self, request: Request) -> dict[str, Any]:
+        raw: bytes = request.state.raw
+        body = self.body_of(request) if raw.strip() else {}  # no body: send now
+        result: dict[str, Any] = self.store(request, "broadcasts").send(
+            str(request.path_params["id"]), body
+        )
+        return result
+
     async def contact_topics(self, request: Request) -> dict[str, Any]:
         result: dict[str, Any] = self.store(request, "topics").contact_topics(
             str(request.path_params["contact_id"]), *self.page_of(request)
@@ -102,7 +119,22 @@ def resource_handlers(
 ) -> list[Route]:
     """(path, method, handler, success status) of every resource endpoint."""
     h = _Handlers(service_of, body_of, page_of)
-    return [*_account_routes(h), *_contact_routes(h), *_topic_routes(h)]
+    return [*_account_routes(h), *_contact_routes(h), *_topic_routes(h), *_broadcast_routes(h)]
+
+
+def _broadcast_routes(h: _Handlers) -> list[Route]:
+    one = "/broadcasts/{id}"
+    return [
+        ("/broadcasts", "POST", h.create("broadcasts", "create"), 201),
+        ("/broadcasts", "GET", h.listing("broadcasts", "list"), 200),
+        (one, "GET", h.by_id("broadcasts", "get", "id"), 200),
+        (one, "PATCH", h.by_id("broadcasts", "update", "id", body=True), 200),
+        (one, "DELETE", h.by_id("broadcasts", "remove", "id"), 200),
+        (one + "/send", "POST", h.send_broadcast, 200),
+        (one + "/cancel", "POST", h.by_id("broadcasts", "cancel", "id"), 200),
+        (one + "/recipients", "GET", h.paged_by_id("broadcasts", "sent_to"), 200),
+        (one + "/clicked-links", "GET", h.paged_by_id("broadcasts", "clicked_links"), 200),
+    ]
 
 
 def _topic_routes(h: _Handlers) -> list[Route]:

@@ -1,0 +1,37 @@
+"""Every Resend resource beyond `/emails`, held together for `ResendService` and its reset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from emulator.core import Clock
+from emulator.mail._resend_broadcasts import ResendBroadcasts
+from emulator.mail._resend_contacts import ResendContacts
+from emulator.mail._resend_resources import ResendDomains
+from emulator.mail._resend_topics import ResendTopics
+
+
+class ResendAccount:
+    """Domains and API keys, webhooks, segments and contacts, topics and contact properties,
+    broadcasts (sent with `send`, the service's `POST /emails`)."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        seed: int,
+        accepted_keys: set[str] | None,
+        send: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        self.domains = ResendDomains(clock, seed=seed, accepted_keys=accepted_keys)
+        self.contacts = ResendContacts(clock, seed=seed)
+        self.topics = ResendTopics(clock, self.contacts, seed=seed)
+        self.broadcasts = ResendBroadcasts(clock, self.contacts, self.topics, send, seed=seed)
+
+    def clear(self) -> None:
+        """Forget every record; scheduled broadcasts never go out."""
+        self.broadcasts.clear()
+        self.topics.clear()
+        self.contacts.clear()
+        self.domains.clear()
