@@ -383,13 +383,13 @@ def test_a_declared_body_over_50_mb_is_refused_in_each_apis_shape(
     "call",
     [
         lambda: resend.Emails.metrics(),
-        lambda: resend.Emails.Receiving.list(),
-        lambda: resend.Emails.Receiving.get("4ef9a417-02e9-4d39-ad75-9611e0fcc33c"),
+        lambda: resend.Suppressions.list(),
+        lambda: resend.Events.list(),
         lambda: resend.Automations.list(),
         lambda: resend.Logs.list(),
         lambda: resend.Templates.list(),
     ],
-    ids=["metrics", "receiving", "receiving-one", "automations", "logs", "templates"],
+    ids=["metrics", "suppressions", "events", "automations", "logs", "templates"],
 )
 def test_resend_endpoints_doorstep_does_not_emulate_are_resends_404(
     server: ServerThread, call: Callable[[], object]

@@ -261,3 +261,34 @@ def test_broadcasts_go_to_a_segments_subscribed_contacts(env: Env) -> None:
     ]
     with pytest.raises(rex.ResendError, match="A sent broadcast cannot be deleted"):
         resend.Broadcasts.remove(draft["id"])
+
+
+def test_receiving_lists_smtp_mail_for_a_receiving_domain(env: Env) -> None:
+    """Inbound mail (captured by the SMTP server) to a domain created with receiving enabled."""
+    import smtplib
+    from email.message import EmailMessage
+
+    from emulator.mail import running_smtp
+
+    resend.Domains.create({"name": "in.acme.test", "capabilities": {"receiving": "enabled"}})
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "ada@example.com", "help@in.acme.test", "?"
+    message.set_content("Where is my invoice?")
+    message.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="a.pdf")
+    box = env.service.sink
+    assert isinstance(box, Mailbox)
+    with running_smtp(box) as server, smtplib.SMTP(*server.address) as client:
+        client.send_message(message)
+        other = EmailMessage()
+        other["From"], other["To"], other["Subject"] = "a@example.com", "x@elsewhere.test", "no"
+        other.set_content("not for a receiving domain")
+        client.send_message(other)
+    listed = resend.Emails.Receiving.list()
+    [item] = listed["data"]
+    assert (item["to"], item["subject"]) == (["help@in.acme.test"], "?")
+    got = resend.Emails.Receiving.get(item["id"])
+    assert "Where is my invoice?" in (got["text"] or "")
+    [file] = resend.Emails.Receiving.Attachments.list(item["id"])["data"]
+    assert (file["filename"], file["size"]) == ("a.pdf", 4)
+    detail = resend.Emails.Receiving.Attachments.get(item["id"], file["id"])
+    assert httpx.get(detail["download_url"]).content == b"%PDF"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from emulator.mail._resend_account import ResendAccount
     from emulator.mail._resend_broadcasts import ResendBroadcasts
     from emulator.mail._resend_contacts import ResendContacts
+    from emulator.mail._resend_receiving import ResendReceiving
     from emulator.mail._resend_records import AttachmentRecord, EmailRecord
     from emulator.mail._resend_resources import ResendDomains
     from emulator.mail._resend_service import ResendService
@@ -51,6 +52,7 @@ _LAZY = {
     "ResendBroadcasts": "_resend_broadcasts",
     "ResendContacts": "_resend_contacts",
     "ResendDomains": "_resend_resources",
+    "ResendReceiving": "_resend_receiving",
     "ResendTopics": "_resend_topics",
     "ResendService": "_resend_service",
     "ResendApiError": "_resend_validation",
@@ -102,6 +104,7 @@ __all__ = [
     "ResendContacts",
     "ResendDomains",
     "ResendHttpProvider",
+    "ResendReceiving",
     "ResendService",
     "ResendTopics",
     "SmtpProvider",

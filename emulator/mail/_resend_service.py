@@ -21,6 +21,7 @@ from emulator.core import Clock, IdFactory, Recorder, journaled
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._model import addresses
 from emulator.mail._resend_account import ResendAccount
+from emulator.mail._resend_receiving import ResendReceiving
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_validation import (
     MAX_BATCH,
@@ -77,6 +78,7 @@ class ResendService:
         self.account = ResendAccount(  # domains, webhooks, contacts, broadcasts, ...
             self.clock, seed=seed, accepted_keys=self.api_keys, send=self.send
         )
+        self.receiving = ResendReceiving(sink, self.account.domains)
 
     def record_to(self, journal: Recorder | None) -> None:
         """Record every change in `journal` from now on (None: stop recording)."""

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from emulator.http._json_body import JsonBodyError, decode_json
 from emulator.http._limits import read_limited
-from emulator.http.resend._resources import resource_handlers
+from emulator.http.resend._resources import received_file, receiving_handlers, resource_handlers
 from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendService
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
@@ -39,8 +39,6 @@ RESEND_RESOURCES = frozenset(
 # be read as an email id and answer 422 "The `id` must be a valid UUID".
 _NOT_EMULATED = (
     "/emails/metrics",
-    "/emails/receiving",
-    "/emails/receiving/{rest:path}",
     "/domains/claim",
     "/contacts/imports",
     "/contacts/imports/{rest:path}",
@@ -280,6 +278,11 @@ def create_resend_app(service: ResendService) -> Starlette:
     one = "/emails/{email_id}"
     attachment = one + "/attachments/{attachment_id}"
     table: list[tuple[str, str, Endpoint]] = [
+        *(  # first: `/emails/{email_id}` would take `receiving` for an id
+            (path, method, _checked(handler, status=status))
+            for path, method, handler, status in receiving_handlers(_service, _page)
+        ),
+        ("/emails/receiving/{email_id}/attachments/{attachment_id}/content", "GET", received_file),
         ("/emails", "POST", _checked(send_email, send=True)),
         ("/emails", "GET", _checked(list_emails)),
         ("/emails/batch", "POST", _checked(send_batch, send=True)),

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-from emulator.mail import ResendService
+from emulator.mail import ResendApiError, ResendService
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 Route = tuple[str, str, Handler, int]
@@ -209,3 +210,50 @@ def _contact_routes(h: _Handlers) -> list[Route]:
         ),
         (in_audience + "/{id}", "DELETE", h.by_id("contacts", "remove_contact", "id"), 200),
     ]
+
+
+def receiving_handlers(
+    service_of: Callable[[Request], ResendService],
+    page_of: Callable[[Request], tuple[int, str | None, str | None]],
+) -> list[Route]:
+    """`/emails/receiving...`: mail the SMTP server took for a receiving domain."""
+
+    def base(request: Request) -> str:
+        return str(request.base_url).rstrip("/")
+
+    async def listed(request: Request) -> dict[str, Any]:
+        return service_of(request).receiving.list(*page_of(request))
+
+    async def one(request: Request) -> dict[str, Any]:
+        return service_of(request).receiving.get(str(request.path_params["email_id"]))
+
+    async def files(request: Request) -> dict[str, Any]:
+        email_id = str(request.path_params["email_id"])
+        receiving = service_of(request).receiving
+        return receiving.attachments(email_id, base(request), *page_of(request))
+
+    async def file(request: Request) -> dict[str, Any]:
+        params = request.path_params
+        return service_of(request).receiving.attachment_json(
+            str(params["email_id"]), str(params["attachment_id"]), base(request)
+        )
+
+    one_path = "/emails/receiving/{email_id}"
+    return [
+        ("/emails/receiving", "GET", listed, 200),
+        (one_path, "GET", one, 200),
+        (one_path + "/attachments", "GET", files, 200),
+        (one_path + "/attachments/{attachment_id}", "GET", file, 200),
+    ]
+
+
+async def received_file(request: Request) -> Response:
+    """A received attachment's bytes, without key or rate checks (like a sent one's)."""
+    service: ResendService = request.app.state.resend
+    try:
+        found = service.receiving.attachment(
+            str(request.path_params["email_id"]), str(request.path_params["attachment_id"])
+        )
+    except ResendApiError as exc:
+        return JSONResponse(exc.body(), status_code=exc.status)
+    return Response(found.content, media_type=found.content_type)
