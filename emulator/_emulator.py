@@ -35,6 +35,7 @@ from emulator.engine import (
     Engine,
     Responder,
     RunObserver,
+    RunRetention,
     cancel_runs,
     parse_entity,
     reset_state,
@@ -91,6 +92,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade)
             strict=strict,
         )
         self._reset_hooks: list[Callable[[], None]] = []
+        self._retention: RunRetention | None = None
         wire(engine)
         engine.require_identified_actor = require_identified_actor
         if ai_responder is not None:
@@ -232,7 +234,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade)
         trigger's result instead of starting runs again.
         """
         with self.lock:
-            return start_trigger(
+            result = start_trigger(
                 self._engine,
                 key,
                 recipients,
@@ -243,6 +245,9 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade)
                 settings=dict(settings or {}),
                 idempotency_key=idempotency_key,
             )
+            if self._retention is not None:
+                self._retention.maybe_sweep(self._engine)
+            return result
 
     def idempotent_result(self, idempotency_key: str) -> TriggerResult | None:
         """The result a trigger with this key returned in the last 24 hours (what a repeat
@@ -319,6 +324,23 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade)
         """A recorded bulk operation by id, or None."""
         with self.lock:
             return self._engine.bulk_operations.get(operation_id)
+
+    def retain_runs(self, max_runs: int = 0, *, full_traces: int = 0) -> None:
+        """Bound the runs kept, for long-lived servers: finished runs beyond the newest
+        `max_runs` are forgotten with their messages (running and parked runs always stay), and
+        finished runs older than the newest `full_traces` keep a compact record (status, path,
+        step outcomes and times). 0 means no limit; checked as runs start and time moves."""
+        if max_runs < 0 or full_traces < 0:
+            raise DoorstepError("max_runs and full_traces are counts: 0 (no limit) or more")
+        with self.lock:
+            first = self._retention is None
+            self._retention = RunRetention(max_runs, full_traces)
+            if first:
+                self.clock.on_move(self._sweep_runs)
+
+    def _sweep_runs(self, now: datetime) -> None:
+        if self._retention is not None:
+            self._retention.maybe_sweep(self._engine, moved=True)
 
     def add_run_observer(self, observer: RunObserver) -> None:
         """Tell `observer` (a `RunObserver`) what every run does from now on: steps reached,

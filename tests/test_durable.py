@@ -105,6 +105,7 @@ def test_format_1_is_migrated(tmp_path: Path) -> None:
     old["attachments"][0]["content"] = "AAEC"  # format 1 kept the bytes base64 here too
     db.execute("UPDATE emails SET doc = ?", (json.dumps(old),))
     db.execute("DROP TABLE meta")
+    db.execute("ALTER TABLE emails DROP COLUMN kind")
     db.execute("PRAGMA user_version=0")
     db.close()
 
@@ -113,7 +114,7 @@ def test_format_1_is_migrated(tmp_path: Path) -> None:
     assert email.attachments[0].content == bytes(range(256)) * 16  # read from the raw MIME
     assert store.next_generation() == 1
     db = sqlite3.connect(tmp_path / "mail.sqlite3")
-    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
     assert '"content"' not in db.execute("SELECT doc FROM emails").fetchone()[0]
 
 

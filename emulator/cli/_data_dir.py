@@ -10,6 +10,8 @@ from pathlib import Path
 from emulator import Journal
 from emulator.mail import SqliteMailStore
 
+DEFAULT_MAX_RUNS = 10_000  # `--max-runs`: finished runs kept (with their messages)
+DEFAULT_FULL_TRACES = 1_000  # `--full-traces`: finished runs that keep their full trace
 MAIL_DB = "mail.sqlite3"
 JOURNAL_DB = "journal.sqlite3"
 

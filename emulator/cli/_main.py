@@ -19,6 +19,7 @@ from emulator import DefinitionWarning, DoorstepError
 from emulator.cli import _coverage
 from emulator.cli._args import flag, option
 from emulator.cli._client import add_client_options, print_signing_key
+from emulator.cli._data_dir import DEFAULT_FULL_TRACES, DEFAULT_MAX_RUNS
 from emulator.cli._smtp_options import SmtpOptions, add_mailpit_options, add_smtp_options
 from emulator.mail import DEFAULT_RETENTION
 
@@ -125,6 +126,22 @@ SERVE_OPTIONS = (
         _count,
         DEFAULT_RETENTION,
         "captured emails kept, newest first; 0 keeps all",
+        "N",
+    ),
+    Opt(
+        "--max-runs",
+        "DOORSTEP_MAX_RUNS",
+        _count,
+        DEFAULT_MAX_RUNS,
+        "finished runs kept (with their messages), newest first; 0 keeps all",
+        "N",
+    ),
+    Opt(
+        "--full-traces",
+        "DOORSTEP_FULL_TRACES",
+        _count,
+        DEFAULT_FULL_TRACES,
+        "finished runs that keep their full trace; older ones keep a compact record; 0: all",
         "N",
     ),
     Opt(
@@ -305,6 +322,8 @@ def main(
             clock=args.clock,
             data_dir=args.data_dir,
             max_messages=args.max_messages,
+            max_runs=args.max_runs,
+            full_traces=args.full_traces,
             link_check_hosts=args.link_check_hosts or (),
             enhanced_security=args.enhanced_security,
             signing_key_file=args.signing_key,

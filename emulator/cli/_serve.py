@@ -34,7 +34,14 @@ from emulator import (
     load_config,
     load_definitions,
 )
-from emulator.cli._data_dir import JOURNAL_DB, MAIL_DB, DataDir, open_data_dir
+from emulator.cli._data_dir import (
+    DEFAULT_FULL_TRACES,
+    DEFAULT_MAX_RUNS,
+    JOURNAL_DB,
+    MAIL_DB,
+    DataDir,
+    open_data_dir,
+)
 from emulator.cli._smtp_options import SmtpOptions
 from emulator.cli._ticker import RealTimeTicker
 from emulator.mail import DEFAULT_RETENTION, Mailbox, ResendService
@@ -58,6 +65,8 @@ class ServeOptions:
     clock: str = "real"  # real | manual
     data_dir: Path | None = None
     max_messages: int = DEFAULT_RETENTION
+    max_runs: int = DEFAULT_MAX_RUNS  # finished runs kept; 0 keeps all
+    full_traces: int = DEFAULT_FULL_TRACES  # finished runs with their full trace; 0: all
     link_check_hosts: tuple[str, ...] = ()  # the only hosts the link check may contact
     enhanced_security: bool = False  # pk_ requests need a user token signed with the key
     signing_key_file: Path | None = None  # --signing-key FILE (wins over signing_key)
@@ -181,6 +190,7 @@ class Service:
             seed=generation,
             http_responder=fetch_responder(self.options.allow_fetch),
         )
+        emulator.retain_runs(self.options.max_runs, full_traces=self.options.full_traces)
         return Environment(env.name, emulator, frozenset(env.keys))
 
     def allowed_hosts(self) -> tuple[str, ...]:

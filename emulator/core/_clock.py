@@ -224,6 +224,12 @@ class Clock:
             for listener in self._listeners:
                 listener(now)
 
+    def on_move(self, listener: Callable[[datetime], None]) -> Callable[[], None]:
+        """Call `listener(now)` whenever virtual time moves (before each due timer fires, and at
+        the end of each advance); returns `unsubscribe`. Callers hold the clock's lock."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
     # -- bridges -----------------------------------------------------------------
     @contextmanager
     def freeze(self) -> Iterator[None]:

@@ -33,6 +33,7 @@ from emulator.engine._responders import (
     FetchResponse,
     Responder,
 )
+from emulator.engine._retention import RunRetention
 from emulator.engine._schedule_requests import new_schedules, schedule_changes
 from emulator.engine._targets import parse_entity
 from emulator.engine._wiring import wire
@@ -51,6 +52,7 @@ __all__ = [
     "FetchResponse",
     "Responder",
     "RunObserver",
+    "RunRetention",
     "add_to_audience",
     "cancel_runs",
     "check_document",

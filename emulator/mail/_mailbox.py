@@ -43,8 +43,14 @@ class MailStore(Protocol):
     def delete(self, ids: list[str]) -> None:
         """Forget these email ids."""
 
-    def load(self, limit: int) -> list[CapturedEmail]:
-        """The newest `limit` stored emails, oldest first."""
+    def save_pending(self, pending: _Raw) -> None:
+        """Keep mail accepted but not built or parsed yet (rebuilt on load)."""
+
+    def settled(self, emails: list[CapturedEmail]) -> None:
+        """These emails, saved unbuilt, are built now: keep the built form."""
+
+    def load(self, limit: int) -> list[CapturedEmail | _Raw]:
+        """The newest `limit` stored emails, oldest first (unbuilt ones as they were saved)."""
 
     def clear(self) -> None:
         """Forget every email."""
@@ -95,6 +101,7 @@ class Mailbox:
                 self._store = store
             for email in self._store.load(retention):
                 self._emails[email.id] = email
+                self._unparsed += isinstance(email, _Raw)
 
     # -- routing (a Mailbox is its own sink) --------------------------------------
     def route(self, recipients: Iterable[str]) -> Mailbox:
@@ -142,11 +149,11 @@ class Mailbox:
                 subscribers.queue(MailEvent("new", (email.id,)))
                 if evicted:
                     subscribers.queue(MailEvent("delete", tuple(evicted)))
-            if self._store is not None:
+            if self._store is not None:  # stored as cheaply as kept: built on first read
                 if isinstance(email, _Raw):
-                    email = self._emails[email.id] = email.make() if email.make else _parse(email)
-                    self._unparsed -= 1
-                self._store.save(email)
+                    self._store.save_pending(email)
+                else:
+                    self._store.save(email)
                 if evicted:
                     self._store.delete(evicted)
             self._arrived.notify_all()
@@ -231,10 +238,14 @@ class Mailbox:
         """Parse whatever arrived raw; callers hold the lock (after `_parse_pending`, only
         what arrived since)."""
         if self._unparsed:
+            built = []
             for key, value in self._emails.items():
                 if isinstance(value, _Raw):
-                    self._emails[key] = value.make() if value.make else _parse(value)
+                    built.append(value.make() if value.make else _parse(value))
+                    self._emails[key] = built[-1]
             self._unparsed = 0
+            if self._store is not None:
+                self._store.settled(built)
 
     def _parse_pending(self) -> None:
         """Parse what arrived raw without holding the lock, so SMTP intake and every other

@@ -18,17 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core import DoorstepError
+from emulator.mail._capture import _Raw
 from emulator.mail._mime import parse_mime, unescape_8bit
 from emulator.mail._model import CapturedAttachment, CapturedEmail
+from emulator.mail._pending_rows import pending_from_row, pending_row
 
-FORMAT = 2  # 1: attachments base64 in the JSON document too (before 2026-12); 2: raw MIME once
+# 1: attachments base64 in the JSON document too (before 2026-12); 2: raw MIME once;
+# 3: a `kind` per row: `doc` (parsed), `raw` (SMTP, parsed on first read), `recipe` (outgoing)
+FORMAT = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emails (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     doc TEXT NOT NULL,
-    raw BLOB NOT NULL
+    raw BLOB NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'doc'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -76,6 +81,9 @@ class SqliteMailStore:
                 f"{FORMAT}. Run the newer Doorstep that wrote it, or pass another --data-dir "
                 "(or move the directory away) to start empty"
             )
+        columns = {r[1] for r in db.execute("PRAGMA table_info(emails)")}
+        if columns and "kind" not in columns:  # format 3 added it (every older row is a doc)
+            db.execute("ALTER TABLE emails ADD COLUMN kind TEXT NOT NULL DEFAULT 'doc'")
         db.executescript(_SCHEMA)
         if version == 1:
             self._migrate_from_1()
@@ -128,12 +136,37 @@ class SqliteMailStore:
         with self._lock:
             self._db.executemany("DELETE FROM emails WHERE id = ?", [(i,) for i in ids])
 
-    def load(self, limit: int) -> list[CapturedEmail]:
-        """The newest `limit` emails (0: all), oldest first."""
-        query = "SELECT doc, raw FROM emails ORDER BY seq DESC"
+    def settled(self, emails: list[CapturedEmail]) -> None:
+        """Replace unbuilt rows by the built emails (raw MIME once), keeping their order."""
+        rows = [(json.dumps(_to_doc(e), separators=(",", ":")), e.raw, e.id) for e in emails]
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "UPDATE emails SET doc = ?, raw = ?, kind = 'doc' WHERE id = ?", rows
+            )
+            self._db.execute("COMMIT")
+
+    def save_pending(self, pending: _Raw) -> None:
+        """Insert mail accepted but not built or parsed yet, as cheaply as it came in."""
+        kind, doc, raw = pending_row(pending)
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO emails (id, doc, raw, kind) VALUES (?, ?, ?, ?)",
+                (pending.id, doc, raw, kind),
+            )
+
+    def load(self, limit: int) -> list[CapturedEmail | _Raw]:
+        """The newest `limit` emails (0: all), oldest first; those stored before their first
+        read come back unbuilt (`_Raw`), to be built or parsed when first read."""
+        query = "SELECT doc, raw, kind FROM emails ORDER BY seq DESC"
         with self._lock:
             rows = self._db.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-        return [_from_doc(_unescaped(json.loads(doc)), bytes(raw)) for doc, raw in reversed(rows)]
+        return [
+            _from_doc(_unescaped(json.loads(doc)), bytes(raw))
+            if kind == "doc"
+            else pending_from_row(kind, json.loads(doc), bytes(raw))
+            for doc, raw, kind in reversed(rows)
+        ]
 
     def clear(self) -> None:
         """Remove every email."""

@@ -176,6 +176,13 @@ class MessageStore:
         _unindex(self._by_run, message.run_id, message_id)
         return message
 
+    def remove_run(self, run_id: str) -> int:
+        """Delete every message of one run (run retention forgets them with the run)."""
+        doomed = list(self._by_run.get(run_id, ()))
+        for message_id in doomed:
+            self.remove(message_id)
+        return len(doomed)
+
     def readdress(self, messages: Iterable[Message], recipient: str) -> None:
         """Move stored messages to another user (a user merge), keeping the indexes true and
         the new recipient's messages in creation order."""

@@ -1,0 +1,76 @@
+"""Run retention for long-lived servers (`doorstep serve --max-runs N --full-traces M`).
+
+Finished runs beyond the newest `max_runs` are forgotten with their messages (a run that is
+still running or parked, and the batch it waits on, is always kept); finished runs older than the
+newest `full_traces` keep a compact record: status, path and per-step outcomes and times, without
+the evaluated conditions, batch activities or rendered references. Sweeps run when the run count
+grew by a tenth of the limit since the last one, so the cost per trigger stays constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emulator.engine._engine import Engine
+    from emulator.engine._state import RunState
+
+
+@dataclass(slots=True)
+class RunRetention:
+    """How many runs an engine keeps; `maybe_sweep` after anything that may start runs."""
+
+    max_runs: int = 0  # 0: keep every run
+    full_traces: int = 0  # 0: every kept run keeps its full trace
+    next_sweep: int = 0  # the run count that triggers the next sweep
+    moves: int = 0  # clock moves since the last sweep (parked runs finish as time moves)
+
+    def maybe_sweep(self, engine: Engine, *, moved: bool = False) -> None:
+        """Sweep when enough runs were added, or the clock moved often enough, since the last
+        sweep; otherwise this is a length check."""
+        self.moves += moved
+        count = len(engine.runs_by_id)
+        if count >= self.next_sweep or (
+            self.moves >= self.step and count > self.max_runs + self.step
+        ):
+            sweep(engine, self)
+
+    @property
+    def step(self) -> int:
+        """A tenth of the smaller limit: how much may pile up between sweeps."""
+        limits = [x for x in (self.max_runs, self.full_traces) if x]
+        return max(1, min(limits) // 10) if limits else 1 << 62
+
+
+def sweep(engine: Engine, retention: RunRetention) -> None:
+    """Forget and compact finished runs as `retention` says; set the next sweep's threshold."""
+    runs = engine.runs_by_id
+    limit = retention.max_runs
+    if limit and len(runs) > limit:
+        excess = len(runs) - limit
+        for run_id in [i for i, rs in runs.items() if rs.record.finished and rs.batch_slot is None]:
+            if excess <= 0:
+                break
+            del runs[run_id]
+            engine.messages_store.remove_run(run_id)
+            excess -= 1
+    if retention.full_traces:
+        finished = [rs for rs in runs.values() if rs.record.finished and rs.batch_slot is None]
+        for rs in finished[: max(0, len(finished) - retention.full_traces)]:
+            compact(rs)
+    smallest = (
+        min(x for x in (limit, retention.full_traces) if x) if limit or retention.full_traces else 0
+    )
+    retention.next_sweep = len(runs) + max(1, smallest // 10) if smallest else 1 << 62
+
+
+def compact(rs: RunState) -> None:
+    """Drop what only a full trace needs from a finished run (idempotent)."""
+    rs.refs = {}
+    rs.wait_results = {}
+    rs.batch = None
+    for step in rs.record.steps:
+        if step.detail:
+            step.detail = {}
+        step.batch = None
