@@ -258,10 +258,14 @@ class Mailbox:
                 pending = [v for v in self._emails.values() if isinstance(v, _Raw)]
             built = [(raw, raw.make() if raw.make else _parse(raw)) for raw in pending]
             with self._lock:
+                kept = []
                 for raw, email in built:
                     if self._emails.get(raw.id) is raw:  # not deleted or cleared meanwhile
                         self._emails[raw.id] = email
                         self._unparsed -= 1
+                        kept.append(email)
+                if self._store is not None and kept:
+                    self._store.settled(kept)  # the built form replaces the stored one
 
     # -- reading -------------------------------------------------------------------
     def all(self) -> EmailList:
