@@ -209,3 +209,35 @@ def test_a_restart_resumes_everything(tmp_path: Path) -> None:
             for m in httpx.get(f"{base}/api/v1/messages", params={"limit": 99}).json()["messages"]
         ]
         assert subjects.count("later") == 1  # the scheduled Resend email went out once
+
+
+def test_real_clock_catches_up_the_downtime_and_sends_the_digest_once(tmp_path: Path) -> None:
+    options = ServeOptions(http_port=0, smtp_port=0, clock="real", data_dir=tmp_path)
+    service = Service(options).start()
+    try:
+        base = f"http://127.0.0.1:{service.http.port}"
+        _knock(base, "PUT", "/users/u1", {"email": "ada@example.com"})
+        _knock(base, "PUT", "/users/u2", {"name": "Bo"})
+        for status in ("open", "sent"):  # a 5-minute batch window opens
+            _knock(
+                base,
+                "POST",
+                "/workflows/invoice-updated/trigger",
+                {
+                    "recipients": ["u1"],
+                    "actor": "u2",
+                    "data": {"invoice_id": "i9", "status": status},
+                },
+            )
+    finally:
+        service.stop()
+    # The server stays down for ten minutes: the window closes while nobody runs it.
+    db = sqlite3.connect(tmp_path / "journal.sqlite3", isolation_level=None)
+    db.execute("UPDATE entries SET wall = wall - 600")
+    db.close()
+    for _ in range(2):  # on the first start the digest goes out; on the next it is not resent
+        service = Service(options).start()
+        try:
+            assert _digests(f"http://127.0.0.1:{service.http.port}") == ["2 updates to invoice i9"]
+        finally:
+            service.stop()
