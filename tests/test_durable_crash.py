@@ -22,7 +22,8 @@ import httpx
 KNOCK = {"Authorization": "Bearer sk_test_doorstep"}
 RESEND = {"Authorization": "Bearer re_test_doorstep"}
 PER_CLIENT = 40  # at most, per client: the kill comes well before
-KILL_AFTER = 80  # acknowledged changes of every kind before the kill
+KILL_AFTER = 80  # acknowledged changes before the kill
+EACH_KIND = 4  # at least this many of each kind (SMTP alone is quick enough for all 80)
 
 
 def _serve(data_dir: Path) -> tuple[subprocess.Popen[str], str, int]:
@@ -69,10 +70,11 @@ class Acked:
         self.batched: dict[str, list[str]] = {}  # invoice id -> workflow run ids
         self.delayed: list[str] = []  # unseen-fallback workflow run ids (a 10-minute delay)
 
-        self.enough = threading.Event()  # set once KILL_AFTER changes were acknowledged
+        self.enough = threading.Event()  # set once enough changes of each kind were acknowledged
 
     def note(self) -> None:
-        if self.total() >= KILL_AFTER:
+        kinds = [self.smtp, self.resend, self.delayed, list(self.batched)]
+        if self.total() >= KILL_AFTER and all(len(k) >= EACH_KIND for k in kinds):
             self.enough.set()
 
     def total(self) -> int:
