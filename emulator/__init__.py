@@ -77,7 +77,16 @@ from emulator.engine import (
     RunObserver,
     observe_every_emulator,
 )
-from emulator.lint import Finding, Report, check_before_serving, format_report, validate
+from emulator.lint import (
+    Finding,
+    Promotion,
+    Report,
+    check_before_serving,
+    compare_promotion,
+    format_promotion,
+    format_report,
+    validate,
+)
 from emulator.mail import CapturedEmail, DeliveryError, Mailbox, OutgoingEmail
 from emulator.stores import (
     DELIVERY_STATUSES,
@@ -143,6 +152,7 @@ __all__ = [
     "OutgoingEmail",
     "Partial",
     "Problem",
+    "Promotion",
     "PromotionError",
     "Report",
     "Responder",
@@ -167,8 +177,10 @@ __all__ = [
     "YamlError",
     "check_before_serving",
     "check_user_token",
+    "compare_promotion",
     "compose_yaml",
     "format_duration",
+    "format_promotion",
     "format_report",
     "format_timestamp",
     "load_config",

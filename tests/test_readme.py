@@ -22,6 +22,7 @@ SCRIPTS = [b for b in PYTHON if "def test_" not in b]
 TESTS = [b for b in PYTHON if "def test_" in b]
 SCENARIOS = [b for b in YAML if "\nsteps:" in b and "trigger:" in b]
 CONFIGS = [b for b in YAML if b.startswith("vars:")]
+ENVIRONMENTS = [b for b in YAML if b.startswith("environments:")]
 
 
 def test_readme_has_examples_of_every_kind() -> None:
@@ -65,3 +66,12 @@ def test_readme_config_loads(source: str, tmp_path: Path) -> None:
     assert config.vars["app_url"] == "https://app.example.com"
     assert config.channels["twilio"].sandbox_mode
     assert config.tenant_translations["acme-corp"]["en"]["greeting"] == "Greetings from Acme Corp!"
+
+
+def test_readme_environments_config_loads(tmp_path: Path) -> None:
+    [source] = ENVIRONMENTS
+    path = tmp_path / "doorstep.yaml"
+    path.write_text(source)
+    config = load_config(path)
+    assert [env.name for env in config.environments] == ["development", "staging", "production"]
+    assert config.environments[2].keys == ("sk_live_team", "pk_live_team")

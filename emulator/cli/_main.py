@@ -209,6 +209,15 @@ def _add_validate(commands: Commands) -> None:
         "without a default. Exits 1 when there are errors.",
     )
     validate.add_argument("directory", type=Path, metavar="DIR", help="definitions directory")
+    validate.add_argument(
+        "--against",
+        type=Path,
+        metavar="TARGET",
+        default=None,
+        help="also compare DIR (to be promoted) with TARGET (say, `knock workflow pull --all "
+        "--environment production`): per workflow the steps added, removed and changed, "
+        "templates diffed",
+    )
     option(
         validate,
         "--format",
@@ -229,6 +238,24 @@ def _add_validate(commands: Commands) -> None:
         const=True,
         metavar="BOOL",
     )
+
+
+def _with_promotion(report: str, source: Path, target: Path, fmt: str) -> str:
+    """`validate --against`: the report and what promoting `source` onto `target` would
+    change (JSON: one document, the comparison under `promotion`)."""
+    import json
+
+    from emulator import DefinitionError, compare_promotion, format_promotion
+
+    try:
+        compared = format_promotion(compare_promotion(source, target), fmt)
+    except DefinitionError as exc:
+        compared = f"doorstep validate --against: cannot load {target}:\n{exc}\n"
+        if fmt == "json":
+            compared = json.dumps({"error": compared.strip()})
+    if fmt != "json":
+        return report + compared
+    return json.dumps({**json.loads(report), "promotion": json.loads(compared)}, indent=2) + "\n"
 
 
 def _add_run(commands: Commands) -> None:
@@ -348,7 +375,10 @@ def main(
         from emulator import format_report, validate
 
         report = validate(args.directory)
-        out.write(format_report(report, args.format))
+        text = format_report(report, args.format)
+        if args.against is not None:
+            text = _with_promotion(text, args.directory, args.against, args.format)
+        out.write(text)
         return report.exit_code(strict=args.strict)
     if args.command == "coverage":
         return _coverage.coverage_command(args, out, err)
