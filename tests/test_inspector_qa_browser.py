@@ -216,3 +216,18 @@ def test_runs_warnings_names_feeds_and_clock(
     assert emu.outbox.filter(subject="You have an unread message") == []
     assert page.locator("#advance-next").is_disabled()
     assert problems == []
+
+
+def test_run_timeline_updates_live(emu: Emulator, server: ServerThread, browser: Any) -> None:
+    result = emu.trigger("unseen-fallback", recipients=["u1"], actor="u2", data={"message": "Hi"})
+    run = result.runs[0]
+    page, problems = open_page(browser)
+    page.goto(server.base_url + f"/ui/runs/{run.id}")
+    assert page.locator("#run-live").get_attribute("data-status") == "waiting"
+    expect(page.locator("body")).to_have_attribute("data-live-via", "websocket")
+    # the delay ends elsewhere (another tab, the API, a test): the timeline follows by itself
+    with page.expect_navigation(), emu.lock:
+        emu.clock.advance(seconds=600)
+    assert page.locator("#run-live").get_attribute("data-status") == "completed"
+    assert "email_1" in page.locator("#timeline").inner_text()
+    assert problems == []
