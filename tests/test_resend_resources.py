@@ -292,3 +292,20 @@ def test_receiving_lists_smtp_mail_for_a_receiving_domain(env: Env) -> None:
     assert (file["filename"], file["size"]) == ("a.pdf", 4)
     detail = resend.Emails.Receiving.Attachments.get(item["id"], file["id"])
     assert httpx.get(detail["download_url"]).content == b"%PDF"
+
+
+def test_share_links_to_the_email_in_the_inspector(env: Env) -> None:
+    sent = resend.Emails.send(OK)  # type: ignore[arg-type]
+    headers = {"Authorization": "Bearer re_sdk"}
+    shared = httpx.post(
+        f"{env.base_url}/emails/{sent['id']}/share", json={"expires_in": "1h"}, headers=headers
+    ).json()
+    assert shared == {
+        "object": "email",
+        "id": sent["id"],
+        "url": f"{env.base_url}/ui/email/{sent['id']}",
+    }
+    missing = httpx.post(
+        f"{env.base_url}/emails/4ef9a417-02e9-4d39-ad75-9611e0fcc33c/share", headers=headers
+    )
+    assert missing.status_code == 404

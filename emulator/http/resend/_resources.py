@@ -88,6 +88,19 @@ class _Handlers:
 
         return handler
 
+    async def share_email(self, request: Request) -> dict[str, Any]:
+        """`POST /emails/{id}/share`: a link to the email in Doorstep's inspector (`/ui/email/`);
+        `expires_in` is accepted, and the link does not expire."""
+        raw: bytes = request.state.raw
+        body = self.body_of(request) if raw.strip() else {}
+        if not isinstance(body, dict) or not isinstance(body.get("expires_in", ""), str):
+            raise ResendApiError(
+                422, "validation_error", "The `expires_in` field must be a string."
+            )
+        email_id = self.service_of(request).get(str(request.path_params["email_id"])).id
+        url = f"{str(request.base_url).rstrip('/')}/ui/email/{email_id}"
+        return {"object": "email", "id": email_id, "url": url}
+
     async def send_broadcast(self, request: Request) -> dict[str, Any]:
         raw: bytes = request.state.raw
         body = self.body_of(request) if raw.strip() else {}  # no body: send now
@@ -120,7 +133,9 @@ def resource_handlers(
 ) -> list[Route]:
     """(path, method, handler, success status) of every resource endpoint."""
     h = _Handlers(service_of, body_of, page_of)
-    return [*_account_routes(h), *_contact_routes(h), *_topic_routes(h), *_broadcast_routes(h)]
+    share: Route = ("/emails/{email_id}/share", "POST", h.share_email, 200)
+    routes = [*_account_routes(h), *_contact_routes(h), *_topic_routes(h), *_broadcast_routes(h)]
+    return [share, *routes]
 
 
 def _broadcast_routes(h: _Handlers) -> list[Route]:
