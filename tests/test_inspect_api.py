@@ -291,6 +291,9 @@ def test_inspector_pages_escape_and_set_csp(emu: Emulator, client: TestClient) -
         'sandbox="allow-popups allow-popups-to-escape-sandbox" title="Email HTML (sandboxed)" '
         f'src="/ui/email/{eid}/html"'
     ) in view.text
+    title = "<title>&lt;script&gt;alert(1)&lt;/script&gt; · Doorstep inspector</title>"
+    assert title in view.text  # the subject alone; once a merge put the tab panels in it
+    assert view.text.count('data-panel="html-check"') == 1
 
 
 @pytest.mark.parametrize("path", ["/ui/", "/ui/runs", "/ui/feeds", "/ui/feeds/u1", "/ui/schedules"])
