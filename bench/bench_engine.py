@@ -36,9 +36,11 @@ def liquid_fields(template: Any) -> list[str]:
     return []
 
 
-def _setup(
+def setup_load(
     definitions: Definitions, triggers: int, recipients: int
 ) -> tuple[Emulator, list[tuple[str, dict[str, Any]]]]:
+    """The issue's load: `invoice-updated` for many recipients, payees (every tenth) by email
+    at once, the others in 5-minute digests by email and in-app."""
     emu = Emulator(definitions, vars={"app_url": "https://app.example.com"})
     rng = random.Random(1)
     users = [f"payee_{n}" if n % 10 == 0 else f"user_{n}" for n in range(recipients)]
@@ -58,7 +60,7 @@ def _setup(
     return emu, plan
 
 
-def _play(emu: Emulator, plan: list[tuple[str, dict[str, Any]]]) -> None:
+def play_load(emu: Emulator, plan: list[tuple[str, dict[str, Any]]]) -> None:
     for user, data in plan:
         emu.trigger("invoice-updated", [user], actor="user_1", data=data)
     emu.run_until_idle()
@@ -71,7 +73,7 @@ def recorded_renders(definitions: Definitions, triggers: int, recipients: int) -
     measured run renders; recording inside the measured run would keep every context alive and
     charge the engine for the recorder's memory.
     """
-    emu, plan = _setup(definitions, triggers, recipients)
+    emu, plan = setup_load(definitions, triggers, recipients)
     calls: list[tuple[str, Any, dict[str, Any]]] = []
     templates = emu._engine.templates  # the bench instruments the engine's renderer itself
     render_channel = templates.render_channel
@@ -83,7 +85,7 @@ def recorded_renders(definitions: Definitions, triggers: int, recipients: int) -
         return render_channel(channel_type, template, overrides, context, **where)
 
     templates.render_channel = recording  # type: ignore[method-assign]
-    _play(emu, plan)
+    play_load(emu, plan)
     return calls
 
 
@@ -115,12 +117,12 @@ def bench_triggers(triggers: int = 10_000, recipients: int = 1_000, *, gc_on: bo
     calls = recorded_renders(definitions, triggers, recipients)
     liquid_s, jobs = bare_liquid_seconds(definitions, calls)
     del calls
-    emu, plan = _setup(definitions, triggers, recipients)
+    emu, plan = setup_load(definitions, triggers, recipients)
     gc.collect()
     if not gc_on:
         gc.disable()
     start = time.perf_counter()
-    _play(emu, plan)
+    play_load(emu, plan)
     engine_s = time.perf_counter() - start
     gc.enable()
     messages = len(emu.messages())
@@ -171,7 +173,7 @@ def breakdown(triggers: int = 10_000, recipients: int = 1_000) -> None:
     wrapper costs well under 1% of what it measures.
     """
     definitions = load_definitions(FIXTURES)
-    emu, plan = _setup(definitions, triggers, recipients)
+    emu, plan = setup_load(definitions, triggers, recipients)
     spent = [0.0]
     render = BoundTemplate.render
     clock = time.perf_counter
@@ -188,7 +190,7 @@ def breakdown(triggers: int = 10_000, recipients: int = 1_000) -> None:
     gc.disable()
     try:
         start = clock()
-        _play(emu, plan)
+        play_load(emu, plan)
         total = clock() - start
     finally:
         gc.enable()

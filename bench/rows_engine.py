@@ -4,7 +4,6 @@ collector's share of it, setting timers, long virtual periods and memory per fin
 from __future__ import annotations
 
 import gc
-import random
 import re
 import statistics
 import time
@@ -15,6 +14,7 @@ from typing import Any
 
 import css_inline
 from _measure import Result, Row, Thunk, cpu, interleaved, ratio, times
+from bench_engine import play_load, setup_load
 from liquid import Environment
 from markdown_it import MarkdownIt
 
@@ -26,46 +26,16 @@ WORKFLOWS = ROOT / "fixtures" / "workflows"
 VARS = {"app_url": "https://app.example.com"}
 _TAGS = re.compile(r"<[^>]+>")
 
-Plan = list[tuple[str, dict[str, Any]]]
-
-
-def _setup(definitions: Definitions, triggers: int, recipients: int) -> tuple[Emulator, Plan]:
-    """The issue's load: `invoice-updated` for many recipients, payees (every tenth) by email
-    at once, the others in 5-minute digests by email and in-app."""
-    emu = Emulator(definitions, vars=VARS)
-    rng = random.Random(1)
-    users = [f"payee_{n}" if n % 10 == 0 else f"user_{n}" for n in range(recipients)]
-    for user in users:
-        emu.identify(user, name=user.title(), email=f"{user}@example.com")
-    plan = [
-        (
-            users[i % recipients],
-            {
-                "invoice_id": f"inv_{rng.randrange(3)}",
-                "status": rng.choice(["open", "paid", "void"]),
-                "amount": rng.randrange(10_000),
-            },
-        )
-        for i in range(triggers)
-    ]
-    return emu, plan
-
-
-def _play(emu: Emulator, plan: Plan) -> None:
-    for user, data in plan:
-        emu.trigger("invoice-updated", [user], actor="user_1", data=data)
-    emu.run_until_idle()
-
 
 def _engine_case(definitions: Definitions, triggers: int, recipients: int) -> Thunk:
-    emu, plan = _setup(definitions, triggers, recipients)
-    return lambda: _play(emu, plan)
+    emu, plan = setup_load(definitions, triggers, recipients)
+    return lambda: play_load(emu, plan)
 
 
 def _recorded(definitions: Definitions, triggers: int, recipients: int) -> list[Any]:
     """What the engine renders (template, context), from a separate unmeasured run: the engine
     is deterministic, so the measured run renders exactly this."""
-    emu, plan = _setup(definitions, triggers, recipients)
+    emu, plan = setup_load(definitions, triggers, recipients)
     calls: list[tuple[str, Any, Any]] = []
     templates = emu._engine.templates  # the bench instruments the engine's renderer
     render_channel = templates.render_channel
@@ -75,7 +45,7 @@ def _recorded(definitions: Definitions, triggers: int, recipients: int) -> list[
         return render_channel(kind, template, overrides, context, **where)
 
     templates.render_channel = recording  # type: ignore[method-assign]
-    _play(emu, plan)
+    play_load(emu, plan)
     return calls
 
 
