@@ -112,7 +112,7 @@ def seeded() -> Emulator:
 @pytest.fixture
 def served() -> Iterator[tuple[Emulator, ServerThread]]:
     emu = seeded()
-    with ServerThread(create_app(emu)) as server:
+    with ServerThread(create_app(emu, enable_chaos=True)) as server:
         yield emu, server
 
 
@@ -139,6 +139,7 @@ def test_every_mailpit_client_call(served: tuple[Emulator, ServerThread], tmp_pa
     assert set(out["info"]["RuntimeStats"]) >= {"Uptime", "SMTPAccepted"}
     assert out["webui"]["MessageRelay"]["Enabled"] is False
     assert out["webui"]["SpamAssassin"] is False
+    assert out["webui"]["ChaosEnabled"] is True
 
     sent_id = out["send"]["ID"]
     sent = emu.outbox.get(sent_id)
@@ -299,7 +300,7 @@ def test_chaos_triggers_fail_smtp(
     triggers: dict[str, Any], stage: str, code: int, tmp_path: Path
 ) -> None:
     emu = seeded()
-    with TestClient(create_app(emu), base_url=LOCAL) as web:
+    with TestClient(create_app(emu, enable_chaos=True), base_url=LOCAL) as web:
         assert web.put("/api/v1/chaos", json=triggers).status_code == 200
         with running_smtp(emu.outbox) as smtp, smtplib.SMTP(*smtp.address) as client:
             if stage == "auth":
@@ -313,6 +314,78 @@ def test_chaos_triggers_fail_smtp(
         # setting them again without the trigger turns it off
         assert web.put("/api/v1/chaos", json={}).json()["Recipient"]["Probability"] == 0
         assert emu.outbox.failures.rules == []
+
+
+CHAOS_OFF = r"""
+const { MailpitClient } = require('mailpit-api');
+const mailpit = new MailpitClient(process.env.BASE);
+(async () => {
+  const out = { webui: await mailpit.getConfiguration() };
+  for (const [name, call] of [['get', () => mailpit.getChaosTriggers()],
+      ['set', () => mailpit.setChaosTriggers({ Sender: { Probability: 100 } })]]) {
+    try { out[name] = await call(); } catch (e) { out[name] = { error: String(e.message) }; }
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+@pytest.mark.real_client
+@pytest.mark.skipif(_client() is None, reason="node or mailpit-api on NODE_PATH missing")
+def test_chaos_is_off_unless_enabled(tmp_path: Path) -> None:
+    """As in Mailpit without --enable-chaos: both routes answer 400, nothing is armed."""
+    emu = seeded()
+    script = tmp_path / "chaos.js"
+    script.write_text(CHAOS_OFF)
+    with ServerThread(create_app(emu)) as server:
+        done = subprocess.run(
+            [str(_client()), str(script)],
+            env={**os.environ, "BASE": server.base_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["webui"]["ChaosEnabled"] is False
+    for name in ("get", "set"):
+        assert out[name]["error"].startswith("Mailpit API Error: 400 Bad Request")
+        assert "Chaos is not enabled" in out[name]["error"]
+    assert emu.outbox.failures.rules == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "enabled"),
+    [
+        ([], None, False),
+        (["--enable-chaos"], None, True),
+        ([], "true", True),
+        (["--enable-chaos", "false"], "true", False),
+    ],
+)
+def test_serve_enable_chaos(
+    argv: list[str], env: str | None, enabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from emulator.cli._main import build_parser
+    from emulator.cli._serve import ServeOptions, Service
+
+    if env is not None:
+        monkeypatch.setenv("DOORSTEP_ENABLE_CHAOS", env)
+    args = build_parser().parse_args(["serve", *argv])
+    assert args.enable_chaos is enabled
+    service = Service(ServeOptions(http_port=0, smtp_port=0, enable_chaos=enabled)).start()
+    try:
+        base = f"http://127.0.0.1:{service.http.port}"
+        answer = httpx.get(f"{base}/api/v1/chaos")
+        config = httpx.get(f"{base}/api/v1/webui").json()
+    finally:
+        service.stop()
+    assert answer.status_code == (200 if enabled else 400)
+    assert config["ChaosEnabled"] is enabled
+    assert ("Chaos:          enabled" in service.banner()) is enabled
 
 
 RICH_HTML = """<html><head><style>@media (max-width: 600px) { a:hover { color: red } }</style>

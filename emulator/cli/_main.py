@@ -13,18 +13,16 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
+from typing import Any, TextIO, TypeAlias
 
 from emulator import DefinitionWarning, DoorstepError
 from emulator.cli import _coverage
 from emulator.cli._args import flag, option
 from emulator.cli._client import add_client_options, print_signing_key
 from emulator.cli._data_dir import DEFAULT_FULL_TRACES, DEFAULT_MAX_RUNS
-from emulator.cli._smtp_options import SmtpOptions, add_mailpit_options, add_smtp_options
+from emulator.cli._mailpit_options import add_mailpit_options, relay_from_args
+from emulator.cli._smtp_options import SmtpOptions, add_smtp_options
 from emulator.mail import DEFAULT_RETENTION
-
-if TYPE_CHECKING:
-    from emulator.http import SmtpRelay
 
 FORMATS = ("human", "json", "github")
 
@@ -315,21 +313,6 @@ def run_scenarios(
     return 1 if failed else 0
 
 
-def _relay(args: argparse.Namespace) -> SmtpRelay | None:
-    """`--smtp-relay` and its recipient patterns, or None when release is off."""
-    from emulator.http import SmtpRelay
-
-    if args.smtp_relay is None:
-        return None
-    host, port = args.smtp_relay
-    return SmtpRelay(
-        host,
-        port,
-        allowed_recipients=args.smtp_relay_allowed_recipients,
-        blocked_recipients=args.smtp_relay_blocked_recipients,
-    )
-
-
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -365,8 +348,9 @@ def main(
                 tls_required=args.smtp_tls_required,
             ),
             allow_fetch=tuple(dict.fromkeys(args.allow_fetch)),
-            smtp_relay=_relay(args),
+            smtp_relay=relay_from_args(args),
             spamassassin=args.spamassassin,
+            enable_chaos=args.enable_chaos,
         )
         return serve(options, out, err)
     if args.command == "signing-key":

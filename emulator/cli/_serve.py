@@ -77,6 +77,7 @@ class ServeOptions:
     allow_fetch: tuple[str, ...] = ()  # hosts fetch steps may call (vetted like the link check)
     smtp_relay: SmtpRelay | None = None  # where Mailpit's release sends (--smtp-relay)
     spamassassin: tuple[str, int] | None = None  # spamd for Mailpit's sa-check (--spamassassin)
+    enable_chaos: bool = False  # Mailpit's chaos triggers (--enable-chaos)
 
 
 def bundled_workflows() -> Path:
@@ -151,6 +152,7 @@ class Service:
             resend_service=self.resend,
             smtp_relay=options.smtp_relay,
             spamassassin=options.spamassassin,
+            enable_chaos=options.enable_chaos,
         )
         self.replayed = 0  # journal entries replayed: everything before the restart, as it was
         for env in self.environments:
@@ -257,6 +259,8 @@ class Service:
             lines.append(f"  Release relay:  {self.options.smtp_relay.describe()}")
         if self.options.spamassassin is not None:
             lines.append("  SpamAssassin:   spamd at {}:{}".format(*self.options.spamassassin))
+        if self.options.enable_chaos:
+            lines.append("  Chaos:          enabled (set triggers with PUT /api/v1/chaos)")
         lines.append(f"  Fetch steps:    {fetch}")
         if self.options.link_check_hosts:
             lines.append(f"  Link check:     {', '.join(self.options.link_check_hosts)}")

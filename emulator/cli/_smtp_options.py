@@ -1,6 +1,7 @@
 """`doorstep serve`'s SMTP security options (STARTTLS, AUTH, TLS required, Mailpit's
 `--smtp-tls-cert`/`--smtp-auth*`/`--smtp-require-tls` in Doorstep's spelling) and
-`--allow-fetch HOST`, the hosts fetch steps may call."""
+`--allow-fetch HOST`, the hosts fetch steps may call. Mailpit's release, SpamAssassin and chaos
+options are in `_mailpit_options`."""
 
 from __future__ import annotations
 
@@ -156,68 +157,6 @@ def _add_tls_options(serve: argparse.ArgumentParser) -> None:
         nargs="?",
         const=True,
         metavar="BOOL",
-    )
-
-
-def host_port(text: str) -> tuple[str, int]:
-    """`HOST:PORT` (`[v6]:PORT`), e.g. for --smtp-relay and --spamassassin."""
-    host, colon, port = text.strip().rpartition(":")
-    host = host.strip("[]")
-    if not colon or not host or not port.isdigit() or not 0 < int(port) <= 65535:
-        raise ValueError(f"{text!r} is not HOST:PORT, e.g. smtp.example.com:587 or 127.0.0.1:783")
-    return host, int(port)
-
-
-def _pattern(text: str) -> str:
-    import re
-
-    try:
-        re.compile(text)
-    except re.error as exc:
-        raise ValueError(f"{text!r} is not a regular expression ({exc})") from None
-    return text
-
-
-def add_mailpit_options(serve: argparse.ArgumentParser) -> None:
-    """Mailpit's release relay and SpamAssassin, each with its environment twin."""
-    option(
-        serve,
-        "--smtp-relay",
-        "DOORSTEP_SMTP_RELAY",
-        host_port,
-        None,
-        "SMTP server that Mailpit's release (POST /api/v1/message/{ID}/release) and the "
-        "inspector's Release send captured emails on to (default: release is off)",
-        metavar="HOST:PORT",
-    )
-    option(
-        serve,
-        "--smtp-relay-allowed-recipients",
-        "DOORSTEP_SMTP_RELAY_ALLOWED_RECIPIENTS",
-        _pattern,
-        None,
-        "release only to addresses this regular expression finds, e.g. @example\\.com$ "
-        "(Mailpit's allowed-recipients)",
-        metavar="REGEX",
-    )
-    option(
-        serve,
-        "--smtp-relay-blocked-recipients",
-        "DOORSTEP_SMTP_RELAY_BLOCKED_RECIPIENTS",
-        _pattern,
-        None,
-        "never release to addresses this regular expression finds (Mailpit's blocked-recipients)",
-        metavar="REGEX",
-    )
-    option(
-        serve,
-        "--spamassassin",
-        "DOORSTEP_SPAMASSASSIN",
-        host_port,
-        None,
-        "spamd server for Mailpit's SpamAssassin check (GET /api/v1/message/{ID}/sa-check; "
-        "default: off, the route answers 404 as Mailpit's does)",
-        metavar="HOST:PORT",
     )
 
 

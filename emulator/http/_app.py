@@ -150,6 +150,7 @@ def create_app(
     environments: Environments | None = None,
     smtp_relay: SmtpRelay | None = None,
     spamassassin: tuple[str, int] | None = None,
+    enable_chaos: bool = False,
 ) -> RequestGuard:
     """Everything on one port: Knock `/v1`, Resend `/emails`, `/api`, `/view`, `/ui`.
 
@@ -162,7 +163,8 @@ def create_app(
     `environments`: serve several Knock environments (`emulator` is then ignored): Knock
     requests go to their key's environment, `/api` and `/ui` to `?environment=` (see
     `EnvironmentRouter`), and `/mapi/v1/...` is the Management API the Knock CLI calls.
-    `smtp_relay` is where Mailpit's release sends; `spamassassin` is spamd's (host, port).
+    `smtp_relay` is where Mailpit's release sends; `spamassassin` is spamd's (host, port);
+    `enable_chaos` turns Mailpit's chaos triggers on (off: `/api/v1/chaos` answers 400).
     """
     options: dict[str, Any] = {
         "clock_mode": clock_mode,
@@ -173,6 +175,7 @@ def create_app(
         "cors_origins": tuple(cors_origins),
         "smtp_relay": smtp_relay,
         "spamassassin": spamassassin,
+        "enable_chaos": enable_chaos,
     }
     if environments is None:
         return RequestGuard(_one_app(emulator, resend_service, None, **options), allowed_hosts)
@@ -198,6 +201,7 @@ def _one_app(
     cors_origins: Iterable[str],
     smtp_relay: SmtpRelay | None,
     spamassassin: tuple[str, int] | None,
+    enable_chaos: bool,
 ) -> DoorstepApp:
     """One environment's APIs over `emulator`."""
     inspection = Inspection(
@@ -206,6 +210,7 @@ def _one_app(
         link_check_hosts=link_check_hosts,
         relay=smtp_relay,
         spamassassin=spamassassin,
+        chaos_enabled=enable_chaos,
     )
     service = resend_service or ResendService(emulator.outbox, emulator.clock, seed=emulator.seed)
     emulator.on_reset(service.clear)  # `POST /api/reset` forgets scheduled Resend mail too

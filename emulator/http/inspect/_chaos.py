@@ -3,7 +3,9 @@
 Each trigger becomes one failure rule on the captured mail's `FailurePlan`: `Sender` fails MAIL
 FROM, `Recipient` fails RCPT TO, `Authentication` fails AUTH, each with its `ErrorCode` on
 `Probability` percent of the commands. Setting the triggers replaces the rules set before; a
-trigger left out goes back to 0 %, as in Mailpit. Chaos is always enabled in Doorstep.
+trigger left out goes back to 0 %, as in Mailpit. As in Mailpit, chaos is off unless asked for
+(`doorstep serve --enable-chaos`, `create_app(enable_chaos=True)`): both routes then answer 400
+`Chaos is not enabled`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ MESSAGE = "Chaos triggered by Doorstep (Mailpit's chaos triggers)"
 
 
 def _config(inspection: Inspection) -> dict[str, Any]:
+    if not inspection.chaos_enabled:
+        raise ApiError(400, "Chaos is not enabled")
     rules: dict[str, FailureRule] = inspection.chaos
     out: dict[str, Any] = {}
     for name, (_, code) in TRIGGERS.items():
@@ -53,6 +57,8 @@ def _trigger(body: dict[str, Any], name: str) -> tuple[int, int]:
 
 async def set_chaos(inspection: Inspection, request: Request) -> Any:
     """PUT /api/v1/chaos: replace the triggers; answers the new configuration."""
+    if not inspection.chaos_enabled:
+        raise ApiError(400, "Chaos is not enabled")
     body = await json_body(request, required=False, empty={})
     if not isinstance(body, dict):
         raise ApiError(400, "send a JSON object of triggers (Sender, Recipient, Authentication)")

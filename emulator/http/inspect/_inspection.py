@@ -41,6 +41,7 @@ class Inspection:
         link_check_hosts: Collection[str] | str = (),
         relay: SmtpRelay | None = None,
         spamassassin: tuple[str, int] | None = None,
+        chaos_enabled: bool = False,
     ) -> None:
         self.emulator = emulator
         self.clock_mode = clock_mode
@@ -50,6 +51,7 @@ class Inspection:
         self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
         self._read: set[str] = set()
         self._tags: dict[str, list[str]] = {}  # email id -> tags set through the tags API
+        self.chaos_enabled = chaos_enabled  # Mailpit's `--enable-chaos`
         self.chaos: dict[str, FailureRule] = {}  # Mailpit chaos trigger -> its failure rule
         self._read_listeners: tuple[ReadListener, ...] = ()
         self._lock = threading.Lock()

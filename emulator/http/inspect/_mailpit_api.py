@@ -91,7 +91,7 @@ async def webui(inspection: Inspection, request: Request) -> Any:
             "RecipientAllowlist": (relay and relay.allowed_recipients) or "",
         },
         "SpamAssassin": inspection.spamassassin is not None,
-        "ChaosEnabled": True,
+        "ChaosEnabled": inspection.chaos_enabled,
         "DuplicatesIgnored": False,
         "HideDeleteAllButton": False,
     }
