@@ -23,7 +23,8 @@ from emulator._environments import (
     UnknownEnvironmentError,
 )
 from emulator._feed import Feed
-from emulator._journal import Journal, JournalError
+from emulator._journal import COMPACT_EVERY, Journal, JournalError
+from emulator._snapshot import SnapshotError
 from emulator.core import (
     WEEKDAYS,
     Clock,
@@ -109,6 +110,7 @@ from emulator.stores import (
 from emulator.templates import TemplateError
 
 __all__ = [
+    "COMPACT_EVERY",
     "DELIVERY_STATUSES",
     "RESOURCE_TYPES",
     "TENANTS",
@@ -161,6 +163,7 @@ __all__ = [
     "Schedule",
     "SigningKey",
     "SigningKeyError",
+    "SnapshotError",
     "Span",
     "StepRecord",
     "Subscription",

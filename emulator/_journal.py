@@ -8,6 +8,11 @@ the journal into a fresh emulator: ids are seeded from the generation each entry
 (so they come out the same), mail already in `mail.sqlite3` is not captured twice (only the last
 entry, the one a crash may have cut short, may add what is missing), webhooks are not sent again.
 Afterwards new entries carry the new generation, whose ids no earlier start drew.
+
+Compaction bounds the journal: every `compact_every` entries, and when the server stops, the
+emulator's state is snapshotted (`emulator._snapshot`) and the entries it covers are deleted, in
+one SQLite transaction (a crash in between leaves the old snapshot and every entry). A start
+loads the snapshot and replays only the entries written since.
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emulator._snapshot import SnapshotError, build, dump_state, load_state
 from emulator.core import DoorstepError
 
 if TYPE_CHECKING:
     from emulator._emulator import Emulator
     from emulator.mail import ResendService
 
-FORMAT = 1
+FORMAT = 2  # 2: the snapshot table (a format 1 journal gains it)
+COMPACT_EVERY = 10_000  # entries between two snapshots
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -39,6 +46,13 @@ CREATE TABLE IF NOT EXISTS entries (
     args TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    gen INTEGER NOT NULL,
+    wall REAL NOT NULL,
+    build TEXT NOT NULL,
+    data BLOB NOT NULL
+);
 """
 
 
@@ -49,9 +63,13 @@ class JournalError(DoorstepError):
 class Journal:
     """Appends `@journaled` calls to SQLite (WAL) and replays them into a fresh emulator."""
 
-    def __init__(self, path: str | Path, *, generation: int) -> None:
+    def __init__(
+        self, path: str | Path, *, generation: int, compact_every: int = COMPACT_EVERY
+    ) -> None:
         self.path = Path(path)
         self.generation = generation
+        self.compact_every = compact_every
+        self.compaction_error: str | None = None  # why the last snapshot could not be taken
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             self._open()
@@ -73,6 +91,8 @@ class Journal:
         self._replaying = False
         self._last_clock_us = -1
         self._closed = False
+        self._since = self.entries  # entries since the snapshot
+        self.restored = False  # whether attaching loaded a snapshot
 
     def _open(self) -> None:
         db = self._db
@@ -85,8 +105,17 @@ class Journal:
                 f"{FORMAT}. Run the newer Doorstep that wrote it, or pass another --data-dir "
                 "(or move the directory away) to start empty"
             )
+        db.execute("PRAGMA journal_size_limit=4194304")  # the WAL shrinks back after a snapshot
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version={FORMAT}")
+        row = db.execute("SELECT build FROM snapshot").fetchone()
+        if row is not None and row[0] != build():
+            raise JournalError(
+                f"{self.path} holds a snapshot of the state written by another Doorstep build "
+                f"({row[0]}; this one is {build()}). Start the Doorstep that wrote it (it can "
+                f"finish what is waiting), or move {self.path.name} out of the --data-dir to "
+                "start with the captured mail kept and everything else empty"
+            )
 
     @property
     def entries(self) -> int:
@@ -119,12 +148,23 @@ class Journal:
         assert self._emulator is not None
         emulator, resend = self._emulator, self._targets["resend"]
         rows = self._db.execute("SELECT gen, target, op, args FROM entries ORDER BY seq").fetchall()
+        snapshot = self._db.execute("SELECT gen, data FROM snapshot").fetchone()
         webhooks = None if resend is None else resend.webhooks
         if resend is not None:
             resend.webhooks = None  # sent before the restart: never twice
         self._replaying = True
         seeded = None
         try:
+            if snapshot is not None:  # its id streams go on where they stood
+                seeded = snapshot[0]
+                self.restored = True
+                try:
+                    load_state(emulator, resend, snapshot[1])
+                except SnapshotError as exc:
+                    raise JournalError(
+                        f"{self.path}: {exc}; move {self.path.name} out of the --data-dir to "
+                        "start with the captured mail kept and everything else empty"
+                    ) from None
             for i, (gen, target, op, args) in enumerate(rows):
                 if gen != seeded:
                     self._reseed(gen)
@@ -164,7 +204,9 @@ class Journal:
         """For `--clock real`: move the clock on by the wall time since the last entry (time went
         on while the server was down), firing what came due; returns how many timers fired."""
         assert self._emulator is not None
-        row = self._db.execute("SELECT max(wall) FROM entries").fetchone()
+        row = self._db.execute(
+            "SELECT max(wall) FROM (SELECT wall FROM entries UNION ALL SELECT wall FROM snapshot)"
+        ).fetchone()
         if row[0] is None:
             return 0
         gone = max(0.0, time.time() - float(row[0]))
@@ -186,6 +228,46 @@ class Journal:
                 yield
             finally:
                 self._depth -= 1
+            if self.compact_every and self._since >= self.compact_every and not self._depth:
+                self.compact()
+
+    # -- compaction ------------------------------------------------------------------
+    def compact(self) -> bool:
+        """Snapshot the state and delete the entries it covers, in one transaction; False (and
+        `compaction_error` says why) when the state cannot be snapshotted: the journal then
+        keeps every entry, so nothing is lost."""
+        with self.lock:
+            if self._depth or self._replaying or self._closed or self._emulator is None:
+                return False
+            self._sync_clock()
+            try:
+                data = dump_state(self._emulator, self._targets.get("resend"))
+            except SnapshotError as exc:
+                self.compaction_error = str(exc)
+                self._since = 0  # tried again after another `compact_every` entries
+                return False
+            self._write_snapshot(data)
+            self._since = 0
+            self.compaction_error = None
+            return True
+
+    def _write_snapshot(self, data: bytes) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "INSERT OR REPLACE INTO snapshot (id, gen, wall, build, data) "
+                "VALUES (1, ?, ?, ?, ?)",
+                (self.generation, time.time(), build(), data),
+            )
+            self._drop_entries()
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _drop_entries(self) -> None:
+        self._db.execute("DELETE FROM entries")  # all of them: the engine lock is held
 
     def _on_fire(self, due_us: int) -> None:
         if not (self._depth or self._replaying or self._closed) and due_us != self._last_clock_us:
@@ -200,18 +282,22 @@ class Journal:
             self._last_clock_us = now
 
     def _append(self, target: str, op: str, args: str) -> None:
+        self._since += 1
         self._db.execute(
             "INSERT INTO entries (gen, wall, target, op, args) VALUES (?, ?, ?, ?, ?)",
             (self.generation, time.time(), target, op, args),
         )
 
     def close(self) -> None:
-        """Record where the clock stands and close the file (calls are no longer recorded)."""
+        """Snapshot the state (or at least record where the clock stands) and close the file;
+        calls are no longer recorded."""
         if self._closed:
             return
         with self.lock if self.lock is not None else _nothing():
             if self._emulator is not None:
                 self._sync_clock()
+                if self._since:
+                    self.compact()
             self._closed = True
             self._db.close()
 

@@ -118,6 +118,15 @@ def test_format_1_is_migrated(tmp_path: Path) -> None:
     assert '"content"' not in db.execute("SELECT doc FROM emails").fetchone()[0]
 
 
+def _foreign_snapshot(db: sqlite3.Connection) -> None:
+    """A snapshot an upgrade finds: written by another build."""
+    db.execute(
+        "CREATE TABLE snapshot (id INTEGER PRIMARY KEY, gen INTEGER, wall REAL, build TEXT, "
+        "data BLOB)"
+    )
+    db.execute("INSERT INTO snapshot VALUES (1, 0, 0, 'snapshot 1, sources 0123', x'00')")
+
+
 @pytest.mark.parametrize(
     ("name", "prepare", "says"),
     [
@@ -125,6 +134,7 @@ def test_format_1_is_migrated(tmp_path: Path) -> None:
         ("mail.sqlite3", None, "is not a Doorstep mail database"),
         ("journal.sqlite3", lambda db: db.execute("PRAGMA user_version=7"), "journal format 7"),
         ("journal.sqlite3", None, "is not a Doorstep journal"),
+        ("journal.sqlite3", _foreign_snapshot, "a snapshot of the state written by another"),
     ],
 )
 def test_an_unknown_format_is_refused_with_what_to_do(
@@ -186,7 +196,7 @@ def test_a_restart_resumes_everything(tmp_path: Path) -> None:
         before = httpx.get(f"{base}/api/runs").json()
         clock = httpx.get(f"{base}/api/clock").json()
     with serving(tmp_path) as (service, base):
-        assert service.replayed > 0
+        assert service.restored  # stopping took a snapshot: the start loads it
         assert httpx.get(f"{base}/api/clock").json() == clock  # the clock is where it was
         assert httpx.get(f"{base}/api/runs").json() == before  # runs, waiting ones too
         assert _knock(base, "GET", "/users/u1").json()["name"] == "Ada"
@@ -234,6 +244,7 @@ def test_real_clock_catches_up_the_downtime_and_sends_the_digest_once(tmp_path: 
     # The server stays down for ten minutes: the window closes while nobody runs it.
     db = sqlite3.connect(tmp_path / "journal.sqlite3", isolation_level=None)
     db.execute("UPDATE entries SET wall = wall - 600")
+    db.execute("UPDATE snapshot SET wall = wall - 600")  # stopping took a snapshot
     db.close()
     for _ in range(2):  # on the first start the digest goes out; on the next it is not resent
         service = Service(options).start()

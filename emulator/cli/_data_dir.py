@@ -1,13 +1,14 @@
 """What `doorstep serve --data-dir DIR` keeps: `DIR/mail.sqlite3` (captured mail, the data format,
-the start count) and `DIR/journal.sqlite3` (every state change, replayed on start) for the first
-environment, `mail-NAME.sqlite3` and `journal-NAME.sqlite3` for each other one."""
+the start count) and `DIR/journal.sqlite3` (a snapshot of the state and every change since,
+replayed on start) for the first environment, `mail-NAME.sqlite3` and `journal-NAME.sqlite3` for
+each other one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator import Journal
+from emulator import COMPACT_EVERY, Journal
 from emulator.mail import SqliteMailStore
 
 DEFAULT_MAX_RUNS = 10_000  # `--max-runs`: finished runs kept (with their messages)
@@ -26,7 +27,9 @@ class DataDir:
     journal: Journal
 
 
-def open_data_dir(path: Path, environment: str | None = None) -> DataDir:
+def open_data_dir(
+    path: Path, environment: str | None = None, *, compact_every: int = COMPACT_EVERY
+) -> DataDir:
     """Open (or create) a data dir's files for the first environment (None) or `environment`;
     DataFormatError / JournalError refuse a format this version cannot read, naming the file
     and what to do."""
@@ -35,7 +38,11 @@ def open_data_dir(path: Path, environment: str | None = None) -> DataDir:
     store = SqliteMailStore(path / MAIL_DB.replace(".", f"{suffix}.", 1))
     try:
         generation = store.next_generation()
-        journal = Journal(path / JOURNAL_DB.replace(".", f"{suffix}.", 1), generation=generation)
+        journal = Journal(
+            path / JOURNAL_DB.replace(".", f"{suffix}.", 1),
+            generation=generation,
+            compact_every=compact_every,
+        )
     except Exception:
         store.close()
         raise

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
-from emulator import DefinitionWarning, DoorstepError
+from emulator import COMPACT_EVERY, DefinitionWarning, DoorstepError
 from emulator.cli import _coverage
 from emulator.cli._args import flag, option
 from emulator.cli._client import add_client_options, print_signing_key
@@ -115,8 +115,16 @@ SERVE_OPTIONS = (
         "DOORSTEP_DATA_DIR",
         Path,
         None,
-        "keep captured mail in DIR/mail.sqlite3 across restarts (default: memory only)",
+        "keep the whole emulator (mail, state, clock) in DIR across restarts (default: memory)",
         "DIR",
+    ),
+    Opt(
+        "--compact-every",
+        "DOORSTEP_COMPACT_EVERY",
+        _count,
+        COMPACT_EVERY,
+        "with --data-dir: journal entries between two snapshots of the state; 0: on stop only",
+        "N",
     ),
     Opt(
         "--max-messages",
@@ -331,6 +339,7 @@ def main(
             http_port=args.http_port,
             clock=args.clock,
             data_dir=args.data_dir,
+            compact_every=args.compact_every,
             max_messages=args.max_messages,
             max_runs=args.max_runs,
             full_traces=args.full_traces,

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from emulator import (
+    COMPACT_EVERY,
     Clock,
     DefinitionError,
     Definitions,
@@ -64,6 +65,7 @@ class ServeOptions:
     http_port: int = 8025
     clock: str = "real"  # real | manual
     data_dir: Path | None = None
+    compact_every: int = COMPACT_EVERY  # journal entries between two snapshots; 0: on stop
     max_messages: int = DEFAULT_RETENTION
     max_runs: int = DEFAULT_MAX_RUNS  # finished runs kept; 0 keeps all
     full_traces: int = DEFAULT_FULL_TRACES  # finished runs with their full trace; 0: all
@@ -154,11 +156,12 @@ class Service:
             spamassassin=options.spamassassin,
             enable_chaos=options.enable_chaos,
         )
-        self.replayed = 0  # journal entries replayed: everything before the restart, as it was
+        self.replayed = 0  # journal entries replayed (after the snapshots): the state restored
         for env in self.environments:
             if env.name in self.data:
                 resend = self.resend if env is self.environments.default else None
                 self.replayed += self.data[env.name].journal.attach(env.emulator, resend)
+        self.restored = any(data.journal.restored for data in self.data.values())
         self.http = ServerThread(app, options.host, options.http_port)
         self.tickers: list[RealTimeTicker] = []
 
@@ -171,7 +174,11 @@ class Service:
 
         data = None
         if self.options.data_dir is not None:  # refuses a format it cannot read
-            data = open_data_dir(self.options.data_dir, None if first else env.name)
+            data = open_data_dir(
+                self.options.data_dir,
+                None if first else env.name,
+                compact_every=self.options.compact_every,
+            )
             self.data[env.name] = data
         generation = 0 if data is None else data.generation  # ids never repeat across restarts
         clock = Clock(data.journal.start if data and data.journal.start else self.start_time)
@@ -252,7 +259,8 @@ class Service:
         if self.options.data_dir is not None:
             lines.append(
                 f"  Data dir:       {self.options.data_dir} ({MAIL_DB}, {JOURNAL_DB}, one pair "
-                f"per environment; {self.replayed} changes replayed)"
+                f"per environment; {'a snapshot and ' if self.restored else ''}"
+                f"{self.replayed} changes replayed)"
             )
         fetch = ", ".join(self.options.allow_fetch) or "none (allow hosts with --allow-fetch HOST)"
         if self.options.smtp_relay is not None:
