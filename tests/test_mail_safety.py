@@ -382,14 +382,13 @@ def test_a_declared_body_over_50_mb_is_refused_in_each_apis_shape(
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: resend.Emails.metrics(),
-        lambda: resend.Suppressions.list(),
+        lambda: resend.Usage.get(),
+        lambda: resend.Inboxes.list(),
         lambda: resend.Events.list(),
         lambda: resend.Automations.list(),
         lambda: resend.Logs.list(),
-        lambda: resend.Templates.list(),
     ],
-    ids=["metrics", "suppressions", "events", "automations", "logs", "templates"],
+    ids=["usage", "inboxes", "events", "automations", "logs"],
 )
 def test_resend_endpoints_doorstep_does_not_emulate_are_resends_404(
     server: ServerThread, call: Callable[[], object]

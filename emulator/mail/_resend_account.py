@@ -9,12 +9,14 @@ from emulator.core import Clock
 from emulator.mail._resend_broadcasts import ResendBroadcasts
 from emulator.mail._resend_contacts import ResendContacts
 from emulator.mail._resend_resources import ResendDomains
+from emulator.mail._resend_suppressions import ResendSuppressions
+from emulator.mail._resend_templates import ResendTemplates
 from emulator.mail._resend_topics import ResendTopics
 
 
 class ResendAccount:
     """Domains and API keys, webhooks, segments and contacts, topics and contact properties,
-    broadcasts (sent with `send`, the service's `POST /emails`)."""
+    broadcasts (sent with `send`, the service's `POST /emails`), templates, suppressions."""
 
     def __init__(
         self,
@@ -28,10 +30,14 @@ class ResendAccount:
         self.contacts = ResendContacts(clock, seed=seed)
         self.topics = ResendTopics(clock, self.contacts, seed=seed)
         self.broadcasts = ResendBroadcasts(clock, self.contacts, self.topics, send, seed=seed)
+        self.templates = ResendTemplates(clock, seed=seed)
+        self.suppressions = ResendSuppressions(clock, seed=seed)
 
     def clear(self) -> None:
         """Forget every record; scheduled broadcasts never go out."""
         self.broadcasts.clear()
+        self.templates.clear()
+        self.suppressions.clear()
         self.topics.clear()
         self.contacts.clear()
         self.domains.clear()

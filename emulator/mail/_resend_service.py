@@ -1,8 +1,10 @@
-"""The state behind the fake Resend API: sent emails, schedules, idempotency, rate limit.
+"""The state behind the fake Resend API: keys, rate limit, idempotency, and the journaled
+calls that change it.
 
-Kept apart from Starlette so the rules are testable without HTTP. Scheduled mail waits on a
-virtual-clock timer; PATCH moves the timer and cancel cancels it. Releasing an email
-captures it into the routed Mailbox under the same id the API returned.
+Kept apart from Starlette so the rules are testable without HTTP. The emails themselves live in
+`ResendEmails` (scheduled mail waits on a virtual-clock timer; releasing an email captures it
+into the routed Mailbox under the same id the API returned), every other resource in
+`ResendAccount`.
 """
 
 from __future__ import annotations
@@ -17,24 +19,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulator.core import Clock, IdFactory, Recorder, journaled
+from emulator.core import Clock, Recorder, journaled
 from emulator.mail._mailbox import Mailbox
-from emulator.mail._model import addresses
 from emulator.mail._resend_account import ResendAccount
+from emulator.mail._resend_emails import ResendEmails
 from emulator.mail._resend_receiving import ResendReceiving
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
 from emulator.mail._resend_validation import (
     MAX_BATCH,
     ResendApiError,
     ValidEmail,
-    parse_schedule,
     validate_send,
 )
 from emulator.mail._router import MailRouter
 from emulator.mail._webhooks import WebhookSender
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-_UUID_CHARS = frozenset("0123456789abcdef-")
 
 
 @dataclass(slots=True)
@@ -69,15 +69,13 @@ class ResendService:
         self.enforce_rate_limit = enforce_rate_limit
         self.webhooks = webhooks
         self.max_body_bytes = max_body_bytes
-        self._records: dict[str, EmailRecord] = {}
         self._keys: dict[str, _Idempotent] = {}
         self._window: deque[float] = deque()
         self._lock = threading.RLock()
-        # An id space of its own: never a captured email's, a run's or a trigger's id.
-        self._ids = IdFactory(seed, kind="resend_email")
         self.account = ResendAccount(  # domains, webhooks, contacts, broadcasts, ...
             self.clock, seed=seed, accepted_keys=self.api_keys, send=self.send
         )
+        self.emails = ResendEmails(sink, self.clock, self.account, self._event, seed=seed)
         self.receiving = ResendReceiving(sink, self.account.domains)
 
     def record_to(self, journal: Recorder | None) -> None:
@@ -86,8 +84,7 @@ class ResendService:
 
     def reseed(self, seed: int) -> None:
         """Draw email ids from `seed`'s stream (a journal replays an earlier start's calls)."""
-        with self._lock:
-            self._ids = IdFactory(seed, kind="resend_email")
+        self.emails.reseed(seed)
 
     # -- auth and rate limit ---------------------------------------------------------
     def check_key(self, authorization: str | None) -> None:
@@ -182,9 +179,9 @@ class ResendService:
         """`POST /emails`: validate, capture (or schedule) one email; returns `{id}`."""
         with self.clock.lock:
             now = self.clock.now
-        valid = validate_send(body, now=now)
-        self._inject_failure(valid)
-        return {"id": self._store(body, valid, now).id}
+        valid = self._valid(body, now)
+        self.emails.inject_failure(valid)
+        return {"id": self.emails.store(body, valid, now).id}
 
     @journaled("resend")
     def send_batch(self, body: Any, *, permissive: bool) -> dict[str, Any]:
@@ -209,7 +206,7 @@ class ResendService:
         checked: list[tuple[int, ValidEmail | ResendApiError]] = []
         for index, item in enumerate(body):
             try:
-                checked.append((index, validate_send(item, now=now, batch=True)))
+                checked.append((index, self._valid(item, now, batch=True)))
             except ResendApiError as exc:
                 if not permissive:
                     raise ResendApiError(
@@ -218,8 +215,8 @@ class ResendService:
                 checked.append((index, exc))
         good = [(i, v) for i, v in checked if isinstance(v, ValidEmail)]
         for _, valid in good:
-            self._inject_failure(valid)
-        data = [{"id": self._store(body[i], v, now).id} for i, v in good]
+            self.emails.inject_failure(valid)
+        data = [{"id": self.emails.store(body[i], v, now).id} for i, v in good]
         result: dict[str, Any] = {"data": data}
         if permissive:
             result["errors"] = [
@@ -229,73 +226,9 @@ class ResendService:
             ]
         return result
 
-    def _inject_failure(self, valid: ValidEmail) -> None:
-        e = valid.email
-        recipients = addresses([*e.to, *e.cc, *e.bcc])
-        box = self.sink.route(recipients)
-        rule = None
-        if isinstance(self.sink, MailRouter):
-            rule = self.sink.failures.take("resend", recipients)
-        rule = rule or box.failures.take("resend", recipients)
-        if rule is not None:
-            raise ResendApiError(
-                rule.code,
-                rule.name or "application_error",
-                rule.message,
-                retry_after=rule.retry_after,
-            )
-
-    def _store(self, body: dict[str, Any], valid: ValidEmail, now: datetime) -> EmailRecord:
-        with self._lock:
-            record = EmailRecord(
-                id=self._ids.uuid4(),
-                request=body,
-                valid=valid,
-                created_at=now,
-                last_event="queued",
-                attachments=[
-                    AttachmentRecord(
-                        self._ids.uuid4(),
-                        a.filename or None,
-                        a.content_type,
-                        a.content_id,
-                        a.content,
-                        path,
-                    )
-                    for a, path in zip(valid.email.attachments, valid.attachment_paths, strict=True)
-                ],
-            )
-            self._records[record.id] = record
-            if valid.scheduled_at is not None and valid.scheduled_at > now:
-                record.last_event = "scheduled"
-                record.scheduled_at = valid.scheduled_at
-                record.timer = self.clock.call_at(
-                    valid.scheduled_at, lambda: self._release(record), label=f"resend {record.id}"
-                )
-                self._event(record, "email.scheduled")
-            else:
-                self._release(record)
-        return record
-
-    def _release(self, record: EmailRecord) -> None:
-        with self._lock:
-            if record.last_event not in ("queued", "scheduled"):
-                return
-            e = record.valid.email
-            box = self.sink.route(addresses([*e.to, *e.cc, *e.bcc]))
-            box.ingest_outgoing(
-                e,
-                way_in="resend",
-                resend_request=record.request,
-                email_id=record.id,
-                derive_text=True,
-            )
-            record.mailbox = box
-            record.timer = None
-            record.last_event = "sent"
-            self._event(record, "email.sent")
-            record.last_event = "delivered"
-            self._event(record, "email.delivered")
+    def _valid(self, body: Any, now: datetime, *, batch: bool = False) -> ValidEmail:
+        """`body` checked as Resend checks it, a `template` first filled in from its record."""
+        return validate_send(self.account.templates.expand(body), now=now, batch=batch)
 
     def _event(self, record: EmailRecord, kind: str) -> None:
         self.account.contacts.email_event(kind, record, self.clock.now, also=self.webhooks)
@@ -303,93 +236,36 @@ class ResendService:
     # -- reading and changing ----------------------------------------------------------
     def get(self, email_id: str) -> EmailRecord:
         """`GET /emails/{id}`: one email record, or Resend's 404."""
-        if not email_id or not set(email_id.lower()) <= _UUID_CHARS or len(email_id) != 36:
-            raise ResendApiError(422, "invalid_parameter", "The `id` must be a valid UUID.")
-        with self._lock:
-            record = self._records.get(email_id)
-        if record is None:
-            raise ResendApiError(404, "not_found", "Email not found")
-        return record
+        return self.emails.get(email_id)
 
     def list(
         self, limit: int, after: str | None, before: str | None
     ) -> tuple[list[EmailRecord], bool]:
         """`GET /emails`: records newest first, cursor-paginated like Resend."""
-        with self._lock:
-            newest_first = list(reversed(self._records.values()))
-        ids = [r.id for r in newest_first]
-        if after is not None:
-            start = ids.index(self.get(after).id) + 1
-            page = newest_first[start : start + limit]
-            return page, start + limit < len(newest_first)
-        if before is not None:
-            end = ids.index(self.get(before).id)
-            page = newest_first[max(0, end - limit) : end]
-            return page, end - limit > 0
-        return newest_first[:limit], len(newest_first) > limit
+        return self.emails.list(limit, after, before)
 
     @journaled("resend")
     def reschedule(self, email_id: str, body: Any) -> EmailRecord:
         """`PATCH /emails/{id}`: move a scheduled email's `scheduled_at`."""
-        record = self.get(email_id)
-        if not isinstance(body, dict) or body.get("scheduled_at") in (None, ""):
-            raise ResendApiError(422, "missing_required_field", "Missing `scheduled_at` field.")
-        if not isinstance(body["scheduled_at"], str):
-            raise ResendApiError(422, "validation_error", "Invalid `scheduled_at` field.")
-        with self.clock.lock, self._lock:
-            if record.last_event != "scheduled":
-                raise ResendApiError(
-                    422,
-                    "validation_error",
-                    f"Email {email_id} is `{record.last_event}`; only scheduled emails can be "
-                    "updated.",
-                )
-            when = parse_schedule(body["scheduled_at"], self.clock.now)
-            if record.timer is not None:
-                record.timer.cancel()
-            record.scheduled_at = when
-            record.timer = self.clock.call_at(
-                when, lambda: self._release(record), label=f"resend {record.id}"
-            )
-        return record
+        return self.emails.reschedule(email_id, body)
 
     @journaled("resend")
     def cancel(self, email_id: str) -> EmailRecord:
         """`POST /emails/{id}/cancel`: a scheduled email is never sent."""
-        record = self.get(email_id)
-        with self.clock.lock, self._lock:
-            if record.last_event != "scheduled":
-                raise ResendApiError(
-                    422,
-                    "validation_error",
-                    f"Email {email_id} is `{record.last_event}`; only scheduled emails can be "
-                    "canceled.",
-                )
-            if record.timer is not None:
-                record.timer.cancel()
-            record.timer = None
-            record.last_event = "canceled"
-        return record
+        return self.emails.cancel(email_id)
 
     @journaled("resend")
     def clear(self) -> None:
         """Forget every email, schedule and idempotency key, domain, webhook and contact (the
         emulator's reset): a scheduled email's timer is cancelled, so it is never captured."""
-        with self.clock.lock, self._lock:
-            for record in self._records.values():
-                if record.timer is not None:
-                    record.timer.cancel()
-            self._records.clear()
+        self.emails.clear()
+        with self._lock:
             self._keys.clear()
         self.account.clear()
 
     def attachment(self, email_id: str, attachment_id: str) -> AttachmentRecord:
         """One attachment of an email, or Resend's 404."""
-        record = self.get(email_id)
-        found = next((a for a in record.attachments if a.id == attachment_id), None)
-        if found is None:
-            raise ResendApiError(404, "not_found", "Attachment not found")
-        return found
+        return self.emails.attachment(email_id, attachment_id)
 
 
 def _canonical(body: bytes) -> bytes:

@@ -71,13 +71,12 @@ class ValidEmail:
 
 
 def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmail:
-    """Check one `SendEmailRequest`; raises `ResendApiError` exactly as Resend would answer."""
+    """Check one `SendEmailRequest` (a `template` already filled in by `ResendTemplates.expand`);
+    raises `ResendApiError` exactly as Resend would answer."""
     if not isinstance(body, dict):
         raise _invalid("The request body must be a JSON object (a `SendEmailRequest`).")
     for name in ("from", "to", "subject"):
         if body.get(name) in (None, "", []):
-            if name == "subject" and body.get("template") is not None:
-                continue
             raise ResendApiError(422, "missing_required_field", f"Missing `{name}` field.")
     sender = body["from"]
     if not isinstance(sender, str) or not _valid_address(sender):
@@ -92,13 +91,6 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
     if not isinstance(subject, str):
         raise _invalid("Invalid `subject` field. It must be a string.")
     html_body, text_body = _string_or_none(body, "html"), _string_or_none(body, "text")
-    if body.get("template") is not None:
-        if html_body is not None or text_body is not None:
-            raise _invalid("The `template` field cannot be used together with `html` or `text`.")
-        raise _invalid(
-            "Invalid `template` field. Doorstep's Resend emulator has no published templates; "
-            "send `html`/`text` instead."
-        )
     headers = _headers(body.get("headers") or {})
     if batch and body.get("attachments"):
         raise _invalid(

@@ -38,7 +38,6 @@ RESEND_RESOURCES = frozenset(
 # Real `/emails/...` endpoints Doorstep does not emulate: without these routes `metrics` would
 # be read as an email id and answer 422 "The `id` must be a valid UUID".
 _NOT_EMULATED = (
-    "/emails/metrics",
     "/domains/claim",
     "/contacts/imports",
     "/contacts/imports/{rest:path}",
@@ -161,6 +160,12 @@ async def send_batch(request: Request) -> dict[str, Any]:
             "Invalid `x-batch-validation` header. Use `strict` or `permissive`.",
         )
     return _service(request).send_batch(_json(request), permissive=mode == "permissive")
+
+
+async def email_metrics(request: Request) -> dict[str, Any]:
+    """`GET /emails/metrics`: counts of the emails sent through this API."""
+    query = {key: request.query_params.getlist(key) for key in request.query_params}
+    return _service(request).emails.metrics(query)
 
 
 async def get_email(request: Request) -> dict[str, Any]:
@@ -286,6 +291,7 @@ def create_resend_app(service: ResendService) -> Starlette:
         ("/emails", "POST", _checked(send_email, send=True)),
         ("/emails", "GET", _checked(list_emails)),
         ("/emails/batch", "POST", _checked(send_batch, send=True)),
+        ("/emails/metrics", "GET", _checked(email_metrics)),
         (one, "GET", _checked(get_email)),
         (one, "PATCH", _checked(update_email)),
         (one + "/cancel", "POST", _checked(cancel_email)),

@@ -8,122 +8,15 @@ in the same key, rate-limit and body checks as the email endpoints. Creates answ
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from emulator.http.resend._handlers import Handlers, Route
+from emulator.http.resend._more_resources import more_routes
 from emulator.mail import ResendApiError, ResendService
-
-Handler = Callable[[Request], Awaitable[dict[str, Any]]]
-Route = tuple[str, str, Handler, int]
-
-
-@dataclass(frozen=True, slots=True)
-class _Handlers:
-    """Makes handlers that read a request through `_app.py`'s service, body and page readers."""
-
-    service_of: Callable[[Request], ResendService]
-    body_of: Callable[[Request], Any]
-    page_of: Callable[[Request], tuple[int, str | None, str | None]]
-
-    def store(self, request: Request, name: str) -> Any:
-        return getattr(self.service_of(request).account, name)
-
-    def listing(self, store: str, method: str) -> Handler:
-        async def handler(request: Request) -> dict[str, Any]:
-            result: dict[str, Any] = getattr(self.store(request, store), method)(
-                *self.page_of(request)
-            )
-            return result
-
-        return handler
-
-    def create(self, store: str, method: str, *extra: str) -> Handler:
-        async def handler(request: Request) -> dict[str, Any]:
-            result: dict[str, Any] = getattr(self.store(request, store), method)(
-                self.body_of(request), *extra
-            )
-            return result
-
-        return handler
-
-    def by_id(self, store: str, method: str, name: str, *extra: str, body: bool = False) -> Handler:
-        async def handler(request: Request) -> dict[str, Any]:
-            args: tuple[Any, ...] = (str(request.path_params[name]),)
-            if body:
-                args += (self.body_of(request),)
-            result: dict[str, Any] = getattr(self.store(request, store), method)(*args, *extra)
-            return result
-
-        return handler
-
-    async def list_contacts(self, request: Request) -> dict[str, Any]:
-        segment = request.path_params.get("audience_id") or request.query_params.get("segment_id")
-        result: dict[str, Any] = self.store(request, "contacts").list_contacts(
-            *self.page_of(request), segment
-        )
-        return result
-
-    async def create_in_audience(self, request: Request) -> dict[str, Any]:
-        result: dict[str, Any] = self.store(request, "contacts").create_contact(
-            self.body_of(request), str(request.path_params["audience_id"])
-        )
-        return result
-
-    async def contact_segments(self, request: Request) -> dict[str, Any]:
-        result: dict[str, Any] = self.store(request, "contacts").contact_segments(
-            str(request.path_params["contact_id"]), *self.page_of(request)
-        )
-        return result
-
-    def paged_by_id(self, store: str, method: str) -> Handler:
-        async def handler(request: Request) -> dict[str, Any]:
-            result: dict[str, Any] = getattr(self.store(request, store), method)(
-                str(request.path_params["id"]), *self.page_of(request)
-            )
-            return result
-
-        return handler
-
-    async def share_email(self, request: Request) -> dict[str, Any]:
-        """`POST /emails/{id}/share`: a link to the email in Doorstep's inspector (`/ui/email/`);
-        `expires_in` is accepted, and the link does not expire."""
-        raw: bytes = request.state.raw
-        body = self.body_of(request) if raw.strip() else {}
-        if not isinstance(body, dict) or not isinstance(body.get("expires_in", ""), str):
-            raise ResendApiError(
-                422, "validation_error", "The `expires_in` field must be a string."
-            )
-        email_id = self.service_of(request).get(str(request.path_params["email_id"])).id
-        url = f"{str(request.base_url).rstrip('/')}/ui/email/{email_id}"
-        return {"object": "email", "id": email_id, "url": url}
-
-    async def send_broadcast(self, request: Request) -> dict[str, Any]:
-        raw: bytes = request.state.raw
-        body = self.body_of(request) if raw.strip() else {}  # no body: send now
-        result: dict[str, Any] = self.store(request, "broadcasts").send(
-            str(request.path_params["id"]), body
-        )
-        return result
-
-    async def contact_topics(self, request: Request) -> dict[str, Any]:
-        result: dict[str, Any] = self.store(request, "topics").contact_topics(
-            str(request.path_params["contact_id"]), *self.page_of(request)
-        )
-        return result
-
-    def membership(self, *, remove: bool) -> Handler:
-        async def handler(request: Request) -> dict[str, Any]:
-            key, segment = request.path_params["contact_id"], request.path_params["segment_id"]
-            result: dict[str, Any] = self.store(request, "contacts").add_to_segment(
-                str(key), str(segment), remove=remove
-            )
-            return result
-
-        return handler
 
 
 def resource_handlers(
@@ -132,13 +25,13 @@ def resource_handlers(
     page_of: Callable[[Request], tuple[int, str | None, str | None]],
 ) -> list[Route]:
     """(path, method, handler, success status) of every resource endpoint."""
-    h = _Handlers(service_of, body_of, page_of)
+    h = Handlers(service_of, body_of, page_of)
     share: Route = ("/emails/{email_id}/share", "POST", h.share_email, 200)
     routes = [*_account_routes(h), *_contact_routes(h), *_topic_routes(h), *_broadcast_routes(h)]
-    return [share, *routes]
+    return [share, *routes, *more_routes(h)]
 
 
-def _broadcast_routes(h: _Handlers) -> list[Route]:
+def _broadcast_routes(h: Handlers) -> list[Route]:
     one = "/broadcasts/{id}"
     return [
         ("/broadcasts", "POST", h.create("broadcasts", "create"), 201),
@@ -153,7 +46,7 @@ def _broadcast_routes(h: _Handlers) -> list[Route]:
     ]
 
 
-def _topic_routes(h: _Handlers) -> list[Route]:
+def _topic_routes(h: Handlers) -> list[Route]:
     topic, prop, mine = "/topics/{id}", "/contact-properties/{id}", "/contacts/{contact_id}/topics"
     return [
         ("/topics", "POST", h.create("topics", "create_topic"), 201),
@@ -171,7 +64,7 @@ def _topic_routes(h: _Handlers) -> list[Route]:
     ]
 
 
-def _account_routes(h: _Handlers) -> list[Route]:
+def _account_routes(h: Handlers) -> list[Route]:
     domain, key, hook = "/domains/{domain_id}", "/api-keys/{api_key_id}", "/webhooks/{webhook_id}"
     return [
         ("/domains", "POST", h.create("domains", "create_domain"), 201),
@@ -192,7 +85,7 @@ def _account_routes(h: _Handlers) -> list[Route]:
     ]
 
 
-def _contact_routes(h: _Handlers) -> list[Route]:
+def _contact_routes(h: Handlers) -> list[Route]:
     contact, member = "/contacts/{id}", "/contacts/{contact_id}/segments/{segment_id}"
     in_audience = "/audiences/{audience_id}/contacts"
     segments: list[Route] = []
