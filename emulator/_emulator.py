@@ -297,20 +297,20 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade)
         """Runs matching every given filter, in start order."""
         with self.lock:  # servers may be starting runs from their threads
             return [
-                rs.record
-                for rs in self._engine.runs_by_id.values()
-                if (workflow is None or rs.record.workflow == workflow)
-                and (recipient is None or rs.record.recipient_id == recipient)
-                and (status is None or rs.record.status == status)
+                run
+                for run in self._engine.runs.values()
+                if (workflow is None or run.workflow == workflow)
+                and (recipient is None or run.recipient_id == recipient)
+                and (status is None or run.status == status)
             ]
 
     def run(self, run_id: str) -> Run:
         """One run by id; raises UnknownRunError (a KeyError) naming the id."""
         with self.lock:
-            found = self._engine.runs_by_id.get(run_id)
+            found = self._engine.runs.get(run_id)
         if found is None:
             raise UnknownRunError(f"no run with id {run_id!r}; list runs with emulator.runs()")
-        return found.record
+        return found
 
     # -- bulk operations -----------------------------------------------------------------
     @journaled("emulator")

@@ -25,6 +25,7 @@ HIDDEN = (
     "entities",
     "messages_store",
     "runs_by_id",
+    "live",
     "schedules_store",
     "waits",
     "step_handlers",

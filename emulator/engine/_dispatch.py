@@ -72,8 +72,8 @@ def start_trigger(
             schedule_id=None if schedule is None else schedule.get("id"),
         )
         rs = RunState(
-            record, workflow, target.ref, actor_ref, tenant_id, dict(record.data), settings
-        )
+            record, workflow, target.ref, actor_ref, tenant_id, record.data, settings
+        )  # steps replace rs.data, never change it in place: sharing the record's is safe
         rs.subscription, rs.depth, rs.lineage = target.subscription, depth, lineage
         rs.schedule = None if schedule is None else dict(schedule)
         result.runs.append(record)

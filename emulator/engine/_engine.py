@@ -39,6 +39,7 @@ from emulator.stores import (
     EntityView,
     Message,
     MessageStore,
+    Run,
     StepRecord,
     TriggerResult,
 )
@@ -100,7 +101,11 @@ class Engine:
             strict=strict,
             now=lambda: clock.now,
         )
-        self.runs_by_id: dict[str, RunState] = {}
+        # Every kept run's record, in start order; the state of the runs that may still act
+        # (running, parked, or merged into a batch that is open). A finished run keeps only
+        # its record: the cursor, scopes and message refs it ran with go when it ends.
+        self.runs: dict[str, Run] = {}
+        self.live: dict[str, RunState] = {}
         self.environment_preferences: dict[str, Any] | None = None
         self.batches: dict[tuple[str, ...], OpenBatch] = {}  # open batches by identity
         self.throttles: dict[tuple[str, ...], Any] = {}
@@ -125,7 +130,8 @@ class Engine:
     # -- run lifecycle -------------------------------------------------------------------
     def start_run(self, rs: RunState) -> None:
         """Register a new run and queue it; call `drain()` to execute."""
-        self.runs_by_id[rs.record.id] = rs
+        self.runs[rs.record.id] = rs.record
+        self.live[rs.record.id] = rs
         rs.frames.append(Frame(rs.workflow.steps))
         self._ready.append((rs, _GATE))
         if self.waits:
@@ -269,6 +275,8 @@ class Engine:
             self._workflow_event(rs, "completed")
         if status != "merged_into_batch":  # a merged run may still carry its batch on
             rs.frames.clear()  # a finished run never resumes; free its cursor
+        if rs.batch_slot is None:  # in an open batch it stays until the batch closes
+            self.live.pop(rs.record.id, None)
         if rs.timer is not None:
             rs.timer.cancel()
             rs.timer = None

@@ -22,7 +22,8 @@ def reset_state(engine: Engine) -> None:
     Every parked timer goes too: each belongs to state being forgotten (a delay, a batch window,
     a wait, a schedule, a delivery retry), and one left behind would act on nothing later.
     """
-    engine.runs_by_id.clear()
+    engine.runs.clear()
+    engine.live.clear()
     engine.batches.clear()
     engine.throttles.clear()
     engine.once_per_recipient.clear()
@@ -59,12 +60,14 @@ def forget(engine: Engine, ref: Ref) -> bool:
     addressed = reference(ref)
     for message in [m for m in engine.messages_store if m.recipient == addressed]:
         engine.messages_store.remove(message.id)
-    for run_id, rs in list(engine.runs_by_id.items()):
-        if rs.recipient_ref != ref:
+    for run_id, run in list(engine.runs.items()):
+        rs = engine.live.get(run_id)
+        if (run.recipient if rs is None else reference(rs.recipient_ref)) != addressed:
             continue
-        if rs.record.finished:
-            del engine.runs_by_id[run_id]
-        else:
+        if run.finished:
+            del engine.runs[run_id]
+            engine.live.pop(run_id, None)
+        elif rs is not None:
             rs.recipient_deleted = True
     # A re-used id starts afresh (Knock's deletion docs): once-per-recipient too.
     engine.once_per_recipient = {o for o in engine.once_per_recipient if o[1:3] != ref}
@@ -110,13 +113,13 @@ def _move_history(engine: Engine, secondary: str, primary: str) -> None:
     engine.messages_store.readdress([m for m in recent if m.recipient == secondary], primary)
     for message in recent:
         message.actors = [_moved(a, secondary, primary) for a in message.actors]
-    for state in engine.runs_by_id.values():
-        run = state.record
+    for run in engine.runs.values():
         if run.finished and run.inserted_at >= since:
             run.recipient = _moved(run.recipient, secondary, primary)
             run.actor = _moved(run.actor, secondary, primary)
-            if state.recipient_ref == (USERS, secondary):  # so deleting the secondary keeps it
-                state.recipient_ref = (USERS, primary)
+            state = engine.live.get(run.id)  # merged into a batch still open
+            if state is not None and state.recipient_ref == (USERS, secondary):
+                state.recipient_ref = (USERS, primary)  # so deleting the secondary keeps it
 
 
 def cancel_runs(
@@ -125,7 +128,7 @@ def cancel_runs(
     """Cancel the parked runs (and open batch memberships) of workflow `key` with
     `cancellation_key`, of the recipients in `only` (None: all)."""
     cancelled = []
-    for rs in engine.runs_by_id.values():
+    for rs in list(engine.live.values()):  # a cancelled run leaves `live`
         record = rs.record
         if (
             record.workflow != key

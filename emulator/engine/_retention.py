@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
-    from emulator.engine._state import RunState
+    from emulator.stores import Run
 
 
 @dataclass(slots=True)
@@ -30,7 +30,7 @@ class RunRetention:
         """Sweep when enough runs were added, or the clock moved often enough, since the last
         sweep; otherwise this is a length check."""
         self.moves += moved
-        count = len(engine.runs_by_id)
+        count = len(engine.runs)
         if count >= self.next_sweep or (
             self.moves >= self.step and count > self.max_runs + self.step
         ):
@@ -45,32 +45,29 @@ class RunRetention:
 
 def sweep(engine: Engine, retention: RunRetention) -> None:
     """Forget and compact finished runs as `retention` says; set the next sweep's threshold."""
-    runs = engine.runs_by_id
+    runs, live = engine.runs, engine.live
     limit = retention.max_runs
     if limit and len(runs) > limit:
         excess = len(runs) - limit
-        for run_id in [i for i, rs in runs.items() if rs.record.finished and rs.batch_slot is None]:
+        for run_id in [i for i, run in runs.items() if run.finished and i not in live]:
             if excess <= 0:
                 break
             del runs[run_id]
             engine.messages_store.remove_run(run_id)
             excess -= 1
     if retention.full_traces:
-        finished = [rs for rs in runs.values() if rs.record.finished and rs.batch_slot is None]
-        for rs in finished[: max(0, len(finished) - retention.full_traces)]:
-            compact(rs)
+        finished = [run for i, run in runs.items() if run.finished and i not in live]
+        for run in finished[: max(0, len(finished) - retention.full_traces)]:
+            compact(run)
     smallest = (
         min(x for x in (limit, retention.full_traces) if x) if limit or retention.full_traces else 0
     )
     retention.next_sweep = len(runs) + max(1, smallest // 10) if smallest else 1 << 62
 
 
-def compact(rs: RunState) -> None:
-    """Drop what only a full trace needs from a finished run (idempotent)."""
-    rs.refs = {}
-    rs.wait_results = {}
-    rs.batch = None
-    for step in rs.record.steps:
-        if step.detail:
-            step.detail = {}
+def compact(run: Run) -> None:
+    """Drop what only a full trace needs from a finished run (idempotent). Its state (message
+    refs, wait results, the batch it carried) went when it finished."""
+    for step in run.steps:
+        step.drop_detail()
         step.batch = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from emulator.core import Timer
@@ -14,6 +16,8 @@ MAX_TRIGGER_DEPTH = 10
 """How deep trigger_workflow steps may nest (Knock documents no limit; a cycle would never end)."""
 MAX_NESTED_RUNS = 5000
 """How many runs trigger_workflow steps may start, in all, below one outside trigger."""
+NO_RESULTS: Mapping[str, dict[str, Any]] = MappingProxyType({})
+"""A run's wait step outputs before it has any (shared: a run replaces it, never mutates it)."""
 
 
 @dataclass(slots=True)
@@ -56,9 +60,8 @@ class RunState:
     subscription: dict[str, Any] | None = None
     schedule: dict[str, Any] | None = None  # `recipient.schedule` for scheduled runs
     recipient_deleted: bool = False  # the user was deleted while this run was paused
-    trigger_data: dict[str, Any] = field(default_factory=dict)
     batch_slot: Any = None  # the open batch this run waits on, if any
-    wait_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # wait step outputs
+    wait_results: Mapping[str, dict[str, Any]] = field(default_factory=lambda: NO_RESULTS)
     depth: int = 0  # trigger_workflow nesting: 0 for a run started from outside
     lineage: Lineage = field(default_factory=Lineage)
 

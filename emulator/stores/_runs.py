@@ -95,7 +95,24 @@ class StepRecord:
     batch: BatchInfo | None = None
     message_ids: tuple[str, ...] = ()  # a tuple: cheaper for the GC than one list per step
     error: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    # What the step evaluated (conditions, preferences, a batch key, ...): made on first use,
+    # so the many steps that record nothing keep no dict.
+    _detail: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        """What the step evaluated and decided, by name (empty when it recorded nothing)."""
+        if self._detail is None:
+            self._detail = {}
+        return self._detail
+
+    @detail.setter
+    def detail(self, value: dict[str, Any]) -> None:
+        self._detail = value
+
+    def drop_detail(self) -> None:
+        """Forget the detail (a compact trace keeps outcomes and times only)."""
+        self._detail = None
 
     def __repr__(self) -> str:
         extra = (

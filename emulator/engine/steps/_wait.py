@@ -88,7 +88,8 @@ def _resolve(engine: Engine, wait: Wait, *, matched: bool, payload: dict[str, An
     if wait.timer is not None:
         wait.timer.cancel()
         rs.timer = None
-    rs.wait_results[step.ref] = {"matched": matched, "signal_variables": dict(payload)}
+    result = {"matched": matched, "signal_variables": dict(payload)}
+    rs.wait_results = {**rs.wait_results, step.ref: result}
     record.outcome, record.ended_at = "executed", engine.clock.now
     record.detail["matched"] = matched
     rs.waiting = None

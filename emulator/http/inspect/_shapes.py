@@ -156,6 +156,7 @@ def jsonable(value: Any) -> Any:
 def step_json(step: StepRecord) -> dict[str, Any]:
     """One step record as JSON, its batch's full activity list left out."""
     out: dict[str, Any] = jsonable(step)
+    out["detail"] = out.pop("_detail") or {}  # the slot behind `StepRecord.detail`
     if step.batch is not None:
         out["batch"]["activity_data"] = jsonable(step.batch.activity_data)
         del out["batch"]["all_activities"]  # unbounded; the rendered ones and the count say enough
