@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_coverage
+import bench_durable
 import rows_engine
 import rows_pytest
 import rows_servers
@@ -25,13 +26,10 @@ import rows_startup
 import rows_state
 from _measure import Result, Row
 
-_ALL = {
-    r.key: r
-    for module in (rows_engine, rows_state, rows_servers, rows_pytest, rows_startup, bench_coverage)
-    for r in module.ROWS
-}
+_MODULES = (rows_engine, rows_state, rows_servers, rows_pytest, rows_startup, bench_coverage)
+_ALL = {r.key: r for module in (*_MODULES, bench_durable) for r in module.ROWS}
 ORDER = "engine gc memory timers queries mailpit outbox intake days second fixture startup import"
-ROWS: list[Row] = [_ALL[key] for key in [*ORDER.split(), "smtp", "resend", "coverage"]]
+ROWS: list[Row] = [_ALL[key] for key in [*ORDER.split(), "smtp", "resend", "coverage", "restart"]]
 
 
 def main(argv: list[str] | None = None) -> int:

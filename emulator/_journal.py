@@ -96,6 +96,7 @@ class Journal:
 
     def _open(self) -> None:
         db = self._db
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # a snapshot gives back the pages it freed
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -106,6 +107,8 @@ class Journal:
                 "(or move the directory away) to start empty"
             )
         db.execute("PRAGMA journal_size_limit=4194304")  # the WAL shrinks back after a snapshot
+        if version and db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+            db.execute("VACUUM")  # a format 1 journal: VACUUM applies auto_vacuum
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version={FORMAT}")
         row = db.execute("SELECT build FROM snapshot").fetchone()
@@ -265,6 +268,10 @@ class Journal:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        # The old snapshot's and the entries' pages go back to the file system, and the WAL
+        # (which held the new snapshot) is emptied: the files stay the size of one snapshot.
+        db.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def _drop_entries(self) -> None:
         self._db.execute("DELETE FROM entries")  # all of them: the engine lock is held

@@ -16,6 +16,7 @@ build refuses it (`SnapshotError`) rather than guess.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import pickle
@@ -170,10 +171,15 @@ def load_state(emulator: Emulator, resend: ResendService | None, data: bytes) ->
         for attr in _WIRING[part]:
             if attr in vars(obj):
                 wired[f"{part}.{attr}"] = vars(obj)[attr]
+    collecting = gc.isenabled()
+    gc.disable()  # a collection per thousand new objects would double the time a load takes
     try:
         state = _Unpickler(io.BytesIO(data), wired).load()
     except Exception as exc:
         raise SnapshotError(f"the snapshot cannot be read: {exc}") from exc
+    finally:
+        if collecting:
+            gc.enable()
     for part, obj in parts.items():
         if part in state:
             vars(obj).update(state[part])
