@@ -224,8 +224,8 @@ class Journal:
         hold the engine lock while it runs."""
         with self.lock:
             if not (self._depth or self._replaying or self._closed):
-                self._sync_clock()
-                self._append(target, name, _encode(target, name, args, kwargs))
+                call = (target, name, _encode(target, name, args, kwargs))
+                self._append(*self._clock_moved(), call)  # one statement: one commit
             self._depth += 1
             try:
                 yield
@@ -278,21 +278,31 @@ class Journal:
 
     def _on_fire(self, due_us: int) -> None:
         if not (self._depth or self._replaying or self._closed) and due_us != self._last_clock_us:
-            self._append("clock", "advance_to", str(due_us))
+            self._append(("clock", "advance_to", str(due_us)))
             self._last_clock_us = due_us
 
-    def _sync_clock(self) -> None:
+    def _clock_moved(self) -> list[tuple[str, str, str]]:
+        """The clock entry to write when time moved since the last entry (else none)."""
         assert self._emulator is not None
         now = self._emulator.clock.now_us
-        if now != self._last_clock_us:
-            self._append("clock", "advance_to", str(now))
-            self._last_clock_us = now
+        if now == self._last_clock_us:
+            return []
+        self._last_clock_us = now
+        return [("clock", "advance_to", str(now))]
 
-    def _append(self, target: str, op: str, args: str) -> None:
-        self._since += 1
+    def _sync_clock(self) -> None:
+        moved = self._clock_moved()
+        if moved:
+            self._append(*moved)
+
+    def _append(self, *rows: tuple[str, str, str]) -> None:
+        """Write entries (target, op, args) in one INSERT: one commit, one WAL append."""
+        self._since += len(rows)
+        wall = time.time()
         self._db.execute(
-            "INSERT INTO entries (gen, wall, target, op, args) VALUES (?, ?, ?, ?, ?)",
-            (self.generation, time.time(), target, op, args),
+            "INSERT INTO entries (gen, wall, target, op, args) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows)),
+            [value for row in rows for value in (self.generation, wall, *row)],
         )
 
     def close(self) -> None:

@@ -252,3 +252,23 @@ def test_real_clock_catches_up_the_downtime_and_sends_the_digest_once(tmp_path: 
             assert _digests(f"http://127.0.0.1:{service.http.port}") == ["2 updates to invoice i9"]
         finally:
             service.stop()
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_retention_keeps_the_newest_mail_in_the_file_even_after_a_crash(
+    tmp_path: Path, closed: bool
+) -> None:
+    box = Mailbox(store=tmp_path, retention=3)
+    for n in range(150):  # evictions are deleted in batches: some are pending at the end
+        box.capture_outgoing(
+            OutgoingEmail(
+                from_="a@acme.test", to=["b@example.com"], subject=f"s{n}", html=None, text="x"
+            )
+        )
+    if closed:
+        box.close()  # else: as after kill -9, the pending evictions are still in the file
+    reopened = Mailbox(store=tmp_path, retention=3)
+    assert [e.subject for e in reopened.all()] == ["s147", "s148", "s149"]
+    reopened.close()
+    db = sqlite3.connect(tmp_path / "mail.sqlite3")
+    assert db.execute("SELECT count(*) FROM emails").fetchone() == (3,)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -37,14 +37,15 @@ DEFAULT_RETENTION = 500  # Mailpit's default --max
 class MailStore(Protocol):
     """Persistence behind a Mailbox (see `SqliteMailStore`)."""
 
-    def save(self, email: CapturedEmail) -> None:
-        """Keep one captured email."""
+    def save(self, email: CapturedEmail, evicted: Sequence[str] = ()) -> None:
+        """Keep one captured email (and forget `evicted`, retention's, at once)."""
 
     def delete(self, ids: list[str]) -> None:
         """Forget these email ids."""
 
-    def save_pending(self, pending: _Raw) -> None:
-        """Keep mail accepted but not built or parsed yet (rebuilt on load)."""
+    def save_pending(self, pending: _Raw, evicted: Sequence[str] = ()) -> None:
+        """Keep mail accepted but not built or parsed yet (rebuilt on load; `evicted` as in
+        `save`)."""
 
     def settled(self, emails: list[CapturedEmail]) -> None:
         """These emails, saved unbuilt, are built now: keep the built form."""
@@ -151,11 +152,9 @@ class Mailbox:
                     subscribers.queue(MailEvent("delete", tuple(evicted)))
             if self._store is not None:  # stored as cheaply as kept: built on first read
                 if isinstance(email, _Raw):
-                    self._store.save_pending(email)
+                    self._store.save_pending(email, evicted)
                 else:
-                    self._store.save(email)
-                if evicted:
-                    self._store.delete(evicted)
+                    self._store.save(email, evicted)
             self._arrived.notify_all()
         if subscribers.pending:
             subscribers.deliver()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+_EVICT_EVERY = 100  # retention's evictions deleted in one transaction
+
+
 class DataFormatError(DoorstepError):
     """A data file this version cannot read (newer format, or not a Doorstep database)."""
 
@@ -53,6 +57,9 @@ class SqliteMailStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         self.path = target
         self._lock = threading.Lock()
+        # Retention's evictions, deleted a hundred at a time with the next save (a crash leaves
+        # them in the file, unseen: `load` reads the newest rows and drops older ones).
+        self._evicted: list[str] = []
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         try:
             self._open()
@@ -122,14 +129,31 @@ class SqliteMailStore:
             db.execute("COMMIT")
             return generation
 
-    def save(self, email: CapturedEmail) -> None:
-        """Insert or replace one email, raw MIME included."""
+    def save(self, email: CapturedEmail, evicted: Sequence[str] = ()) -> None:
+        """Insert or replace one email, raw MIME included; `evicted` (retention's) are deleted
+        with a later save, a hundred in one transaction."""
         doc = json.dumps(_to_doc(email), separators=(",", ":"))
+        self._insert(email.id, doc, email.raw, "doc", evicted)
+
+    def _insert(self, id: str, doc: str, raw: bytes, kind: str, evicted: Sequence[str]) -> None:
+        insert = "INSERT OR REPLACE INTO emails (id, doc, raw, kind) VALUES (?, ?, ?, ?)"
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO emails (id, doc, raw) VALUES (?, ?, ?)",
-                (email.id, doc, email.raw),
-            )
+            self._evicted += evicted
+            if len(self._evicted) < _EVICT_EVERY:
+                self._db.execute(insert, (id, doc, raw, kind))
+                return
+            self._db.execute("BEGIN")  # one commit for the new email and the evicted ones
+            try:
+                self._db.execute(insert, (id, doc, raw, kind))
+                self._delete_evicted()
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _delete_evicted(self) -> None:
+        self._db.executemany("DELETE FROM emails WHERE id = ?", [(i,) for i in self._evicted])
+        self._evicted = []
 
     def delete(self, ids: list[str]) -> None:
         """Remove these emails (unknown ids are ignored)."""
@@ -146,36 +170,38 @@ class SqliteMailStore:
             )
             self._db.execute("COMMIT")
 
-    def save_pending(self, pending: _Raw) -> None:
-        """Insert mail accepted but not built or parsed yet, as cheaply as it came in."""
+    def save_pending(self, pending: _Raw, evicted: Sequence[str] = ()) -> None:
+        """Insert mail accepted but not built or parsed yet, as cheaply as it came in;
+        `evicted` as in `save`."""
         kind, doc, raw = pending_row(pending)
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO emails (id, doc, raw, kind) VALUES (?, ?, ?, ?)",
-                (pending.id, doc, raw, kind),
-            )
+        self._insert(pending.id, doc, raw, kind, evicted)
 
     def load(self, limit: int) -> list[CapturedEmail | _Raw]:
         """The newest `limit` emails (0: all), oldest first; those stored before their first
         read come back unbuilt (`_Raw`), to be built or parsed when first read."""
-        query = "SELECT doc, raw, kind FROM emails ORDER BY seq DESC"
+        query = "SELECT doc, raw, kind, seq FROM emails ORDER BY seq DESC"
         with self._lock:
             rows = self._db.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+            if limit and len(rows) == limit:  # evictions a crash kept from being deleted
+                self._db.execute("DELETE FROM emails WHERE seq < ?", (rows[-1][3],))
         return [
             _from_doc(_unescaped(json.loads(doc)), bytes(raw))
             if kind == "doc"
             else pending_from_row(kind, json.loads(doc), bytes(raw))
-            for doc, raw, kind in reversed(rows)
+            for doc, raw, kind, _ in reversed(rows)
         ]
 
     def clear(self) -> None:
         """Remove every email."""
         with self._lock:
             self._db.execute("DELETE FROM emails")
+            self._evicted = []
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Delete what retention evicted and close the database connection."""
         with self._lock:
+            if self._evicted:
+                self._delete_evicted()
             self._db.close()
 
 
