@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.core import Clock
+from emulator.core import Clock, IdFactory
 from emulator.mail._resend_broadcasts import ResendBroadcasts
 from emulator.mail._resend_contacts import ResendContacts
 from emulator.mail._resend_resources import ResendDomains
 from emulator.mail._resend_suppressions import ResendSuppressions
 from emulator.mail._resend_templates import ResendTemplates
 from emulator.mail._resend_topics import ResendTopics
+
+_STORES = ("domains", "contacts", "topics", "broadcasts", "templates", "suppressions")
 
 
 class ResendAccount:
@@ -32,6 +34,11 @@ class ResendAccount:
         self.broadcasts = ResendBroadcasts(clock, self.contacts, self.topics, send, seed=seed)
         self.templates = ResendTemplates(clock, seed=seed)
         self.suppressions = ResendSuppressions(clock, seed=seed)
+
+    def reseed(self, seed: int) -> None:
+        """Draw each store's ids from `seed`'s stream (a journal replays an earlier start)."""
+        for name in _STORES:
+            getattr(self, name)._ids = IdFactory(seed, kind=f"resend_{name}")
 
     def clear(self) -> None:
         """Forget every record; scheduled broadcasts never go out."""

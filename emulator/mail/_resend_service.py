@@ -83,8 +83,17 @@ class ResendService:
         self._journal = journal
 
     def reseed(self, seed: int) -> None:
-        """Draw email ids from `seed`'s stream (a journal replays an earlier start's calls)."""
+        """Draw email and resource ids from `seed`'s streams (a journal replays an earlier
+        start's calls)."""
         self.emails.reseed(seed)
+        self.account.reseed(seed)
+
+    @journaled("resend")
+    def change_account(self, store: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """`account.<store>.<method>(*args)`: the one way the API changes a resource beyond
+        `/emails` (domains, keys, webhooks, contacts, topics, broadcasts, templates,
+        suppressions), so `serve --data-dir` journals it."""
+        return getattr(getattr(self.account, store), method)(*args, **kwargs)
 
     # -- auth and rate limit ---------------------------------------------------------
     def check_key(self, authorization: str | None) -> None:

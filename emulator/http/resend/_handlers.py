@@ -24,7 +24,16 @@ class Handlers:
     page_of: Callable[[Request], tuple[int, str | None, str | None]]
 
     def store(self, request: Request, name: str) -> Any:
+        """A resource store, to read from (changes go through `change`)."""
         return getattr(self.service_of(request).account, name)
+
+    def change(
+        self, request: Request, store: str, method: str, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Call a store's method that changes something, through the service (journaled)."""
+        service = self.service_of(request)
+        result: dict[str, Any] = service.change_account(store, method, *args, **kwargs)
+        return result
 
     def listing(self, store: str, method: str) -> Handler:
         async def handler(request: Request) -> dict[str, Any]:
@@ -37,10 +46,7 @@ class Handlers:
 
     def create(self, store: str, method: str, *extra: str) -> Handler:
         async def handler(request: Request) -> dict[str, Any]:
-            result: dict[str, Any] = getattr(self.store(request, store), method)(
-                self.body_of(request), *extra
-            )
-            return result
+            return self.change(request, store, method, self.body_of(request), *extra)
 
         return handler
 
@@ -49,8 +55,10 @@ class Handlers:
             args: tuple[Any, ...] = (str(request.path_params[name]),)
             if body:
                 args += (self.body_of(request),)
-            result: dict[str, Any] = getattr(self.store(request, store), method)(*args, *extra)
-            return result
+            if method == "get" or method.startswith("get_"):  # a read
+                result: dict[str, Any] = getattr(self.store(request, store), method)(*args, *extra)
+                return result
+            return self.change(request, store, method, *args, *extra)
 
         return handler
 
@@ -62,10 +70,8 @@ class Handlers:
         return result
 
     async def create_in_audience(self, request: Request) -> dict[str, Any]:
-        result: dict[str, Any] = self.store(request, "contacts").create_contact(
-            self.body_of(request), str(request.path_params["audience_id"])
-        )
-        return result
+        audience = str(request.path_params["audience_id"])
+        return self.change(request, "contacts", "create_contact", self.body_of(request), audience)
 
     async def contact_segments(self, request: Request) -> dict[str, Any]:
         result: dict[str, Any] = self.store(request, "contacts").contact_segments(
@@ -98,10 +104,7 @@ class Handlers:
     async def send_broadcast(self, request: Request) -> dict[str, Any]:
         raw: bytes = request.state.raw
         body = self.body_of(request) if raw.strip() else {}  # no body: send now
-        result: dict[str, Any] = self.store(request, "broadcasts").send(
-            str(request.path_params["id"]), body
-        )
-        return result
+        return self.change(request, "broadcasts", "send", str(request.path_params["id"]), body)
 
     async def contact_topics(self, request: Request) -> dict[str, Any]:
         result: dict[str, Any] = self.store(request, "topics").contact_topics(
@@ -112,9 +115,8 @@ class Handlers:
     def membership(self, *, remove: bool) -> Handler:
         async def handler(request: Request) -> dict[str, Any]:
             key, segment = request.path_params["contact_id"], request.path_params["segment_id"]
-            result: dict[str, Any] = self.store(request, "contacts").add_to_segment(
-                str(key), str(segment), remove=remove
+            return self.change(
+                request, "contacts", "add_to_segment", str(key), str(segment), remove=remove
             )
-            return result
 
         return handler

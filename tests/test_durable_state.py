@@ -1,0 +1,97 @@
+"""`doorstep serve --data-dir` keeps what lives beside the Knock state too: Resend's resources
+beyond `/emails` and the content pushed through the Management API, in every environment.
+Each is checked across a graceful restart (the state comes back from the snapshot) and a crash
+(the journal's entries since the last snapshot are replayed)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.cli._serve import ServeOptions, Service
+
+RESEND = {"Authorization": "Bearer re_test_doorstep"}
+LISTINGS = [
+    "/domains",
+    "/api-keys",
+    "/webhooks",
+    "/segments",
+    "/contacts",
+    "/topics",
+    "/templates",
+    "/suppressions",
+    "/broadcasts",
+]
+
+
+@contextmanager
+def serving(data_dir: Path, stop: str = "graceful") -> Iterator[str]:
+    """A served emulator on `data_dir`; with stop="crash", `data_dir/crashed` is a copy of the
+    files taken while it still runs (what kill -9 leaves) for the next start."""
+    options = ServeOptions(
+        http_port=0, smtp_port=0, clock="manual", data_dir=data_dir, compact_every=0
+    )
+    service = Service(options).start()
+    try:
+        yield f"http://127.0.0.1:{service.http.port}"
+        if stop == "crash":
+            shutil.copytree(data_dir, data_dir / "crashed")
+    finally:
+        service.stop()
+
+
+def _resend(base: str, method: str, path: str, body: object = None) -> Any:
+    answer = httpx.request(method, f"{base}{path}", headers=RESEND, json=body, timeout=10)
+    assert answer.status_code < 300, (path, answer.text)
+    return answer.json()
+
+
+def _listed(base: str) -> dict[str, Any]:
+    return {path: _resend(base, "GET", path)["data"] for path in LISTINGS}
+
+
+def _subjects(base: str) -> list[str]:
+    listed = httpx.get(f"{base}/api/v1/messages", params={"limit": 1000}).json()
+    return [m["Subject"] for m in listed["messages"]]
+
+
+def _resend_resources(base: str) -> None:
+    _resend(base, "POST", "/domains", {"name": "acme.test"})
+    _resend(base, "POST", "/api-keys", {"name": "ci"})
+    hook = {"endpoint": "http://127.0.0.1:9/hook", "events": ["email.sent"]}
+    _resend(base, "POST", "/webhooks", hook)
+    vip = _resend(base, "POST", "/segments", {"name": "VIP"})["id"]
+    _resend(base, "POST", "/contacts", {"email": "ada@example.com", "first_name": "Ada"})
+    _resend(base, "POST", f"/contacts/ada@example.com/segments/{vip}")
+    _resend(base, "POST", "/topics", {"name": "News", "default_subscription": "opt_in"})
+    _resend(base, "POST", "/templates", {"name": "welcome", "html": "<p>Hi</p>"})
+    _resend(base, "POST", "/suppressions", {"email": "bounced@example.com"})
+    broadcast = {"segment_id": vip, "from": "news@acme.test", "subject": "June news"}
+    draft = _resend(
+        base, "POST", "/broadcasts", {**broadcast, "html": "<p>Hello {{{FIRST_NAME}}}</p>"}
+    )
+    _resend(base, "POST", f"/broadcasts/{draft['id']}/send", {"scheduled_at": "in 1 hour"})
+
+
+@pytest.mark.parametrize("stop", ["graceful", "crash"])
+def test_resend_resources_survive_a_restart(tmp_path: Path, stop: str) -> None:
+    with serving(tmp_path, stop) as base:
+        _resend_resources(base)
+        before = _listed(base)
+    assert all(before.values()), before  # one of each
+    data_dir = tmp_path / "crashed" if stop == "crash" else tmp_path
+    for start in range(2):
+        with serving(data_dir) as base:
+            if start == 0:
+                assert _listed(base) == before
+                assert "June news" not in _subjects(base)  # still scheduled
+            more = _resend(base, "POST", "/domains", {"name": f"more{start}.test"})
+            assert more["id"] not in {d["id"] for d in before["/domains"]}  # ids never repeat
+            httpx.post(f"{base}/api/clock/advance", json={"seconds": 3600}).raise_for_status()
+            assert _subjects(base).count("June news") == 1  # sent once, after the restart
