@@ -128,9 +128,8 @@ class Environments:
         made = []
         with source.emulator.lock, target.emulator.lock:
             for commit in [c for c in source.emulator.content.commits if not c.promoted]:
-                made.append(target.emulator.content.apply(commit))
-                source.emulator.content.mark_promoted(commit.id)
-            target.emulator.use_committed_content()
+                made.append(_apply(target, commit))
+                source.emulator.mark_promoted(commit.id)
         return made
 
     def promote_commit(self, commit_id: str) -> tuple[Environment, ContentCommit]:
@@ -148,9 +147,8 @@ class Environments:
                     "nowhere to promote it"
                 )
             with env.emulator.lock, target.emulator.lock:
-                made = target.emulator.content.apply(commit)
-                env.emulator.content.mark_promoted(commit.id)
-                target.emulator.use_committed_content()
+                made = _apply(target, commit)
+                env.emulator.mark_promoted(commit.id)
             return target, made
         raise UnknownCommitError(f"no commit with id {commit_id!r} in any environment")
 
@@ -166,3 +164,10 @@ class Environments:
         """Reset every environment's emulator (data only; content stays)."""
         for env in self:
             env.emulator.reset()
+
+
+def _apply(target: Environment, commit: ContentCommit) -> ContentCommit:
+    """A commit of the environment below, made (journaled) in `target`."""
+    return target.emulator.apply_commit(
+        commit.resource_type, commit.resource_key, commit.document, commit.message
+    )

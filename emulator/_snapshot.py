@@ -188,6 +188,6 @@ def load_state(emulator: Emulator, resend: ResendService | None, data: bytes) ->
     if content is not None:
         if emulator._reset_content not in emulator._reset_hooks:
             emulator.on_reset(emulator._reset_content)
-        if content.commits:  # content committed through the Management API runs
+        if emulator._content_changed:  # content changed through the Management API runs
             use_definitions(engine, content.definitions())
     engine.templates.env.tenant_translations = state["tenant_translations"]

@@ -17,6 +17,7 @@ import pytest
 from emulator.cli._serve import ServeOptions, Service
 
 RESEND = {"Authorization": "Bearer re_test_doorstep"}
+KNOCK = {"Authorization": "Bearer sk_test_doorstep"}
 LISTINGS = [
     "/domains",
     "/api-keys",
@@ -95,3 +96,80 @@ def test_resend_resources_survive_a_restart(tmp_path: Path, stop: str) -> None:
             assert more["id"] not in {d["id"] for d in before["/domains"]}  # ids never repeat
             httpx.post(f"{base}/api/clock/advance", json={"seconds": 3600}).raise_for_status()
             assert _subjects(base).count("June news") == 1  # sent once, after the restart
+
+
+MAPI = {"Authorization": "Bearer st_doorstep"}
+LIVE = {"Authorization": "Bearer sk_live_doorstep"}
+
+
+def _mapi(base: str, path: str, body: object = None, method: str = "PUT", **params: str) -> Any:
+    answer = httpx.request(
+        method, f"{base}/mapi/v1{path}", headers=MAPI, json=body, params=params, timeout=10
+    )
+    assert answer.status_code == 200, (path, answer.text)
+    return answer.json()
+
+
+def _note(subject: str) -> dict[str, Any]:
+    email = {"subject": subject, "html_body": "<p>{{ data.n }}</p>", "settings": {}}
+    step = {"ref": "email_1", "type": "channel", "channel_key": "postmark"}
+    return {
+        "workflow": {
+            "name": "Note",
+            "steps": [{**step, "channel_type": "email", "template": email}],
+        }
+    }
+
+
+def _content(base: str) -> dict[str, Any]:
+    """What the Management API shows: commits and workflows per environment, drafts too."""
+    shown = {}
+    for env in ("development", "production"):
+        shown[env] = {
+            "commits": _mapi(base, "/commits", method="GET", environment=env)["entries"],
+            "note": _mapi(base, "/workflows/note", method="GET", environment=env),
+            "invoice": _mapi(base, "/workflows/invoice-created", method="GET", environment=env),
+        }
+    return shown
+
+
+@pytest.mark.parametrize("stop", ["graceful", "crash"])
+def test_content_pushed_through_the_management_api_survives_a_restart(
+    tmp_path: Path, stop: str
+) -> None:
+    dev = {"environment": "development"}
+    with serving(tmp_path, stop) as base:
+        _mapi(base, "/workflows/note", _note("One"), commit="true", commit_message="first", **dev)
+        _mapi(base, "/commits/promote", to_environment="production")
+        _mapi(base, "/workflows/note", _note("Two"), **dev)  # a draft, not committed
+        _mapi(base, "/workflows/invoice-created/activate", status="false", **dev)
+        user = {"email": "dee@example.com"}
+        httpx.put(f"{base}/v1/users/d1", headers=KNOCK, json=user).raise_for_status()
+        _mapi(base, "/workflows/note/run", {"recipients": ["d1"], "data": {"n": 1}}, **dev)
+        before = _content(base)
+        runs = httpx.get(f"{base}/api/runs").json()
+    assert before["development"]["note"]["steps"][0]["template"]["subject"] == "Two"
+    assert before["production"]["note"]["steps"][0]["template"]["subject"] == "One"
+    assert before["development"]["invoice"]["active"] is False
+    data_dir = tmp_path / "crashed" if stop == "crash" else tmp_path
+    with serving(data_dir) as base:
+        assert _content(base) == before
+        assert httpx.get(f"{base}/api/runs").json() == runs  # the draft's run, as it ran
+        [message] = httpx.get(f"{base}/v1/users/d1/messages", headers=KNOCK).json()["items"]
+        content = httpx.get(f"{base}/v1/messages/{message['id']}/content", headers=KNOCK).json()
+        assert "Two" in str(content["data"])  # its message is the draft's, replayed or not
+        assert _subjects(base) == ["Two"]  # the test runner ran the draft
+        user = httpx.put(f"{base}/v1/users/u1", headers=LIVE, json={"email": "ada@example.com"})
+        assert user.status_code == 200, user.text
+        run = httpx.post(
+            f"{base}/v1/workflows/note/trigger", headers=LIVE, json={"recipients": ["u1"]}
+        )
+        assert run.status_code == 200, run.text  # production runs the promoted commit
+        assert _production_subjects(base) == ["One"]
+
+
+def _production_subjects(base: str) -> list[str]:
+    listed = httpx.get(
+        f"{base}/api/v1/messages", params={"limit": 1000, "environment": "production"}
+    ).json()
+    return [m["Subject"] for m in listed["messages"]]

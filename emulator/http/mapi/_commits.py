@@ -76,14 +76,7 @@ def commit_all(environments: Environments, request: Request) -> JSONResponse:
     resource_type, resource_id = _resource_filter(request)
     message = request.query_params.get("commit_message", "")
 
-    def wanted(ref: tuple[str, str]) -> bool:
-        return (resource_type is None or ref[0] == resource_type) and (
-            resource_id is None or ref[1] == resource_id
-        )
-
-    with env.emulator.lock:
-        env.emulator.content.commit(message, only=wanted)
-        env.emulator.use_committed_content()
+    env.emulator.commit_content(message, resource_type=resource_type, key=resource_id)
     return JSONResponse({"result": "success"})
 
 

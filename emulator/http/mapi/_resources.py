@@ -165,13 +165,8 @@ def upsert_resource(
         )
     key = resource_key(kind, request, key)
     document = checked_document(env, kind, key, body)
-    ref = (kind.type, key)
-    with env.emulator.lock:
-        env.emulator.content.save(ref, document)
-        if flag(request, "commit"):
-            message = request.query_params.get("commit_message", "")
-            env.emulator.content.commit(message, only=lambda r: r == ref)
-            env.emulator.use_committed_content()
+    message = request.query_params.get("commit_message", "") if flag(request, "commit") else None
+    env.emulator.save_content(kind.type, key, document, commit_message=message)
     annotate = flag(request, "annotate")
     return JSONResponse({kind.wrapper: render(kind, env, key, document, annotate)})
 
@@ -180,17 +175,9 @@ def activate_workflow(environments: Environments, request: Request, key: str) ->
     """PUT /v1/workflows/{key}/activate?status=true|false: takes effect at once (not versioned)."""
     env = environment(environments, request)
     active = request.query_params.get("status", "true").lower() != "false"
-    ref = ("workflow", key)
-    with env.emulator.lock:
-        content = env.emulator.content
-        document = content.document(ref, drafts=False)
-        if document is None:
-            raise not_found(f"workflow {key!r}", "push and commit it first")
-        content.committed[ref] = {**document, "active": active}
-        if ref in content.drafts:
-            content.drafts[ref] = {**content.drafts[ref], "active": active}
-        env.emulator.use_committed_content()
-        shown = content.document(ref) or document
+    shown = env.emulator.set_workflow_active(key, active)
+    if shown is None:
+        raise not_found(f"workflow {key!r}", "push and commit it first")
     return JSONResponse({"workflow": render(KINDS[0], env, key, shown, False)})
 
 
