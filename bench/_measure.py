@@ -9,13 +9,16 @@ that is timed.
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 Thunk = Callable[[], Any]
@@ -49,10 +52,28 @@ def ratio(measured: Case, baseline: Case, repeats: int = 7, rotate: bool = True)
     return statistics.median(x / y for x, y in zip(m, b, strict=True))
 
 
+# Children read compiled bytecode as an installed package does (pip compiles at install), even
+# where PYTHONDONTWRITEBYTECODE is set: otherwise every child would time compiling our sources
+# (and not the dependencies', which have their .pyc). The cache lives outside the tree.
+_PYCACHE = Path(tempfile.gettempdir()) / f"doorstep-bench-pycache-{os.getuid()}"
+_CHILD_ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPYCACHEPREFIX": str(_PYCACHE),
+}
+
+
+def child_run(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -c code args` in a fresh interpreter with the bench's bytecode cache."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=_CHILD_ENV
+    )
+
+
 def child_cpu(code: str, *args: str) -> float:
-    """CPU seconds (user + system) of `python -c code` run in a fresh interpreter."""
+    """CPU seconds (user + system) of `python -c code` run in a fresh interpreter (the first
+    run of a given code compiles the bytecode cache: call it once untimed before timing)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    done = child_run(code, *args)
     if done.returncode != 0:
         raise RuntimeError(f"python -c {code[:60]!r} failed:\n{done.stdout[-2000:]}{done.stderr}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -90,9 +90,10 @@ def _lookup(config: pytest.Config, name: str) -> tuple[Any, str] | None:
 
 
 def resolve(config: pytest.Config) -> CoverageSettings:
-    """Command line > environment > ini; UsageError naming the spelling that is wrong."""
-    from emulator.coverage import parse_report_spec
+    """Command line > environment > ini; UsageError naming the spelling that is wrong.
 
+    `emulator.coverage` is imported only when a report is named or coverage is on: a session
+    without coverage does not load the emulator at start-up."""
     found = _lookup(config, "cov")
     enabled = parse_bool(found[0], found[1]) if found else False
     reports: list[ReportSpec] = []
@@ -100,6 +101,8 @@ def resolve(config: pytest.Config) -> CoverageSettings:
     if found is not None:
         value, origin = found
         texts = value if isinstance(value, list) else [value]
+        from emulator.coverage import parse_report_spec
+
         for text in (part for t in texts for part in str(t).split(",") if part.strip()):
             try:
                 reports.append(parse_report_spec(text))
@@ -114,7 +117,11 @@ def resolve(config: pytest.Config) -> CoverageSettings:
             raise pytest.UsageError(
                 f"{found[1]}={found[0]!r}: give a percentage such as 90 or 100"
             ) from None
-    return CoverageSettings(enabled, tuple(reports) or (parse_report_spec("term"),), fail_under)
+    if enabled and not reports:
+        from emulator.coverage import parse_report_spec
+
+        reports.append(parse_report_spec("term"))
+    return CoverageSettings(enabled, tuple(reports), fail_under)
 
 
 def configure(config: pytest.Config) -> None:

@@ -1,0 +1,79 @@
+"""Start-up: `import emulator` and the plugin's start load nothing heavy; names load on use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import emulator.scenarios  # noqa: F401  (pytester in-process runs must not re-import libyaml)
+
+pytest_plugins = ["pytester"]
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
+HEAVY = ("emulator._emulator", "emulator.engine", "emulator.templates", "liquid", "yaml")
+_LOADED = """
+import json, sys
+{code}
+print(json.dumps(sorted(m for m in sys.modules if m in {heavy!r} or m.startswith("emulator"))))
+"""
+
+
+def _loaded_after(code: str) -> list[str]:
+    script = _LOADED.format(code=code, heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    loaded: list[str] = json.loads(out.stdout)
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("import emulator", ["emulator"]),
+        ("import emulator.core", ["emulator", "emulator.core"]),
+    ],
+)
+def test_import_loads_only_what_is_named(code: str, expected: list[str]) -> None:
+    assert [m for m in _loaded_after(code) if "._" not in m] == expected
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from emulator import Emulator; assert Emulator.__module__ == 'emulator._emulator'",
+        "import emulator; assert emulator.Emulator is emulator._emulator.Emulator",
+        "import emulator; assert emulator.mail.Mailbox is emulator.Mailbox",
+        "import emulator; assert not hasattr(emulator, 'nothing_by_that_name')",
+        "import emulator; assert {'Emulator', 'USERS'} <= set(dir(emulator))",
+    ],
+)
+def test_public_names_load_on_first_use(code: str) -> None:
+    _loaded_after(code)  # each case asserts in the child
+
+
+CONFTEST = """
+import json, sys
+
+HEAVY = {heavy!r}
+seen = {{}}
+
+def pytest_collection_finish(session):
+    seen["collected"] = [m for m in HEAVY if m in sys.modules]
+
+def pytest_sessionfinish(session):
+    print("LOADED", json.dumps([seen["collected"], [m for m in HEAVY if m in sys.modules]]))
+"""
+
+
+def test_the_plugin_loads_the_emulator_only_when_a_test_uses_it(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\ndoorstep_workflows = {WORKFLOWS}\n")
+    pytester.makeconftest(CONFTEST.format(heavy=HEAVY))
+    pytester.makepyfile("def test_it(emulator):\n    assert emulator.clock.now\n")
+    result = pytester.runpytest_subprocess("-s", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    report = result.stdout.str().split("LOADED ", 1)[1].splitlines()[0]
+    assert json.loads(report) == [[], list(HEAVY)]
