@@ -26,8 +26,8 @@ from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendS
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 LIST_DEFAULT = 20
 # Every top-level resource of resend-api.yml and the `resend` SDK (2.52: `inboxes`, `usage`):
-# paths under them are Resend's, so an endpoint Doorstep does not emulate (`/domains`,
-# `/api-keys`) answers in Resend's shape, not the inspection API's.
+# paths under them are Resend's, so an endpoint Doorstep does not emulate (`/inboxes`, `/usage`,
+# which resend-api.yml does not document) answers Resend's 404, not the inspection API's.
 RESEND_RESOURCES = frozenset(
     {
         "api-keys", "audiences", "automations", "broadcasts", "contact-properties", "contacts",
@@ -35,13 +35,6 @@ RESEND_RESOURCES = frozenset(
         "templates", "topics", "usage", "webhooks",
     }
 )  # fmt: skip
-# Real `/emails/...` endpoints Doorstep does not emulate: without these routes `metrics` would
-# be read as an email id and answer 422 "The `id` must be a valid UUID".
-_NOT_EMULATED = (
-    "/domains/claim",
-    "/contacts/imports",
-    "/contacts/imports/{rest:path}",
-)
 
 
 def is_resend_path(path: str) -> bool:
@@ -106,10 +99,33 @@ def _respond(status: int, body: dict[str, Any], headers: dict[str, str]) -> Resp
 
 
 async def _endpoint(handler: Handler, send: bool, status: int, request: Request) -> Response:
-    """Run one handler after the key, rate limit and body checks; a send honours
-    `Idempotency-Key`. Errors become Resend's JSON with `ratelimit-*` headers."""
+    """Run one handler after the key, rate limit and body checks; errors become Resend's JSON
+    with `ratelimit-*` headers. A request whose key was accepted goes into the account's log."""
     service = _service(request)
     headers, over = service.rate_headers()
+    answer, body = await _outcome(handler, send, status, request, service, over, headers)
+    if getattr(request.state, "raw", None) is not None:
+        service.account.logs.record(
+            request.method,
+            request.url.path,
+            answer,
+            request.headers.get("user-agent"),
+            request.state.raw,
+            body,
+        )
+    return _respond(answer, body, headers)
+
+
+async def _outcome(
+    handler: Handler,
+    send: bool,
+    status: int,
+    request: Request,
+    service: ResendService,
+    over: bool,
+    headers: dict[str, str],
+) -> tuple[int, dict[str, Any]]:
+    """The status and body of the answer; a send honours `Idempotency-Key`."""
     key = request.headers.get("idempotency-key") if send else None
     began = False
     try:
@@ -126,7 +142,7 @@ async def _endpoint(handler: Handler, send: bool, status: int, request: Request)
         if send:
             cached = service.idempotency_begin(key, request.url.path, raw)
             if cached is not None:
-                return _respond(200, cached, headers)
+                return 200, cached
             began = True
         body = await handler(request)
     except ResendApiError as exc:
@@ -134,15 +150,14 @@ async def _endpoint(handler: Handler, send: bool, status: int, request: Request)
             service.idempotency_end(key, None)
         if exc.retry_after is not None:
             headers["retry-after"] = str(max(1, round(exc.retry_after)))
-        return _respond(exc.status, exc.body(), headers)
+        return exc.status, exc.body()
     except Exception as exc:
         if began:
             service.idempotency_end(key, None)
-        error = ResendApiError(500, "application_error", f"Unexpected error: {exc!r}")
-        return _respond(500, error.body(), headers)
+        return 500, ResendApiError(500, "application_error", f"Unexpected error: {exc!r}").body()
     if began:
         service.idempotency_end(key, body)
-    return _respond(status, body, headers)
+    return getattr(request.state, "status", status), body
 
 
 async def send_email(request: Request) -> dict[str, Any]:
@@ -229,18 +244,6 @@ async def download_attachment(request: Request) -> Response:
     return Response(found.content, media_type=found.content_type)
 
 
-async def _not_emulated(request: Request) -> Response:
-    """A real Resend endpoint Doorstep does not serve: Resend's 404 for unknown endpoints."""
-    error = ResendApiError(
-        404,
-        "not_found",
-        f"The requested endpoint does not exist. (Doorstep emulates emails, domains, API keys, "
-        f"webhooks, audiences and contacts; {request.method} {request.url.path} is not "
-        "emulated.)",
-    )
-    return JSONResponse(error.body(), status_code=404)
-
-
 async def _not_found(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods answer in Resend's error shape too; 405 names `Allow`."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -262,7 +265,6 @@ def payload_too_large(size: int, limit: int) -> Response:
     return JSONResponse(error.body(), status_code=error.status)
 
 
-_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -307,8 +309,6 @@ def create_resend_app(service: ResendService) -> Starlette:
     for path, method, endpoint in table:
         by_path.setdefault(path, {})[method] = endpoint
     routes = [
-        # first: `/emails/{email_id}` would take `metrics` for an id
-        *(Route(path, _not_emulated, methods=_ALL_METHODS) for path in _NOT_EMULATED),
         # one Route per path, so a 405's `Allow` names every method the path has
         *(Route(p, partial(_by_method, e), methods=list(e)) for p, e in by_path.items()),
     ]

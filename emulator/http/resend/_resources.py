@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from emulator.http.resend._handlers import Handlers, Route
-from emulator.http.resend._more_resources import more_routes
+from emulator.http.resend._more_resources import import_routes, more_routes
 from emulator.mail import ResendApiError, ResendService
 
 
@@ -28,7 +28,7 @@ def resource_handlers(
     h = Handlers(service_of, body_of, page_of)
     share: Route = ("/emails/{email_id}/share", "POST", h.share_email, 200)
     routes = [*_account_routes(h), *_contact_routes(h), *_topic_routes(h), *_broadcast_routes(h)]
-    return [share, *routes, *more_routes(h)]
+    return [share, *import_routes(h), *routes, *more_routes(h)]
 
 
 def _broadcast_routes(h: Handlers) -> list[Route]:

@@ -1,0 +1,169 @@
+"""Resend's API request logs and OAuth grants.
+
+Every request the fake API answered after its key was accepted is logged (method, path, status,
+user agent, request and response bodies), newest first, except reads of the logs themselves;
+the last `keep` are kept. OAuth grants come from Resend's OAuth apps, which Doorstep does not
+run: the list is empty unless a test adds one with `ResendOAuthGrants.grant`, and revoking one
+marks it revoked.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from emulator.core import Clock, IdFactory
+from emulator.mail._resend_resources import Record, page, pg_time
+from emulator.mail._resend_validation import ResendApiError
+
+KEEP = 1000
+
+
+@dataclass(slots=True)
+class _Entry:
+    id: str
+    created_at: datetime
+    method: str
+    endpoint: str
+    status: int
+    user_agent: str | None
+    request: bytes
+    response: dict[str, Any] | None
+
+    def summary(self) -> Record:
+        return {
+            "id": self.id,
+            "created_at": pg_time(self.created_at),
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "response_status": self.status,
+            "user_agent": self.user_agent,
+        }
+
+
+def _object_or_none(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class ResendLogs:
+    """The API's request log."""
+
+    def __init__(self, clock: Clock, *, seed: int = 0, keep: int = KEEP) -> None:
+        self.clock, self.keep = clock, keep
+        self._ids = IdFactory(seed, kind="resend_logs")
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget every log."""
+        with self._lock:
+            self._entries.clear()
+
+    def record(
+        self,
+        method: str,
+        endpoint: str,
+        status: int,
+        user_agent: str | None,
+        request: bytes,
+        response: dict[str, Any] | None,
+    ) -> None:
+        """Log one answered request (the request body is parsed only when the log is read)."""
+        if endpoint.startswith("/logs") or method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            return
+        with self._lock:
+            entry = _Entry(
+                self._ids.uuid4(),
+                self.clock.now,
+                method,
+                endpoint,
+                status,
+                user_agent,
+                request,
+                response,
+            )
+            self._entries[entry.id] = entry
+            while len(self._entries) > self.keep:
+                self._entries.popitem(last=False)
+
+    def list(self, limit: int, after: str | None, before: str | None) -> Record:
+        """`GET /logs`: newest first."""
+        with self._lock:
+            items = [e.summary() for e in reversed(self._entries.values())]
+        return page(items, limit, after, before)
+
+    def get(self, log_id: str) -> Record:
+        """`GET /logs/{id}`: with the request and response bodies."""
+        with self._lock:
+            entry = self._entries.get(log_id)
+        if entry is None:
+            raise ResendApiError(404, "not_found", "Log not found")
+        return {
+            "object": "log",
+            **entry.summary(),
+            "request_body": _object_or_none(entry.request),
+            "response_body": entry.response,
+        }
+
+
+class ResendOAuthGrants:
+    """OAuth grants of the account (added by tests; Doorstep runs no OAuth app)."""
+
+    def __init__(self, clock: Clock, *, seed: int = 0) -> None:
+        self.clock = clock
+        self._ids = IdFactory(seed, kind="resend_oauth_grants")
+        self._lock = threading.Lock()
+        self.grants: dict[str, Record] = {}
+
+    def clear(self) -> None:
+        """Forget every grant."""
+        with self._lock:
+            self.grants.clear()
+
+    def grant(self, client_id: str, name: str, scopes: list[str]) -> Record:
+        """Add a grant, as an OAuth app the user authorized would."""
+        with self._lock:
+            record: Record = {
+                "id": self._ids.uuid4(),
+                "client_id": client_id,
+                "scopes": list(scopes),
+                "created_at": pg_time(self.clock.now),
+                "revoked_at": None,
+                "revoked_reason": None,
+                "client": {"name": name, "logo_uri": None},
+            }
+            self.grants[record["id"]] = record
+        return dict(record)
+
+    def list(self, limit: int, after: str | None, before: str | None) -> Record:
+        """`GET /oauth/grants`: newest first, revoked ones included."""
+        with self._lock:
+            items = [dict(g) for g in reversed(self.grants.values())]
+        return page(items, limit, after, before)
+
+    def revoke(self, grant_id: str) -> Record:
+        """`DELETE /oauth/grants/{id}`."""
+        with self._lock:
+            record = self.grants.get(grant_id)
+            if record is None:
+                raise ResendApiError(404, "not_found", "OAuth grant not found")
+            if record["revoked_at"] is None:
+                record["revoked_at"] = pg_time(self.clock.now)
+                record["revoked_reason"] = "revoked_by_user"
+            when = self.clock.now.strftime("%Y-%m-%dT%H:%M:%S.") + (
+                f"{self.clock.now.microsecond // 1000:03d}Z"
+            )
+        return {
+            "object": "oauth_grant",
+            "id": grant_id,
+            "revoked_at": when,
+            "revoked_reason": record["revoked_reason"],
+        }
