@@ -1,11 +1,14 @@
-"""`doorstep serve`'s Mailpit options: the release relay (`--smtp-relay`, its recipient
-patterns), SpamAssassin (`--spamassassin`) and chaos triggers (`--enable-chaos`), each with
-its environment twin."""
+"""`doorstep serve`'s Mailpit options: the release relay (`--smtp-relay-config FILE`, Mailpit's
+relay YAML, and `--smtp-relay HOST:PORT` with its recipient patterns, which win over the file),
+SpamAssassin (`--spamassassin`) and chaos triggers (`--enable-chaos`), each with its
+environment twin."""
 
 from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.cli._args import flag, option
@@ -31,8 +34,25 @@ def _pattern(text: str) -> str:
     return text
 
 
+def _relay_config(text: str) -> SmtpRelay:
+    from emulator.http import load_relay_config
+
+    return load_relay_config(Path(text))
+
+
 def add_mailpit_options(serve: argparse.ArgumentParser) -> None:
     """Mailpit's release relay, SpamAssassin and chaos, each with its environment twin."""
+    option(
+        serve,
+        "--smtp-relay-config",
+        "DOORSTEP_SMTP_RELAY_CONFIG",
+        _relay_config,
+        None,
+        "Mailpit's relay configuration file (YAML: host, port, starttls, tls, allow-insecure, "
+        "auth, username, password, secret, return-path, override-from, allowed-recipients, "
+        "blocked-recipients, preserve-message-ids, forward-smtp-errors) for release",
+        metavar="FILE",
+    )
     option(
         serve,
         "--smtp-relay",
@@ -40,7 +60,8 @@ def add_mailpit_options(serve: argparse.ArgumentParser) -> None:
         host_port,
         None,
         "SMTP server that Mailpit's release (POST /api/v1/message/{ID}/release) and the "
-        "inspector's Release send captured emails on to (default: release is off)",
+        "inspector's Release send captured emails on to; wins over the host and port of "
+        "--smtp-relay-config (default: release is off)",
         metavar="HOST:PORT",
     )
     option(
@@ -87,15 +108,18 @@ def add_mailpit_options(serve: argparse.ArgumentParser) -> None:
 
 
 def relay_from_args(args: argparse.Namespace) -> SmtpRelay | None:
-    """`--smtp-relay` and its recipient patterns, or None when release is off."""
+    """The relay configuration file, overridden by `--smtp-relay` and the recipient patterns
+    given as flags; None when release is off."""
     from emulator.http import SmtpRelay
 
-    if args.smtp_relay is None:
+    relay: SmtpRelay | None = args.smtp_relay_config
+    if args.smtp_relay is not None:
+        host, port = args.smtp_relay
+        relay = SmtpRelay(host, port) if relay is None else replace(relay, host=host, port=port)
+    if relay is None:
         return None
-    host, port = args.smtp_relay
-    return SmtpRelay(
-        host,
-        port,
-        allowed_recipients=args.smtp_relay_allowed_recipients,
-        blocked_recipients=args.smtp_relay_blocked_recipients,
-    )
+    patterns = {
+        "allowed_recipients": args.smtp_relay_allowed_recipients,
+        "blocked_recipients": args.smtp_relay_blocked_recipients,
+    }
+    return replace(relay, **{k: v for k, v in patterns.items() if v is not None})

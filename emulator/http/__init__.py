@@ -4,7 +4,7 @@ all mountable on one Starlette app, and a background uvicorn runner for tests (p
 from emulator.http._app import create_app
 from emulator.http._guard import LOOPBACK_HOSTS, RequestGuard, parse_allowed_host
 from emulator.http._server import ServerError, ServerThread
-from emulator.http.inspect import Inspection, SmtpRelay
+from emulator.http.inspect import Inspection, RelayConfigError, SmtpRelay, load_relay_config
 from emulator.http.knock import authorize_client, knock_app, parse_origin
 from emulator.http.linkcheck import fetch_responder, parse_allow_list
 from emulator.http.resend import create_resend_app, email_json
@@ -12,6 +12,7 @@ from emulator.http.resend import create_resend_app, email_json
 __all__ = [
     "LOOPBACK_HOSTS",
     "Inspection",
+    "RelayConfigError",
     "RequestGuard",
     "ServerError",
     "ServerThread",
@@ -22,6 +23,7 @@ __all__ = [
     "email_json",
     "fetch_responder",
     "knock_app",
+    "load_relay_config",
     "parse_allow_list",
     "parse_allowed_host",
     "parse_origin",

@@ -83,10 +83,10 @@ async def webui(inspection: Inspection, request: Request) -> Any:
         "MessageRelay": {
             "Enabled": relay is not None,
             "SMTPServer": f"{relay.host}:{relay.port}" if relay else "",
-            "ReturnPath": "",
+            "ReturnPath": relay.return_path if relay else "",
             "AllowedRecipients": (relay and relay.allowed_recipients) or "",
             "BlockedRecipients": (relay and relay.blocked_recipients) or "",
-            "OverrideFrom": "",
+            "OverrideFrom": relay.override_from if relay else "",
             "PreserveMessageIDs": bool(relay and relay.preserve_message_ids),
             "RecipientAllowlist": (relay and relay.allowed_recipients) or "",
         },
