@@ -83,6 +83,10 @@ def add_mailpit_options(serve: argparse.ArgumentParser) -> None:
         "never release to addresses this regular expression finds (Mailpit's blocked-recipients)",
         metavar="REGEX",
     )
+    _add_spamassassin_and_chaos(serve)
+
+
+def _add_spamassassin_and_chaos(serve: argparse.ArgumentParser) -> None:
     option(
         serve,
         "--spamassassin",
