@@ -56,16 +56,14 @@ def ratio(measured: Case, baseline: Case, repeats: int = 7, rotate: bool = True)
 # where PYTHONDONTWRITEBYTECODE is set: otherwise every child would time compiling our sources
 # (and not the dependencies', which have their .pyc). The cache lives outside the tree.
 _PYCACHE = Path(tempfile.gettempdir()) / f"doorstep-bench-pycache-{os.getuid()}"
-_CHILD_ENV = {
-    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-    "PYTHONPYCACHEPREFIX": str(_PYCACHE),
-}
 
 
 def child_run(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -c code args` in a fresh interpreter with the bench's bytecode cache."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(_PYCACHE)
     return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=_CHILD_ENV
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
     )
 
 

@@ -23,12 +23,20 @@ class IdFactory:
     batched trigger.
     """
 
-    __slots__ = ("_random",)
+    __slots__ = ("_random", "_seed")
+    _random: random.Random  # seeded on the first draw (seeding costs more than a fresh Emulator)
 
     def __init__(self, seed: int = 0, *, kind: str | None = None) -> None:
         # A str seed is hashed with SHA-512 by `random.Random`: stable across processes and
         # independent of PYTHONHASHSEED, unlike hash().
-        self._random = random.Random(seed if kind is None else f"doorstep-ids:{kind}:{seed}")
+        self._seed = seed if kind is None else f"doorstep-ids:{kind}:{seed}"
+
+    def __getattr__(self, name: str) -> random.Random:
+        """Only for the first draw: `_random` is unset until then (later reads find the slot)."""
+        if name != "_random":
+            raise AttributeError(name)
+        self._random = random.Random(self._seed)
+        return self._random
 
     def uuid4(self) -> str:
         h = "%032x" % ((self._random.getrandbits(128) & _VERSION_MASK) | _VERSION_4)

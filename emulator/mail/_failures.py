@@ -65,7 +65,8 @@ class FailurePlan:
     def __init__(self, seed: int | None = None) -> None:
         self._rules: list[FailureRule] = []
         self._lock = threading.Lock()
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._random: random.Random | None = None  # seeded on first use: most plans stay empty
 
     def fail_smtp(
         self,
@@ -138,13 +139,18 @@ class FailurePlan:
             self._rules.append(rule)
         return rule
 
+    def _draw(self) -> float:
+        if self._random is None:
+            self._random = random.Random(self._seed)
+        return self._random.random()
+
     def take(self, where: Where, recipients: Iterable[str] = ()) -> FailureRule | None:
         """The first live rule matching, consumed atomically (its count goes down by one)."""
         targets = list(recipients)
         with self._lock:
             for rule in self._rules:
                 if rule.matches(where, targets):
-                    if rule.probability < 1 and self._random.random() >= rule.probability:
+                    if rule.probability < 1 and self._draw() >= rule.probability:
                         continue
                     if rule.remaining is not None:
                         rule.remaining -= 1
