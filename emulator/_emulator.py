@@ -297,7 +297,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade)
         """Runs matching every given filter, in start order."""
         with self.lock:  # servers may be starting runs from their threads
             return [
-                run
+                run if isinstance(run, Run) else run.expand()
                 for run in self._engine.runs.values()
                 if (workflow is None or run.workflow == workflow)
                 and (recipient is None or run.recipient_id == recipient)
@@ -310,7 +310,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade)
             found = self._engine.runs.get(run_id)
         if found is None:
             raise UnknownRunError(f"no run with id {run_id!r}; list runs with emulator.runs()")
-        return found
+        return found if isinstance(found, Run) else found.expand()
 
     # -- bulk operations -----------------------------------------------------------------
     @journaled("emulator")

@@ -18,6 +18,7 @@ from emulator.definitions import Channels, Definitions, Step, Workflow
 from emulator.engine._conditions import ConditionScope, RefState, evaluate
 from emulator.engine._delivery import Delivery
 from emulator.engine._events import Event, Wait, message_event, workflow_event
+from emulator.engine._namespaces import Namespaces
 from emulator.engine._observers import every_emulator_observers
 from emulator.engine._preferences import run_preference_set
 from emulator.engine._responders import AiResponder, Responder, no_ai_responder, no_responder
@@ -26,7 +27,6 @@ from emulator.engine._scopes import (
     RefView,
     ref_state,
     run_scope,
-    send_vars,
     template_context,
     workflow_scope,
 )
@@ -35,6 +35,7 @@ from emulator.mail import EmailProvider
 from emulator.stores import (
     Audiences,
     BulkOperations,
+    CompactRun,
     Entities,
     EntityView,
     Message,
@@ -42,10 +43,14 @@ from emulator.stores import (
     Run,
     StepRecord,
     TriggerResult,
+    compact_run,
 )
 from emulator.templates import TemplateRenderer
 
 NEXT, PAUSE, END = "next", "pause", "end"
+WHOLE_RUNS = 1000
+"""How many of the newest finished runs stay whole `Run` objects (the same object on every read);
+older ones are kept as a `CompactRun` tuple with the same values (less memory, no GC cost)."""
 # Knock tries a failing step up to 3 times before halting the run. Fetch and AI agent steps
 # count their own attempts (with backoff), so they are not tried again on top.
 STEP_ATTEMPTS = 3
@@ -104,8 +109,11 @@ class Engine:
         # Every kept run's record, in start order; the state of the runs that may still act
         # (running, parked, or merged into a batch that is open). A finished run keeps only
         # its record: the cursor, scopes and message refs it ran with go when it ends.
-        self.runs: dict[str, Run] = {}
+        self.runs: dict[str, Run | CompactRun] = {}
         self.live: dict[str, RunState] = {}
+        # The newest finished runs stay `Run` objects; older ones become one tuple each.
+        self.whole_runs = WHOLE_RUNS
+        self._whole: deque[Run] = deque()
         self.environment_preferences: dict[str, Any] | None = None
         self.batches: dict[tuple[str, ...], OpenBatch] = {}  # open batches by identity
         self.throttles: dict[tuple[str, ...], Any] = {}
@@ -120,7 +128,7 @@ class Engine:
         self.http_responder: Responder = no_responder
         self.ai_responder: AiResponder = no_ai_responder
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
-        self.audiences = Audiences()  # static audiences: is_audience_member reads member ids
+        self.audiences: Audiences = Audiences()  # static; is_audience_member reads member ids
         self.schedules_store = Schedules(clock, self.entities)
         self.bulk_operations = BulkOperations()  # what the bulk APIs did, for their GET route
         self.delivery = Delivery(clock, self.entities, email_provider)
@@ -277,9 +285,19 @@ class Engine:
             rs.frames.clear()  # a finished run never resumes; free its cursor
         if rs.batch_slot is None:  # in an open batch it stays until the batch closes
             self.live.pop(rs.record.id, None)
+        self._whole.append(rs.record)
+        if len(self._whole) > self.whole_runs:
+            self._compact_oldest()
         if rs.timer is not None:
             rs.timer.cancel()
             rs.timer = None
+
+    def _compact_oldest(self) -> None:
+        """Turn the oldest whole finished run into its `CompactRun` (a run still in an open
+        batch, or no longer kept, is left as it is)."""
+        run = self._whole.popleft()
+        if self.runs.get(run.id) is run and run.finished and run.id not in self.live:
+            self.runs[run.id] = compact_run(run)
 
     # -- events for wait_for_event steps ------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -320,7 +338,7 @@ class Engine:
         self, rs: RunState, extra: Mapping[str, Any] | None = None
     ) -> ConditionScope:
         """What conditions read; `extra` adds namespaces such as a wait step's `event`."""
-        namespaces = _Namespaces(self, rs)
+        namespaces = Namespaces(self, rs)
         if extra:
             namespaces._built.update(extra)
         return ConditionScope(namespaces, RefView(rs, self.messages_store), self.clock.now)
@@ -356,37 +374,3 @@ class Engine:
                 f"{known}); check the key or the workflows directory",
                 status=404,
             ) from None
-
-
-class _Namespaces(Mapping[str, Any]):
-    """A condition's `data.`, `recipient.`, ... roots, built only when a condition reads them."""
-
-    _BUILDERS: dict[str, Callable[[Engine, RunState], Any]] = {
-        "data": lambda engine, rs: rs.data,
-        "recipient": Engine.recipient_scope,
-        "actor": Engine.actor_scope,
-        "tenant": Engine.tenant_scope,
-        "vars": lambda engine, rs: send_vars(engine.vars, engine.tenant_scope(rs)),
-        "workflow": Engine.workflow_scope,
-        "run": Engine.run_scope,
-        "audiences": lambda engine, rs: engine.audiences,  # for is_audience_member
-    }
-
-    def __init__(self, engine: Engine, rs: RunState) -> None:
-        self._engine, self._rs = engine, rs
-        self._built: dict[str, Any] = {}
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._built:
-            builder = self._BUILDERS[name]  # KeyError for unknown namespaces, as a dict would
-            self._built[name] = builder(self._engine, self._rs)
-        return self._built[name]
-
-    def __iter__(self) -> Any:
-        return iter(self._BUILDERS.keys() | self._built.keys())
-
-    def __len__(self) -> int:
-        return len(self._BUILDERS.keys() | self._built.keys())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._BUILDERS or name in self._built

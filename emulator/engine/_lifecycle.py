@@ -10,7 +10,7 @@ from emulator.core import deep_merge
 from emulator.engine._engine import Engine
 from emulator.engine._state import OpenBatch, RunState
 from emulator.engine.steps import cancel_member
-from emulator.stores import USERS, Ref, Run
+from emulator.stores import USERS, CompactRun, Ref, Run
 
 MERGE_HISTORY = timedelta(days=30)  # what a user merge moves to the primary, as Knock documents
 _STAMPS = ("id", "created_at", "updated_at", "channel_data")
@@ -113,10 +113,14 @@ def _move_history(engine: Engine, secondary: str, primary: str) -> None:
     engine.messages_store.readdress([m for m in recent if m.recipient == secondary], primary)
     for message in recent:
         message.actors = [_moved(a, secondary, primary) for a in message.actors]
-    for run in engine.runs.values():
+    for run_id, run in list(engine.runs.items()):
         if run.finished and run.inserted_at >= since:
-            run.recipient = _moved(run.recipient, secondary, primary)
-            run.actor = _moved(run.actor, secondary, primary)
+            recipient = _moved(run.recipient, secondary, primary)
+            actor = _moved(run.actor, secondary, primary)
+            if isinstance(run, CompactRun):
+                engine.runs[run_id] = run._replace(recipient=recipient, actor=actor)
+                continue
+            run.recipient, run.actor = recipient, actor
             state = engine.live.get(run.id)  # merged into a batch still open
             if state is not None and state.recipient_ref == (USERS, secondary):
                 state.recipient_ref = (USERS, primary)  # so deleting the secondary keeps it

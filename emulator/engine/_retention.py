@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from emulator.stores import CompactRun, Run, compact_run
+
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
-    from emulator.stores import Run
 
 
 @dataclass(slots=True)
@@ -58,16 +59,20 @@ def sweep(engine: Engine, retention: RunRetention) -> None:
     if retention.full_traces:
         finished = [run for i, run in runs.items() if run.finished and i not in live]
         for run in finished[: max(0, len(finished) - retention.full_traces)]:
-            compact(run)
+            if isinstance(run, CompactRun):
+                runs[run.id] = compact_run(_trimmed(run.expand()))
+            else:
+                _trimmed(run)
     smallest = (
         min(x for x in (limit, retention.full_traces) if x) if limit or retention.full_traces else 0
     )
     retention.next_sweep = len(runs) + max(1, smallest // 10) if smallest else 1 << 62
 
 
-def compact(run: Run) -> None:
+def _trimmed(run: Run) -> Run:
     """Drop what only a full trace needs from a finished run (idempotent). Its state (message
     refs, wait results, the batch it carried) went when it finished."""
     for step in run.steps:
         step.drop_detail()
         step.batch = None
+    return run

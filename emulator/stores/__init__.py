@@ -3,6 +3,7 @@ records, messages and their metadata, audiences, schedules and bulk operations."
 
 from emulator.stores._audiences import Audiences, Membership
 from emulator.stores._bulk import BulkOperation, BulkOperations
+from emulator.stores._compact_runs import CompactRun, compact_run
 from emulator.stores._entities import TENANTS, USERS, Entities, EntityView, Ref, Subscription
 from emulator.stores._messages import (
     DELIVERY_STATUSES,
@@ -30,6 +31,7 @@ __all__ = [
     "BatchInfo",
     "BulkOperation",
     "BulkOperations",
+    "CompactRun",
     "DeliveryAttempt",
     "Entities",
     "EntityView",
@@ -44,4 +46,5 @@ __all__ = [
     "TriggerResult",
     "UnknownMessageError",
     "UnknownRunError",
+    "compact_run",
 ]
