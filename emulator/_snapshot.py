@@ -22,6 +22,7 @@ import io
 import pickle
 import sys
 import threading
+from collections import ChainMap
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,34 +117,35 @@ def _state(part: str, obj: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(obj).items() if k not in _WIRING[part]}
 
 
+def _new_lock(kind: str) -> Any:
+    return threading.RLock() if kind == "RLock" else threading.Lock()
+
+
+def _reduce_lock(lock: Any) -> tuple[Any, tuple[str]]:
+    """A lock of its own (not wired) comes back as a new one; shared, it stays shared."""
+    return _new_lock, (type(lock).__name__,)
+
+
 class _Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]
+    dispatch_table = ChainMap(  # read when a pickler is made: a class attribute
+        dict.fromkeys(_LOCKS, _reduce_lock), cloudpickle.CloudPickler.dispatch_table
+    )
+
     def __init__(self, file: io.BytesIO, wired: dict[int, str]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.wired = wired
-        self.locks: dict[int, int] = {}
+        self._wired = wired.get
 
     def persistent_id(self, obj: Any) -> Any:
-        name = self.wired.get(id(obj))
-        if name is not None:
-            return name
-        if isinstance(obj, _LOCKS):  # a lock of its own (not wired): a new one on load
-            return ("lock", self.locks.setdefault(id(obj), len(self.locks)), type(obj).__name__)
-        return None
+        return self._wired(id(obj))  # called for every object: kept to one lookup
 
 
 class _Unpickler(pickle.Unpickler):
     def __init__(self, file: io.BytesIO, wired: dict[str, Any]) -> None:
         super().__init__(file)
         self.wired = wired
-        self.locks: dict[int, Any] = {}
 
     def persistent_load(self, pid: Any) -> Any:
-        if isinstance(pid, str):
-            return self.wired[pid]
-        _, n, kind = pid
-        if n not in self.locks:
-            self.locks[n] = threading.RLock() if kind == "RLock" else threading.Lock()
-        return self.locks[n]
+        return self.wired[pid]
 
 
 def dump_state(emulator: Emulator, resend: ResendService | None = None) -> bytes:
