@@ -272,3 +272,30 @@ def test_retention_keeps_the_newest_mail_in_the_file_even_after_a_crash(
     reopened.close()
     db = sqlite3.connect(tmp_path / "mail.sqlite3")
     assert db.execute("SELECT count(*) FROM emails").fetchone() == (3,)
+
+
+def test_a_format_1_journal_is_migrated(tmp_path: Path) -> None:
+    options = ServeOptions(
+        http_port=0, smtp_port=0, clock="manual", data_dir=tmp_path, compact_every=0
+    )
+    service = Service(options)
+    service.emulator.identify("u1", name="Ada")
+    for env in service.environments:  # as after a crash: no snapshot taken
+        service.data[env.name].journal._db.close()
+        env.emulator.outbox.close()
+    db = sqlite3.connect(tmp_path / "journal.sqlite3", isolation_level=None)
+    db.execute("DROP TABLE snapshot")  # what format 1 was: entries only, no auto_vacuum
+    db.execute("PRAGMA auto_vacuum=NONE")
+    db.execute("VACUUM")
+    db.execute("PRAGMA user_version=1")
+    db.close()
+    service = Service(options)
+    try:
+        assert service.replayed > 0
+        assert service.emulator.user("u1")["name"] == "Ada"  # type: ignore[index]
+    finally:
+        service.stop()
+    db = sqlite3.connect(tmp_path / "journal.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # incremental
+    assert db.execute("SELECT count(*) FROM snapshot").fetchone() == (1,)  # taken on stop
