@@ -28,6 +28,7 @@ from emulator.mail._providers import (
 from emulator.mail._query import EmailList
 from emulator.mail._router import MailRouter, MailSink
 from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
+from emulator.mail._stats import MailStats
 
 if TYPE_CHECKING:
     from emulator.mail._resend_account import ResendAccount
@@ -94,6 +95,7 @@ __all__ = [
     "MailEvent",
     "MailRouter",
     "MailSink",
+    "MailStats",
     "MailStore",
     "MailTimeoutError",
     "Mailbox",

@@ -30,6 +30,7 @@ from emulator.mail._model import (
     WayIn,
 )
 from emulator.mail._query import EmailList, matcher
+from emulator.mail._stats import MailStats
 
 DEFAULT_RETENTION = 500  # Mailpit's default --max
 
@@ -78,6 +79,7 @@ class Mailbox:
         self.retention = retention
         self.name = name
         self.failures = FailurePlan()
+        self.stats = MailStats()  # Mailpit's runtime statistics
         self._ids = IdFactory(seed, kind="email")  # never a run's or trigger's id
         # SMTP draws from a stream of its own: the engine's emails get the same ids when a
         # journal replays it, however SMTP mail arrived in between.
@@ -144,6 +146,7 @@ class Mailbox:
                 for old in list(self._emails)[: len(self._emails) - self.retention]:
                     del self._emails[old]
                     evicted.append(old)
+                self.stats.count("deleted", len(evicted))
             if isinstance(email, _Raw):
                 self._unparsed += 1
             if subscribers.listeners:
@@ -348,6 +351,7 @@ class Mailbox:
                     f"no email {missing[0]!r} in {self.name}; nothing was deleted "
                     "(list ids with GET /api/v1/messages)"
                 )
+            self.stats.count("deleted", len(wanted))
             for email_id in wanted:
                 if isinstance(self._emails.pop(email_id), _Raw):
                     self._unparsed -= 1
@@ -365,6 +369,7 @@ class Mailbox:
         with self._lock:
             if self.replay is not None:
                 return  # a replayed reset: what arrived after it is kept
+            self.stats.count("deleted", len(self._emails))
             self._emails.clear()
             self._unparsed = 0
             if self._store is not None:
@@ -373,6 +378,11 @@ class Mailbox:
                 subscribers.queue(MailEvent("clear"))
         if subscribers.pending:
             subscribers.deliver()
+
+    @property
+    def store(self) -> MailStore | None:
+        """Where the mail is kept besides memory (None: memory only)."""
+        return self._store
 
     def close(self) -> None:
         """Close the store behind the Mailbox (the emails in memory stay readable)."""

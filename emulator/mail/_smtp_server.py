@@ -129,7 +129,12 @@ class _Handler:
                     )
                 )
         except Exception as exc:
+            for box in boxes.values():
+                box.stats.count("smtp_rejected")
             return f"451 4.3.0 Doorstep could not store the message ({type(exc).__name__}: {exc})"
+        for box in boxes.values():
+            box.stats.count("smtp_accepted")
+            box.stats.count("smtp_accepted_size", len(raw))
         return f"250 2.0.0 OK queued as {ids[0] if ids else 'nothing'}"
 
 
