@@ -132,7 +132,10 @@ class ResendTopics:
         return page(items, limit, after, before)
 
     def update_contact_topics(self, key: str, raw: Any) -> Record:
-        """`PATCH /contacts/{id}/topics`: `{"topics": [{"id", "subscription"}]}`."""
+        """`PATCH /contacts/{id}/topics`: `{"topics": [{"id", "subscription"}]}`, or the bare
+        list, which the Node `resend` SDK (6.38) sends although resend-api.yml documents the
+        object."""
+        raw = {"topics": raw} if isinstance(raw, list) else raw
         topics = field(body_of(raw), "topics", list, required=True)
         contact_id = self.contacts.contact(key)["id"]
         changes = []
