@@ -16,6 +16,7 @@ import pytest
 from emulator import DoorstepError
 from emulator.cli._serve import ServeOptions, Service
 from emulator.mail import Attachment, Mailbox, OutgoingEmail, SqliteMailStore
+from emulator.mail._sqlite import FORMAT
 
 KNOCK = {"Authorization": "Bearer sk_test_doorstep"}
 RESEND = {"Authorization": "Bearer re_test_doorstep"}
@@ -114,7 +115,7 @@ def test_format_1_is_migrated(tmp_path: Path) -> None:
     assert email.attachments[0].content == bytes(range(256)) * 16  # read from the raw MIME
     assert store.next_generation() == 1
     db = sqlite3.connect(tmp_path / "mail.sqlite3")
-    assert db.execute("PRAGMA user_version").fetchone() == (3,)
+    assert db.execute("PRAGMA user_version").fetchone() == (FORMAT,)
     assert '"content"' not in db.execute("SELECT doc FROM emails").fetchone()[0]
 
 

@@ -4,8 +4,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from emulator.mail._failures import FailurePlan, FailureRule, FailureRuleError
+from emulator.mail._flags import MailFlags
 from emulator.mail._listeners import MailEvent
-from emulator.mail._mailbox import DEFAULT_RETENTION, Mailbox, MailStore
+from emulator.mail._mailbox import DEFAULT_RETENTION, Mailbox
 from emulator.mail._mime import html_to_text
 from emulator.mail._model import (
     Attachment,
@@ -29,6 +30,7 @@ from emulator.mail._query import EmailList
 from emulator.mail._router import MailRouter, MailSink
 from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
 from emulator.mail._stats import MailStats
+from emulator.mail._store import MailStore
 
 if TYPE_CHECKING:
     from emulator.mail._resend_account import ResendAccount
@@ -93,6 +95,7 @@ __all__ = [
     "FailureRuleError",
     "InProcessProvider",
     "MailEvent",
+    "MailFlags",
     "MailRouter",
     "MailSink",
     "MailStats",

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from emulator.core import Clock, IdFactory
 from emulator.mail._capture import _build_outgoing, _parse, _Raw
 from emulator.mail._failures import FailurePlan
+from emulator.mail._flags import MailFlags
 from emulator.mail._listeners import Listeners, MailEvent, MailListener
 from emulator.mail._model import (
     CapturedEmail,
@@ -31,34 +32,9 @@ from emulator.mail._model import (
 )
 from emulator.mail._query import EmailList, matcher
 from emulator.mail._stats import MailStats
+from emulator.mail._store import MailStore
 
 DEFAULT_RETENTION = 500  # Mailpit's default --max
-
-
-class MailStore(Protocol):
-    """Persistence behind a Mailbox (see `SqliteMailStore`)."""
-
-    def save(self, email: CapturedEmail, evicted: Sequence[str] = ()) -> None:
-        """Keep one captured email (and forget `evicted`, retention's, at once)."""
-
-    def delete(self, ids: list[str]) -> None:
-        """Forget these email ids."""
-
-    def save_pending(self, pending: _Raw, evicted: Sequence[str] = ()) -> None:
-        """Keep mail accepted but not built or parsed yet (rebuilt on load; `evicted` as in
-        `save`)."""
-
-    def settled(self, emails: list[CapturedEmail]) -> None:
-        """These emails, saved unbuilt, are built now: keep the built form."""
-
-    def load(self, limit: int) -> list[CapturedEmail | _Raw]:
-        """The newest `limit` stored emails, oldest first (unbuilt ones as they were saved)."""
-
-    def clear(self) -> None:
-        """Forget every email."""
-
-    def close(self) -> None:
-        """Release the store's resources (files, connections)."""
 
 
 class Mailbox:
@@ -105,6 +81,7 @@ class Mailbox:
             for email in self._store.load(retention):
                 self._emails[email.id] = email
                 self._unparsed += isinstance(email, _Raw)
+        self.flags = MailFlags(self._store)  # Mailpit's Read flags and hand-set tags
 
     # -- routing (a Mailbox is its own sink) --------------------------------------
     def route(self, recipients: Iterable[str]) -> Mailbox:
@@ -147,6 +124,7 @@ class Mailbox:
                     del self._emails[old]
                     evicted.append(old)
                 self.stats.count("deleted", len(evicted))
+                self.flags.forget(evicted)
             if isinstance(email, _Raw):
                 self._unparsed += 1
             if subscribers.listeners:
@@ -355,6 +333,7 @@ class Mailbox:
             for email_id in wanted:
                 if isinstance(self._emails.pop(email_id), _Raw):
                     self._unparsed -= 1
+            self.flags.forget(wanted)
             if self._store is not None and wanted:
                 self._store.delete(wanted)
             if subscribers.listeners and wanted:
@@ -372,6 +351,7 @@ class Mailbox:
             self.stats.count("deleted", len(self._emails))
             self._emails.clear()
             self._unparsed = 0
+            self.flags.clear()
             if self._store is not None:
                 self._store.clear()
             if subscribers.listeners:

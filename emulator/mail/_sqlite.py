@@ -5,7 +5,8 @@ attachments' bytes (those are read back out of the raw MIME), so a reopened Mail
 what was captured. The file records its format (`PRAGMA user_version`): an older layout is
 migrated on open, a newer one is refused with what to do. The `meta` table counts generations
 (one per open for writing), which `doorstep serve` seeds its ids with, so no id repeats across
-restarts.
+restarts. The `flags` table keeps Mailpit's Read flag and hand-set tags per email id, deleted
+with the email (rows of emails gone are dropped on load).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from emulator.mail._model import CapturedAttachment, CapturedEmail
 from emulator.mail._pending_rows import pending_from_row, pending_row
 
 # 1: attachments base64 in the JSON document too (before 2026-12); 2: raw MIME once;
-# 3: a `kind` per row: `doc` (parsed), `raw` (SMTP, parsed on first read), `recipe` (outgoing)
-FORMAT = 3
+# 3: a `kind` per row: `doc` (parsed), `raw` (SMTP, parsed on first read), `recipe` (outgoing);
+# 4: a `flags` table: Mailpit's Read flag and tags set by hand (NULL: the email's own)
+FORMAT = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emails (
@@ -37,6 +39,11 @@ CREATE TABLE IF NOT EXISTS emails (
     kind TEXT NOT NULL DEFAULT 'doc'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS flags (
+    id TEXT PRIMARY KEY,
+    read INTEGER NOT NULL DEFAULT 0,
+    tags TEXT
+);
 """
 
 
@@ -152,13 +159,49 @@ class SqliteMailStore:
             self._db.execute("COMMIT")
 
     def _delete_evicted(self) -> None:
-        self._db.executemany("DELETE FROM emails WHERE id = ?", [(i,) for i in self._evicted])
+        self._delete_rows(self._evicted)
         self._evicted = []
 
+    def _delete_rows(self, ids: list[str]) -> None:
+        rows = [(i,) for i in ids]
+        self._db.executemany("DELETE FROM emails WHERE id = ?", rows)
+        self._db.executemany("DELETE FROM flags WHERE id = ?", rows)
+
     def delete(self, ids: list[str]) -> None:
-        """Remove these emails (unknown ids are ignored)."""
+        """Remove these emails and their flags (unknown ids are ignored)."""
         with self._lock:
-            self._db.executemany("DELETE FROM emails WHERE id = ?", [(i,) for i in ids])
+            self._db.execute("BEGIN")
+            self._delete_rows(ids)
+            self._db.execute("COMMIT")
+
+    def save_read(self, ids: Sequence[str], read: bool) -> None:
+        """Keep Mailpit's Read flag of these emails (one transaction)."""
+        upsert = (
+            "INSERT INTO flags (id, read) VALUES (?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET read = excluded.read"
+        )
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(upsert, [(i, int(read)) for i in ids])
+            self._db.execute("COMMIT")
+
+    def save_tags(self, email_id: str, tags: list[str]) -> None:
+        """Keep the tags set by hand on this email (an empty list: every tag removed)."""
+        upsert = (
+            "INSERT INTO flags (id, tags) VALUES (?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET tags = excluded.tags"
+        )
+        with self._lock:
+            self._db.execute(upsert, (email_id, json.dumps(tags)))
+
+    def load_flags(self) -> tuple[set[str], dict[str, list[str]]]:
+        """(the ids read, email id -> tags set by hand), after dropping the flags of emails
+        no longer stored (retention's evictions, a crash between two deletes)."""
+        with self._lock:
+            self._db.execute("DELETE FROM flags WHERE id NOT IN (SELECT id FROM emails)")
+            rows = self._db.execute("SELECT id, read, tags FROM flags").fetchall()
+        read = {i for i, r, _ in rows if r}
+        return read, {i: json.loads(t) for i, _, t in rows if t is not None}
 
     def settled(self, emails: list[CapturedEmail]) -> None:
         """Replace unbuilt rows by the built emails (raw MIME once), keeping their order."""
@@ -194,7 +237,10 @@ class SqliteMailStore:
     def clear(self) -> None:
         """Remove every email."""
         with self._lock:
+            self._db.execute("BEGIN")
             self._db.execute("DELETE FROM emails")
+            self._db.execute("DELETE FROM flags")
+            self._db.execute("COMMIT")
             self._evicted = []
 
     def close(self) -> None:

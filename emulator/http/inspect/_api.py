@@ -160,7 +160,6 @@ async def delete_messages(inspection: Inspection, request: Request) -> Any:
             raise ApiError(404, str(exc)) from None
         return Response("ok", media_type="text/plain")
     outbox.clear()
-    inspection.forget_reads()
     return Response("ok", media_type="text/plain")
 
 
@@ -285,7 +284,6 @@ async def advance_clock(inspection: Inspection, request: Request) -> Any:
 async def reset(inspection: Inspection, request: Request) -> Any:
     """POST /api/reset: forget runs, messages, recipients and mail; keep the clock."""
     inspection.emulator.reset()
-    inspection.forget_reads()
     return {"reset": True, "clock": inspection.clock_json()}
 
 

@@ -1,5 +1,6 @@
 """What the inspection API, the live events socket and the web inspector share: the emulator,
-Mailpit's Read flags, the clock mode and the link check's allow-list, plus the API's error."""
+Mailpit's Read flags and tags (kept by the Mailbox: `MailFlags`), the clock mode and the link
+check's allow-list, plus the API's error."""
 
 from __future__ import annotations
 
@@ -49,26 +50,20 @@ class Inspection:
         self.spamassassin = spamassassin  # spamd's (host, port) (`--spamassassin`)
         # the only hosts the link check contacts, validated now (ValueError names a bad entry)
         self.link_check_hosts = tuple(str(rule) for rule in parse_allow_list(link_check_hosts))
-        self._read: set[str] = set()
-        self._tags: dict[str, list[str]] = {}  # email id -> tags set through the tags API
         self.chaos_enabled = chaos_enabled  # Mailpit's `--enable-chaos`
         self.chaos: dict[str, FailureRule] = {}  # Mailpit chaos trigger -> its failure rule
         self._read_listeners: tuple[ReadListener, ...] = ()
         self._lock = threading.Lock()
 
-    # -- Mailpit's Read flag --------------------------------------------------------------
+    # -- Mailpit's Read flag (kept by the Mailbox, so `--data-dir` keeps it) -----------------
     def is_read(self, email_id: str) -> bool:
         """Whether the inspector or a Mailpit client has opened (or flagged) this email."""
-        return email_id in self._read
+        return self.emulator.outbox.flags.is_read(email_id)
 
     def mark_read(self, ids: Sequence[str], read: bool = True) -> None:
         """Set the Read flag of these emails; listeners hear only the ids that changed."""
+        changed = self.emulator.outbox.flags.mark_read(ids, read)
         with self._lock:
-            changed = tuple(i for i in dict.fromkeys(ids) if (i in self._read) != read)
-            if read:
-                self._read.update(ids)
-            else:
-                self._read.difference_update(ids)
             listeners = self._read_listeners
         for listener in listeners if changed else ():  # Mailpit's `update` websocket message
             listener(changed, read)
@@ -86,26 +81,17 @@ class Inspection:
 
     def unread(self, emails: Sequence[CapturedEmail]) -> int:
         """How many of `emails` nobody has read yet (Mailpit's `unread` counts)."""
-        return sum(1 for e in emails if e.id not in self._read)
-
-    def forget_reads(self) -> None:
-        """Drop every Read flag and retagging: the mail they belonged to is gone."""
-        with self._lock:
-            self._read.clear()
-            self._tags.clear()
+        return self.emulator.outbox.flags.unread(e.id for e in emails)
 
     # -- Mailpit's tags ---------------------------------------------------------------------
     def tags_of(self, email: CapturedEmail) -> list[str]:
         """The email's tags: as last set through the tags API, else `default_tags`."""
-        with self._lock:
-            chosen = self._tags.get(email.id)
-        return list(chosen) if chosen is not None else default_tags(email)
+        chosen = self.emulator.outbox.flags.tags(email.id)
+        return chosen if chosen is not None else default_tags(email)
 
     def set_tags(self, email: CapturedEmail, tags: list[str]) -> None:
         """Replace the email's tags (Mailpit's `PUT /api/v1/tags`)."""
-        unique = sorted({t for t in tags if t}, key=str.lower)
-        with self._lock:
-            self._tags[email.id] = unique
+        self.emulator.outbox.flags.set_tags(email.id, sorted({t for t in tags if t}, key=str.lower))
 
     def all_tags(self) -> list[str]:
         """Every tag in use, sorted as Mailpit sorts them (case-insensitively)."""

@@ -4,9 +4,10 @@ and chaos have their own modules.
 
 Shapes follow Mailpit's swagger (PascalCase keys); Mailpit answers a bad request with 400, which
 here carries the inspection API's `{"error", "status"}` body. Tags set through the API live beside
-the read flags (in `Inspection`): an email nobody retagged shows its `X-Tags` header and its Resend
-tags (`name=value`). Tag names keep only Mailpit's characters (letters, digits, `-`, `.`, `_`,
-spaces; Resend tags may also hold `=`), others are dropped silently as Mailpit drops them.
+the read flags (the Mailbox's `MailFlags`, kept by `--data-dir`): an email nobody retagged shows
+its `X-Tags` header and its Resend tags (`name=value`). Tag names keep only Mailpit's characters
+(letters, digits, `-`, `.`, `_`, spaces; Resend tags may also hold `=`), others are dropped
+silently as Mailpit drops them.
 """
 
 from __future__ import annotations

@@ -97,7 +97,6 @@ async def bulk(inspection: Inspection, request: Request, form: dict[str, str]) -
                 inspection.emulator.outbox.delete(ids)
         else:
             inspection.emulator.outbox.clear()
-            inspection.forget_reads()
         return back_to({}, "/ui/")
     if action in ("read", "unread"):
         inspection.mark_read(ids, action == "read")
