@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from emulator._facade_content import ContentFacade
+from emulator._facade_guides import GuidesFacade
 from emulator._facade_messages import MessagesFacade
 from emulator._facade_recipients import RecipientsFacade
 from emulator._facade_schedules import SchedulesFacade
@@ -47,7 +48,7 @@ from emulator.mail import EmailProvider, InProcessProvider, Mailbox
 from emulator.stores import BulkOperation, Run, TriggerResult, UnknownRunError
 
 
-class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade):
+class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade, GuidesFacade):
     """Runs Knock workflows in process, on a virtual clock, capturing every message."""
 
     _journal: Recorder | None = None  # `doorstep serve --data-dir` records state changes here

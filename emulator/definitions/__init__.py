@@ -11,6 +11,7 @@ from emulator.definitions._config import EmulatorConfig, knock_var, load_config
 from emulator.definitions._durations import parse_duration
 from emulator.definitions._environments import DEFAULT_ENVIRONMENTS, EnvironmentConfig
 from emulator.definitions._fields import iter_strings
+from emulator.definitions._guide_model import Guide, GuideStep, UrlPattern, UrlRule
 from emulator.definitions._knock_dir import parse_document
 from emulator.definitions._load import load_definitions
 from emulator.definitions._model import (
@@ -93,6 +94,8 @@ __all__ = [
     "EmulatorConfig",
     "EnvironmentConfig",
     "FetchStep",
+    "Guide",
+    "GuideStep",
     "InvalidWindowError",
     "KeyValue",
     "Layout",
@@ -103,6 +106,8 @@ __all__ = [
     "ThrottleStep",
     "TriggerWorkflowStep",
     "UpdateStep",
+    "UrlPattern",
+    "UrlRule",
     "WaitForEventStep",
     "Workflow",
     "YamlError",

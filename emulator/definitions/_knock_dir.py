@@ -1,6 +1,7 @@
 """Reader for the Knock CLI layout that `knock workflow pull --all` writes.
 
-`workflows/<key>/workflow.json`, `layouts/<key>/layout.json`, `partials/<key>/partial.json`:
+`workflows/<key>/workflow.json`, `layouts/<key>/layout.json`, `partials/<key>/partial.json`,
+`guides/<key>/guide.json`:
 the key is the directory name, `x@` references are inlined by `_file_refs` (relative to the file
 that holds them), then the shared parsers validate and build the model.
 """
@@ -15,29 +16,38 @@ from typing import Any
 
 from emulator.core import DefinitionError, Problem
 from emulator.definitions._file_refs import resolve_refs
+from emulator.definitions._guide_model import Guide
+from emulator.definitions._guides import parse_guide
 from emulator.definitions._model import Layout, Partial, Workflow
 from emulator.definitions._parse import parse_workflow_with_origins
 from emulator.definitions._paths import Show
 from emulator.definitions._resources import parse_layout, parse_partial
 
-MAIN_FILES = {"workflow.json": "workflow", "layout.json": "layout", "partial.json": "partial"}
+MAIN_FILES = {
+    "workflow.json": "workflow",
+    "layout.json": "layout",
+    "partial.json": "partial",
+    "guide.json": "guide",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
     """One definition read from disk, before duplicate keys across files are checked."""
 
-    kind: str  # workflow | layout | partial
+    kind: str  # workflow | layout | partial | guide
     key: str
     file: str
-    value: Workflow | Layout | Partial
+    value: Workflow | Layout | Partial | Guide
     document: Mapping[str, Any] = field(default_factory=dict)  # the inlined fields, as read
 
 
 def parse_resource(
     kind: str, raw: Mapping[str, Any], *, key: str, file: str, origins: Mapping[str, str]
-) -> Workflow | Layout | Partial:
-    """Build a workflow, layout or partial from its inlined fields (`kind` says which)."""
+) -> Workflow | Layout | Partial | Guide:
+    """Build a workflow, layout, partial or guide from its inlined fields (`kind` says which)."""
+    if kind == "guide":
+        return parse_guide(raw, key=key, file=file, origins=origins)
     if kind == "layout":
         return parse_layout(raw, key=key, file=file, origins=origins)
     if kind == "partial":
@@ -45,7 +55,9 @@ def parse_resource(
     return parse_workflow_with_origins(raw, key=key, file=file, origins=origins)
 
 
-def parse_document(kind: str, document: Mapping[str, Any], key: str) -> Workflow | Layout | Partial:
+def parse_document(
+    kind: str, document: Mapping[str, Any], key: str
+) -> Workflow | Layout | Partial | Guide:
     """Build a workflow, layout or partial from a Management API document (contents inline);
     DefinitionError names each problem by JSON path, in a file named `<kind key>`."""
     return parse_resource(kind, document, key=key, file=f"<{kind} {key}>", origins={})
@@ -79,6 +91,8 @@ def read_resource_dir(directory: Path, main: str, show: Show) -> tuple[list[Load
     resolved = resolve_refs(raw, root=directory, file=path, show=show)
     if kind == "workflow" and isinstance(readonly, dict) and "active" in readonly:
         resolved.data["active"] = readonly["active"]  # Knock pulls record it there
+    if kind == "guide" and isinstance(readonly, dict) and "active" in readonly:
+        resolved.data.setdefault("active", readonly["active"])
     problems = list(resolved.problems)
     try:
         value = parse_resource(

@@ -2,8 +2,9 @@
 
 Accepts a YAML file, a directory of YAML files (recursively), a Knock CLI project (`knock.json`
 with `knockDir`, or any directory holding `workflows/<key>/workflow.json`, `layouts/<key>/
-layout.json`, `partials/<key>/partial.json`), or a mix. Every problem from every file is collected
-and raised as one DefinitionError; a key defined twice names both files.
+layout.json`, `partials/<key>/partial.json`, `guides/<key>/guide.json`), or a mix. Every
+problem from every file is collected and raised as one DefinitionError; a key defined twice
+names both files.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _walk(root: Path, problems: list[Problem], visited: set[Path]) -> Iterator[t
                     show(root),
                     "",
                     f"one directory holds several resources ({', '.join(mains)})",
-                    "give each workflow, layout and partial its own directory",
+                    "give each workflow, layout, partial and guide its own directory",
                 )
             )
         yield mains[0], root
@@ -159,7 +160,7 @@ def _empty_file(file: str) -> Problem:
 
 
 def _merge(loaded: list[Loaded], problems: list[Problem]) -> Definitions:
-    tables: dict[str, dict[str, Any]] = {"workflow": {}, "layout": {}, "partial": {}}
+    tables: dict[str, dict[str, Any]] = {"workflow": {}, "layout": {}, "partial": {}, "guide": {}}
     files: dict[tuple[str, str], str] = {}
     documents: dict[tuple[str, str], Mapping[str, Any]] = {}
     for item in loaded:
@@ -181,6 +182,7 @@ def _merge(loaded: list[Loaded], problems: list[Problem]) -> Definitions:
         workflows=tables["workflow"],
         layouts=tables["layout"],
         partials=tables["partial"],
+        guides=tables["guide"],
         documents=documents,
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from emulator.core import Problem
+from emulator.definitions._guide_model import Guide
 from emulator.definitions._step_model import (
     CHANNEL_TYPES,
     NOT_EMULATED_STEP_TYPES,
@@ -156,6 +157,7 @@ class Definitions:
     workflows: Mapping[str, Workflow] = field(default_factory=dict)
     layouts: Mapping[str, Layout] = field(default_factory=dict)
     partials: Mapping[str, Partial] = field(default_factory=dict)
+    guides: Mapping[str, Guide] = field(default_factory=dict)  # guides/<key>/guide.json
     translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()  # loaded anyway: an empty YAML file, ...
     # Each resource's document as read (file references inlined), by (kind, key): what the

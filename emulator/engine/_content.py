@@ -20,6 +20,7 @@ from emulator.core import DefinitionError, DoorstepError
 from emulator.definitions import (
     ChannelStep,
     Definitions,
+    Guide,
     Layout,
     Partial,
     Source,
@@ -138,6 +139,7 @@ class ContentStore:
             workflows=tables["workflow"],
             layouts=tables["layout"],
             partials=tables["partial"],
+            guides=self.initial.guides,
             translations=translations,
         )
 
@@ -170,14 +172,23 @@ def check_document(
     return found
 
 
-def _templates(value: Workflow | Layout | Partial) -> list[tuple[str, str, TemplateLocation]]:
-    """(JSON path, text, location) of every template string of a workflow, layout or partial."""
+def _templates(
+    value: Workflow | Layout | Partial | Guide,
+) -> list[tuple[str, str, TemplateLocation]]:
+    """(JSON path, text, location) of every template string of a workflow, layout, partial or
+    guide."""
     if isinstance(value, Layout):
         fields = {"html_layout": value.html_layout, "text_layout": value.text_layout}
         return [(k, t, TemplateLocation(value.key, "layout", k)) for k, t in fields.items()]
     if isinstance(value, Partial):
         return [("content", value.content, TemplateLocation(value.key, "partial", "content"))]
     found = []
+    if isinstance(value, Guide):
+        for i, guide_step in enumerate(value.steps):
+            for at, text in iter_strings(guide_step.values, Source()):
+                where = TemplateLocation(value.key, guide_step.ref, at.path)
+                found.append((f"steps[{i}].values.{at.path}", text, where))
+        return found
     for step in value.iter_steps():
         if isinstance(step, ChannelStep):
             for at, text in iter_strings(step.template, Source()):

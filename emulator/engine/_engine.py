@@ -38,6 +38,7 @@ from emulator.stores import (
     CompactRun,
     Entities,
     EntityView,
+    GuideEngagements,
     Message,
     MessageStore,
     Run,
@@ -129,6 +130,7 @@ class Engine:
         self.ai_responder: AiResponder = no_ai_responder
         self.waits: list[Wait] = []  # runs parked on wait_for_event steps
         self.audiences: Audiences = Audiences()  # static; is_audience_member reads member ids
+        self.guide_engagements = GuideEngagements()  # guide messages: seen, archived, ...
         self.schedules_store = Schedules(clock, self.entities)
         self.bulk_operations = BulkOperations()  # what the bulk APIs did, for their GET route
         self.delivery = Delivery(clock, self.entities, email_provider)

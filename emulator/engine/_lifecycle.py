@@ -31,6 +31,7 @@ def reset_state(engine: Engine) -> None:
     engine.messages_store.clear()
     engine.entities.clear()
     engine.audiences.clear()
+    engine.guide_engagements.clear()
     engine.schedules_store.clear()
     engine.idempotency.clear()
     engine.bulk_operations.clear()
@@ -57,6 +58,7 @@ def forget(engine: Engine, ref: Ref) -> bool:
     if collection == USERS:
         for key in list(engine.audiences):
             engine.audiences.remove_user(key, entity_id)
+        engine.guide_engagements.remove_user(entity_id)
     addressed = reference(ref)
     for message in [m for m in engine.messages_store if m.recipient == addressed]:
         engine.messages_store.remove(message.id)

@@ -1,10 +1,11 @@
 """Every piece of the emulator's state: entities, subscriptions, preference sets, runs and their
-records, messages and their metadata, audiences, schedules and bulk operations."""
+records, messages and their metadata, guide engagement, audiences, schedules and bulk operations."""
 
 from emulator.stores._audiences import Audiences, Membership
 from emulator.stores._bulk import BulkOperation, BulkOperations
 from emulator.stores._compact_runs import CompactRun, compact_run
 from emulator.stores._entities import TENANTS, USERS, Entities, EntityView, Ref, Subscription
+from emulator.stores._guides import ENGAGEMENTS, GuideEngagements, GuideMessage
 from emulator.stores._messages import (
     DELIVERY_STATUSES,
     DeliveryAttempt,
@@ -24,6 +25,7 @@ from emulator.stores._schedules import Schedule
 
 __all__ = [
     "DELIVERY_STATUSES",
+    "ENGAGEMENTS",
     "TENANTS",
     "USERS",
     "Activity",
@@ -35,6 +37,8 @@ __all__ = [
     "DeliveryAttempt",
     "Entities",
     "EntityView",
+    "GuideEngagements",
+    "GuideMessage",
     "Membership",
     "Message",
     "MessageStore",

@@ -28,6 +28,7 @@ from emulator.http.knock._bulk import bulk_routes
 from emulator.http.knock._core import KnockContext, endpoint, json_response, no_content
 from emulator.http.knock._cors import CorsMiddleware, CorsPolicy
 from emulator.http.knock._errors import KnockAPIError, get_dict, get_list, get_str, invalid
+from emulator.http.knock._guides import guide_routes
 from emulator.http.knock._inline import check_trigger_entities
 from emulator.http.knock._messages import message_routes
 from emulator.http.knock._messages_extra import message_extra_routes
@@ -199,6 +200,7 @@ def _routes(ctx: KnockContext, policy: CorsPolicy) -> list[BaseRoute]:
         *audience_routes(ctx),
         *schedule_routes(ctx),
         *provider_routes(ctx),
+        *guide_routes(ctx),
         socket_route(ctx, policy),  # the realtime socket, /ws/v1/websocket
     ]
 

@@ -35,6 +35,9 @@ _TABLE: tuple[tuple[str, str, Kind], ...] = (
     ("GET PUT DELETE", _USER + r"/channel_data/[^/]+", "user"),
     ("GET", _USER + r"/feeds/[^/]+", "user"),
     ("GET", _USER + r"/feeds/[^/]+/settings", "user"),  # @knocklabs/react's useFeedSettings
+    ("GET", _USER + r"/guides/[^/]+", "user"),  # @knocklabs/client's guide client
+    ("PUT", _USER + r"/guides/(messages/[^/]+|messages/[^/]+/[^/]+|engagements/reset)", "user"),
+    ("DELETE", _USER + r"/guides/messages/archived", "user"),
     ("POST", r"/v1/messages/batch/[^/]+", "batch"),
     ("GET", r"/v1/messages/[^/]+", "message"),
     ("PUT DELETE", r"/v1/messages/[^/]+/[^/]+", "message"),
@@ -146,7 +149,7 @@ def authenticate(ctx: KnockContext, request: Request) -> str | None:
             "incorrect_token_type",
             f"You cannot call this endpoint with this token: {request.method} "
             f"{request.url.path} needs a secret sk_ key (call it from your server); public "
-            "pk_ keys call only the in-app feed, message status, user, preference and "
+            "pk_ keys call only the in-app feed, guide, message status, user, preference and "
             "channel data endpoints",
         )
     return token_user(ctx, request.headers.get(USER_TOKEN_HEADER)) or ""
