@@ -5,8 +5,10 @@ pinned npm packages and served by a static server on another port.
 
 After a trigger from Python the badge shows the unseen count without a reload (the realtime
 socket), opening the popover shows the rendered item, and "Mark all as read" clears it, in the
-page and in the emulator. Needs node, the pinned packages on NODE_PATH, Debian's chromium and
-playwright; skipped otherwise, except in CI (tests/conftest.py).
+page and in the emulator. tests/clients/guide_app.jsx does the same for guides:
+KnockGuideProvider and the prebuilt <Banner /> show the bundled `welcome-banner` guide, mark it
+seen, and dismissing it archives it. Needs node, the pinned packages on NODE_PATH, Debian's
+chromium and playwright; skipped otherwise, except in CI (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from test_knock_client_node import (
 )
 from wfbuild import bundled_emulator
 
+from emulator.http.knock._serialize import channel_uuid
+
+GUIDE_ID = channel_uuid("in-app-guide")  # the bundled guide channel, as the API reports it
 NODE = node_with("@knocklabs/react", "react", "react-dom", "esbuild")
 
 pytestmark = [
@@ -133,4 +138,52 @@ def test_badge_popover_and_mark_all_as_read(bundle: Path, browser: Any) -> None:
         expect(page.locator(".rnf-notification-cell__unread-dot")).to_have_count(0)
         assert "read" in emu.message(message.id).engagement_statuses
         assert refused == []
+        assert problems == []
+
+
+GUIDE_PAGE = PAGE.replace("feed_app", "guide_app")
+
+
+@pytest.fixture(scope="module")
+def guide_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """guide_app.jsx (KnockGuideProvider and the prebuilt Banner) bundled by esbuild."""
+    out = tmp_path_factory.mktemp("guide_app")
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, str(CLIENTS / "build.js"), str(out), "guide_app.jsx"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_guide_banner_shows_is_seen_and_dismissed(guide_bundle: Path, browser: Any) -> None:
+    """KnockGuideProvider with a `pk_` key fetches the bundled `welcome-banner` guide, rendered
+    for the user; <Banner /> marks it seen; dismissing archives it, in the emulator too."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    emu = bundled_emulator()
+    with doorstep(emu) as host, static_site(guide_bundle) as origin:
+        config = {"apiKey": "pk_test_app", "host": host, "userId": "u1", "channelId": GUIDE_ID}
+        (guide_bundle / "index.html").write_text(GUIDE_PAGE.replace("{config}", json.dumps(config)))
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        with page.expect_response(lambda r: r.url.endswith("/guides/messages/seen")) as seen:
+            page.goto(origin + "/index.html")
+        assert seen.value.ok
+        expect(page.locator(".knock-guide-banner__title")).to_have_text("Welcome, Ada")
+        [message] = emu.guide_messages("u1", "welcome-banner")
+        assert message.seen_at is not None
+        assert message.content["title"] == "Welcome, Ada"
+
+        with page.expect_response(lambda r: r.url.endswith("/guides/messages/archived")) as gone:
+            page.locator(".knock-guide-banner__close").click()
+        assert gone.value.ok
+        expect(page.locator(".knock-guide-banner")).to_have_count(0)
+        assert emu.guide_messages("u1", "welcome-banner")[0].archived_at is not None
+        assert [i.reason for i in emu.guides("u1").ineligible] == ["marked_as_archived"]
         assert problems == []

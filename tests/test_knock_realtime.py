@@ -456,3 +456,35 @@ def test_enhanced_security_refuses_a_connect_without_a_good_token(
         open_socket(base_url, **params)
     assert refused.value.response.status_code == 403
     assert json.loads(bytes(refused.value.response.body or b""))["code"] == code
+
+
+GUIDES = "guides:in-app-guide"
+
+
+@pytest.mark.parametrize(
+    ("payload", "token", "reason"),
+    [
+        ({"user_id": "u1", "tenant": "t1"}, None, None),
+        ({"tenant": "t1"}, None, "join payload must name the user"),
+        ({"user_id": "u2"}, "u1", "belongs to 'u2'"),
+    ],
+    ids=["joined", "no-user", "other-user"],
+)
+def test_the_guide_client_joins_its_guides_channel(
+    served: tuple[Emulator, str], payload: dict[str, str], token: str | None, reason: str | None
+) -> None:
+    """`@knocklabs/client`'s guide client joins `guides:{channel_id}` with its user and target
+    params; the join is checked like a feed's; leaving replies and closes."""
+    _, base_url = served
+    params = {} if token is None else {"user_token": unsigned_token(token)}
+    with open_socket(base_url, **params) as ws:
+        frame = join(ws, GUIDES, payload)
+        if reason is not None:
+            assert frame[4]["status"] == "error"
+            assert reason in frame[4]["response"]["reason"]
+            return
+        assert frame == ok("1", "1", GUIDES)
+        send(ws, "1", "2", GUIDES, "phx_leave", {})
+        assert recv(ws) == ok("1", "2", GUIDES)
+        assert recv(ws) == ["1", "1", GUIDES, "phx_close", {}]
+        nothing_pushed(ws)

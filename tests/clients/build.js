@@ -1,11 +1,12 @@
-// Bundles feed_app.jsx (React, @knocklabs/react and its CSS) into OUTDIR/feed_app.js and
-// OUTDIR/feed_app.css with esbuild, resolving packages through NODE_PATH: `node build.js OUTDIR`.
+// Bundles an app (feed_app.jsx by default, or the .jsx named second: React, @knocklabs/react and
+// its CSS) into OUTDIR/<app>.js and OUTDIR/<app>.css with esbuild, resolving packages through
+// NODE_PATH: `node build.js OUTDIR [guide_app.jsx]`.
 const path = require("node:path");
 const esbuild = require("esbuild");
 
 esbuild
   .build({
-    entryPoints: [path.join(__dirname, "feed_app.jsx")],
+    entryPoints: [path.join(__dirname, process.argv[3] || "feed_app.jsx")],
     outdir: process.argv[2],
     bundle: true,
     format: "iife",

@@ -8,6 +8,11 @@ HTTP 403 at the upgrade, as Phoenix refuses a connect. It then joins
 whatever created it (a trigger over HTTP or in Python, a schedule, the clock ending a delay or
 closing a batch).
 
+`@knocklabs/client`'s guide client joins `guides:{channel_id}` with `user_id` (and its target
+params) in the payload; the join is checked like a feed's and accepted. Knock pushes
+`guide.added` / `guide.updated` / `guide.removed` there when a guide is published or toggled in
+its dashboard; Doorstep's guides change only with the loaded definitions, so nothing is pushed.
+
 The engine runs on whichever thread triggered or moved the clock, with its lock held; the
 socket lives on the server's event loop. `Emulator.subscribe_messages` calls `Inbox.post` there,
 which only schedules a callback on the loop; the payload is computed on the loop afterwards.
@@ -49,6 +54,7 @@ from emulator.http.knock._realtime import (
 )
 
 PATH = "/ws/v1/websocket"
+GUIDES_PREFIX = "guides:"
 MAX_CHANNELS = 100  # Phoenix's max_channels_per_transport
 QUEUE_SIZE = 256
 _log = logging.getLogger(__name__)
@@ -162,6 +168,7 @@ class Session:
         self.api_key = api_key
         self.user_token = user_token
         self.joined: dict[str, FeedJoin] = {}
+        self.guide_joins: dict[str, str | int | None] = {}  # guides topic -> join ref
         self._send_lock = anyio.Lock()
 
     async def send(self, *frames: str) -> None:
@@ -190,6 +197,11 @@ class Session:
         joined = self.joined.get(frame.topic)
         if frame.topic == "phoenix" and frame.event == "heartbeat":
             await self.send(reply(frame, "ok", {}))
+        elif frame.event == "phx_join" and frame.topic.startswith(GUIDES_PREFIX):
+            await self.join_guides(frame)
+        elif frame.event == "phx_leave" and frame.topic in self.guide_joins:
+            join_ref = self.guide_joins.pop(frame.topic)
+            await self.send(reply(frame, "ok", {}, join_ref=join_ref), close(join_ref, frame.topic))
         elif frame.event == "phx_join":
             await self.join(frame)
         elif frame.event == "phx_leave":
@@ -220,6 +232,27 @@ class Session:
             frames = [reply(frame, "ok", {}, join_ref=frame.join_ref)]
         if earlier is not None:  # a rejoin replaces the channel, as Phoenix does
             frames.append(close(earlier.join_ref, frame.topic))
+        await self.send(*frames)
+
+    async def join_guides(self, frame: Frame) -> None:
+        """A guide client's channel: the payload's `user_id` must be the caller's."""
+        payload = frame.payload if isinstance(frame.payload, dict) else {}
+        user_id = payload.get("user_id")
+        earlier = self.guide_joins.pop(frame.topic, None)
+        try:
+            if not isinstance(user_id, str) or not user_id:
+                raise ValueError('join payload must name the user: {"user_id": "..."}')
+            if len(self.joined) + len(self.guide_joins) >= MAX_CHANNELS:
+                raise ValueError("too many channels joined")
+            authorize_client(self.ctx, self.api_key, self.user_token, user_id)
+        except (KnockAPIError, ValueError) as exc:
+            reason = exc.message if isinstance(exc, KnockAPIError) else str(exc)
+            frames = [reply(frame, "error", {"reason": reason}, join_ref=frame.join_ref)]
+        else:
+            self.guide_joins[frame.topic] = frame.join_ref
+            frames = [reply(frame, "ok", {}, join_ref=frame.join_ref)]
+        if earlier is not None:
+            frames.append(close(earlier, frame.topic))
         await self.send(*frames)
 
     async def leave(self, frame: Frame, joined: FeedJoin | None) -> None:
