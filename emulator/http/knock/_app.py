@@ -30,6 +30,7 @@ from emulator.http.knock._cors import CorsMiddleware, CorsPolicy
 from emulator.http.knock._errors import KnockAPIError, get_dict, get_list, get_str, invalid
 from emulator.http.knock._guides import guide_routes
 from emulator.http.knock._inline import check_trigger_entities
+from emulator.http.knock._integrations import integration_routes
 from emulator.http.knock._messages import message_routes
 from emulator.http.knock._messages_extra import message_extra_routes
 from emulator.http.knock._preference_center import preference_center_routes
@@ -201,6 +202,7 @@ def _routes(ctx: KnockContext, policy: CorsPolicy) -> list[BaseRoute]:
         *schedule_routes(ctx),
         *provider_routes(ctx),
         *guide_routes(ctx),
+        *integration_routes(ctx),
         socket_route(ctx, policy),  # the realtime socket, /ws/v1/websocket
     ]
 
