@@ -32,7 +32,12 @@ from emulator.engine._engine import Engine
 from emulator.templates import TemplateError, TemplateLocation, TemplateRenderer
 
 # Management API resource types -> the kind the definitions loaders use.
-RESOURCE_KINDS = {"workflow": "workflow", "email_layout": "layout", "partial": "partial"}
+RESOURCE_KINDS = {
+    "workflow": "workflow",
+    "email_layout": "layout",
+    "partial": "partial",
+    "guide": "guide",
+}
 RESOURCE_TYPES = (*RESOURCE_KINDS, "translation")
 Ref = tuple[str, str]  # (resource type, key); a translation's key is "en" or "admin.en"
 
@@ -126,6 +131,7 @@ class ContentStore:
             "workflow": dict(self.initial.workflows),
             "layout": dict(self.initial.layouts),
             "partial": dict(self.initial.partials),
+            "guide": dict(self.initial.guides),
         }
         translations: dict[str, Mapping[str, Any]] = dict(self.initial.translations)
         documents = {**self.committed, **(self.drafts if drafts else {})}
@@ -139,7 +145,7 @@ class ContentStore:
             workflows=tables["workflow"],
             layouts=tables["layout"],
             partials=tables["partial"],
-            guides=self.initial.guides,
+            guides=tables["guide"],
             translations=translations,
         )
 

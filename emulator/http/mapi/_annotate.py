@@ -24,6 +24,7 @@ READONLY = {
     "workflow": ["key", "active", "valid", "environment", "created_at", "updated_at", "sha"],
     "email_layout": ["key", "environment", "created_at", "updated_at", "sha"],
     "partial": ["key", "valid", "environment", "updated_at", "sha"],
+    "guide": ["key", "active", "valid", "environment", "created_at", "updated_at", "sha"],
 }
 DROPPED = (
     "$schema",
@@ -66,10 +67,10 @@ def answer(
     sha = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
     out: dict[str, Any] = {k: v for k, v in document.items() if k != "active"}
     out.update(key=key, environment=environment, updated_at=timestamp, sha=sha)
-    if resource_type == "workflow":
+    if resource_type in ("workflow", "guide"):
         out.update(active=document.get("active", True), valid=True, created_at=timestamp)
-        if annotate:
-            out["steps"] = [_annotate_step(step) for step in out.get("steps") or []]
+    if resource_type == "workflow" and annotate:
+        out["steps"] = [_annotate_step(step) for step in out.get("steps") or []]
     elif resource_type == "email_layout":
         out["created_at"] = timestamp
         if annotate:

@@ -30,6 +30,7 @@ KINDS = (
     Kind("workflow", "workflow", "workflows", "workflow"),
     Kind("email_layout", "email_layout", "email_layouts", "email layout"),
     Kind("partial", "partial", "partials", "partial"),
+    Kind("guide", "guide", "guides", "guide"),
     Kind("translation", "translation", "translations", "translation"),
 )
 
