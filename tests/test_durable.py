@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import smtplib
 import sqlite3
@@ -71,31 +72,58 @@ def test_restarts_never_reuse_an_id(tmp_path: Path) -> None:
     assert not run_ids & set(kept[2])
 
 
-def _store_with_attachment(path: Path, size: int) -> bytes:
+def _store_with_attachment(path: Path, size: int, *, built: bool = True) -> bytes:
+    """An email with a `size`-byte attachment stored in `path`: with its MIME built (a `doc`
+    row and the raw MIME) or as sent (a `recipe` row: built when first asked for)."""
     box = Mailbox(store=path, retention=0)
     payload = bytes(range(256)) * (size // 256)
-    email = box.capture_outgoing(
-        OutgoingEmail(
-            from_="a@acme.test",
-            to=["b@example.com"],
-            subject="big",
-            html=None,
-            text="x",
-            attachments=[Attachment("data.bin", payload, "application/octet-stream")],
-        )
+    outgoing = OutgoingEmail(
+        from_="a@acme.test",
+        to=["b@example.com"],
+        subject="big",
+        html=None,
+        text="x",
+        attachments=[Attachment("data.bin", payload, "application/octet-stream")],
     )
+    if built:
+        email = Mailbox(retention=0).capture_outgoing(outgoing)
+        raw = email.raw
+        box.add(email)
+    else:
+        raw = box.capture_outgoing(outgoing).raw  # built after it was stored: not stored again
     box.close()
-    return email.raw
+    return raw
 
 
-def test_raw_mime_is_stored_once(tmp_path: Path) -> None:
-    raw = _store_with_attachment(tmp_path, 2_000_000)
+@pytest.mark.parametrize("built", [True, False])
+def test_raw_mime_is_stored_once(tmp_path: Path, built: bool) -> None:
+    raw = _store_with_attachment(tmp_path, 2_000_000, built=built)
     db = sqlite3.connect(tmp_path / "mail.sqlite3")
-    [(stored_doc, stored_raw)] = db.execute("SELECT length(doc), length(raw) FROM emails")
-    assert stored_raw == len(raw)
+    [(kind, stored_doc, stored_raw)] = db.execute(
+        "SELECT kind, length(doc), length(raw) FROM emails"
+    )
+    # the raw MIME, or the attachment's bytes once (the recipe's MIME is built on demand)
+    assert (kind, stored_raw) == (("doc", len(raw)) if built else ("recipe", 1_999_872))
     assert stored_doc < 2_000  # the JSON document holds no second copy of the attachment
     [email] = Mailbox(store=tmp_path, retention=0).all()
     assert email.attachments[0].content == bytes(range(256)) * (2_000_000 // 256)
+    assert email.raw == raw  # built again from the recipe: the same bytes
+
+
+def test_a_recipe_with_base64_attachments_is_read(tmp_path: Path) -> None:
+    """Recipes written before 2026-12-05 kept attachments base64 in the document."""
+    raw = _store_with_attachment(tmp_path, 4096, built=False)
+    db = sqlite3.connect(tmp_path / "mail.sqlite3", isolation_level=None)
+    [(doc, blob)] = db.execute("SELECT doc, raw FROM emails")
+    old = json.loads(doc)
+    [attachment] = old["email"]["attachments"]
+    del attachment["size"]
+    attachment["content"] = base64.b64encode(blob).decode()
+    db.execute("UPDATE emails SET doc = ?, raw = x''", (json.dumps(old),))
+    db.close()
+    [email] = Mailbox(store=tmp_path, retention=0).all()
+    assert email.attachments[0].content == bytes(range(256)) * 16
+    assert email.raw == raw
 
 
 def test_format_1_is_migrated(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""Captured email, built lazily: what the Mailbox keeps before and after the first read.
+"""Captured email: what the Mailbox keeps.
 
-The hot ways in (SMTP DATA, Resend POST, the engine) store a `_Raw` and return; the full
-`CapturedEmail` (MIME built or parsed by the stdlib) is made on first read.
+Outgoing email (the engine, Resend POST) is captured as an `_Outgoing`: read from the fields it
+was sent with, its MIME built only when raw bytes or headers are asked for. SMTP DATA stores
+a `_Raw` and returns; it is parsed into a `CapturedEmail` on first read.
 """
 
 from __future__ import annotations
@@ -43,7 +44,86 @@ class _Raw:
     make: Callable[[], CapturedEmail] | None = None
 
 
-def _build_outgoing(
+_LATER: Any = object()  # a field of an `_Outgoing` filled on first read
+
+
+class _Outgoing(CapturedEmail):
+    """An outgoing email (engine, Resend API) captured from the fields it was sent with: the
+    subject, addresses, bodies and attachments are read from them; the MIME (`raw`, `headers`,
+    `defects`) is built when one of those is first read, and Resend's derived `text` made then.
+
+    Building is deterministic (boundaries named after the Message-ID), so two threads that
+    race to fill a field fill it with equal values, and a store can keep the recipe instead
+    of the bytes."""
+
+    __slots__ = ("source",)
+    source: OutgoingEmail
+
+    @property
+    def built(self) -> bool:
+        """Whether the MIME has been built already."""
+        try:
+            _SLOTS["raw"].__get__(self, CapturedEmail)
+        except AttributeError:
+            return False
+        return True
+
+
+_SLOTS: dict[str, Any] = {
+    name: vars(CapturedEmail)[name] for name in ("raw", "headers", "defects", "text")
+}
+
+
+def derives_text(email: _Outgoing) -> bool:
+    """Whether the email's `text` is (or will be) made from its `html`, as Resend does."""
+    if email.source.text is not None:
+        return False
+    try:
+        return _SLOTS["text"].__get__(email, CapturedEmail) is not None
+    except AttributeError:
+        return True  # not derived yet
+
+
+def _fill_mime(email: _Outgoing) -> None:
+    when = email.received_at or email.received_wall_at
+    raw, headers, defects = _mime(email.source, when, f"<{email.id}@doorstep.local>")
+    _SLOTS["headers"].__set__(email, headers)
+    _SLOTS["defects"].__set__(email, defects)
+    _SLOTS["raw"].__set__(email, raw)
+
+
+def _fill_text(email: _Outgoing) -> None:
+    _SLOTS["text"].__set__(email, html_to_text(email.html) if email.html else None)
+
+
+def _later(name: str, fill: Callable[[_Outgoing], None]) -> property:
+    slot = _SLOTS[name]
+
+    def get(email: _Outgoing) -> Any:
+        try:
+            return slot.__get__(email, CapturedEmail)
+        except AttributeError:
+            fill(email)
+            return slot.__get__(email, CapturedEmail)
+
+    def put(email: _Outgoing, value: Any) -> None:
+        if value is not _LATER:
+            slot.__set__(email, value)
+
+    return property(get, put)
+
+
+_FILLS: dict[str, Callable[[_Outgoing], None]] = {
+    "raw": _fill_mime,
+    "headers": _fill_mime,
+    "defects": _fill_mime,
+    "text": _fill_text,
+}
+for _name, _fill in _FILLS.items():  # properties over the slots the dataclass made
+    setattr(_Outgoing, _name, _later(_name, _fill))
+
+
+def capture_outgoing(
     email: OutgoingEmail,
     eid: str,
     received: datetime | None,
@@ -52,48 +132,24 @@ def _build_outgoing(
     resend_request: dict[str, Any] | None,
     derive_text: bool,
 ) -> CapturedEmail:
-    text = email.text
-    if text is None and derive_text and email.html:
-        text = html_to_text(email.html)
-    return _build(email, eid, received, wall, way_in, resend_request, text)
-
-
-def _build(
-    email: OutgoingEmail,
-    eid: str,
-    received: datetime | None,
-    wall: datetime,
-    way_in: WayIn,
-    resend_request: dict[str, Any] | None,
-    text: str | None,
-) -> CapturedEmail:
-    """The captured form of an outgoing email, with MIME built by the stdlib."""
-    when = received or wall
-    lookup = {k.lower(): v for k, v in email.headers.items()}
+    """The captured form of an outgoing email, without building its MIME (see `_Outgoing`);
+    `derive_text` fills a missing `text` from `html` (on first read), as Resend does."""
+    lookup = {k.lower(): v for k, v in email.headers.items()} if email.headers else {}
     prov = {
         attr: getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
         for h, attr in PROVENANCE_HEADERS.items()
     }
-    raw, headers, defects = _mime(email, when, f"<{eid}@doorstep.local>")
-    atts = [
-        CapturedAttachment(
-            f"{eid}-{i}",
-            a.filename,
-            a.content_type,
-            a.content,
-            a.content_id,
-            "inline" if a.content_id else "attachment",
-        )
-        for i, a in enumerate(email.attachments)
-    ]
-    return CapturedEmail(
+    text = email.text
+    if text is None and derive_text and email.html:
+        text = _LATER
+    captured = _Outgoing(
         id=eid,
         received_at=received,
         received_wall_at=wall,
         way_in=way_in,
         envelope_from=parseaddr(email.from_)[1],
         envelope_to=addresses([*email.to, *email.cc, *email.bcc]),
-        headers=headers,
+        headers=_LATER,
         from_=email.from_,
         to=list(email.to),
         cc=list(email.cc),
@@ -101,10 +157,20 @@ def _build(
         reply_to=list(email.reply_to),
         subject=email.subject,
         html=email.html,
-        text=email.text if text is None else text,
-        attachments=atts,
+        text=text,
+        attachments=[
+            CapturedAttachment(
+                f"{eid}-{i}",
+                a.filename,
+                a.content_type,
+                a.content,
+                a.content_id,
+                "inline" if a.content_id else "attachment",
+            )
+            for i, a in enumerate(email.attachments)
+        ],
         tags=[dict(t) for t in email.tags],
-        raw=raw,
+        raw=_LATER,
         workflow_key=prov["workflow_key"],
         workflow_run_id=prov["workflow_run_id"],
         run_id=prov["run_id"],
@@ -113,8 +179,10 @@ def _build(
         message_id=prov["message_id"],
         batch=email.batch,
         resend_request=resend_request,
-        defects=defects,
+        defects=_LATER,
     )
+    object.__setattr__(captured, "source", email)  # frozen: the dataclass refuses it
+    return captured
 
 
 def _mime(

@@ -14,12 +14,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 from emulator.core import Clock, IdFactory
-from emulator.mail._capture import _build_outgoing, _parse, _Raw
+from emulator.mail._capture import _parse, _Raw, capture_outgoing
 from emulator.mail._failures import FailurePlan
 from emulator.mail._flags import MailFlags
 from emulator.mail._listeners import Listeners, MailEvent, MailListener
@@ -163,7 +162,7 @@ class Mailbox:
         email_id: str | None = None,
         derive_text: bool = False,
     ) -> CapturedEmail:
-        """Capture an email that never crossed SMTP and return it built (raw MIME included)."""
+        """Capture an email that never crossed SMTP and return it (its MIME built when asked)."""
         eid = self.ingest_outgoing(
             email,
             way_in=way_in,
@@ -182,17 +181,15 @@ class Mailbox:
         email_id: str | None = None,
         derive_text: bool = False,
     ) -> str:
-        """Accept an outgoing email cheaply; its MIME is built on the first read.
+        """Accept an outgoing email cheaply: it is read from its fields; its MIME is built
+        when raw bytes or headers are first asked for.
 
         `derive_text=True` fills a missing `text` from `html`, as Resend does."""
-        received = self.now()
-        wall = datetime.now(UTC)
         eid = email_id or self.new_id()
-        # A partial, not a closure: one argument tuple is far lighter on the GC than cells.
-        make = partial(
-            _build_outgoing, email, eid, received, wall, way_in, resend_request, derive_text
+        captured = capture_outgoing(
+            email, eid, self.now(), datetime.now(UTC), way_in, resend_request, derive_text
         )
-        self._put(_Raw(eid, b"", "", [], way_in, received, wall, make))
+        self._put(captured)
         return eid
 
     def ingest_raw(

@@ -8,6 +8,7 @@ reads any bytes into fields without raising: malformed input yields defects, not
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html as htmllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +63,7 @@ def build_mime_with_headers(
 
 
 def _message(email: OutgoingEmail, when: datetime, message_id: str | None) -> EmailMessage:
+    message_id = message_id or make_msgid(domain="doorstep.local")
     msg = EmailMessage(policy=_SMTP)
     custom = {k.lower(): (k, v) for k, v in email.headers.items()}
     msg["From"] = email.from_
@@ -73,7 +75,7 @@ def _message(email: OutgoingEmail, when: datetime, message_id: str | None) -> Em
         msg["Reply-To"] = ", ".join(email.reply_to)
     msg["Subject"] = email.subject
     msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = message_id or make_msgid(domain="doorstep.local")
+    msg["Message-ID"] = message_id
     for lowered, (name, value) in custom.items():
         if lowered in _OWN_HEADERS:
             del msg[name]
@@ -88,7 +90,19 @@ def _message(email: OutgoingEmail, when: datetime, message_id: str | None) -> Em
             _attach(target, att, related=target is html_part)
     for att in regular:
         _attach(msg, att, related=False)
+    _name_boundaries(msg, message_id)
     return msg
+
+
+def _name_boundaries(msg: EmailMessage, message_id: str) -> None:
+    """Boundaries from the Message-ID, not random: building the same email again (after a
+    restart, from the stored recipe) gives the same bytes."""
+    token = hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    n = 0
+    for part in msg.walk():
+        if part.is_multipart():
+            part.set_boundary(f"=_doorstep_{token}_{n}")
+            n += 1
 
 
 def _set_bodies(msg: EmailMessage, text: str | None, html: str | None) -> None:

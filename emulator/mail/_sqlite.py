@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core import DoorstepError
-from emulator.mail._capture import _Raw
+from emulator.mail._capture import _Outgoing, _Raw
 from emulator.mail._mime import parse_mime, unescape_8bit
 from emulator.mail._model import CapturedAttachment, CapturedEmail
-from emulator.mail._pending_rows import pending_from_row, pending_row
+from emulator.mail._pending_rows import pending_from_row, pending_row, recipe_row
 
 # 1: attachments base64 in the JSON document too (before 2026-12); 2: raw MIME once;
-# 3: a `kind` per row: `doc` (parsed), `raw` (SMTP, parsed on first read), `recipe` (outgoing);
+# 3: a `kind` per row: `doc` (parsed), `raw` (SMTP, parsed on first read), `recipe` (outgoing,
+# built when its MIME is asked for; attachments in `raw`, or base64 in `doc` before 2026-12-05);
 # 4: a `flags` table: Mailpit's Read flag and tags set by hand (NULL: the email's own)
 FORMAT = 4
 
@@ -137,8 +138,13 @@ class SqliteMailStore:
             return generation
 
     def save(self, email: CapturedEmail, evicted: Sequence[str] = ()) -> None:
-        """Insert or replace one email, raw MIME included; `evicted` (retention's) are deleted
-        with a later save, a hundred in one transaction."""
+        """Insert or replace one email, raw MIME included (an outgoing email not built yet: its
+        recipe); `evicted` (retention's) are deleted with a later save, a hundred in one
+        transaction."""
+        if isinstance(email, _Outgoing) and not email.built:
+            kind, doc, raw = recipe_row(email)
+            self._insert(email.id, doc, raw, kind, evicted)
+            return
         doc = json.dumps(_to_doc(email), separators=(",", ":"))
         self._insert(email.id, doc, email.raw, "doc", evicted)
 
@@ -214,8 +220,7 @@ class SqliteMailStore:
             self._db.execute("COMMIT")
 
     def save_pending(self, pending: _Raw, evicted: Sequence[str] = ()) -> None:
-        """Insert mail accepted but not built or parsed yet, as cheaply as it came in;
-        `evicted` as in `save`."""
+        """Insert SMTP mail not parsed yet, as cheaply as it came in; `evicted` as in `save`."""
         kind, doc, raw = pending_row(pending)
         self._insert(pending.id, doc, raw, kind, evicted)
 

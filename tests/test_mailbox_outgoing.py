@@ -1,0 +1,96 @@
+"""Outgoing email (engine, Resend API) is read from the fields it was sent with: `emu.outbox`
+builds no MIME until raw bytes or headers are asked for, and then builds it once."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator import Emulator
+from emulator.mail import Attachment, Mailbox, OutgoingEmail, _capture
+from emulator.mail._mime import html_to_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Message-ID of every MIME build, in order."""
+    seen: list[str] = []
+    real = _capture._mime
+
+    def counted(email: OutgoingEmail, when: Any, message_id: str) -> Any:
+        seen.append(message_id)
+        return real(email, when, message_id)
+
+    monkeypatch.setattr(_capture, "_mime", counted)
+    return seen
+
+
+def _email(**extra: Any) -> OutgoingEmail:
+    values: dict[str, Any] = {
+        "from_": "Acme <noreply@acme.test>",
+        "to": ["Ada <ada@example.com>"],
+        "subject": "Invoice ready",
+        "html": "<p>Your <b>invoice</b></p>",
+        "text": "Your invoice",
+        "attachments": [Attachment("a.txt", b"abc", "text/plain")],
+    }
+    return OutgoingEmail(**{**values, **extra})
+
+
+def test_fields_are_read_without_building_mime(builds: list[str]) -> None:
+    box = Mailbox()
+    email = box.capture_outgoing(_email(), email_id="e1")
+    seen = (email.subject, email.to, email.from_, email.html, email.text, email.recipients)
+    assert seen == (
+        "Invoice ready",
+        ["Ada <ada@example.com>"],
+        "Acme <noreply@acme.test>",
+        "<p>Your <b>invoice</b></p>",
+        "Your invoice",
+        ["ada@example.com"],
+    )
+    assert email.attachments[0].content == b"abc"
+    assert box.filter(subject_contains="Invoice") == [email]
+    assert builds == []
+    assert email.header("subject") == "Invoice ready"
+    assert b"Subject: Invoice ready" in email.raw
+    assert email.defects == []
+    assert builds == ["<e1@doorstep.local>"]  # once, for headers, raw and defects together
+
+
+def test_the_built_mime_is_what_the_builder_makes() -> None:
+    email = Mailbox().capture_outgoing(_email(headers={"X-Tags": "a, b"}), email_id="e2")
+    again = Mailbox().capture_outgoing(_email(headers={"X-Tags": "a, b"}), email_id="e2")
+    assert email.raw == again.raw  # deterministic: boundaries named after the Message-ID
+    assert ("X-Tags", "a, b") in email.headers
+    assert pickle.loads(pickle.dumps(email)).raw == email.raw
+
+
+def test_resend_text_is_derived_on_first_read(builds: list[str]) -> None:
+    box = Mailbox()
+    html = "<p>Hello <b>there</b></p><p>again</p>"
+    eid = box.ingest_outgoing(_email(text=None, html=html), derive_text=True)
+    assert box.get(eid).text == html_to_text(html) == "Hello there\nagain"
+    plain = box.get(box.ingest_outgoing(_email(text=None, html=html)))
+    assert plain.text is None
+    assert builds == []
+
+
+def test_engine_outbox_is_read_without_building_mime(builds: list[str]) -> None:
+    emu = Emulator.from_directory(
+        ROOT / "fixtures" / "workflows", config=ROOT / "fixtures" / "doorstep.yaml"
+    )
+    emu.identify("u1", name="Ada", email="ada@example.com")
+    emu.trigger("invoice-created", ["u1"], data={"invoice_id": "i1", "amount": 5})
+    [email] = emu.outbox
+    [record] = emu.messages(channel_type="email")
+    assert (email.subject, email.html) == (
+        record.content.get("subject"),
+        record.content.get("html_body"),
+    )
+    assert builds == []
