@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from wfbuild import bundled_emulator
 
@@ -136,6 +137,17 @@ def test_email_list_updates_live_when_mail_arrives(
         )
     page.locator("a.subject", has_text="fresh").wait_for(timeout=15_000)
     expect(page.locator("#email-count")).to_contain_text("1 email, showing 1")
+    row = page.locator("#emails tbody tr").first
+    expect(row).to_have_class("unread")
+    assert page.locator("#unread-count").inner_text() == "1 unread"
+    # a Mailpit client marks it read: the row and the unread count follow
+    fresh = emu.outbox.latest()
+    assert fresh is not None
+    read = {"IDs": [fresh.id], "Read": True}
+    flagged = httpx.put(server.base_url + "/api/v1/messages", json=read)
+    assert flagged.status_code == 200
+    expect(row).to_have_class("read")
+    expect(page.locator("#unread-count")).to_have_text("0 unread")
     assert page.evaluate("() => window.sameDocument") is True  # patched in place, no reload
     assert problems == []
 

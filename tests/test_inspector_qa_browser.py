@@ -178,11 +178,6 @@ def test_runs_warnings_names_feeds_and_clock(
     assert page.locator("#runs .workflow-name").first.inner_text() == "Unseen fallback"
     screenshot(page, "runs")
 
-    # the runs list updates live: a run triggered elsewhere appears without a reload by hand
-    with page.expect_navigation():
-        emu.trigger("invoice-created", recipients=["u2"], data={"invoice_id": "inv_2"})
-    assert page.locator("#runs-count").get_attribute("data-total") == "3"
-
     page.goto(server.base_url + "/ui/")
     page.click("text=Invoice inv_9 created")
     warnings = page.locator("#email-warnings")
@@ -218,16 +213,70 @@ def test_runs_warnings_names_feeds_and_clock(
     assert problems == []
 
 
-def test_run_timeline_updates_live(emu: Emulator, server: ServerThread, browser: Any) -> None:
+KEEP = """() => {
+    window.sameDocument = true;
+    const row = document.querySelector(arguments[0]);
+    window.kept = row;
+    getSelection().selectAllChildren(row);
+    return getSelection().toString();
+}"""
+STILL = """() => [window.sameDocument === true, window.kept.isConnected,
+    getSelection().toString(), window.scrollY]"""
+
+
+def _keep(page: Any, selector: str) -> str:
+    """Mark the document and select `selector`'s text: a patch in place keeps both."""
+    return str(page.evaluate(KEEP.replace("arguments[0]", repr(selector))))
+
+
+def test_runs_list_updates_in_place(emu: Emulator, server: ServerThread, browser: Any) -> None:
+    for n in range(40):  # a list longer than the window, to scroll
+        emu.trigger("invoice-created", recipients=["u2"], data={"invoice_id": f"inv_{n}"})
+    emu.trigger("unseen-fallback", recipients=["u1"], actor="u2", data={"message": "Hi"})
+    page, problems = open_page(browser)
+    page.goto(server.base_url + "/ui/runs")
+    expect(page.locator("body")).to_have_attribute("data-live-via", "websocket")
+    waiting = page.locator("#runs-rows tr").first
+    expect(waiting.locator(".status")).to_have_text("waiting")
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    selected = _keep(page, "#runs-rows tr:last-child td.trace")
+    scrolled = page.evaluate("() => window.scrollY")
+    assert selected
+    assert scrolled > 0
+
+    with emu.lock:  # a run triggered elsewhere (the API, another tab, a test)
+        emu.trigger("invoice-created", recipients=["u1"], data={"invoice_id": "inv_new"})
+    expect(page.locator("#runs-count")).to_have_attribute("data-total", "43")
+    expect(page.locator("#runs-rows tr").first).to_contain_text("u1")
+    assert page.evaluate(STILL)[:3] == [True, True, selected]
+    assert page.evaluate(STILL)[3] >= scrolled  # not back at the top
+
+    with emu.lock:  # the waiting run finishes when the clock moves
+        emu.clock.advance(seconds=600)
+    expect(page.locator("#runs-rows tr").nth(1).locator(".status")).to_have_text("completed")
+    assert page.evaluate(STILL)[:3] == [True, True, selected]
+    assert problems == []
+
+
+def test_run_timeline_updates_in_place(emu: Emulator, server: ServerThread, browser: Any) -> None:
     result = emu.trigger("unseen-fallback", recipients=["u1"], actor="u2", data={"message": "Hi"})
     run = result.runs[0]
     page, problems = open_page(browser)
     page.goto(server.base_url + f"/ui/runs/{run.id}")
     assert page.locator("#run-live").get_attribute("data-status") == "waiting"
+    assert page.locator("#timeline > li").count() == 2
+    assert page.locator("#advance-next").is_enabled()
     expect(page.locator("body")).to_have_attribute("data-live-via", "websocket")
+    selected = _keep(page, "#timeline > li:first-child .head")
     # the delay ends elsewhere (another tab, the API, a test): the timeline follows by itself
-    with page.expect_navigation(), emu.lock:
+    with emu.lock:
         emu.clock.advance(seconds=600)
-    assert page.locator("#run-live").get_attribute("data-status") == "completed"
-    assert "email_1" in page.locator("#timeline").inner_text()
+    expect(page.locator("#run-live")).to_have_attribute("data-status", "completed")
+    expect(page.locator("#timeline > li")).to_have_count(3)
+    assert "email_1" in page.locator("#timeline > li").nth(2).inner_text()
+    assert "completed" in page.locator("#run-meta").inner_text()
+    expect(page.locator("#advance-next")).to_be_disabled()  # the header follows too
+    when = page.locator("#timeline > li").nth(2).locator("time").first
+    assert when.inner_text() == "1 Jan 2025, 09:10:00 UTC"  # patched parts show local times
+    assert page.evaluate(STILL)[:3] == [True, True, selected]  # unchanged step kept
     assert problems == []

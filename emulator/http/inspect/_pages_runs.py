@@ -42,7 +42,7 @@ async def runs(inspection: Inspection, request: Request) -> Response:
             }
             for r in items[:500]
         ]
-    return _page(request, inspection, "runs.html", rows=rows, total=len(items))
+    return _page(request, inspection, "runs.html", rows=rows, total=len(items), patch=True)
 
 
 async def run(inspection: Inspection, request: Request) -> Response:
@@ -71,6 +71,7 @@ async def run(inspection: Inspection, request: Request) -> Response:
         steps=steps,
         data=jsonable(record.data),
         workflow_name=workflow_name(emu, record.workflow),
+        patch=True,
     )
 
 
@@ -134,7 +135,14 @@ async def feed(inspection: Inspection, request: Request) -> Response:
         items = the_feed.items(archived="include")
         unseen, unread = the_feed.unseen_count, the_feed.unread_count
     return _page(
-        request, inspection, "feed.html", user=user, items=items, unseen=unseen, unread=unread
+        request,
+        inspection,
+        "feed.html",
+        user=user,
+        items=items,
+        unseen=unseen,
+        unread=unread,
+        patch=True,
     )
 
 

@@ -170,8 +170,9 @@
   }
 
   // Live updates: the /api/events websocket (Mailpit's message shapes), else polling
-  // /api/stats. On the first page of the email list new rows and the count are patched in
-  // place (text only, never HTML); anywhere else new mail shows the banner.
+  // /api/stats. On the first page of the email list new and deleted rows, read flags and the
+  // counts are patched in place (text only, never HTML); pages about runs patch themselves
+  // (below); anywhere else new mail shows the banner.
   var PAGE_SIZE = 50;
 
   function address(a) {
@@ -246,7 +247,25 @@
     cell(row, (doorstep && doorstep.workflow_key) || "");
     cell(row, (summary.Tags || []).join(", "), "tags");
     tbody.insertBefore(row, tbody.firstChild);
+    bumpUnread(summary.Read ? 0 : 1);
     while (tbody.rows.length > PAGE_SIZE) { tbody.deleteRow(-1); }
+  }
+
+  // The unread count and badge follow the rows: new, deleted, flagged elsewhere (Mailpit's
+  // `update`: another tab, a Mailpit client).
+  function bumpUnread(delta) {
+    var unread = document.getElementById("unread-count");
+    if (!unread || !delta) { return; }
+    var left = Math.max(0, parseInt(unread.textContent, 10) + delta);
+    unread.textContent = left + " unread";
+    var badge = document.getElementById("unread-badge");
+    if (badge) { badge.textContent = String(left); badge.hidden = left === 0; }
+  }
+
+  function markRow(row, read) {
+    if (row.classList.contains("read") === read) { return; }
+    row.className = read ? "read" : "unread";
+    bumpUnread(read ? -1 : 1);
   }
 
   function showCount(total) {
@@ -257,37 +276,86 @@
       (shown ? ", showing 1\u2013" + shown : "");
   }
 
-  // Runs update live: the list reloads when the run count changes, a run's timeline when its
-  // status or number of steps does (checked whenever the server reports a change).
-  var runCheckBusy = false;
-  function watchRuns(stats) {
-    var count = document.getElementById("runs-count");
-    if (count && String(stats.runs) !== count.dataset.total) {
-      count.dataset.total = String(stats.runs);
-      window.location.reload();
-      return;
+  // Pages about runs (the list, a run's timeline, a feed) patch themselves in place: when the
+  // server reports a change the page is fetched again and each `data-patch` element compared
+  // with what the server sent last time; only what changed is replaced (`keyed`: child by
+  // child, by `data-key`), so the scroll position, a text selection, an open <details> and
+  // focus stay wherever nothing changed.
+  var served = new WeakMap();  // element -> the HTML the server sent for it (before local times)
+
+  function remember(root) {
+    var selector = "[data-patch], [data-patch=keyed] > [data-key]";
+    if (root.matches && root.matches(selector)) { served.set(root, root.outerHTML); }
+    root.querySelectorAll(selector).forEach(function (n) { served.set(n, n.outerHTML); });
+  }
+
+  function adopt(node) {
+    var mine = document.importNode(node, true);
+    remember(mine);
+    localizeTimes(mine);
+    return mine;
+  }
+
+  function patchKeyed(mine, fresh) {
+    var old = new Map();
+    Array.prototype.forEach.call(mine.children, function (c) { old.set(c.dataset.key, c); });
+    var at = mine.firstElementChild;
+    Array.prototype.slice.call(fresh.children).forEach(function (f) {
+      var node = old.get(f.dataset.key);
+      old.delete(f.dataset.key);
+      if (node && served.get(node) !== f.outerHTML) {
+        var changed = adopt(f);
+        node.replaceWith(changed);
+        if (at === node) { at = changed; }
+        node = changed;
+      }
+      node = node || adopt(f);
+      if (node === at) { at = at.nextElementSibling; } else { mine.insertBefore(node, at); }
+    });
+    old.forEach(function (gone) { gone.remove(); });
+  }
+
+  function patchPage(fresh) {
+    var targets = fresh.querySelectorAll("[data-patch]");
+    var same = targets.length === document.querySelectorAll("[data-patch]").length &&
+      Array.prototype.every.call(targets, function (t) { return document.getElementById(t.id); });
+    if (!same) {  // the page's shape changed (the first run, say): take its whole <main>
+      var main = document.querySelector("main");
+      main.replaceChildren.apply(main, Array.prototype.map.call(
+        fresh.querySelector("main").children, adopt));
+      targets = fresh.querySelectorAll("header [data-patch]");
     }
-    var live = document.getElementById("run-live");
-    if (!live || runCheckBusy) { return; }
-    runCheckBusy = true;
-    fetch("/api/runs/" + encodeURIComponent(live.dataset.run))
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (run) {
-        if (run && (run.status !== live.dataset.status ||
-            String(run.steps.length) !== live.dataset.steps)) {
-          live.dataset.status = run.status;
-          live.dataset.steps = String(run.steps.length);
-          window.location.reload();
-        }
+    targets.forEach(function (t) {
+      var mine = document.getElementById(t.id);
+      if (t.dataset.patch === "keyed") { patchKeyed(mine, t); }
+      else if (served.get(mine) !== t.outerHTML) { mine.replaceWith(adopt(t)); }
+    });
+    document.body.dataset.patched = String(Number(document.body.dataset.patched || 0) + 1);
+  }
+
+  var refreshing = false;
+  var refreshAgain = false;
+  function refresh() {
+    if (refreshing) { refreshAgain = true; return; }
+    refreshing = true;
+    fetch(window.location.href, { headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html) { patchPage(new DOMParser().parseFromString(html, "text/html")); }
       })
       .catch(function () { return null; })
-      .then(function () { runCheckBusy = false; });
+      .then(function () {
+        refreshing = false;
+        if (refreshAgain) { refreshAgain = false; refresh(); }
+      });
   }
 
   function setupLive() {
     var body = document.body;
     var banner = document.getElementById("live-banner");
     var listing = body.dataset.live === "reload";
+    var patchable = body.dataset.live === "patch";
+    var seen = null;  // what the last stats said about runs and the clock
     var patching = listing && !new URLSearchParams(window.location.search).get("q");
     var known = body.dataset.latestEmail || "";  // null: the newest was deleted, take stats'
     var polling = false;
@@ -313,7 +381,9 @@
         clock.title = stats.now;
         clock.textContent = localTime(stats.now);
       }
-      watchRuns(stats);
+      var moved = stats.runs + " " + stats.now;
+      if (patchable && seen !== null && moved !== seen) { refresh(); }
+      seen = moved;
       var latest = stats.latest_email || "";
       if (known === null) { known = latest; }
       if (latest !== known) {
@@ -333,7 +403,13 @@
       } else if (message.Type === "delete") {
         if (data.ID === known) { known = null; }
         var row = patching ? rowFor(data.ID) : null;
-        if (row) { row.remove(); } else if (listing && !patching) { outdated(); }
+        if (row) {
+          bumpUnread(row.classList.contains("unread") ? -1 : 0);
+          row.remove();
+        } else if (listing && !patching) { outdated(); }
+      } else if (message.Type === "update") {
+        var flagged = patching ? rowFor(data.ID) : null;
+        if (flagged) { markRow(flagged, data.Read); }
       } else if (message.Type === "truncate") {
         known = "";
         if (listing) { reload(); }
@@ -372,6 +448,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    remember(document);
     localizeTimes();
     setupRelease();
     setupTabs();
