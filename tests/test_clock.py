@@ -1,3 +1,4 @@
+import weakref
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,3 +22,25 @@ def test_timers_fire_in_due_order_with_now_at_due_time() -> None:
 def test_negative_advance_is_refused() -> None:
     with pytest.raises(ClockError, match="only moves forward"):
         Clock(START).advance(timedelta(seconds=-1))
+
+
+@pytest.mark.parametrize("end", ["fire", "cancel"])
+def test_a_timer_that_fired_or_was_cancelled_lets_go_of_its_callback(end: str) -> None:
+    # A callback that closes over something holding its timer (a batch, a run) would otherwise
+    # make a reference cycle only the cyclic GC frees.
+    clock = Clock(START)
+    seen: list[int] = []
+
+    def callback() -> None:
+        seen.append(1)
+
+    timer = clock.call_later(timedelta(minutes=1), callback)
+    gone = weakref.ref(callback)
+    del callback
+    if end == "fire":
+        clock.advance(minutes=1)
+    else:
+        timer.cancel()
+    assert gone() is None
+    assert seen == ([1] if end == "fire" else [])
+    assert not timer.pending

@@ -31,6 +31,11 @@ def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
+def _spent() -> None:
+    """The callback of a timer that fired or was cancelled: the real one is dropped, so what it
+    closed over (a run, a batch that holds this timer) is freed at once, not left in a cycle."""
+
+
 class Timer:
     """A callback parked until a virtual instant. Cancel it with `cancel()`."""
 
@@ -66,6 +71,7 @@ class Timer:
         """Stop the timer from firing; cancelling a fired or cancelled timer does nothing."""
         if self.pending:
             self.cancelled = True
+            self.callback = _spent
             self._clock._pending -= 1
             self._clock._recurring -= self.recurring
 
@@ -207,7 +213,8 @@ class Clock:
         timer.fired = True
         self._pending -= 1
         self._recurring -= timer.recurring
-        timer.callback()
+        callback, timer.callback = timer.callback, _spent
+        callback()
         return 1
 
     def _drop_dead(self) -> bool:
