@@ -108,8 +108,7 @@ def build_emulator(
     )
 
 
-@pytest.fixture
-def doorstep_settings(request: pytest.FixtureRequest) -> Settings:
+def settings_for(request: pytest.FixtureRequest) -> Settings:
     """Settings for this test: options, then `@pytest.mark.doorstep` (closest wins)."""
     try:
         return with_markers(
@@ -122,14 +121,23 @@ def doorstep_settings(request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
-def emulator(request: pytest.FixtureRequest, doorstep_settings: Settings) -> Iterator[Emulator]:
+def doorstep_settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings for this test: options, then `@pytest.mark.doorstep` (closest wins)."""
+    return settings_for(request)
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     """A fresh Emulator per test; the workflow definitions are parsed once per session.
 
     With `email_provider` smtp or resend, email really crosses the session server and lands in
-    the same per-test `outbox`."""
-    provider = doorstep_settings.email_provider
+    the same per-test `outbox`. The settings are `settings_for(request)` (what the
+    `doorstep_settings` fixture returns), read without requesting that fixture: each fixture
+    a test depends on costs pytest time on every test."""
+    settings = settings_for(request)
+    provider = settings.email_provider
     if provider == "inprocess":
-        yield build_emulator(request.config, doorstep_settings)
+        yield build_emulator(request.config, settings)
         return
     from emulator.mail import ResendHttpProvider, SmtpProvider
 
@@ -137,16 +145,14 @@ def emulator(request: pytest.FixtureRequest, doorstep_settings: Settings) -> Ite
         smtp = request.getfixturevalue("smtp_server")
         yield build_emulator(
             request.config,
-            doorstep_settings,
+            settings,
             mailbox=smtp.outbox,
             email_provider=SmtpProvider(smtp.host, smtp.port),
         )
         return
     resend = request.getfixturevalue("resend_server")
     sender = ResendHttpProvider(resend.base_url, resend.api_key)
-    yield build_emulator(
-        request.config, doorstep_settings, mailbox=resend.outbox, email_provider=sender
-    )
+    yield build_emulator(request.config, settings, mailbox=resend.outbox, email_provider=sender)
     sender.close()
 
 

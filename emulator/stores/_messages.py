@@ -70,7 +70,8 @@ class Message:
     archived_at: datetime | None = None
     diagnostics: tuple[Any, ...] = ()
     batch: dict[str, Any] | None = None
-    events: list[tuple[str, datetime]] = field(default_factory=list)
+    # A tuple, grown by concatenation: once its items are untracked the GC never scans it.
+    events: tuple[tuple[str, datetime], ...] = ()
     attempts: int = 0
     error: str | None = None
     deliveries: tuple[DeliveryAttempt, ...] = ()  # one per provider hand-off, oldest first
@@ -95,7 +96,7 @@ class Message:
         if status != self.status:
             self.status = status
             self.updated_at = at
-            self.events.append((f"message.{status}", at))
+            self.events += ((f"message.{status}", at),)
             if self.listener is not None:
                 self.listener(self, status)
 
@@ -109,7 +110,7 @@ class Message:
         self.updated_at = at
         negated = {"seen": "unseen", "read": "unread", "archived": "unarchived"}
         key = status if on else negated.get(status, status)
-        self.events.append((f"message.{key}", at))
+        self.events += ((f"message.{key}", at),)
         if self.listener is not None:
             self.listener(self, key)
 

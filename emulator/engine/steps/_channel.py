@@ -51,8 +51,7 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
         step=step.ref,
     )
     message = _message(rs, step, channel.key, message_id, rendered, now)
-    message.events.append(("message.created", now))
-    message.events.append(("message.queued", now))
+    message.events = (("message.created", now), ("message.queued", now))
     message.listener = engine.message_listener
     engine.messages_store.add(message)
     rs.refs.setdefault(step.ref, []).append(message.id)

@@ -35,7 +35,7 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
             break
     if chosen is None:
         chosen = next((b for b in step.branches if b.conditions is None), None)
-    record.detail["evaluated"] = tried
+    record.detail["evaluated"] = tuple(tried)  # a tuple: lighter for the GC to keep
     if chosen is None:
         return engine.skip(rs, record, "no branch matched and there is no default branch")
     record.branch = chosen.name
