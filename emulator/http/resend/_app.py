@@ -285,12 +285,13 @@ def create_resend_app(service: ResendService) -> Starlette:
     one = "/emails/{email_id}"
     attachment = one + "/attachments/{attachment_id}"
     table: list[tuple[str, str, Endpoint]] = [
-        *(  # first: `/emails/{email_id}` would take `receiving` for an id
+        # Sending first: Starlette tries routes in order, and most requests are sends.
+        ("/emails", "POST", _checked(send_email, send=True)),
+        *(  # before `/emails/{email_id}`, which would take `receiving` for an id
             (path, method, _checked(handler, status=status))
             for path, method, handler, status in receiving_handlers(_service, _page)
         ),
         ("/emails/receiving/{email_id}/attachments/{attachment_id}/content", "GET", received_file),
-        ("/emails", "POST", _checked(send_email, send=True)),
         ("/emails", "GET", _checked(list_emails)),
         ("/emails/batch", "POST", _checked(send_batch, send=True)),
         ("/emails/metrics", "GET", _checked(email_metrics)),
