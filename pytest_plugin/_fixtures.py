@@ -127,21 +127,28 @@ def doorstep_settings(request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
-def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+def emulator(request: pytest.FixtureRequest) -> Emulator:
     """A fresh Emulator per test; the workflow definitions are parsed once per session.
 
     With `email_provider` smtp or resend, email really crosses the session server and lands in
-    the same per-test `outbox`. The settings are `settings_for(request)` (what the
-    `doorstep_settings` fixture returns), read without requesting that fixture: each fixture
-    a test depends on costs pytest time on every test."""
+    the same per-test `outbox`. For the usual in-process mail this is a plain function that
+    reads the settings without requesting `doorstep_settings`: pytest charges every test for
+    each fixture it resolves and for each generator it has to finish."""
     settings = settings_for(request)
-    provider = settings.email_provider
-    if provider == "inprocess":
-        yield build_emulator(request.config, settings)
-        return
+    if settings.email_provider == "inprocess":
+        return build_emulator(request.config, settings)
+    served: Emulator = request.getfixturevalue("doorstep_served_emulator")
+    return served
+
+
+@pytest.fixture
+def doorstep_served_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """The `emulator` fixture's Emulator when email goes through the session's SMTP or Resend
+    server (`email_provider` smtp or resend); the Resend client is closed after the test."""
+    settings = settings_for(request)
     from emulator.mail import ResendHttpProvider, SmtpProvider
 
-    if provider == "smtp":
+    if settings.email_provider == "smtp":
         smtp = request.getfixturevalue("smtp_server")
         yield build_emulator(
             request.config,

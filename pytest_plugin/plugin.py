@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from pytest_plugin import _coverage, _fixtures, _options, scenarios
-from pytest_plugin._fixtures import clock, doorstep_settings, emulator, frozen_clock, outbox
+from pytest_plugin._fixtures import (
+    clock,
+    doorstep_served_emulator,
+    doorstep_settings,
+    emulator,
+    frozen_clock,
+    outbox,
+)
 from pytest_plugin._servers import (
     doorstep_knock_session,
     doorstep_resend_session,
@@ -27,6 +34,7 @@ __all__ = [
     "clock",
     "doorstep_knock_session",
     "doorstep_resend_session",
+    "doorstep_served_emulator",
     "doorstep_settings",
     "doorstep_smtp_session",
     "emulator",
