@@ -23,7 +23,6 @@ from liquid.filter import with_context
 from emulator.templates._data_filters import DATA_FILTERS
 from emulator.templates._diagnostics import note
 from emulator.templates._environment import KnockEnvironment
-from emulator.templates._locale import format_currency, format_date, format_datetime, format_number
 from emulator.templates._markdown import markdown_to_html
 from emulator.templates._translate import t_filter
 
@@ -120,6 +119,8 @@ def format_date_in_locale(
     if when is None:
         _fail("format_date_in_locale", value, "not an ISO-8601 timestamp")
         return value
+    from emulator.templates._locale import format_date  # babel: loaded on first use
+
     return format_date(when, str(locale), str(fmt or "short"))
 
 
@@ -138,6 +139,8 @@ def format_datetime_in_locale(
     if when is None:
         _fail("format_datetime_in_locale", value, "not an ISO-8601 timestamp")
         return value
+    from emulator.templates._locale import format_datetime  # babel: loaded on first use
+
     return format_datetime(when, str(locale), str(date_fmt or "short"), str(time_fmt or "short"))
 
 
@@ -162,6 +165,8 @@ def format_number_filter(value: object, locale: object = "en") -> object:
     number = _number("format_number", value)
     if number is None:
         return value
+    from emulator.templates._locale import format_number  # babel: loaded on first use
+
     try:
         return format_number(number, str(locale))
     except (InvalidOperation, ValueError, OverflowError) as err:
@@ -189,6 +194,8 @@ def _currency(name: str, value: object, code: object, locale: object, *, rounded
         return value
     code_text = "USD" if _missing(code) or not code else str(code)
     locale_text = "en" if _missing(locale) or not locale else str(locale)
+    from emulator.templates._locale import format_currency  # babel: loaded on first use
+
     try:
         return format_currency(number, code_text, locale_text, rounded=rounded)
     except (InvalidOperation, ValueError, OverflowError) as err:
