@@ -191,3 +191,20 @@ def test_sqlite_survives_reopen_and_honours_retention(tmp_path: Path) -> None:
     again.clear()
     again.close()
     assert len(Mailbox(store=tmp_path)) == 0
+
+
+@pytest.mark.parametrize(("missing_ok", "left"), [(False, ["a", "b"]), (True, ["b"])])
+def test_delete_with_an_unknown_id(missing_ok: bool, left: list[str]) -> None:
+    box = Mailbox()
+    ids = [
+        box.capture_outgoing(
+            OutgoingEmail(from_="a@x.test", to=["b@x.test"], subject=s, html=None, text="x")
+        ).id
+        for s in ("a", "b")
+    ]
+    if missing_ok:
+        assert box.delete([ids[0], "ghost"], missing_ok=True) == 1
+    else:
+        with pytest.raises(UnknownEmailError, match="nothing was deleted"):
+            box.delete([ids[0], "ghost"])
+    assert [e.subject for e in box.all()] == left

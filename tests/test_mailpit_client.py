@@ -68,9 +68,24 @@ async function step(name, call) {
   await step('badDate', () => mailpit.searchMessages({ query: 'after:someday' }));
   await step('spam', () => mailpit.spamAssassinCheck(out.send.ID));
   await step('htmlCheck', () => mailpit.htmlCheck(out.send.ID));
+  await step('source', () => mailpit.getMessageSource(out.send.ID));
+  await step('renderHtml', () => mailpit.renderMessageHTML(out.send.ID));
+  await step('renderText', () => mailpit.renderMessageText(out.send.ID));
+  await step('links', () => mailpit.linkCheck(out.send.ID));
+  await step('waitOne', () => mailpit.waitForMessage(
+    { query: 'subject:"Sent through"' }, { timeout: 3000, interval: 50 }));
+  await step('waitMany', () => mailpit.waitForMessages(
+    { query: 'is:unread', count: 1, exact: true }, { timeout: 3000, interval: 50 }));
+  await step('waitNone', () => mailpit.waitForMessages(
+    { query: 'subject:never', count: 1 }, { timeout: 200, interval: 50 }));
   await step('readBySearch', () => mailpit.setReadStatus({ Search: 'tag:uno', Read: true }));
   await step('deleteBySearch', () => mailpit.deleteMessagesBySearch({ query: 'subject:welcome' }));
   await step('left', () => mailpit.listMessages());
+  await step('deleteOne', () => mailpit.deleteMessages({ IDs: [out.send.ID] }));
+  await step('deleteUnknown', () => mailpit.deleteMessages({ IDs: ['no-such-id'] }));
+  await step('deleteAll', () => mailpit.deleteMessages());
+  await step('emptied', () => mailpit.waitForMessages(
+    { count: 0 }, { timeout: 3000, interval: 50 }));
   await step('chaosBefore', () => mailpit.getChaosTriggers());
   await step('chaos', () => mailpit.setChaosTriggers({
     Sender: { ErrorCode: 452, Probability: 100 }, Authentication: { Probability: 50 } }));
@@ -142,11 +157,11 @@ def test_every_mailpit_client_call(served: tuple[Emulator, ServerThread], tmp_pa
     assert out["webui"]["ChaosEnabled"] is True
 
     sent_id = out["send"]["ID"]
-    sent = emu.outbox.get(sent_id)
-    assert (sent.subject, sent.bcc, sent.header("X-Campaign")) == (
+    summary = out["summary"]
+    assert (summary["Subject"], summary["Bcc"], out["headers"]["X-Campaign"]) == (
         "Sent through the API",
-        ["hidden@example.test"],
-        "c1",
+        [{"Name": "", "Address": "hidden@example.test"}],
+        ["c1"],
     )
     assert "invalid From address: nope" in out["sendBad"]["error"]
     assert 'cannot overwrite header: \\"Subject\\"' in out["sendRestricted"]["error"]
@@ -179,10 +194,20 @@ def test_every_mailpit_client_call(served: tuple[Emulator, ServerThread], tmp_pa
     assert set(check) == {"Warnings", "Platforms", "Total"}
     assert "Apple Mail" in check["Platforms"]["ios"]
     assert check["Total"]["Nodes"] >= 1
+    assert "Subject: Sent through the API" in out["source"]
+    assert "<p>hello</p>" in out["renderHtml"]
+    assert out["renderText"].strip() == "hello"
+    assert set(out["links"]) == {"Errors", "Links"}
+    assert out["waitOne"]["ID"] == sent_id
+    assert out["waitOne"]["Subject"] == "Sent through the API"
+    assert out["waitMany"]["messages_count"] == 1  # the welcome email (reading marks read)
+    assert "Timeout waiting for messages" in out["waitNone"]["error"]
     assert out["readBySearch"] == "ok"
     assert out["deleteBySearch"] == "ok"
     assert [m["ID"] for m in out["left"]["messages"]] == [sent_id]
     assert out["left"]["messages"][0]["Read"] is True
+    assert out["deleteOne"] == out["deleteUnknown"] == out["deleteAll"] == "ok"
+    assert out["emptied"]["messages_count"] == out["emptied"]["total"] == 0
 
     idle = {"ErrorCode": 451, "Probability": 0}
     assert out["chaosBefore"] == {

@@ -315,13 +315,16 @@ class Mailbox:
             "Check the filters, the recipient routing, or raise the timeout."
         )
 
-    def delete(self, ids: Iterable[str]) -> int:
-        """Remove these emails (Mailpit's DELETE with `IDs`); unknown ids raise, nothing removed."""
+    def delete(self, ids: Iterable[str], *, missing_ok: bool = False) -> int:
+        """Remove these emails; an unknown id raises and nothing is removed, unless `missing_ok`
+        (Mailpit's DELETE with `IDs`: unknown ids are skipped). Returns how many went."""
         wanted = list(dict.fromkeys(ids))
         subscribers = self._subscribers
         with self._lock:
             missing = [i for i in wanted if i not in self._emails]
-            if missing:
+            if missing_ok:
+                wanted = [i for i in wanted if i in self._emails]
+            elif missing:
                 raise UnknownEmailError(
                     f"no email {missing[0]!r} in {self.name}; nothing was deleted "
                     "(list ids with GET /api/v1/messages)"

@@ -24,7 +24,7 @@ from emulator.http.inspect._events import stats_payload
 from emulator.http.inspect._inspection import ApiError, Inspection
 from emulator.http.inspect._mailpit_body import parse_selection
 from emulator.http.inspect._shapes import mailpit_message, mailpit_summary, message_json, run_json
-from emulator.mail import CapturedEmail, UnknownEmailError
+from emulator.mail import CapturedEmail
 
 DEFAULT_LIMIT = 50  # Mailpit's page size
 MAX_LIMIT = 1000
@@ -149,15 +149,13 @@ async def search(inspection: Inspection, request: Request) -> Any:
 
 
 async def delete_messages(inspection: Inspection, request: Request) -> Any:
-    """DELETE /api/v1/messages: the emails in `IDs`; every email only for an empty body,
-    `{}` or `{"IDs": []}` (what Mailpit's clients send to mean all)."""
+    """DELETE /api/v1/messages: the emails in `IDs` (unknown ids skipped, as Mailpit does);
+    every email only for an empty body, `{}` or `{"IDs": []}` (what Mailpit's clients send to
+    mean all)."""
     outbox = inspection.emulator.outbox
     chosen = parse_selection(await json_body(request, required=False, empty={}), ("IDs",))
     if chosen.ids:
-        try:
-            outbox.delete(list(chosen.ids))
-        except UnknownEmailError as exc:
-            raise ApiError(404, str(exc)) from None
+        outbox.delete(list(chosen.ids), missing_ok=True)
         return Response("ok", media_type="text/plain")
     outbox.clear()
     return Response("ok", media_type="text/plain")
