@@ -22,6 +22,7 @@ from starlette.routing import Route
 from emulator import ClockError, DoorstepError
 from emulator.http.inspect._clock_advance import advance
 from emulator.http.inspect._inspection import ApiError, Inspection
+from emulator.http.inspect._pages_guides import guides
 from emulator.http.inspect._pages_runs import feed, feeds, run, runs, schedules, workflow_name
 from emulator.http.inspect._render import (
     EMAIL_CSP_LOCAL,
@@ -169,6 +170,7 @@ def inspector_routes(inspection: Inspection) -> list[Route]:
         Route("/ui/runs", partial(runs, inspection)),
         Route("/ui/runs/{id}", partial(run, inspection)),
         Route("/ui/schedules", partial(schedules, inspection)),
+        Route("/ui/guides", partial(guides, inspection)),
         Route("/ui/feeds", partial(feeds, inspection)),
         # `path`: servers decode %2F before routing, so a user id may span segments
         Route("/ui/feeds/{user:path}", partial(feed, inspection)),
