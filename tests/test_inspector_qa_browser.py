@@ -119,6 +119,10 @@ def test_email_panels(
     assert frame.locator("h1").inner_text() == "News"
     assert tracked == []
     screenshot(page, "email")
+    page.click(".widths button[data-width='tablet']")  # Mailpit's tablet preview width
+    assert page.locator("iframe#email-html").evaluate("f => f.offsetWidth") == 768
+    page.click(".widths button[data-width='mobile']")
+    assert page.locator("iframe#email-html").evaluate("f => f.offsetWidth") == 375
     # a link opens a new tab, not inside the sandboxed preview
     with page.context.expect_page() as popup:
         frame.locator("#out").click()
@@ -198,6 +202,10 @@ def test_runs_warnings_names_feeds_and_clock(
     page.click(f"{item} button[data-action='seen']")
     assert "1 unseen" in page.locator("p.count").inner_text()
     assert page.locator(f"{item} button[data-action='seen']").inner_text() == "Unmark seen"
+    assert "2 unread" in page.locator("p.count").inner_text()
+    page.click(f"{item} button[data-action='read']")
+    assert "1 unread" in page.locator("p.count").inner_text()
+    assert page.locator(f"{item} button[data-action='read']").inner_text() == "Unmark read"
     page.click(f"{item} button[data-action='archived']")
     assert "archived" in page.locator(item).inner_text()
     screenshot(page, "feed")

@@ -75,3 +75,31 @@ def test_readme_environments_config_loads(tmp_path: Path) -> None:
     config = load_config(path)
     assert [env.name for env in config.environments] == ["development", "staging", "production"]
     assert config.environments[2].keys == ("sk_live_team", "pk_live_team")
+
+
+FIXTURE_BLOCKS = [b for b in YAML if b.startswith("# fixtures/")]
+
+
+def _within(shown: object, real: object, path: str = "$") -> None:
+    """Every key and value `shown` has is in `real` (lists item by item)."""
+    if isinstance(shown, dict):
+        assert isinstance(real, dict), path
+        for key, value in shown.items():
+            assert key in real, f"{path}.{key} is not in the fixture"
+            _within(value, real[key], f"{path}.{key}")
+    elif isinstance(shown, list):
+        assert isinstance(real, list), path
+        assert len(shown) <= len(real), path
+        for i, value in enumerate(shown):
+            _within(value, real[i], f"{path}[{i}]")
+    else:
+        assert shown == real, f"{path}: README says {shown!r}, the fixture {real!r}"
+
+
+@pytest.mark.parametrize("source", FIXTURE_BLOCKS, ids=lambda b: b.split("\n", 1)[0][2:])
+def test_readme_fixture_excerpts_match_the_files(source: str) -> None:
+    import yaml
+
+    name = source.split("\n", 1)[0][2:].split(" ")[0]
+    assert name.startswith("fixtures/")
+    _within(yaml.safe_load(source), yaml.safe_load((ROOT / name).read_text()))

@@ -286,3 +286,19 @@ def test_the_banner_lists_allowed_hosts(host: str, allowed: tuple[str, ...], not
     banner = Service(options, out=io.StringIO()).banner()
     assert note in banner
     assert ("--allowed-host NAME" in banner) == (host != "127.0.0.1")
+
+
+def test_a_cross_origin_websocket_handshake_gets_403(emu: Emulator) -> None:
+    """What a browser sees (the README says so): the upgrade is answered with HTTP 403."""
+    import socket
+
+    with ServerThread(create_app(emu)) as server:
+        request = (
+            "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            f"Sec-WebSocket-Version: 13\r\nOrigin: {EVIL}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(request.encode())
+            status = sock.recv(4096).split(b"\r\n", 1)[0]
+    assert status.split()[1] == b"403", status
