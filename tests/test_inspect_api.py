@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
+from wfbuild import make_emulator, workflow
 
 from emulator import Emulator, OutgoingEmail
 from emulator.http import create_app
@@ -402,3 +403,26 @@ def test_schedules_page_lists_schedules_and_audiences_escaped(
     assert "&lt;b&gt;vip&lt;/b&gt;" in page
     assert "<b>vip</b>" not in page
     assert "u1 (acme)" in page
+
+
+def test_chat_messages_are_listed_and_on_the_run_timeline() -> None:
+    """A Slack or Teams chat step's message is captured like any channel's: the inspection API
+    lists it by channel type and the run's timeline shows its text (issue #19)."""
+    step = {
+        "ref": "chat_1",
+        "type": "channel",
+        "channel_type": "chat",
+        "channel_key": "slack",
+        "template": {"markdown_body": "Deploy {{ data.build }} finished"},
+    }
+    emu = make_emulator(workflow("deployed", step))
+    emu.identify(
+        "u1", channel_data={"slack": {"connections": [{"incoming_webhook": {"url": "x"}}]}}
+    )
+    run = emu.trigger("deployed", ["u1"], data={"build": "<b>42</b>"}).runs[0]
+    with TestClient(create_app(emu), base_url=LOCAL) as client:
+        listed = client.get("/api/messages", params={"channel_type": "chat"}).json()
+        page = client.get(f"/ui/runs/{run.id}").text
+    assert listed["total"] == 1
+    assert listed["messages"][0]["content"]["markdown_body"] == "Deploy <b>42</b> finished"
+    assert "Deploy &lt;b&gt;42&lt;/b&gt; finished" in page
