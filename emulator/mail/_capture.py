@@ -1,8 +1,9 @@
 """Captured email: what the Mailbox keeps.
 
 Outgoing email (the engine, Resend POST) is captured as an `_Outgoing`: read from the fields it
-was sent with, its MIME built only when raw bytes or headers are asked for. SMTP DATA stores
-a `_Raw` and returns; it is parsed into a `CapturedEmail` on first read.
+was sent with, its MIME built only when raw bytes or headers are asked for. SMTP mail is parsed
+as it is accepted (`_parse`, outside the Mailbox lock); a `_Raw` is mail kept unparsed (rows a
+data dir stored unparsed before SMTP mail was parsed at intake), parsed on first read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from emulator.mail._mime import build_mime, build_mime_with_headers, html_to_text, parse_mime
 from emulator.mail._model import CapturedAttachment, CapturedEmail, OutgoingEmail, WayIn, addresses
+from emulator.mail._quick_mime import quick_parse
 
 PROVENANCE_HEADERS = {
     "x-doorstep-workflow": "workflow_key",
@@ -199,8 +201,9 @@ def _mime(
 
 
 def _parse(r: _Raw) -> CapturedEmail:
-    """Bcc = envelope recipients missing from To/Cc; provenance from X-Doorstep-* headers."""
-    parsed = parse_mime(r.raw)
+    """Bcc = envelope recipients missing from To/Cc; provenance from X-Doorstep-* headers.
+    Well-formed mail takes the quick parse (the same result, a fraction of the cost)."""
+    parsed = quick_parse(r.raw) or parse_mime(r.raw)
     eid = r.id
     visible = {a.lower() for a in addresses([*parsed.to, *parsed.cc])}
     lookup = {k.lower(): v for k, v in parsed.headers}

@@ -2,10 +2,11 @@
 
 Every way in (SMTP, the Resend API, the engine's providers) ends in `_put`, which keeps the
 newest `retention` emails (evicting the oldest), persists to an optional `MailStore` and wakes
-`wait_for` callers. Cheap ways in store a `_Raw` placeholder whose MIME is built or parsed on
-the first read. Queries (`filter`, `wait_for`) live in `_query`; listeners in `_listeners`
-(with nobody listening the hot paths pay one attribute check); choosing a Mailbox per message
-for parallel tests in `_router`.
+`wait_for` callers. SMTP mail arrives parsed (`ingest_raw` parses it before taking the lock);
+outgoing mail arrives as an `_Outgoing` whose MIME is built when asked for; only mail a data
+dir stored unparsed comes back as a `_Raw`, parsed on the first read. Queries (`filter`,
+`wait_for`) live in `_query`; listeners in `_listeners` (with nobody listening the hot paths pay
+one attribute check); choosing a Mailbox per message for parallel tests in `_router`.
 """
 
 from __future__ import annotations
@@ -201,14 +202,16 @@ class Mailbox:
         way_in: WayIn = "smtp",
         email_id: str | None = None,
     ) -> str:
-        """Accept MIME bytes cheaply (the SMTP hot path); parsing waits for the first read."""
+        """Accept MIME bytes (the SMTP hot path): parsed here, on the caller's thread and
+        outside the lock, so no reader waits on it and listings parse nothing."""
         if email_id is None:
             with self._lock:
                 email_id = self._smtp_ids.uuid4()
         eid = email_id
-        self._put(
-            _Raw(eid, raw, envelope_from, list(envelope_to), way_in, self.now(), datetime.now(UTC))
+        arrived = _Raw(
+            eid, raw, envelope_from, list(envelope_to), way_in, self.now(), datetime.now(UTC)
         )
+        self._put(_parse(arrived))
         return eid
 
     def _settle(self) -> None:

@@ -24,6 +24,7 @@ from emulator.mail._capture import _Outgoing, _Raw
 from emulator.mail._mime import parse_mime, unescape_8bit
 from emulator.mail._model import CapturedAttachment, CapturedEmail
 from emulator.mail._pending_rows import pending_from_row, pending_row, recipe_row
+from emulator.mail._quick_mime import quick_parse
 
 # 1: attachments base64 in the JSON document too (before 2026-12); 2: raw MIME once;
 # 3: a `kind` per row: `doc` (parsed), `raw` (SMTP, parsed on first read), `recipe` (outgoing,
@@ -346,7 +347,7 @@ def _attachments(docs: list[dict[str, Any]], raw: bytes) -> list[CapturedAttachm
     each is matched to the first unused part with the same filename and content id."""
     if not docs:
         return []
-    parts = list(parse_mime(raw).parts)
+    parts = list((quick_parse(raw) or parse_mime(raw)).parts)
     found = []
     for a in docs:
         key = (a["filename"], a["content_id"])
