@@ -32,21 +32,9 @@ _MAILBOX = re.compile(
 )
 _SPECIALS = set('()<>@,:;."[]')
 _MSGID = re.compile(r"<[^<>\s\"()\\,;:\[\]@]+@[^<>\s\"()\\,;:\[\]@]+>\Z")
-_ADDRESS_HEADERS = frozenset(
-    [
-        "from",
-        "to",
-        "cc",
-        "bcc",
-        "reply-to",
-        "sender",
-        "resent-from",
-        "resent-to",
-        "resent-cc",
-        "resent-bcc",
-        "resent-sender",
-    ]
-)
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"}) | {
+    f"resent-{n}" for n in ("from", "to", "cc", "bcc", "sender")
+}
 _STRUCTURED = frozenset(
     {"content-disposition", "content-transfer-encoding", "content-type", "date", "message-id"}
     | {"mime-version", "orig-date", "resent-date", "subject"}
