@@ -4,7 +4,9 @@ Mailpit API or the inspector) across a graceful restart and a crash; they go wit
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import smtplib
 import sqlite3
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_durable_crash import _serve
 
 from emulator.cli._serve import ServeOptions, Service
 from emulator.mail import Mailbox, OutgoingEmail, SqliteMailStore
@@ -99,6 +102,28 @@ def test_read_flags_and_tags_survive_a_restart(tmp_path: Path, stop: str) -> Non
         assert _search(base, "is:unread") == ["untagged"]
         assert _search(base, "tag:vip") == ["retagged"]
         assert httpx.get(f"{base}/api/v1/messages").json()["unread"] == 1
+
+
+def test_flags_survive_a_real_kill_9(tmp_path: Path) -> None:
+    proc, base, smtp_port = _serve(tmp_path)
+    try:
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+            for subject in ("read", "tagged"):
+                client.sendmail("a@example.com", ["b@example.com"], f"Subject: {subject}\r\n\r\nx")
+        listed = httpx.get(f"{base}/api/v1/messages").json()["messages"]
+        ids = {m["Subject"]: m["ID"] for m in listed}
+        _put(base, "/api/v1/messages", {"IDs": [ids["read"]], "Read": True})
+        _put(base, "/api/v1/tags", {"IDs": [ids["tagged"]], "Tags": ["kept"]})
+        os.kill(proc.pid, signal.SIGKILL)  # answered, then killed: no stop, no snapshot
+    finally:
+        proc.kill()
+        proc.communicate(timeout=20)
+    proc, base, _ = _serve(tmp_path)
+    try:
+        assert _flags(base) == {"read": (True, []), "tagged": (False, ["kept"])}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
 
 
 def _box(path: Path, retention: int = 0) -> Mailbox:
