@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -168,6 +169,26 @@ def test_body_size_limit() -> None:
             httpx.post(server.base_url + "/emails", json=big, headers=AUTH), 413, "validation_error"
         )
     assert len(box) == 0
+
+
+@pytest.mark.parametrize(
+    ("html", "status"),
+    [("x" * 100, 200), ("x" * 2000, 413)],
+    ids=["under the limit", "over the limit"],
+)
+def test_chunked_body_size_limit(html: str, status: int) -> None:
+    """A body sent in chunks without Content-Length is counted as it arrives."""
+    raw = json.dumps({**OK, "html": html}).encode()
+    chunks = [raw[i : i + 300] for i in range(0, len(raw), 300)]
+    box = Mailbox()
+    with ServerThread(create_resend_app(ResendService(box, max_body_bytes=1000))) as server:
+        response = httpx.post(server.base_url + "/emails", content=iter(chunks), headers=AUTH)
+    assert "content-length" not in response.request.headers
+    if status == 413:
+        check_error(response, 413, "validation_error")
+    else:
+        assert response.status_code == 200, response.text
+    assert len(box) == (status == 200)
 
 
 @pytest.mark.parametrize(

@@ -7,23 +7,21 @@ Every answer is JSON (the Python SDK raises on anything else), errors are
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.http._json_body import JsonBodyError, decode_json
-from emulator.http._limits import read_limited
+from emulator.http.resend._checked import Checked, Handler, too_large
 from emulator.http.resend._resources import received_file, receiving_handlers, resource_handlers
 from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendService
 
-Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 LIST_DEFAULT = 20
 # Every top-level resource of resend-api.yml and the `resend` SDK (2.52: `inboxes`, `usage`):
 # paths under them are Resend's, so an endpoint Doorstep does not emulate (`/inboxes`, `/usage`,
@@ -92,72 +90,6 @@ def _service(request: Request) -> ResendService:
     """The service `create_resend_app` stored on the app."""
     service: ResendService = request.app.state.resend
     return service
-
-
-def _respond(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-async def _endpoint(handler: Handler, send: bool, status: int, request: Request) -> Response:
-    """Run one handler after the key, rate limit and body checks; errors become Resend's JSON
-    with `ratelimit-*` headers. A request whose key was accepted goes into the account's log."""
-    service = _service(request)
-    headers, over = service.rate_headers()
-    answer, body = await _outcome(handler, send, status, request, service, over, headers)
-    if getattr(request.state, "raw", None) is not None:
-        service.account.logs.record(
-            request.method,
-            request.url.path,
-            answer,
-            request.headers.get("user-agent"),
-            request.state.raw,
-            body,
-        )
-    return _respond(answer, body, headers)
-
-
-async def _outcome(
-    handler: Handler,
-    send: bool,
-    status: int,
-    request: Request,
-    service: ResendService,
-    over: bool,
-    headers: dict[str, str],
-) -> tuple[int, dict[str, Any]]:
-    """The status and body of the answer; a send honours `Idempotency-Key`."""
-    key = request.headers.get("idempotency-key") if send else None
-    began = False
-    try:
-        service.check_key(request.headers.get("authorization"))
-        if over:
-            raise ResendApiError(
-                429,
-                "rate_limit_exceeded",
-                f"Too many requests. You can only make {service.rate_limit} requests per "
-                "second. See rate limit response headers for more information.",
-            )
-        raw = await _read_body(request, service.max_body_bytes)
-        request.state.raw = raw
-        if send:
-            cached = service.idempotency_begin(key, request.url.path, raw)
-            if cached is not None:
-                return 200, cached
-            began = True
-        body = await handler(request)
-    except ResendApiError as exc:
-        if began:
-            service.idempotency_end(key, None)
-        if exc.retry_after is not None:
-            headers["retry-after"] = str(max(1, round(exc.retry_after)))
-        return exc.status, exc.body()
-    except Exception as exc:
-        if began:
-            service.idempotency_end(key, None)
-        return 500, ResendApiError(500, "application_error", f"Unexpected error: {exc!r}").body()
-    if began:
-        service.idempotency_end(key, body)
-    return getattr(request.state, "status", status), body
 
 
 async def send_email(request: Request) -> dict[str, Any]:
@@ -261,73 +193,67 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def payload_too_large(size: int, limit: int) -> Response:
     """Resend's 413 for a body over `limit` bytes (the app refuses it before reading)."""
-    error = _too_large(size, limit)
+    error = too_large(size, limit)
     return JSONResponse(error.body(), status_code=error.status)
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+class _ByMethod:
+    """An ASGI app: the endpoint for the request's method (HEAD is answered as GET)."""
 
+    __slots__ = ("endpoints",)
 
-async def _by_method(endpoints: dict[str, Endpoint], request: Request) -> Response:
-    """The endpoint for the request's method (HEAD is answered as GET)."""
-    return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+    def __init__(self, endpoints: dict[str, ASGIApp]) -> None:
+        self.endpoints = endpoints
 
-
-def _checked(
-    handler: Handler, *, send: bool = False, status: int = 200
-) -> partial[Coroutine[Any, Any, Response]]:
-    """The route endpoint: `handler` behind the key, rate-limit and body checks."""
-    return partial(_endpoint, handler, send, status)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        await self.endpoints["GET" if method == "HEAD" else method](scope, receive, send)
 
 
 def create_resend_app(service: ResendService) -> Starlette:
     """A Starlette app serving Resend's email endpoints from `service` (kept in `app.state`)."""
     one = "/emails/{email_id}"
     attachment = one + "/attachments/{attachment_id}"
-    table: list[tuple[str, str, Endpoint]] = [
+
+    def checked(handler: Handler, *, send: bool = False, status: int = 200) -> Checked:
+        return Checked(service, handler, idempotent=send, status=status)
+
+    table: list[tuple[str, str, ASGIApp]] = [
         # Sending first: Starlette tries routes in order, and most requests are sends.
-        ("/emails", "POST", _checked(send_email, send=True)),
+        ("/emails", "POST", checked(send_email, send=True)),
         *(  # before `/emails/{email_id}`, which would take `receiving` for an id
-            (path, method, _checked(handler, status=status))
+            (path, method, checked(handler, status=status))
             for path, method, handler, status in receiving_handlers(_service, _page)
         ),
-        ("/emails/receiving/{email_id}/attachments/{attachment_id}/content", "GET", received_file),
-        ("/emails", "GET", _checked(list_emails)),
-        ("/emails/batch", "POST", _checked(send_batch, send=True)),
-        ("/emails/metrics", "GET", _checked(email_metrics)),
-        (one, "GET", _checked(get_email)),
-        (one, "PATCH", _checked(update_email)),
-        (one + "/cancel", "POST", _checked(cancel_email)),
-        (one + "/attachments", "GET", _checked(list_attachments)),
-        (attachment, "GET", _checked(get_attachment)),
-        (attachment + "/content", "GET", download_attachment),
+        (
+            "/emails/receiving/{email_id}/attachments/{attachment_id}/content",
+            "GET",
+            request_response(received_file),
+        ),
+        ("/emails", "GET", checked(list_emails)),
+        ("/emails/batch", "POST", checked(send_batch, send=True)),
+        ("/emails/metrics", "GET", checked(email_metrics)),
+        (one, "GET", checked(get_email)),
+        (one, "PATCH", checked(update_email)),
+        (one + "/cancel", "POST", checked(cancel_email)),
+        (one + "/attachments", "GET", checked(list_attachments)),
+        (attachment, "GET", checked(get_attachment)),
+        (attachment + "/content", "GET", request_response(download_attachment)),
         *(
-            (path, method, _checked(handler, status=status))
+            (path, method, checked(handler, status=status))
             for path, method, handler, status in resource_handlers(_service, _json, _page)
         ),
     ]
-    by_path: dict[str, dict[str, Endpoint]] = {}
+    by_path: dict[str, dict[str, ASGIApp]] = {}
     for path, method, endpoint in table:
         by_path.setdefault(path, {})[method] = endpoint
     routes = [
         # one Route per path, so a 405's `Allow` names every method the path has
-        *(Route(p, partial(_by_method, e), methods=list(e)) for p, e in by_path.items()),
+        *(Route(p, _ByMethod(e), methods=list(e)) for p, e in by_path.items()),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.resend = service
     return app
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    return await read_limited(request, limit, _too_large)
-
-
-def _too_large(size: int, limit: int) -> ResendApiError:
-    return ResendApiError(
-        413,
-        "validation_error",
-        f"The request body is {size} bytes; the limit is {limit} bytes (attachments at most 40MB).",
-    )
 
 
 def _json(request: Request) -> Any:
