@@ -20,11 +20,18 @@ from markdown_it import MarkdownIt
 
 from emulator import Emulator, load_definitions, parse_workflow
 from emulator.definitions._model import Definitions
+from emulator.templates._blocks import BASE_BLOCK_CSS
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "fixtures" / "workflows"
 VARS = {"app_url": "https://app.example.com"}
 _TAGS = re.compile(r"<[^>]+>")
+# Knock's row around each visual block (no padding set)
+_ROW = (
+    '<table role="presentation" class="block-row block-row--{kind}-v1" width="100%" '
+    'cellpadding="0" cellspacing="0" border="0"><tr><td style="padding:0px 0px 0px 0px">'
+    "{inner}</td></tr></table>"
+)
 
 
 def _engine_case(definitions: Definitions, triggers: int, recipients: int) -> Thunk:
@@ -32,9 +39,12 @@ def _engine_case(definitions: Definitions, triggers: int, recipients: int) -> Th
     return lambda: play_load(emu, plan)
 
 
-def _recorded(definitions: Definitions, triggers: int, recipients: int) -> list[Any]:
+def _recorded(
+    definitions: Definitions, triggers: int, recipients: int, outputs: list[Any] | None = None
+) -> list[Any]:
     """What the engine renders (template, context), from a separate unmeasured run: the engine
-    is deterministic, so the measured run renders exactly this."""
+    is deterministic, so the measured run renders exactly this. `outputs` collects what each
+    render produced (to check the floor makes the same messages)."""
     emu, plan = setup_load(definitions, triggers, recipients)
     calls: list[tuple[str, Any, Any]] = []
     templates = emu._engine.templates  # the bench instruments the engine's renderer
@@ -42,16 +52,23 @@ def _recorded(definitions: Definitions, triggers: int, recipients: int) -> list[
 
     def recording(kind: str, template: Any, overrides: Any, context: Any, **where: Any) -> Any:
         calls.append((kind, template, context))
-        return render_channel(kind, template, overrides, context, **where)
+        rendered = render_channel(kind, template, overrides, context, **where)
+        if outputs is not None:
+            outputs.append(rendered.fields)
+        return rendered
 
     templates.render_channel = recording  # type: ignore[method-assign]
     play_load(emu, plan)
     return calls
 
 
-def _floor_case(definitions: Definitions, calls: list[Any]) -> Callable[[], Thunk]:
-    """The same messages made by hand: python-liquid on the same templates and variables,
-    markdown-it for markdown, css-inline on the email document, a regex html-to-text."""
+def _floor_case(
+    definitions: Definitions, calls: list[Any], outputs: list[Any] | None = None
+) -> Callable[[], Thunk]:
+    """The same messages made by hand: python-liquid on the same templates and variables (the
+    layout with its footer links; visual blocks with the base CSS Knock puts in <head>),
+    markdown-it for markdown, css-inline on the email document, a regex html-to-text.
+    `outputs` collects each email's HTML and in-app body (to check they are the engine's)."""
     env = Environment()
     env.filters["pluralize"] = lambda value, one, many: one if value == 1 else many
     layout = definitions.layouts["default"]
@@ -65,23 +82,30 @@ def _floor_case(definitions: Definitions, calls: list[Any]) -> Callable[[], Thun
     md = MarkdownIt("commonmark")
     inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
     html_layout, text_layout = parse(layout.html_layout), parse(layout.text_layout)
+    links = [{"text": link.text, "url": link.url} for link in layout.footer_links]
+    head_css = f"<head><style>{BASE_BLOCK_CSS}</style>"
+    keep = outputs.append if outputs is not None else lambda _: None
 
     def email(template: Any, ctx: dict[str, Any]) -> None:
         parse(template["subject"]).render(ctx)
-        if "visual_blocks" in template:
+        blocks = "visual_blocks" in template
+        if blocks:
             parts = []
             for block in template["visual_blocks"]:
                 text = parse(block["content"]).render(ctx)
-                parts.append(md.render(text) if block["type"] == "markdown" else text)
-            body = "".join(parts)
+                if block["type"] == "markdown":
+                    text = f'<div class="block-markdown">{md.render(text)}</div>'
+                parts.append(_ROW.format(kind=block["type"], inner=text))
+            body = "\n".join(parts)
         else:
             body = parse(template["html_body"]).render(ctx)
-        scope = {**ctx, "content": body, "footer_links": []}
-        inliner.inline(html_layout.render(scope))
+        scope = {**ctx, "content": body, "footer_links": links}
+        html = html_layout.render(scope)
+        keep(inliner.inline(html.replace("<head>", head_css, 1) if blocks else html))
         text_layout.render({**scope, "content": _TAGS.sub("", body)})
 
     def in_app(template: Any, ctx: dict[str, Any]) -> None:
-        md.render(parse(template["markdown_body"]).render(ctx))
+        keep(md.render(parse(template["markdown_body"]).render(ctx)))
         parse(template["action_url"]).render(ctx)
 
     jobs = [(email if kind == "email" else in_app, t, dict(c)) for kind, t, c in calls]
@@ -93,8 +117,19 @@ def _floor_case(definitions: Definitions, calls: list[Any]) -> Callable[[], Thun
     return lambda: run
 
 
+def _check_floor(definitions: Definitions) -> None:
+    """The floor must make the engine's messages: the same email HTML and in-app body."""
+    engine: list[Any] = []
+    floor: list[Any] = []
+    _floor_case(definitions, _recorded(definitions, 400, 50, engine), floor)()()
+    made = [fields.get("html_body", fields.get("body")) for fields in engine]
+    if made != floor:
+        raise AssertionError("the floor no longer makes the engine's messages; fix the floor")
+
+
 def engine_vs_floor(scale: float) -> Result:
     definitions = load_definitions(WORKFLOWS)
+    _check_floor(definitions)
     triggers, recipients = max(1_000, int(10_000 * scale)), max(100, int(1_000 * scale))
     floor = _floor_case(definitions, _recorded(definitions, triggers, recipients))
     found = ratio(lambda: _engine_case(definitions, triggers, recipients), floor, repeats=3)
