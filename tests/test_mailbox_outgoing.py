@@ -4,6 +4,7 @@ builds no MIME until raw bytes or headers are asked for, and then builds it once
 from __future__ import annotations
 
 import pickle
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,25 @@ def test_engine_outbox_is_read_without_building_mime(builds: list[str]) -> None:
         record.content.get("html_body"),
     )
     assert builds == []
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "a@b.c",
+        "Acme <noreply@acme.test>",
+        "J. Doe <a@b.c>",
+        "O'Neil <o'n@x-y.z>",
+        "a..b@c.d",
+        "ü@b.c",
+        "a@b.c\n",  # the quick pattern must not take the trailing newline `$` allows
+        '"Doe, J" <j@d.e>',  # quoted name: the stdlib's grammar
+        "a@b.c (comment)",
+        "not an address",
+        "",
+    ],
+)
+def test_envelope_sender_is_what_parseaddr_reads(sender: str) -> None:
+    box = Mailbox()
+    eid = box.ingest_outgoing(OutgoingEmail(sender, ["b@example.com"], "Hi", None, "x"))
+    assert box.get(eid).envelope_from == parseaddr(sender)[1]

@@ -42,13 +42,17 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# One decoder for every body: `json.loads` with these options would build one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def decode_json(raw: bytes) -> Any:
     """`raw` decoded as strict JSON nested at most `MAX_DEPTH` deep, else `JsonBodyError`.
 
     The caller handles an empty body itself (each API means something different by it).
     """
-    try:
-        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    try:  # what `json.loads(raw, ...)` does: UTF-8/16/32 by the first bytes, then decode
+        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except JsonBodyError:
         raise
     except RecursionError:

@@ -11,11 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parseaddr
 from typing import Any
 
 from emulator.mail._mime import build_mime, build_mime_with_headers, html_to_text, parse_mime
-from emulator.mail._model import CapturedAttachment, CapturedEmail, OutgoingEmail, WayIn, addresses
+from emulator.mail._model import (
+    CapturedAttachment,
+    CapturedEmail,
+    OutgoingEmail,
+    WayIn,
+    address_of,
+    addresses,
+)
 from emulator.mail._quick_mime import quick_parse
 
 PROVENANCE_HEADERS = {
@@ -136,11 +142,7 @@ def capture_outgoing(
 ) -> CapturedEmail:
     """The captured form of an outgoing email, without building its MIME (see `_Outgoing`);
     `derive_text` fills a missing `text` from `html` (on first read), as Resend does."""
-    lookup = {k.lower(): v for k, v in email.headers.items()} if email.headers else {}
-    prov = {
-        attr: getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
-        for h, attr in PROVENANCE_HEADERS.items()
-    }
+    prov = _provenance(email)
     text = email.text
     if text is None and derive_text and email.html:
         text = _LATER
@@ -149,7 +151,7 @@ def capture_outgoing(
         received_at=received,
         received_wall_at=wall,
         way_in=way_in,
-        envelope_from=parseaddr(email.from_)[1],
+        envelope_from=address_of(email.from_),
         envelope_to=addresses([*email.to, *email.cc, *email.bcc]),
         headers=_LATER,
         from_=email.from_,
@@ -185,6 +187,17 @@ def capture_outgoing(
     )
     object.__setattr__(captured, "source", email)  # frozen: the dataclass refuses it
     return captured
+
+
+def _provenance(email: OutgoingEmail) -> dict[str, Any]:
+    """The provenance fields, each from its attribute or else its `X-Doorstep-*` header."""
+    if not email.headers:
+        return {attr: getattr(email, attr) for attr in PROVENANCE_HEADERS.values()}
+    lookup = {k.lower(): v for k, v in email.headers.items()}
+    return {
+        attr: getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
+        for h, attr in PROVENANCE_HEADERS.items()
+    }
 
 
 def _mime(

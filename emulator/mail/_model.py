@@ -209,3 +209,12 @@ def addresses(values: list[str]) -> list[str]:
         else:  # quoted names, groups, comments: the stdlib knows the grammar
             out.extend(addr for _, addr in getaddresses([value]) if addr)
     return out
+
+
+def address_of(value: str) -> str:
+    """The bare address of one header-style value, exactly `parseaddr(value)[1]` (quicker for
+    the usual `a@b.c` and `Name <a@b.c>`)."""
+    if _PLAIN.fullmatch(value):
+        return value
+    named = _NAMED.fullmatch(value)
+    return named.group(1) if named else parseaddr(value)[1]
