@@ -171,8 +171,9 @@ def load_state(emulator: Emulator, resend: ResendService | None, data: bytes) ->
     for part, obj in parts.items():
         wired[part] = obj
         for attr in _WIRING[part]:
-            if attr in vars(obj):
-                wired[f"{part}.{attr}"] = vars(obj)[attr]
+            value = getattr(obj, attr, None)  # made here if made on first use (message_listener)
+            if value is not None:
+                wired[f"{part}.{attr}"] = value
     collecting = gc.isenabled()
     gc.disable()  # a collection per thousand new objects would double the time a load takes
     try:

@@ -110,12 +110,12 @@ def build_emulator(
 
 def settings_for(request: pytest.FixtureRequest) -> Settings:
     """Settings for this test: options, then `@pytest.mark.doorstep` (closest wins)."""
+    settings = base_settings(request.config)
+    markers = list(request.node.iter_markers("doorstep"))
+    if not markers:
+        return settings  # the usual case, and each test pays for it
     try:
-        return with_markers(
-            base_settings(request.config),
-            request.node.iter_markers("doorstep"),
-            request.path.parent,
-        )
+        return with_markers(settings, markers, request.path.parent)
     except pytest.UsageError as exc:
         pytest.fail(str(exc), pytrace=False)
 

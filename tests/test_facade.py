@@ -83,3 +83,36 @@ def test_reads_return_copies_so_changes_go_through_methods() -> None:
     emu.set_preferences("u1", {"channel_types": {"in_app_feed": False}})
     emu.preference_sets("u1")["default"]["channel_types"]["in_app_feed"] = True
     assert emu.trigger("note", ["u1"]).runs[0].step("in_app_feed_1").skipped_because
+
+
+@pytest.mark.parametrize("schedules", [False, True])
+def test_a_dropped_emulator_is_freed_without_the_cyclic_collector(schedules: bool) -> None:
+    # Each test's fixture Emulator used to be a reference cycle (engine <-> its bound
+    # listener, its schedules' trigger, the Liquid environment's tags): garbage that only the
+    # collector frees, a cost every test paid.
+    import gc
+    import weakref
+
+    emu = make_emulator(workflow("daily", in_app()))
+    if schedules:
+        emu.identify("u1")
+        emu.create_schedules("daily", ["u1"], scheduled_at=emu.clock.now + timedelta(days=1))
+    gone = weakref.ref(emu._engine)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        del emu
+        assert gone() is None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def test_a_schedule_due_after_its_emulator_is_gone_says_so() -> None:
+    emu = make_emulator(workflow("daily", in_app()))
+    emu.identify("u1")
+    emu.create_schedules("daily", ["u1"], scheduled_at=emu.clock.now + timedelta(days=1))
+    clock = emu.clock
+    del emu
+    with pytest.raises(emulator.DoorstepError, match="its Emulator is gone"):
+        clock.advance(days=2)

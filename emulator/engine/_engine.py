@@ -11,6 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from emulator.core import Clock, DoorstepError, IdFactory, TriggerError
@@ -134,7 +135,6 @@ class Engine:
         self.schedules_store = Schedules(clock, self.entities)
         self.bulk_operations = BulkOperations()  # what the bulk APIs did, for their GET route
         self.delivery = Delivery(clock, self.entities, email_provider)
-        self.message_listener = self.message_event  # one bound method shared by every message
         self.observers = every_emulator_observers(definitions.workflows.values())  # coverage, ...
 
     # -- run lifecycle -------------------------------------------------------------------
@@ -306,6 +306,12 @@ class Engine:
         """Offer `event` to every parked wait_for_event step (each matching one resumes)."""
         for wait in list(self.waits):
             wait.offer(event)
+
+    @cached_property
+    def message_listener(self) -> Callable[[Message, str], None]:
+        """`message_event` as one bound method shared by every message, made for the first
+        message (an engine that sends nothing holds no reference to itself)."""
+        return self.message_event
 
     def message_event(self, message: Message, key: str) -> None:
         """A message's status or engagement changed: Knock's `message` event of that key."""

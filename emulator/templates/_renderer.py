@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cached_property
 from io import StringIO
 from typing import Any
 
@@ -53,12 +54,20 @@ class TemplateRenderer:
         self.layouts: Mapping[str, Layout] = layouts or {}
         self.partials: Mapping[str, Partial] = partials or {}
         self.strict = strict
-        self.env = KnockEnvironment(
+        self._environment_args = (translations, now, entities)
+        self._compiled: dict[str, BoundTemplate] = {}
+
+    @cached_property
+    def env(self) -> KnockEnvironment:
+        """The Liquid environment, built on first use: an `Emulator` that renders nothing
+        never builds one (its tags refer back to it, so it is freed by the cyclic collector)."""
+        translations, now, entities = self._environment_args
+        env = KnockEnvironment(
             partials=self.partials, translations=translations, now=now, entities=entities
         )
-        self.env.add_tag(TranslateTag)
-        register_knock_filters(self.env)
-        self._compiled: dict[str, BoundTemplate] = {}
+        env.add_tag(TranslateTag)
+        register_knock_filters(env)
+        return env
 
     # -- public API -------------------------------------------------------------------------------
     def check_syntax(self, source: str, where: TemplateLocation) -> None:
