@@ -214,28 +214,52 @@ def _mime(
 
 
 def _parse(r: _Raw) -> CapturedEmail:
+    """The captured form of mail kept raw (see `parse_arrived`)."""
+    return parse_arrived(
+        r.raw, r.id, r.envelope_from, r.envelope_to, r.way_in, r.received_at, r.received_wall_at
+    )
+
+
+def parse_arrived(
+    raw: bytes,
+    eid: str,
+    envelope_from: str,
+    envelope_to: list[str],
+    way_in: WayIn,
+    received: datetime | None,
+    wall: datetime,
+) -> CapturedEmail:
     """Bcc = envelope recipients missing from To/Cc; provenance from X-Doorstep-* headers.
     Well-formed mail takes the quick parse (the same result, a fraction of the cost)."""
-    parsed = quick_parse(r.raw) or parse_mime(r.raw)
-    eid = r.id
-    visible = {a.lower() for a in addresses([*parsed.to, *parsed.cc])}
-    lookup = {k.lower(): v for k, v in parsed.headers}
-    prov = {attr: lookup.get(h) for h, attr in PROVENANCE_HEADERS.items()}
-    tags = [
-        {"name": t.strip(), "value": ""} for t in lookup.get("x-tags", "").split(",") if t.strip()
-    ]
+    parsed = quick_parse(raw) or parse_mime(raw)
+    prov: dict[str, str | None] = dict.fromkeys(PROVENANCE_HEADERS.values())
+    x_tags = ""
+    for name, value in parsed.headers:  # the last of each wins, as a dict of them keeps it
+        if name[:2] in ("X-", "x-"):
+            low = name.lower()
+            attr = PROVENANCE_HEADERS.get(low)
+            if attr is not None:
+                prov[attr] = value
+            elif low == "x-tags":
+                x_tags = value
+    tags = [{"name": t.strip(), "value": ""} for t in x_tags.split(",") if t.strip()]
+    to, cc = parsed.to, parsed.cc
+    bcc = list(envelope_to)
+    if bcc:
+        visible = {a.lower() for a in addresses([*to, *cc])}
+        bcc = [a for a in bcc if a.lower() not in visible]
     return CapturedEmail(
         id=eid,
-        received_at=r.received_at,
-        received_wall_at=r.received_wall_at,
-        way_in=r.way_in,
-        envelope_from=r.envelope_from,
-        envelope_to=r.envelope_to,
+        received_at=received,
+        received_wall_at=wall,
+        way_in=way_in,
+        envelope_from=envelope_from,
+        envelope_to=envelope_to,
         headers=parsed.headers,
         from_=parsed.from_,
-        to=parsed.to,
-        cc=parsed.cc,
-        bcc=[a for a in r.envelope_to if a.lower() not in visible],
+        to=to,
+        cc=cc,
+        bcc=bcc,
         reply_to=parsed.reply_to,
         subject=parsed.subject,
         html=parsed.html,
@@ -247,7 +271,7 @@ def _parse(r: _Raw) -> CapturedEmail:
             for i, p in enumerate(parsed.parts)
         ],
         tags=tags,
-        raw=r.raw,
+        raw=raw,
         defects=parsed.defects,
         workflow_key=prov["workflow_key"],
         workflow_run_id=prov["workflow_run_id"],

@@ -146,6 +146,8 @@ class FailurePlan:
 
     def take(self, where: Where, recipients: Iterable[str] = ()) -> FailureRule | None:
         """The first live rule matching, consumed atomically (its count goes down by one)."""
+        if not self._rules:  # nothing armed: the hot paths skip the lock
+            return None
         targets = list(recipients)
         with self._lock:
             for rule in self._rules:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from emulator.core import Clock, IdFactory
-from emulator.mail._capture import _parse, _Raw, capture_outgoing
+from emulator.mail._capture import _parse, _Raw, capture_outgoing, parse_arrived
 from emulator.mail._failures import FailurePlan
 from emulator.mail._flags import MailFlags
 from emulator.mail._listeners import Listeners, MailEvent, MailListener
@@ -207,12 +207,11 @@ class Mailbox:
         if email_id is None:
             with self._lock:
                 email_id = self._smtp_ids.uuid4()
-        eid = email_id
-        arrived = _Raw(
-            eid, raw, envelope_from, list(envelope_to), way_in, self.now(), datetime.now(UTC)
+        received, wall = self.now(), datetime.now(UTC)
+        self._put(
+            parse_arrived(raw, email_id, envelope_from, list(envelope_to), way_in, received, wall)
         )
-        self._put(_parse(arrived))
-        return eid
+        return email_id
 
     def _settle(self) -> None:
         """Parse whatever arrived raw; callers hold the lock (after `_parse_pending`, only

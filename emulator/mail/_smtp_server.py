@@ -129,11 +129,15 @@ class _Handler:
             raw = raw.encode("utf-8", "surrogateescape")
         # aiosmtpd undoes dot-stuffing after CRLF only; smtplib also stuffs after a bare LF, and
         # Mailpit (Go's textproto) undoes both, so "\n..x" is "\n.x" here too
-        raw = _BARE_LF_DOT.sub(b"\n.", raw)
+        if b"\n.." in raw:
+            raw = _BARE_LF_DOT.sub(b"\n.", raw)
         boxes: dict[int, Mailbox] = {}
-        for rcpt in recipients:
-            box = self.sink.route([rcpt])
-            boxes.setdefault(id(box), box)
+        if isinstance(self.sink, Mailbox):
+            boxes[0] = self.sink
+        else:
+            for rcpt in recipients:
+                box = self.sink.route([rcpt])
+                boxes.setdefault(id(box), box)
         ids = []
         try:
             for box in boxes.values():
@@ -147,8 +151,7 @@ class _Handler:
                 box.stats.count("smtp_rejected")
             return f"451 4.3.0 Doorstep could not store the message ({type(exc).__name__}: {exc})"
         for box in boxes.values():
-            box.stats.count("smtp_accepted")
-            box.stats.count("smtp_accepted_size", len(raw))
+            box.stats.accepted(len(raw))
         return f"250 2.0.0 OK queued as {ids[0] if ids else 'nothing'}"
 
 

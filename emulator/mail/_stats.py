@@ -22,3 +22,9 @@ class MailStats:
         """Add `amount` to the counter `name`."""
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
+
+    def accepted(self, size: int) -> None:
+        """Count one accepted SMTP message of `size` bytes."""
+        with self._lock:
+            self.smtp_accepted += 1
+            self.smtp_accepted_size += size
