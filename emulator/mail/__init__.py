@@ -4,7 +4,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from emulator.mail._failures import FailurePlan, FailureRule, FailureRuleError
+from emulator.mail._fields import SEARCH_FIELDS, default_tags, message_id_of
 from emulator.mail._flags import MailFlags
+from emulator.mail._index import MailIndex
 from emulator.mail._listeners import MailEvent
 from emulator.mail._mailbox import DEFAULT_RETENTION, Mailbox
 from emulator.mail._mime import html_to_text
@@ -81,6 +83,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_RETENTION",
+    "SEARCH_FIELDS",
     "Attachment",
     "AttachmentRecord",
     "CapturedAttachment",
@@ -96,6 +99,7 @@ __all__ = [
     "InProcessProvider",
     "MailEvent",
     "MailFlags",
+    "MailIndex",
     "MailRouter",
     "MailSink",
     "MailStats",
@@ -120,7 +124,9 @@ __all__ = [
     "WayIn",
     "WebhookError",
     "WebhookSender",
+    "default_tags",
     "html_to_text",
+    "message_id_of",
     "provenance_headers",
     "resend_request_body",
     "running_smtp",

@@ -5,8 +5,9 @@ newest `retention` emails (evicting the oldest), persists to an optional `MailSt
 `wait_for` callers. SMTP mail arrives parsed (`ingest_raw` parses it before taking the lock);
 outgoing mail arrives as an `_Outgoing` whose MIME is built when asked for; only mail a data
 dir stored unparsed comes back as a `_Raw`, parsed on the first read. Queries (`filter`,
-`wait_for`) live in `_query`; listeners in `_listeners` (with nobody listening the hot paths pay
-one attribute check); choosing a Mailbox per message for parallel tests in `_router`.
+`wait_for`) live in `_query`; Mailpit's list, counts, tags and search in `_index` (`reading`);
+listeners in `_listeners` (with nobody listening the hot paths pay one attribute check);
+choosing a Mailbox per message for parallel tests in `_router`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +24,7 @@ from emulator.core import Clock, IdFactory
 from emulator.mail._capture import _parse, _Raw, capture_outgoing, parse_arrived
 from emulator.mail._failures import FailurePlan
 from emulator.mail._flags import MailFlags
+from emulator.mail._index import MailIndex
 from emulator.mail._listeners import Listeners, MailEvent, MailListener
 from emulator.mail._model import (
     CapturedEmail,
@@ -30,7 +33,7 @@ from emulator.mail._model import (
     UnknownEmailError,
     WayIn,
 )
-from emulator.mail._query import EmailList, matcher
+from emulator.mail._query import EmailList, matcher, timeout_message
 from emulator.mail._stats import MailStats
 from emulator.mail._store import MailStore
 
@@ -81,7 +84,9 @@ class Mailbox:
             for email in self._store.load(retention):
                 self._emails[email.id] = email
                 self._unparsed += isinstance(email, _Raw)
-        self.flags = MailFlags(self._store)  # Mailpit's Read flags and hand-set tags
+        # Mailpit's Read flags and hand-set tags, and what its list and search read
+        self.flags = MailFlags(self._store, lock=self._lock, known=self._emails)
+        self._index = MailIndex(self._emails, self.flags)
 
     # -- routing (a Mailbox is its own sink) --------------------------------------
     def route(self, recipients: Iterable[str]) -> Mailbox:
@@ -118,6 +123,7 @@ class Mailbox:
             if email.id in self._emails:
                 raise ValueError(f"email id {email.id!r} is already in {self.name}; ids are unique")
             self._emails[email.id] = email
+            self._index.added(email.id)
             evicted: list[str] = []
             if self.retention and len(self._emails) > self.retention:
                 for old in list(self._emails)[: len(self._emails) - self.retention]:
@@ -125,6 +131,7 @@ class Mailbox:
                     evicted.append(old)
                 self.stats.count("deleted", len(evicted))
                 self.flags.forget(evicted)
+                self._index.removed(evicted)
             if isinstance(email, _Raw):
                 self._unparsed += 1
             if subscribers.listeners:
@@ -254,6 +261,15 @@ class Mailbox:
             self._settle()
             return EmailList(self._emails.values())  # type: ignore[arg-type]
 
+    @contextmanager
+    def reading(self) -> Iterator[MailIndex]:
+        """Mailpit's list, counts, tags and search (`MailIndex`), every email parsed, under
+        the lock: `with mailbox.reading() as index: index.newest(0, 50)`."""
+        self._parse_pending()
+        with self._lock:
+            self._settle()
+            yield self._index
+
     def __len__(self) -> int:
         return len(self._emails)
 
@@ -304,18 +320,9 @@ class Mailbox:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise MailTimeoutError(self._timeout_message(timeout, filters))
+                    message = timeout_message(self.name, self.all(), timeout, filters)
+                    raise MailTimeoutError(message)
                 self._arrived.wait(left)
-
-    def _timeout_message(self, timeout: float, filters: dict[str, Any]) -> str:
-        wanted = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "any email"
-        seen = [f"  - to {e.to} subject {e.subject!r} ({e.way_in})" for e in self.all()]
-        arrived = "\n".join(seen[-20:]) if seen else "  (nothing arrived)"
-        return (
-            f"no email matching {wanted} arrived in {self.name} within {timeout}s; "
-            f"{len(seen)} captured:\n{arrived}\n"
-            "Check the filters, the recipient routing, or raise the timeout."
-        )
 
     def delete(self, ids: Iterable[str], *, missing_ok: bool = False) -> int:
         """Remove these emails; an unknown id raises and nothing is removed, unless `missing_ok`
@@ -336,6 +343,7 @@ class Mailbox:
                 if isinstance(self._emails.pop(email_id), _Raw):
                     self._unparsed -= 1
             self.flags.forget(wanted)
+            self._index.removed(wanted)
             if self._store is not None and wanted:
                 self._store.delete(wanted)
             if subscribers.listeners and wanted:
@@ -354,6 +362,7 @@ class Mailbox:
             self._emails.clear()
             self._unparsed = 0
             self.flags.clear()
+            self._index.cleared()
             if self._store is not None:
                 self._store.clear()
             if subscribers.listeners:

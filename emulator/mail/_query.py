@@ -83,3 +83,17 @@ def matcher(filters: dict[str, Any]) -> Callable[[CapturedEmail], bool]:
 def _has_tag(email: CapturedEmail, tag: str) -> bool:
     name, sep, value = tag.partition("=")
     return any(t.get("name") == name and (not sep or t.get("value") == value) for t in email.tags)
+
+
+def timeout_message(
+    name: str, seen: list[CapturedEmail], timeout: float, filters: dict[str, Any]
+) -> str:
+    """What `wait_for` says when no email matched: the filters and the last 20 that came."""
+    wanted = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "any email"
+    lines = [f"  - to {e.to} subject {e.subject!r} ({e.way_in})" for e in seen]
+    arrived = "\n".join(lines[-20:]) if lines else "  (nothing arrived)"
+    return (
+        f"no email matching {wanted} arrived in {name} within {timeout}s; "
+        f"{len(lines)} captured:\n{arrived}\n"
+        "Check the filters, the recipient routing, or raise the timeout."
+    )

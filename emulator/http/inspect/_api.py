@@ -24,7 +24,6 @@ from emulator.http.inspect._events import stats_payload
 from emulator.http.inspect._inspection import ApiError, Inspection
 from emulator.http.inspect._mailpit_body import parse_selection
 from emulator.http.inspect._shapes import mailpit_message, mailpit_summary, message_json, run_json
-from emulator.mail import CapturedEmail
 
 DEFAULT_LIMIT = 50  # Mailpit's page size
 MAX_LIMIT = 1000
@@ -113,30 +112,28 @@ def canonical_header(name: str) -> str:
 
 
 # -- Mailpit's messages ------------------------------------------------------------------------
-def _page(
-    inspection: Inspection, found: list[CapturedEmail], total: list[CapturedEmail], request: Request
-) -> dict[str, Any]:
+def _page(inspection: Inspection, request: Request, query: str = "") -> dict[str, Any]:
     start = int_param(request, "start", 0)
     limit = int_param(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
-    chunk = found[start : start + limit]
+    found = inspection.listing(query, start, limit, request.query_params.get("tz"))
     return {
-        "total": len(total),
-        "unread": inspection.unread(total),
-        "count": len(chunk),
-        "messages_count": len(found),
-        "messages_unread": inspection.unread(found),
+        "total": found.total,
+        "unread": found.unread,
+        "count": len(found.emails),
+        "messages_count": found.matched,
+        "messages_unread": found.matched_unread,
         "start": start,
-        "tags": inspection.all_tags(),
+        "tags": found.tags,
         "messages": [
-            mailpit_summary(e, inspection.is_read(e.id), inspection.tags_of(e)) for e in chunk
+            mailpit_summary(e, inspection.is_read(e.id), inspection.tags_of(e))
+            for e in found.emails
         ],
     }
 
 
 async def list_messages(inspection: Inspection, request: Request) -> Any:
     """GET /api/v1/messages: Mailpit's message list, newest first, paged by `start`/`limit`."""
-    total, found = inspection.newest_first()
-    return _page(inspection, found, total, request)
+    return _page(inspection, request)
 
 
 async def search(inspection: Inspection, request: Request) -> Any:
@@ -144,8 +141,7 @@ async def search(inspection: Inspection, request: Request) -> Any:
     query = request.query_params.get("query")
     if query is None:
         raise ApiError(400, "missing query parameter `query`; e.g. /api/v1/search?query=to:a@b")
-    total, found = inspection.newest_first(query, request.query_params.get("tz"))
-    return _page(inspection, found, total, request)
+    return _page(inspection, request, query)
 
 
 async def delete_messages(inspection: Inspection, request: Request) -> Any:
@@ -169,7 +165,7 @@ async def set_read(inspection: Inspection, request: Request) -> Any:
         ids = list(chosen.ids)
     else:
         tz = request.query_params.get("tz")
-        ids = [e.id for e in inspection.newest_first(chosen.search, tz)[1]]
+        ids = [e.id for e in inspection.matches(chosen.search, tz)]
     inspection.mark_read(ids, chosen.read)
     return Response("ok", media_type="text/plain")
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator import DoorstepError
-from emulator.http.inspect._search import SearchError, search_matcher
-from emulator.http.inspect._shapes import default_tags, iso
+from emulator.http.inspect._search import SearchError, parse_search
+from emulator.http.inspect._shapes import iso
 from emulator.http.linkcheck import parse_allow_list
-from emulator.mail import CapturedEmail, FailureRule, UnknownEmailError
+from emulator.mail import CapturedEmail, FailureRule, MailIndex, UnknownEmailError
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -28,6 +29,18 @@ class ApiError(DoorstepError):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A page of Mailpit's list or of a search's matches, newest first, with its counts."""
+
+    total: int  # emails kept
+    unread: int  # of them, nobody has read
+    matched: int  # emails the search found (all, without a search)
+    matched_unread: int
+    emails: list[CapturedEmail]  # the page
+    tags: list[str]  # every tag in use
 
 
 class Inspection:
@@ -79,51 +92,78 @@ class Inspection:
 
         return unsubscribe
 
-    def unread(self, emails: Sequence[CapturedEmail]) -> int:
-        """How many of `emails` nobody has read yet (Mailpit's `unread` counts)."""
-        return self.emulator.outbox.flags.unread(e.id for e in emails)
+    def counts(self) -> tuple[int, int]:
+        """(emails kept, how many of them nobody has read): Mailpit's `total` and `unread`."""
+        outbox = self.emulator.outbox
+        with outbox.reading() as index:
+            return len(outbox), index.unread()
 
     # -- Mailpit's tags ---------------------------------------------------------------------
     def tags_of(self, email: CapturedEmail) -> list[str]:
-        """The email's tags: as last set through the tags API, else `default_tags`."""
-        chosen = self.emulator.outbox.flags.tags(email.id)
-        return chosen if chosen is not None else default_tags(email)
+        """The email's tags: as last set through the tags API, else its own (`default_tags`)."""
+        with self.emulator.outbox.reading() as index:
+            return index.tags_of(email)
 
     def set_tags(self, email: CapturedEmail, tags: list[str]) -> None:
         """Replace the email's tags (Mailpit's `PUT /api/v1/tags`)."""
         self.emulator.outbox.flags.set_tags(email.id, sorted({t for t in tags if t}, key=str.lower))
 
+    def tag_counts(self) -> dict[str, int]:
+        """Every tag in use and how many emails carry it (Mailpit's `Tags` of `info`)."""
+        with self.emulator.outbox.reading() as index:
+            return index.tag_counts()
+
     def all_tags(self) -> list[str]:
         """Every tag in use, sorted as Mailpit sorts them (case-insensitively)."""
-        found = {t for e in self.emulator.outbox.all() for t in self.tags_of(e)}
-        return sorted(found, key=str.lower)
+        return sorted(self.tag_counts(), key=str.lower)
 
     def replace_tag(self, old: str, new: str | None) -> int:
         """Rename `old` to `new` (None: remove it) on every email carrying it; how many."""
         changed = 0
-        for email in self.emulator.outbox.all():
-            tags = self.tags_of(email)
-            if old in tags:
-                kept = [t for t in tags if t != old]
-                self.set_tags(email, kept if new is None else [*kept, new])
-                changed += 1
+        with self.emulator.outbox.reading() as index:
+            if old not in index.tag_counts():
+                return 0
+            for email in index.newest():
+                tags = index.tags_of(email)
+                if old in tags:
+                    kept = [t for t in tags if t != old]
+                    self.set_tags(email, kept if new is None else [*kept, new])
+                    changed += 1
         return changed
 
     # -- email lookups ----------------------------------------------------------------------
-    def newest_first(
-        self, query: str = "", tz: str | None = None
-    ) -> tuple[list[CapturedEmail], list[CapturedEmail]]:
-        """(every email, the ones matching `query`), newest first; `tz` is the zone of
-        `before:`/`after:` dates (UTC by default); ApiError 400 for a term that cannot be read."""
-        everything = self.emulator.outbox.all()
-        everything.reverse()
-        if not query.strip():
-            return everything, everything
+    def listing(
+        self, query: str = "", start: int = 0, limit: int | None = None, tz: str | None = None
+    ) -> Listing:
+        """The page `start`..`start + limit` (None: to the end) of the emails matching `query`
+        (every email when it is blank), newest first, with the counts Mailpit's list shows."""
+        outbox = self.emulator.outbox
+        with outbox.reading() as index:
+            total, unread = len(outbox), index.unread()
+            tags = sorted(index.tag_counts(), key=str.lower)
+            if not query.strip():
+                return Listing(total, unread, total, unread, index.newest(start, limit), tags)
+            found = self._search(index, query, tz)
+            matched_unread = sum(1 for e in found if not outbox.flags.is_read(e.id))
+            page = found[start:] if limit is None else found[start : start + limit]
+            return Listing(total, unread, len(found), matched_unread, page, tags)
+
+    def matches(self, query: str = "", tz: str | None = None) -> list[CapturedEmail]:
+        """The emails matching `query` (every email when it is blank), newest first; `tz` is
+        the zone of `before:`/`after:` dates (UTC by default); ApiError 400 for a term that
+        cannot be read."""
+        with self.emulator.outbox.reading() as index:
+            return self._search(index, query, tz) if query.strip() else index.newest()
+
+    def _search(self, index: MailIndex, query: str, tz: str | None) -> list[CapturedEmail]:
         try:
-            check = search_matcher(query, self.is_read, self.tags_of, tz)
+            search = parse_search(query, self.is_read, index.tags_of, tz)
         except SearchError as exc:
             raise ApiError(400, f"search {query!r}: {exc}") from None
-        return everything, [e for e in everything if check(e)]
+        found = [index.matching(field, text) for field, text in search.needles]
+        pools = [pool for pool in found if pool is not None]  # each holds every match
+        pool = min(pools, key=len) if pools else index.newest()
+        return [e for e in pool if search.check(e)]
 
     def email(self, email_id: str) -> CapturedEmail:
         """One captured email by id, or the newest for `latest`; ApiError 404 otherwise."""

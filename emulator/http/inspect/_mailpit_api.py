@@ -56,11 +56,7 @@ async def info(inspection: Inspection, request: Request) -> Any:
     """GET /api/v1/info: Mailpit's AppInformation, counted over the captured mail; the runtime
     statistics since the server started, the database as `--data-dir` keeps it."""
     outbox = inspection.emulator.outbox
-    emails = outbox.all()
-    counts: dict[str, int] = {}
-    for email in emails:
-        for tag in inspection.tags_of(email):
-            counts[tag] = counts.get(tag, 0) + 1
+    total, unread = inspection.counts()
     stats = outbox.stats
     path = getattr(outbox.store, "path", None)
     return {
@@ -69,10 +65,10 @@ async def info(inspection: Inspection, request: Request) -> Any:
         "Database": str(path) if path is not None else "memory",
         "DatabaseSize": _database_size(path)
         if path is not None
-        else sum(len(e.raw) for e in emails),
-        "Messages": len(emails),
-        "Unread": inspection.unread(emails),
-        "Tags": counts,
+        else sum(len(e.raw) for e in outbox.all()),
+        "Messages": total,
+        "Unread": unread,
+        "Tags": inspection.tag_counts(),
         "RuntimeStats": {
             "Uptime": int(time.monotonic() - _STARTED),
             "Memory": _memory(),
@@ -183,7 +179,7 @@ async def delete_search(inspection: Inspection, request: Request) -> Any:
         raise ApiError(
             400, "missing query parameter `query`; e.g. DELETE /api/v1/search?query=is:read"
         )
-    found = inspection.newest_first(query, request.query_params.get("tz"))[1]
+    found = inspection.matches(query, request.query_params.get("tz"))
     if found:
         inspection.emulator.outbox.delete([e.id for e in found])
     return _ok()

@@ -47,7 +47,7 @@ async def emails(inspection: Inspection, request: Request) -> Response:
         start = max(0, int(request.query_params.get("start", "0")))
     except ValueError:
         return _text(400, "`start` must be a whole number")
-    total, found = inspection.newest_first(query)
+    found = inspection.listing(query, start, PAGE_SIZE)
     rows = [
         {
             "id": e.id,
@@ -61,7 +61,7 @@ async def emails(inspection: Inspection, request: Request) -> Response:
             "workflow": e.workflow_key or "",
             "attachments": len(e.attachments),
         }
-        for e in found[start : start + PAGE_SIZE]
+        for e in found.emails
     ]
 
     def link(offset: int) -> str:
@@ -73,13 +73,13 @@ async def emails(inspection: Inspection, request: Request) -> Response:
         "emails.html",
         rows=rows,
         query=query,
-        total=len(total),
-        unread=inspection.unread(total),
-        matched=len(found),
+        total=found.total,
+        unread=found.unread,
+        matched=found.matched,
         start=start,
         end=start + len(rows),
         newer=link(max(0, start - PAGE_SIZE)) if start > 0 else None,
-        older=link(start + PAGE_SIZE) if start + PAGE_SIZE < len(found) else None,
+        older=link(start + PAGE_SIZE) if start + PAGE_SIZE < found.matched else None,
         live=start == 0,
     )
 

@@ -80,7 +80,7 @@ def page(request: Request, inspection: Inspection, template: str, **values: Any)
         clock=inspection.clock_json(),
         buttons=ADVANCE_BUTTONS,
         latest_email=latest.id if latest else "",
-        unread_total=inspection.unread(outbox.all()),
+        unread_total=inspection.counts()[1],
         **values,
     )
     return HTMLResponse(html, headers=security_headers(PAGE_CSP))

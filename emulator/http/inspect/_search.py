@@ -7,17 +7,21 @@ case-insensitive; `tag:category` also finds the Resend tag `category=welcome`),
 in the `tz` query parameter's zone, UTC by default) plus Doorstep's `workflow:` `run:` `step:`
 `recipient:`; anything else is free text over subject, addresses and bodies. Unlike Mailpit, an
 unreadable `before:`/`after:` date is an error, not a term silently dropped.
+
+`parse_search` also names the terms the Mailbox's index can answer (`needles`: a field of
+`SEARCH_FIELDS` and the text looked for), so a search reads only the emails one of them finds.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from emulator.http.inspect._shapes import message_id_of, received
-from emulator.mail import CapturedEmail
+from emulator.http.inspect._shapes import received
+from emulator.mail import SEARCH_FIELDS, CapturedEmail
 
 _TOKEN = re.compile(r'([-!]?)(?:([a-z-]+):)?("[^"]*"|\S+)', re.IGNORECASE)
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%b %d %Y")
@@ -29,27 +33,40 @@ class SearchError(ValueError):
     """A search term that cannot mean anything (a date nobody can read, an unknown zone)."""
 
 
-def search_matcher(
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A parsed query: `check(email)` says whether it matches; every match has, for each of
+    `needles` (field, lower-case text), the text inside one of that field's values."""
+
+    check: Check
+    needles: tuple[tuple[str, str], ...]
+
+
+def parse_search(
     query: str,
     is_read: Callable[[str], bool],
     tags_of: Callable[[CapturedEmail], list[str]],
     tz: str | None = None,
-) -> Check:
-    """The test for `query`; `is_read(id)` answers `is:`, `tags_of(email)` answers `tag:`."""
+) -> Search:
+    """The search `query` means; `is_read(id)` answers `is:`, `tags_of(email)` answers `tag:`."""
     zone = _zone(tz)
     checks: list[tuple[bool, Check]] = []
+    needles: list[tuple[str, str]] = []
     for negate, key, raw in _TOKEN.findall(query):
         value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw
         key = key.lower()
         if key in ("before", "after"):
             checks.append((bool(negate), _when(key, value, zone)))
-        else:
-            checks.append((bool(negate), _term(key, value.lower(), is_read, tags_of)))
+            continue
+        test, needle = _term(key, value.lower(), is_read, tags_of)
+        checks.append((bool(negate), test))
+        if needle is not None and not negate:
+            needles.append(needle)
 
     def check(email: CapturedEmail) -> bool:
         return all(test(email) != negate for negate, test in checks)
 
-    return check
+    return Search(check, tuple(needles))
 
 
 def _zone(tz: str | None) -> ZoneInfo:
@@ -95,42 +112,29 @@ def _tag_is(tag: str, wanted: str) -> bool:
     return tag == wanted or ("=" not in wanted and tag.startswith(wanted + "="))
 
 
+def _inside(field: str, text: str) -> Check:
+    values = SEARCH_FIELDS[field]
+    return lambda e: any(text in (v or "").lower() for v in values(e))
+
+
 def _term(
     key: str,
     value: str,
     is_read: Callable[[str], bool],
     tags_of: Callable[[CapturedEmail], list[str]],
-) -> Check:
-    def inside(*fields: str | None) -> bool:
-        return any(value in (f or "").lower() for f in fields)
-
-    fields: dict[str, Check] = {
-        "to": lambda e: inside(*e.to),
-        "from": lambda e: inside(e.from_, e.envelope_from),
-        "cc": lambda e: inside(*e.cc),
-        "bcc": lambda e: inside(*e.bcc),
-        "reply-to": lambda e: inside(*e.reply_to),
-        "addressed": lambda e: inside(*e.to, *e.cc, *e.bcc, *e.envelope_to),
-        "subject": lambda e: inside(e.subject),
-        "message-id": lambda e: inside(message_id_of(e)),
-        "tag": lambda e: any(_tag_is(t.lower(), value) for t in tags_of(e)),
-        "workflow": lambda e: inside(e.workflow_key),
-        "run": lambda e: inside(e.run_id, e.workflow_run_id),
-        "step": lambda e: inside(e.step_ref),
-        "recipient": lambda e: inside(e.recipient_id),
-    }
-    if key in fields:
-        return fields[key]
+) -> tuple[Check, tuple[str, str] | None]:
+    """A term's test, and the (field, text) the index can look up (None: it cannot)."""
+    if key == "tag":
+        return (lambda e: any(_tag_is(t.lower(), value) for t in tags_of(e))), None
+    if key and key in SEARCH_FIELDS:
+        return _inside(key, value), (key, value)
     if key == "is" and value in ("read", "unread", "tagged"):
         if value == "tagged":
-            return lambda e: bool(tags_of(e))
+            return (lambda e: bool(tags_of(e))), None
         want = value == "read"
-        return lambda e: is_read(e.id) == want
+        return (lambda e: is_read(e.id) == want), None
     if key == "has" and value in ("attachment", "attachments", "inline", "inlines"):
         kind = "inline" if value.startswith("inline") else "attachment"
-        return lambda e: any(a.disposition == kind for a in e.attachments)
-    text = f"{key}:{value}" if key else value
-    return lambda e: any(
-        text in (f or "").lower()
-        for f in (e.subject, e.from_, *e.to, *e.cc, e.text, e.html, e.workflow_key)
-    )
+        return (lambda e: any(a.disposition == kind for a in e.attachments)), None
+    text = f"{key}:{value}" if key else value  # free text over subject, addresses, bodies
+    return _inside("", text), ("", text)

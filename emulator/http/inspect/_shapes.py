@@ -11,7 +11,7 @@ from html import unescape
 from typing import Any
 
 from emulator import Run, StepRecord, format_timestamp
-from emulator.mail import CapturedEmail
+from emulator.mail import CapturedEmail, default_tags, message_id_of
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
@@ -42,22 +42,6 @@ def snippet(email: CapturedEmail, size: int = 250) -> str:
     body = email.text if email.text else unescape(_TAGS.sub(" ", email.html or ""))
     flat = _SPACE.sub(" ", body).strip()
     return flat if len(flat) <= size else flat[:size].rstrip() + "..."
-
-
-def message_id_of(email: CapturedEmail) -> str:
-    """The `Message-ID` header without its angle brackets (empty when missing)."""
-    return (email.header("Message-ID") or "").strip().strip("<>")
-
-
-def default_tags(email: CapturedEmail) -> list[str]:
-    """Mailpit's tags of an email nobody has retagged: its `X-Tags` header (comma-separated, as
-    Mailpit reads it) and its Resend tags as `name=value` (`name` alone when the value is empty)."""
-    values = [v for k, v in email.headers if k.lower() == "x-tags"]
-    tags = [t.strip() for value in values for t in value.split(",")]
-    for tag in email.tags:
-        name, value = tag.get("name", ""), tag.get("value", "")
-        tags.append(f"{name}={value}" if value else name)
-    return sorted({t for t in tags if t}, key=str.lower)
 
 
 def mailpit_summary(

@@ -88,7 +88,7 @@ async def delete_one(inspection: Inspection, request: Request, form: dict[str, s
 async def bulk(inspection: Inspection, request: Request, form: dict[str, str]) -> Response:
     """`POST /ui/emails`: `action=delete|read|unread` on every email, or the `q` matches."""
     query = form.get("q", "")
-    found = inspection.newest_first(query)[1]
+    found = inspection.matches(query)
     ids = [e.id for e in found]
     action = form.get("action")
     if action == "delete":
