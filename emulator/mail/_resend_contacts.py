@@ -148,6 +148,8 @@ class ResendContacts:
         self, kind: str, record: EmailRecord, when: datetime, *, also: WebhookSender | None
     ) -> None:
         """Sign and send one `email.*` event to `also` (if any) and every enabled webhook."""
+        if also is None and not self.webhooks:  # nobody to tell (every send without webhooks)
+            return
         for sender in ([] if also is None else [also]) + self.enabled_senders():
             sender.email_event(kind, record, when)
 

@@ -197,6 +197,23 @@ def payload_too_large(size: int, limit: int) -> Response:
     return JSONResponse(error.body(), status_code=error.status)
 
 
+class _ResendApp(Starlette):
+    """The Starlette app, with sends (`POST /emails`, most requests) handed straight to their
+    endpoint: it answers every outcome itself, so Starlette's routing and error middleware
+    would only add their cost."""
+
+    def __init__(self, send_endpoint: Checked, **options: Any) -> None:
+        super().__init__(**options)
+        self.send_endpoint = send_endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/emails" and scope["method"] == "POST":
+            scope["app"] = self  # what Starlette sets, for `request.app`
+            await self.send_endpoint(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 class _ByMethod:
     """An ASGI app: the endpoint for the request's method (HEAD is answered as GET)."""
 
@@ -218,9 +235,9 @@ def create_resend_app(service: ResendService) -> Starlette:
     def checked(handler: Handler, *, send: bool = False, status: int = 200) -> Checked:
         return Checked(service, handler, idempotent=send, status=status)
 
+    send_one = checked(send_email, send=True)
     table: list[tuple[str, str, ASGIApp]] = [
-        # Sending first: Starlette tries routes in order, and most requests are sends.
-        ("/emails", "POST", checked(send_email, send=True)),
+        ("/emails", "POST", send_one),  # `_ResendApp` calls it without routing
         *(  # before `/emails/{email_id}`, which would take `receiving` for an id
             (path, method, checked(handler, status=status))
             for path, method, handler, status in receiving_handlers(_service, _page)
@@ -251,7 +268,7 @@ def create_resend_app(service: ResendService) -> Starlette:
         # one Route per path, so a 405's `Allow` names every method the path has
         *(Route(p, _ByMethod(e), methods=list(e)) for p, e in by_path.items()),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
+    app = _ResendApp(send_one, routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.resend = service
     return app
 

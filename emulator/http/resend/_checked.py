@@ -80,7 +80,7 @@ class Checked:
                 service.max_body_bytes,
                 too_large,
             )
-            request.state.raw = raw
+            request.scope.setdefault("state", {})["raw"] = raw  # what `request.state` reads
             if self.idempotent:
                 cached = service.idempotency_begin(key, _url_path(request.scope["path"]), raw)
                 if cached is not None:
