@@ -288,6 +288,11 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         return self.clock.advance(delta, **units)
 
     # -- runs ----------------------------------------------------------------------------
+    def run_count(self) -> int:
+        """How many runs are kept: `len(runs())` without reading one (the inspector's stats)."""
+        with self.lock:
+            return len(self._engine.runs)
+
     def runs(
         self,
         *,

@@ -44,7 +44,7 @@ def stats_payload(emulator: Emulator) -> dict[str, Any]:
     outbox = emulator.outbox
     latest = outbox.latest()
     with emulator.lock:
-        runs = len(emulator.runs())
+        runs = emulator.run_count()
         now = emulator.clock.now
     return {
         "emails": len(outbox),
