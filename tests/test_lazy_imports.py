@@ -76,4 +76,25 @@ def test_the_plugin_loads_the_emulator_only_when_a_test_uses_it(pytester: pytest
     result = pytester.runpytest_subprocess("-s", "-p", "no:randomly")
     result.assert_outcomes(passed=1)
     report = result.stdout.str().split("LOADED ", 1)[1].splitlines()[0]
-    assert json.loads(report) == [[], list(HEAVY)]
+    assert json.loads(report) == [[], [m for m in HEAVY if m != "liquid"]]  # nothing rendered
+
+
+@pytest.mark.parametrize(
+    ("code", "liquid"),
+    [
+        ("from emulator import Emulator; Emulator.from_directory(sys.argv[1])", False),
+        (
+            "from emulator import Emulator; emu = Emulator.from_directory(sys.argv[1]); "
+            "emu.identify('u1', email='u1@example.com'); "
+            "emu.trigger('invoice-created', ['u1'], data={'invoice_id': 'inv_1'})",
+            True,
+        ),
+    ],
+)
+def test_liquid_loads_on_the_first_render(code: str, liquid: bool) -> None:
+    script = f"import sys\n{code}\nprint(sorted({{'liquid', 'babel'}} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(WORKFLOWS)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == (["['babel',", "'liquid']"] if liquid else ["[]"])

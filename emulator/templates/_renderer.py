@@ -1,4 +1,8 @@
-"""`TemplateRenderer`: compile once, render many, and report what could not be resolved."""
+"""`TemplateRenderer`: compile once, render many, and report what could not be resolved.
+
+python-liquid (with babel, pytz and asyncio, which it imports) loads on the first render: an
+`Emulator` that renders nothing, and importing one, do not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
 from io import StringIO
-from typing import Any
-
-from liquid import BoundTemplate
-from liquid.exceptions import ContextDepthError, LiquidError, LiquidSyntaxError
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from emulator.definitions import Layout, Partial
 from emulator.templates._channels import render_channel
@@ -24,9 +25,12 @@ from emulator.templates._diagnostics import (
     TemplateLocation,
     line_of,
 )
-from emulator.templates._environment import MAX_PARTIAL_DEPTH, EntityLookup, KnockEnvironment
-from emulator.templates._filters import register_knock_filters
-from emulator.templates._t_tag import TranslateTag
+
+if TYPE_CHECKING:
+    from liquid import BoundTemplate
+    from liquid.exceptions import LiquidError
+
+    from emulator.templates._environment import EntityLookup, KnockEnvironment
 
 _FIX_SYNTAX = "correct the Liquid syntax at that position"
 
@@ -61,6 +65,10 @@ class TemplateRenderer:
     def env(self) -> KnockEnvironment:
         """The Liquid environment, built on first use: an `Emulator` that renders nothing
         never builds one (its tags refer back to it, so it is freed by the cyclic collector)."""
+        from emulator.templates._environment import KnockEnvironment
+        from emulator.templates._filters import register_knock_filters
+        from emulator.templates._t_tag import TranslateTag
+
         translations, now, entities = self._environment_args
         env = KnockEnvironment(
             partials=self.partials, translations=translations, now=now, entities=entities
@@ -109,7 +117,9 @@ class TemplateRenderer:
         token = SINK.set(sink)
         try:
             text = template.render(context)
-        except LiquidError as err:
+        except Exception as err:
+            if not _is_liquid_error(err):
+                raise
             raise self._error(err, source, where) from None
         finally:
             SINK.reset(token)
@@ -137,7 +147,9 @@ class TemplateRenderer:
         token = SINK.set(sink)
         try:
             template.render_with_context(ctx, buffer)
-        except LiquidError as err:
+        except Exception as err:
+            if not _is_liquid_error(err):
+                raise
             raise self._error(err, source, where) from None
         finally:
             SINK.reset(token)
@@ -150,7 +162,9 @@ class TemplateRenderer:
         if template is None:
             try:
                 template = self.env.from_string(source)
-            except LiquidError as err:
+            except Exception as err:
+                if not _is_liquid_error(err):
+                    raise
                 raise self._error(err, source, where) from None
             self._compiled[source] = template
         return template
@@ -183,6 +197,10 @@ class TemplateRenderer:
             found.append(diagnostic)
 
     def _error(self, err: LiquidError, source: str, where: TemplateLocation) -> TemplateError:
+        from liquid.exceptions import ContextDepthError, LiquidSyntaxError
+
+        from emulator.templates._environment import MAX_PARTIAL_DEPTH
+
         message = str(err.message or type(err).__name__)
         token = err.token
         line = column = None
@@ -223,10 +241,19 @@ class TemplateRenderer:
                 continue
             try:
                 self.env.from_string(source[start : end + 2])
-            except LiquidError as err:
+            except Exception as err:
+                if not _is_liquid_error(err):
+                    raise
                 if str(err.message) == message:
                     return line_of(source, start)
         return line_of(source, len(source))
+
+
+def _is_liquid_error(err: Exception) -> TypeGuard[LiquidError]:
+    """Whether python-liquid raised `err` (it is loaded: only a built environment raises)."""
+    from liquid.exceptions import LiquidError
+
+    return isinstance(err, LiquidError)
 
 
 def _strict_fix(kind: str, name: str) -> str:
