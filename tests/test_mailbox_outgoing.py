@@ -4,6 +4,7 @@ builds no MIME until raw bytes or headers are asked for, and then builds it once
 from __future__ import annotations
 
 import pickle
+from dataclasses import fields
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from emulator import Emulator
-from emulator.mail import Attachment, Mailbox, OutgoingEmail, _capture
+from emulator.mail import Attachment, CapturedEmail, Mailbox, OutgoingEmail, _capture
 from emulator.mail._mime import html_to_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +118,15 @@ def test_envelope_sender_is_what_parseaddr_reads(sender: str) -> None:
     box = Mailbox()
     eid = box.ingest_outgoing(OutgoingEmail(sender, ["b@example.com"], "Hi", None, "x"))
     assert box.get(eid).envelope_from == parseaddr(sender)[1]
+
+
+@pytest.mark.parametrize("derive", [False, True], ids=["text as sent", "text derived"])
+def test_every_field_of_a_captured_outgoing_email_reads(derive: bool) -> None:
+    """The captured form is made slot by slot: no field may be left unset."""
+    box = Mailbox()
+    sent = OutgoingEmail("A <a@x.test>", ["b@x.test"], "Hi", "<p>x</p>", None, cc=["c@x.test"])
+    captured = box.get(box.ingest_outgoing(sent, derive_text=derive))
+    values = {f.name: getattr(captured, f.name) for f in fields(CapturedEmail)}
+    assert values["envelope_to"] == ["b@x.test", "c@x.test"]
+    assert values["text"] == ("x" if derive else None)
+    assert b"From: A <a@x.test>" in values["raw"]

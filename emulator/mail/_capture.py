@@ -132,6 +132,17 @@ _FILLS: dict[str, Callable[[_Outgoing], None]] = {
 for _name, _fill in _FILLS.items():  # properties over the slots the dataclass made
     setattr(_Outgoing, _name, _later(_name, _fill))
 
+# An `_Outgoing` is made by setting its slots directly, in this order: the dataclass's frozen
+# `__init__` (27 keyword arguments, one `object.__setattr__` each) cost twice as much. The
+# slots filled later (`_FILLS`) stay empty until first read; `text` is set when it is known.
+_EAGER = (
+    "id", "received_at", "received_wall_at", "way_in", "envelope_from", "envelope_to",
+    "from_", "to", "cc", "bcc", "reply_to", "subject", "html", "attachments", "tags",
+    *PROVENANCE_HEADERS.values(), "batch", "resend_request",
+)  # fmt: skip
+_PUTS = (*(vars(CapturedEmail)[n].__set__ for n in _EAGER), vars(_Outgoing)["source"].__set__)
+_new_outgoing = object.__new__
+
 
 def capture_outgoing(
     email: OutgoingEmail,
@@ -144,27 +155,21 @@ def capture_outgoing(
 ) -> CapturedEmail:
     """The captured form of an outgoing email, without building its MIME (see `_Outgoing`);
     `derive_text` fills a missing `text` from `html` (on first read), as Resend does."""
-    prov = _provenance(email)
-    text = email.text
-    if text is None and derive_text and email.html:
-        text = _LATER
-    captured = _Outgoing(
-        id=eid,
-        received_at=received,
-        received_wall_at=wall,
-        way_in=way_in,
-        envelope_from=address_of(email.from_),
-        envelope_to=addresses([*email.to, *email.cc, *email.bcc]),
-        headers=_LATER,
-        from_=email.from_,
-        to=email.to,  # shared with the email sent, not copied (see `_Outgoing`)
-        cc=email.cc,
-        bcc=email.bcc,
-        reply_to=email.reply_to,
-        subject=email.subject,
-        html=email.html,
-        text=text,
-        attachments=[
+    values = (
+        eid,
+        received,
+        wall,
+        way_in,
+        address_of(email.from_),
+        addresses([*email.to, *email.cc, *email.bcc]),
+        email.from_,
+        email.to,  # shared with the email sent, not copied (see `_Outgoing`)
+        email.cc,
+        email.bcc,
+        email.reply_to,
+        email.subject,
+        email.html,
+        [
             CapturedAttachment(
                 f"{eid}-{i}",
                 a.filename,
@@ -175,31 +180,30 @@ def capture_outgoing(
             )
             for i, a in enumerate(email.attachments)
         ],
-        tags=email.tags,
-        raw=_LATER,
-        workflow_key=prov["workflow_key"],
-        workflow_run_id=prov["workflow_run_id"],
-        run_id=prov["run_id"],
-        step_ref=prov["step_ref"],
-        recipient_id=prov["recipient_id"],
-        message_id=prov["message_id"],
-        batch=email.batch,
-        resend_request=resend_request,
-        defects=_LATER,
+        email.tags,
+        *_provenance(email),
+        email.batch,
+        resend_request,
+        email,
     )
-    object.__setattr__(captured, "source", email)  # frozen: the dataclass refuses it
+    captured = _new_outgoing(_Outgoing)
+    for put, value in zip(_PUTS, values, strict=True):
+        put(captured, value)
+    if email.text is not None or not (derive_text and email.html):
+        _SLOTS["text"].__set__(captured, email.text)  # else derived on first read
     return captured
 
 
-def _provenance(email: OutgoingEmail) -> dict[str, Any]:
-    """The provenance fields, each from its attribute or else its `X-Doorstep-*` header."""
+def _provenance(email: OutgoingEmail) -> list[Any]:
+    """The provenance fields in `PROVENANCE_HEADERS` order, each from its attribute or else
+    its `X-Doorstep-*` header."""
     if not email.headers:
-        return {attr: getattr(email, attr) for attr in PROVENANCE_HEADERS.values()}
+        return [getattr(email, attr) for attr in PROVENANCE_HEADERS.values()]
     lookup = {k.lower(): v for k, v in email.headers.items()}
-    return {
-        attr: getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
+    return [
+        getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)
         for h, attr in PROVENANCE_HEADERS.items()
-    }
+    ]
 
 
 def _mime(

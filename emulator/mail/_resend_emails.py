@@ -16,7 +16,7 @@ from typing import Any
 
 from emulator.core import Clock, IdFactory
 from emulator.mail._mailbox import Mailbox
-from emulator.mail._model import addresses
+from emulator.mail._model import OutgoingEmail, addresses
 from emulator.mail._resend_account import ResendAccount
 from emulator.mail._resend_metrics import email_metrics
 from emulator.mail._resend_records import AttachmentRecord, EmailRecord
@@ -54,11 +54,10 @@ class ResendEmails:
         """Raise the failure a test armed for these recipients (`fail_next("resend", ...)`)."""
         e = valid.email
         recipients = addresses([*e.to, *e.cc, *e.bcc])
-        box = self.sink.route(recipients)
         rule = None
         if isinstance(self.sink, MailRouter):
             rule = self.sink.failures.take("resend", recipients)
-        rule = rule or box.failures.take("resend", recipients)
+        rule = rule or self._box(e).failures.take("resend", recipients)
         if rule is not None:
             raise ResendApiError(
                 rule.code,
@@ -66,6 +65,11 @@ class ResendEmails:
                 rule.message,
                 retry_after=rule.retry_after,
             )
+
+    def _box(self, e: OutgoingEmail) -> Mailbox:
+        """The Mailbox the email goes to (a router's choice by its recipients)."""
+        sink = self.sink
+        return sink if isinstance(sink, Mailbox) else sink.route(addresses([*e.to, *e.cc, *e.bcc]))
 
     def store(self, body: dict[str, Any], valid: ValidEmail, now: datetime) -> EmailRecord:
         """Keep the email and release it now, or schedule its release at `scheduled_at`."""
@@ -111,7 +115,7 @@ class ResendEmails:
                 record.last_event = "suppressed"
                 self._event(record, "email.suppressed")
                 return
-            box = self.sink.route(addresses([*e.to, *e.cc, *e.bcc]))
+            box = self._box(e)
             box.ingest_outgoing(
                 e,
                 way_in="resend",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,26 +22,21 @@ from emulator.mail._resend_validation import ResendApiError
 KEEP = 1000
 
 
-@dataclass(slots=True)
-class _Entry:
-    id: str
-    created_at: datetime
-    method: str
-    endpoint: str
-    status: int
-    user_agent: str | None
-    request: bytes
-    response: dict[str, Any] | None
+# One log entry, kept as a tuple (a send's log costs a tuple, formatted when read):
+# (id, created_at, method, endpoint, status, user_agent, request body, response body).
+_Entry = tuple[str, datetime, str, str, int, str | None, bytes, dict[str, Any] | None]
 
-    def summary(self) -> Record:
-        return {
-            "id": self.id,
-            "created_at": pg_time(self.created_at),
-            "endpoint": self.endpoint,
-            "method": self.method,
-            "response_status": self.status,
-            "user_agent": self.user_agent,
-        }
+
+def _summary(entry: _Entry) -> Record:
+    log_id, created_at, method, endpoint, status, user_agent = entry[:6]
+    return {
+        "id": log_id,
+        "created_at": pg_time(created_at),
+        "endpoint": endpoint,
+        "method": method,
+        "response_status": status,
+        "user_agent": user_agent,
+    }
 
 
 def _object_or_none(raw: bytes) -> dict[str, Any] | None:
@@ -80,8 +74,10 @@ class ResendLogs:
         if endpoint.startswith("/logs") or method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             return
         with self._lock:
-            entry = _Entry(
-                self._ids.uuid4(),
+            log_id = self._ids.uuid4()
+            entries = self._entries
+            entries[log_id] = (
+                log_id,
                 self.clock.now,
                 method,
                 endpoint,
@@ -90,14 +86,13 @@ class ResendLogs:
                 request,
                 response,
             )
-            self._entries[entry.id] = entry
-            while len(self._entries) > self.keep:
-                self._entries.popitem(last=False)
+            while len(entries) > self.keep:
+                entries.popitem(last=False)
 
     def list(self, limit: int, after: str | None, before: str | None) -> Record:
         """`GET /logs`: newest first."""
         with self._lock:
-            items = [e.summary() for e in reversed(self._entries.values())]
+            items = [_summary(e) for e in reversed(self._entries.values())]
         return page(items, limit, after, before)
 
     def get(self, log_id: str) -> Record:
@@ -108,9 +103,9 @@ class ResendLogs:
             raise ResendApiError(404, "not_found", "Log not found")
         return {
             "object": "log",
-            **entry.summary(),
-            "request_body": _object_or_none(entry.request),
-            "response_body": entry.response,
+            **_summary(entry),
+            "request_body": _object_or_none(entry[6]),
+            "response_body": entry[7],
         }
 
 

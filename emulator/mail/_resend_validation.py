@@ -99,18 +99,18 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
     attachments, paths = _attachments(body.get("attachments"))
     tags = _tags(body.get("tags"))
     scheduled = _scheduled(body.get("scheduled_at"), now)
-    email = OutgoingEmail(
-        from_=sender,
-        to=to,
-        subject=subject,
-        html=html_body,
-        text=text_body,
-        cc=_addresses(body, "cc"),
-        bcc=_addresses(body, "bcc"),
-        reply_to=_addresses(body, "reply_to"),
-        headers=headers,
-        attachments=attachments,
-        tags=tags,
+    email = OutgoingEmail(  # positional: quicker than keywords on a frozen dataclass
+        sender,
+        to,
+        subject,
+        html_body,
+        text_body,
+        _addresses(body, "cc"),
+        _addresses(body, "bcc"),
+        _addresses(body, "reply_to"),
+        headers,
+        attachments,
+        tags,
     )
     return ValidEmail(email, scheduled, paths)
 
@@ -141,12 +141,12 @@ def _addresses(body: dict[str, Any], key: str) -> list[str]:
     if value is None:
         return []
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+    if not isinstance(items, list) or not all([isinstance(v, str) for v in items]):
         raise _invalid(f"Invalid `{key}` field. It must be a string or an array of strings.")
     for item in items:
-        if not _valid_address(item):
+        if not _SIMPLE.match(item) and not _valid_address(item):
             raise _invalid(f"Invalid `{key}` field. {_FORMAT_HINT}")
-    return list(items)
+    return items if items is not value else list(items)
 
 
 def _string_or_none(body: dict[str, Any], key: str) -> str | None:

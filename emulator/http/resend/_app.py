@@ -18,7 +18,7 @@ from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.http._json_body import JsonBodyError, decode_json
-from emulator.http.resend._checked import Checked, Handler, too_large
+from emulator.http.resend._checked import Checked, Handler, raw_body, too_large
 from emulator.http.resend._resources import received_file, receiving_handlers, resource_handlers
 from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendService
 
@@ -274,7 +274,7 @@ def create_resend_app(service: ResendService) -> Starlette:
 
 
 def _json(request: Request) -> Any:
-    raw: bytes = request.state.raw
+    raw = raw_body(request)
     if not raw.strip():
         raise ResendApiError(422, "validation_error", "The request body is empty; send JSON.")
     try:

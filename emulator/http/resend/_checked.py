@@ -103,6 +103,13 @@ class Checked:
         return request.scope.get("state", {}).get("status", self.status), body, raw
 
 
+def raw_body(request: Request) -> bytes:
+    """The body `Checked` read before calling the handler (kept in the scope's state, where
+    `request.state` reads it)."""
+    raw: bytes = request.scope["state"]["raw"]
+    return raw
+
+
 async def answer(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
     """Send `body` as JSON with `headers`, byte for byte what `JSONResponse` sends."""
     content = _ENCODER.encode(body).encode()

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from emulator.http.resend._checked import raw_body
 from emulator.mail import ResendApiError, ResendService
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
@@ -91,7 +92,7 @@ class Handlers:
     async def share_email(self, request: Request) -> dict[str, Any]:
         """`POST /emails/{id}/share`: a link to the email in Doorstep's inspector (`/ui/email/`);
         `expires_in` is accepted, and the link does not expire."""
-        raw: bytes = request.state.raw
+        raw = raw_body(request)
         body = self.body_of(request) if raw.strip() else {}
         if not isinstance(body, dict) or not isinstance(body.get("expires_in", ""), str):
             raise ResendApiError(
@@ -102,7 +103,7 @@ class Handlers:
         return {"object": "email", "id": email_id, "url": url}
 
     async def send_broadcast(self, request: Request) -> dict[str, Any]:
-        raw: bytes = request.state.raw
+        raw = raw_body(request)
         body = self.body_of(request) if raw.strip() else {}  # no body: send now
         return self.change(request, "broadcasts", "send", str(request.path_params["id"]), body)
 

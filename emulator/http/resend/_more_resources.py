@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from emulator.http.resend._checked import raw_body
 from emulator.http.resend._handlers import Handlers, Route
 from emulator.mail import ResendApiError
 
@@ -138,7 +139,7 @@ def import_routes(h: Handlers) -> list[Route]:
     """`/contacts/imports...`: listed before `/contacts/{id}`, which would take `imports`."""
 
     async def create(request: Request) -> dict[str, Any]:
-        form = multipart_form(request.headers.get("content-type", ""), request.state.raw)
+        form = multipart_form(request.headers.get("content-type", ""), raw_body(request))
         return h.change(request, "contact_imports", "create", form)
 
     async def listed(request: Request) -> dict[str, Any]:
