@@ -58,7 +58,8 @@ _LATER: Any = object()  # a field of an `_Outgoing` filled on first read
 class _Outgoing(CapturedEmail):
     """An outgoing email (engine, Resend API) captured from the fields it was sent with: the
     subject, addresses, bodies and attachments are read from them; the MIME (`raw`, `headers`,
-    `defects`) is built when one of those is first read, and Resend's derived `text` made then.
+    `defects`) is built when one of those is first read, Resend's derived `text` made then,
+    and the captured attachments listed when first read.
 
     Building is deterministic (boundaries named after the Message-ID), so two threads that
     race to fill a field fill it with equal values, and a store can keep the recipe instead
@@ -80,7 +81,7 @@ class _Outgoing(CapturedEmail):
 
 
 _SLOTS: dict[str, Any] = {
-    name: vars(CapturedEmail)[name] for name in ("raw", "headers", "defects", "text")
+    name: vars(CapturedEmail)[name] for name in ("raw", "headers", "defects", "text", "attachments")
 }
 
 
@@ -106,6 +107,24 @@ def _fill_text(email: _Outgoing) -> None:
     _SLOTS["text"].__set__(email, html_to_text(email.html) if email.html else None)
 
 
+def _fill_attachments(email: _Outgoing) -> None:
+    eid = email.id
+    _SLOTS["attachments"].__set__(
+        email,
+        [
+            CapturedAttachment(
+                f"{eid}-{i}",
+                a.filename,
+                a.content_type,
+                a.content,
+                a.content_id,
+                "inline" if a.content_id else "attachment",
+            )
+            for i, a in enumerate(email.source.attachments)
+        ],
+    )
+
+
 def _later(name: str, fill: Callable[[_Outgoing], None]) -> property:
     slot = _SLOTS[name]
 
@@ -128,6 +147,7 @@ _FILLS: dict[str, Callable[[_Outgoing], None]] = {
     "headers": _fill_mime,
     "defects": _fill_mime,
     "text": _fill_text,
+    "attachments": _fill_attachments,  # most emails have none: no list kept for them
 }
 for _name, _fill in _FILLS.items():  # properties over the slots the dataclass made
     setattr(_Outgoing, _name, _later(_name, _fill))
@@ -137,7 +157,7 @@ for _name, _fill in _FILLS.items():  # properties over the slots the dataclass m
 # slots filled later (`_FILLS`) stay empty until first read; `text` is set when it is known.
 _EAGER = (
     "id", "received_at", "received_wall_at", "way_in", "envelope_from", "envelope_to",
-    "from_", "to", "cc", "bcc", "reply_to", "subject", "html", "attachments", "tags",
+    "from_", "to", "cc", "bcc", "reply_to", "subject", "html", "tags",
     *PROVENANCE_HEADERS.values(), "batch", "resend_request",
 )  # fmt: skip
 _PUTS = (*(vars(CapturedEmail)[n].__set__ for n in _EAGER), vars(_Outgoing)["source"].__set__)
@@ -169,17 +189,6 @@ def capture_outgoing(
         email.reply_to,
         email.subject,
         email.html,
-        [
-            CapturedAttachment(
-                f"{eid}-{i}",
-                a.filename,
-                a.content_type,
-                a.content,
-                a.content_id,
-                "inline" if a.content_id else "attachment",
-            )
-            for i, a in enumerate(email.attachments)
-        ],
         email.tags,
         *_provenance(email),
         email.batch,

@@ -80,7 +80,7 @@ class ResendEmails:
                 valid=valid,
                 created_at=now,
                 last_event="queued",
-                attachments=[
+                attachments=tuple(
                     AttachmentRecord(
                         self._ids.uuid4(),
                         a.filename or None,
@@ -90,7 +90,7 @@ class ResendEmails:
                         path,
                     )
                     for a, path in zip(valid.email.attachments, valid.attachment_paths, strict=True)
-                ],
+                ),
             )
             self.records[record.id] = record
             if valid.scheduled_at is not None and valid.scheduled_at > now:

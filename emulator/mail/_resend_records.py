@@ -6,7 +6,7 @@ service that owns it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,4 +44,5 @@ class EmailRecord:
     scheduled_at: datetime | None = None
     timer: Timer | None = None
     mailbox: Mailbox | None = None
-    attachments: list[AttachmentRecord] = field(default_factory=list)
+    # a tuple: most emails have none, and `()` is one shared object the collector never scans
+    attachments: tuple[AttachmentRecord, ...] = ()

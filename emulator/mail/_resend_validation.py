@@ -6,7 +6,7 @@ import base64
 import binascii
 import mimetypes
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from functools import cached_property
@@ -61,7 +61,7 @@ class ValidEmail:
 
     email: OutgoingEmail
     scheduled_at: datetime | None
-    attachment_paths: list[str | None] = field(default_factory=list)
+    attachment_paths: tuple[str | None, ...] = ()  # a tuple: no list kept per email
 
     @cached_property
     def text(self) -> str | None:
@@ -141,7 +141,7 @@ def _addresses(body: dict[str, Any], key: str) -> list[str]:
     if value is None:
         return []
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all([isinstance(v, str) for v in items]):
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         raise _invalid(f"Invalid `{key}` field. It must be a string or an array of strings.")
     for item in items:
         if not _SIMPLE.match(item) and not _valid_address(item):
@@ -156,9 +156,9 @@ def _string_or_none(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
-def _attachments(value: Any) -> tuple[list[Attachment], list[str | None]]:
+def _attachments(value: Any) -> tuple[list[Attachment], tuple[str | None, ...]]:
     if value is None:
-        return [], []
+        return [], ()
     if not isinstance(value, list):
         raise _invalid("Invalid `attachments` field. It must be an array.")
     out: list[Attachment] = []
@@ -190,7 +190,7 @@ def _attachments(value: Any) -> tuple[list[Attachment], list[str | None]]:
             f"Invalid `attachments` field. The attachments add up to {total} bytes; "
             "the maximum is 40MB per email."
         )
-    return out, paths
+    return out, tuple(paths)
 
 
 def _decode_content(content: Any, where: str) -> bytes:
