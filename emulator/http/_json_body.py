@@ -51,8 +51,12 @@ def decode_json(raw: bytes) -> Any:
 
     The caller handles an empty body itself (each API means something different by it).
     """
-    try:  # what `json.loads(raw, ...)` does: UTF-8/16/32 by the first bytes, then decode
-        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+    # What `json.loads(raw, ...)` does: UTF-8/16/32 told by the first bytes, then decode. A
+    # body starting `{x` with x not NUL is UTF-8 (no BOM, not UTF-16/32), the common case.
+    utf8 = raw[:1] == b"{" and raw[1:2] != b"\x00"
+    try:
+        text = raw.decode("utf-8" if utf8 else json.detect_encoding(raw), "surrogatepass")
+        value = _DECODER.decode(text)
     except JsonBodyError:
         raise
     except RecursionError:

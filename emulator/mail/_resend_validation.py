@@ -146,7 +146,7 @@ def _addresses(body: dict[str, Any], key: str) -> list[str]:
     for item in items:
         if not _SIMPLE.match(item) and not _valid_address(item):
             raise _invalid(f"Invalid `{key}` field. {_FORMAT_HINT}")
-    return items if items is not value else list(items)
+    return items  # a list from the body is kept as it is (the record keeps that body too)
 
 
 def _string_or_none(body: dict[str, Any], key: str) -> str | None:
