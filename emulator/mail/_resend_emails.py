@@ -74,13 +74,9 @@ class ResendEmails:
     def store(self, body: dict[str, Any], valid: ValidEmail, now: datetime) -> EmailRecord:
         """Keep the email and release it now, or schedule its release at `scheduled_at`."""
         with self.lock:
-            record = EmailRecord(
-                id=self._ids.uuid4(),
-                request=body,
-                valid=valid,
-                created_at=now,
-                last_event="queued",
-                attachments=tuple(
+            record = EmailRecord(self._ids.uuid4(), body, valid, now, "queued")
+            if valid.attachment_paths:
+                record.attachments = tuple(
                     AttachmentRecord(
                         self._ids.uuid4(),
                         a.filename or None,
@@ -90,8 +86,7 @@ class ResendEmails:
                         path,
                     )
                     for a, path in zip(valid.email.attachments, valid.attachment_paths, strict=True)
-                ),
-            )
+                )
             self.records[record.id] = record
             if valid.scheduled_at is not None and valid.scheduled_at > now:
                 record.last_event = "scheduled"

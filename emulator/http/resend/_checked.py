@@ -81,7 +81,7 @@ class Checked:
                 too_large,
             )
             request.scope.setdefault("state", {})["raw"] = raw  # what `request.state` reads
-            if self.idempotent:
+            if key is not None:  # a send with `Idempotency-Key`
                 cached = service.idempotency_begin(key, _url_path(request.scope["path"]), raw)
                 if cached is not None:
                     return 200, cached, raw
