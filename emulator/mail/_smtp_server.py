@@ -24,56 +24,10 @@ from emulator.mail._failures import FailureRule, Where
 from emulator.mail._mailbox import Mailbox
 from emulator.mail._mime import unescape_8bit
 from emulator.mail._router import MailRouter
+from emulator.mail._smtp_protocol import DEFAULT_DATA_LIMIT, _Smtp
 from emulator.mail._smtp_tls import SmtpServerError, self_signed_context
 
-DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
 _BARE_LF_DOT = re.compile(rb"(?<!\r)\n\.\.")  # a stuffed dot at the start of a bare-LF line
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-# `<local@domain>` of plain dot-atoms (what clients send): aiosmtpd's `_getaddr` reads it with
-# the stdlib's header parser and builds a typing.Protocol class per call (~50 us a command)
-_PLAIN_PATH = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*)>[ \t]*")
-
-
-class _Smtp(SMTP):
-    """aiosmtpd's SMTP with a connect-stage failure hook and no 1,000-byte line limit.
-
-    aiosmtpd splits DATA on CRLF and refuses a "line" over 1,001 bytes, so a message with bare
-    LF line ends (what `smtplib.sendmail` sends for bytes with `\n`) over about 1 KB got
-    `500 Line too long`. Mailpit accepts those; here a line may be as long as the whole
-    message may be, and `data_size_limit` still bounds the total.
-    """
-
-    def __init__(self, handler: _Handler, **kwargs: Any) -> None:
-        # SMTP.__init__ sizes its StreamReader's buffer from this, so it is set first
-        self.line_length_limit = max(
-            SMTP.line_length_limit, (kwargs.get("data_size_limit") or DEFAULT_DATA_LIMIT) + 2
-        )
-        super().__init__(handler, **kwargs)
-        # AUTH without TLS is what a local capture server is for: aiosmtpd warns about it on
-        # every connection when asked in its constructor, so the requirement is set here
-        self._auth_required = handler.auth_required
-        self._doorstep = handler
-
-    async def _handle_client(self) -> None:
-        if not self._doorstep.probing:
-            rule = self._doorstep.take("smtp.connect", [])
-            if rule is not None:
-                if not rule.disconnect:
-                    await self.push(f"{rule.code} {rule.message}")
-                if self.transport is not None:
-                    self.transport.close()
-                return
-        await super()._handle_client()
-
-    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
-        """aiosmtpd's MAIL/RCPT address parse, without its parser for a plain `<a@b.c>`."""
-        found = _PLAIN_PATH.match(arg)
-        if found is None or arg.startswith("(", found.end()):  # a comment: the parser's job
-            return super()._getaddr(arg)
-        address = found.group(1)
-        if self.local_part_limit and address.index("@") > self.local_part_limit:
-            return None, None
-        return address, arg[found.end() :]
 
 
 class _Handler:
@@ -160,8 +114,10 @@ class _Controller(Controller):
         super().__init__(handler, **kwargs)
         self._doorstep = handler
 
+    protocol: type[_Smtp] = _Smtp
+
     def factory(self) -> SMTP:
-        return _Smtp(self.handler, **self.SMTP_kwargs)
+        return self.protocol(self.handler, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
         sockets: Any = getattr(self.server, "sockets", None)
