@@ -87,6 +87,20 @@ MAYBE = {
     ),
     "empty": b"",
 }
+_MIXED = b"Content-Type: multipart/mixed; boundary=z\r\n\r\n"
+QUICK |= {  # how multipart bodies split: preambles, epilogues, odd boundary lines
+    "preamble and epilogue": _MIXED + b"pre\r\n--z\r\n\r\none\r\n--z  \r\n"
+    b"Content-Type: text/html\r\n\r\n<p>two</p>\r\n--z--  \r\nepilogue\r\n",
+    "three parts": _MIXED + b"--z\r\n\r\na\r\n--z\r\n\r\nb\r\n--z\r\n\r\nc\r\n--z--\r\n",
+    "closing without a line end": _MIXED + b"--z\r\n\r\nx\r\n--z--",
+}
+MAYBE |= {
+    "boundary-like line": _MIXED + b"--z\r\n\r\none\r\n--zz\r\n--z--\r\n",
+    "empty part": _MIXED + b"--z\r\n--z\r\n\r\n--z--\r\n",
+    "boundary at the end": _MIXED + b"--z",
+    "only a closing": _MIXED + b"--z--\r\n",
+    "no closing": _MIXED + b"--z\r\n\r\na\r\n--z\r\n",
+}
 
 
 @pytest.mark.parametrize("name", sorted(QUICK))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import itertools
 import re
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
@@ -68,13 +67,13 @@ def _parse(data: bytes) -> ParsedMime:
         for p in root.walk()
         if p.children is None and p is not html and p is not text
     ]
-    first = root.first
+    first, addrs = root.first, root.head.addrs
     return ParsedMime(
-        headers=[(name, value) for name, value, _ in root.headers],
+        headers=list(root.head.pairs),
         from_=first.get("from", ""),
-        to=root.addresses("to"),
-        cc=root.addresses("cc"),
-        reply_to=root.addresses("reply-to"),
+        to=list(addrs.get("to", ())),
+        cc=list(addrs.get("cc", ())),
+        reply_to=list(addrs.get("reply-to", ())),
         subject=first.get("subject", ""),
         html=None if html is None else html.text(),
         text=None if text is None else text.text(),
@@ -89,16 +88,23 @@ class _Head:
     structure needs from them. Blocks repeat (a client's part headers are the same in every
     message it sends), so they are memoised by their bytes."""
 
-    __slots__ = ("cte", "ctype", "disposition", "disposition_params", "first", "headers", "params")
+    __slots__ = (
+        *("addrs", "cte", "ctype", "disposition", "disposition_params", "first", "pairs"),
+        "params",
+    )
 
     def __init__(self, block: bytes) -> None:
-        self.headers = _headers(block) if block else []
+        headers = _headers(block) if block else []
+        self.pairs = [(n, v) for n, v, _ in headers]  # `headers` of ParsedMime (copied)
         self.first: dict[str, str] = {}
-        for n, v, _ in self.headers:
+        self.addrs: dict[str, list[str]] = {}  # the addresses of To, Cc... (copied)
+        for n, v, addrs in headers:
             self.first.setdefault(n.lower(), v)
+            if addrs is not None:
+                self.addrs.setdefault(n.lower(), []).extend(addrs)
         self.params: dict[str, str] = {}
         self.disposition_params: dict[str, str] = {}
-        if sum(1 for n, _, _ in self.headers if n.lower() == "content-type") > 1:
+        if sum(1 for n, _ in self.pairs if n.lower() == "content-type") > 1:
             raise _Unsure("two Content-Types")
         self.ctype = "text/plain"
         found = self.first.get("content-type")
@@ -133,16 +139,17 @@ def _head(block: bytes) -> _Head:
 class _Part:
     """One MIME part: its header block (`_Head`) and its body."""
 
+    __slots__ = ("body", "children", "cte", "ctype", "disposition", "first", "head", "params")
+
     def __init__(self, data: bytes, parent: _Part | None) -> None:
         if data.startswith((b"From ", b" ", b"\t")):
             raise _Unsure("an mbox From line or a continuation first")
         end = 0 if data.startswith(b"\n") else data.find(b"\n\n")
         if end < 0:
             raise _Unsure("no blank line after the headers")
-        head = _head(data[:end])
-        self.headers, self.first, self.ctype = head.headers, head.first, head.ctype
-        self.params, self.disposition, self.cte = head.params, head.disposition, head.cte
-        self.disposition_params = head.disposition_params
+        self.head = head = _head(data[:end])
+        self.first, self.ctype, self.params = head.first, head.ctype, head.params
+        self.disposition, self.cte = head.disposition, head.cte
         self.body = data[end + (1 if end == 0 else 2) :]
         if parent is not None and parent.ctype == "multipart/digest":
             raise _Unsure("a digest part")
@@ -156,16 +163,6 @@ class _Part:
             if not boundary:
                 raise _Unsure("a multipart without a boundary")
             self.children = [_Part(p, self) for p in _split(self.body, boundary.encode())]
-
-    def header(self, name: str) -> str | None:
-        return self.first.get(name)
-
-    def addresses(self, name: str) -> list[str]:
-        out: list[str] = []
-        for n, _, addrs in self.headers:
-            if n.lower() == name and addrs is not None:
-                out.extend(addrs)
-        return out
 
     def walk(self) -> list[_Part]:
         found = [self]
@@ -205,27 +202,29 @@ def _known(charset: str) -> bool:
 def _split(body: bytes, boundary: bytes) -> list[bytes]:
     """The parts between `--boundary` lines, each without the line end before the next."""
     delim = b"--" + boundary
-    starts = []
-    at = 0 if body.startswith(delim) else body.find(b"\n" + delim)
-    while at >= 0:
-        line_start = at if at == 0 and body.startswith(delim) else at + 1
+    marker, skip = b"\n" + delim, len(delim)
+    line_start = 0 if body.startswith(delim) else body.find(marker) + 1
+    if line_start == 0 and not body.startswith(delim):
+        raise _Unsure("no boundary")
+    parts: list[bytes] = []
+    eol = None  # where the previous boundary line ends
+    while True:
+        if eol is not None:
+            if eol < 0:
+                raise _Unsure("a boundary at the end")
+            parts.append(body[eol + 1 : max(eol + 1, line_start - 1)])
         eol = body.find(b"\n", line_start)
-        line = body[line_start : eol if eol >= 0 else len(body)]
-        rest = line[len(delim) :]
-        closing = rest.startswith(b"--")
+        rest = body[line_start + skip : eol if eol >= 0 else len(body)]
+        closing = rest[:2] == b"--"
         if (rest[2:] if closing else rest).strip(b" \t"):
             raise _Unsure("a line that starts like a boundary")
-        starts.append((line_start, eol, closing))
         if closing:
             break
-        at = body.find(b"\n" + delim, line_start)
-    if not starts or not starts[-1][2] or len(starts) < 2:
-        raise _Unsure("no closing boundary")
-    parts = []
-    for (_, eol, _), (next_start, _, _) in itertools.pairwise(starts):
-        if eol < 0:
-            raise _Unsure("a boundary at the end")
-        parts.append(body[eol + 1 : max(eol + 1, next_start - 1)])
+        line_start = body.find(marker, line_start) + 1
+        if line_start == 0:
+            raise _Unsure("no closing boundary")
+    if not parts:
+        raise _Unsure("no part before the closing boundary")
     return parts
 
 
@@ -357,31 +356,27 @@ def _stdlib_header(name: str, value: str) -> Header:
     return name, shown, addrs
 
 
-def _body(root: _Part, subtype: str) -> _Part | None:
+def _body(part: _Part, subtype: str) -> _Part | None:
     """`EmailMessage.get_body(preferencelist=(subtype,))`: the first such text part found."""
-
-    def find(part: _Part) -> _Part | None:
-        if part.disposition == "attachment":
-            return None
-        maintype, _, sub = part.ctype.partition("/")
-        if maintype == "text":
-            return part if sub == subtype else None
-        if part.children is None or root.children is None:
-            return None
-        if sub != "related":
-            return next((f for c in part.children if (f := find(c)) is not None), None)
-        if part.params.get("start"):
-            raise _Unsure("a related part with a start")
-        return find(part.children[0]) if part.children else None
-
-    return find(root)
+    if part.disposition == "attachment":
+        return None
+    maintype, _, sub = part.ctype.partition("/")
+    if maintype == "text":
+        return part if sub == subtype else None
+    if part.children is None:
+        return None
+    if sub != "related":
+        return next((f for c in part.children if (f := _body(c, subtype)) is not None), None)
+    if part.params.get("start"):
+        raise _Unsure("a related part with a start")
+    return _body(part.children[0], subtype) if part.children else None
 
 
 def _attachment(part: _Part) -> ParsedPart:
-    filename = part.disposition_params.get("filename")
+    filename = part.head.disposition_params.get("filename")
     if filename is None:
         filename = part.params.get("name")
-    cid = part.header("content-id")
+    cid = part.first.get("content-id")
     cid_text = cid.strip().strip("<>") if cid else None
     kind = "inline" if part.disposition == "inline" or cid_text else "attachment"
     name = None if filename is None else filename.strip()
