@@ -338,7 +338,7 @@ def __getattr__(name: str) -> Any:
     """A public name (imported from its home module) or a subpackage, on first use."""
     home = _HOME.get(name)
     if home is not None:
-        from emulator.core import cached_dataclass_methods
+        from emulator._method_cache import cached_dataclass_methods
 
         with cached_dataclass_methods():  # our dataclasses' methods are compiled once a machine
             value = getattr(importlib.import_module(home), name)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from emulator.core import MethodCache
+from emulator._method_cache import MethodCache
 
 FIELDS: list[Any] = [("a", int), ("b", str, dataclasses.field(default="x"))]
 
@@ -65,7 +65,18 @@ def test_an_unreadable_cache_file_is_replaced(tmp_path: Path, content: bytes) ->
     cache = MethodCache(path)
     _make(cache)
     assert cache.compiled > 0
-    assert len(marshal.loads(path.read_bytes())) == cache.compiled
+    assert len(marshal.loads(path.read_bytes()[4:])) == cache.compiled
+
+
+def test_a_cache_from_another_interpreter_build_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "methods.marshal"
+    _make(MethodCache(path))
+    data = path.read_bytes()
+    path.write_bytes(bytes(4) + data[4:])  # the same code under another magic number
+    again = MethodCache(path)
+    _make(again)
+    assert again.compiled > 0
+    assert path.read_bytes()[:4] == data[:4]
 
 
 def test_nothing_is_written_without_bytecode_writing(
@@ -88,7 +99,7 @@ def test_a_read_only_place_only_costs_the_compile(tmp_path: Path) -> None:
 
 def test_importing_the_emulator_fills_the_cache_once(tmp_path: Path) -> None:
     script = (
-        "import emulator.core._method_cache as m\n"
+        "import emulator._method_cache as m\n"
         "from emulator import Emulator\n"
         "print(m._DEFAULT.compiled)\n"
     )

@@ -27,7 +27,6 @@ from emulator.core._errors import (
 from emulator.core._ids import IdFactory
 from emulator.core._journaling import Recorder, journaled
 from emulator.core._merge import deep_merge
-from emulator.core._method_cache import MethodCache, cached_dataclass_methods
 from emulator.core._timestamps import format_timestamp
 from emulator.core._user_tokens import (
     SigningKey,
@@ -53,7 +52,6 @@ __all__ = [
     "DurationError",
     "DurationPart",
     "IdFactory",
-    "MethodCache",
     "Problem",
     "Recorder",
     "SigningKey",
@@ -63,7 +61,6 @@ __all__ = [
     "TriggerError",
     "UserTokenError",
     "add_months",
-    "cached_dataclass_methods",
     "check_user_token",
     "deep_merge",
     "duration_parts",

@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -84,7 +85,10 @@ class MethodCache:
             self._codes = {}
             if self.path is not None:
                 try:
-                    loaded = marshal.loads(self.path.read_bytes())
+                    data = self.path.read_bytes()
+                    # Bytecode of another interpreter build (its magic number differs) is not
+                    # ours to run: the file starts with the magic number, as a .pyc does.
+                    loaded = marshal.loads(data[4:]) if data[:4] == MAGIC_NUMBER else None
                 except (OSError, EOFError, ValueError, TypeError):
                     loaded = None  # none yet, or unreadable: start afresh
                 if isinstance(loaded, dict):
@@ -104,7 +108,7 @@ class MethodCache:
         temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(marshal.dumps(codes))
+            temporary.write_bytes(MAGIC_NUMBER + marshal.dumps(codes))
             os.replace(temporary, self.path)  # readers see the old file or the new one
             self._added = False
         except OSError:
