@@ -17,6 +17,12 @@ from emulator._method_cache import MethodCache
 FIELDS: list[Any] = [("a", int), ("b", str, dataclasses.field(default="x"))]
 
 
+@pytest.fixture(autouse=True)
+def _writing_bytecode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches are saved as bytecode is: allowed here even under PYTHONDONTWRITEBYTECODE."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+
 def _make(cache: MethodCache, **options: Any) -> type:
     with cache.active():
         return dataclasses.make_dataclass("Point", FIELDS, **options)
