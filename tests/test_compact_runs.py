@@ -74,3 +74,13 @@ def test_merging_users_moves_compacted_runs_too(emu: Emulator) -> None:
     assert [r.recipient_id for r in emu.runs()] == ["u2", "u2", "u3", "u3"]
     emu.delete_user("u2")
     assert [r.id for r in emu.runs()] == [held[2].id, held[3].id]
+
+
+def test_runs_merged_into_a_batch_are_compacted_once_it_closes(emu: Emulator) -> None:
+    data = {"invoice_id": "i1", "status": "open", "amount": 2}
+    held = [emu.trigger("invoice-updated", ["u1"], data=data).runs[0] for _ in range(5)]
+    assert [r.status for r in held[1:]] == ["merged_into_batch"] * 4
+    emu.advance(minutes=10)  # the batch closes; the carrier sends and finishes
+    kept = emu._engine.runs
+    assert [isinstance(kept[r.id], CompactRun) for r in held] == [False] + [True] * 3 + [False]
+    assert [_view(emu.run(r.id)) for r in held] == [_view(r) for r in held]

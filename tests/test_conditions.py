@@ -685,3 +685,24 @@ def test_evaluate_never_raises(
     result = evaluate(ConditionGroup("any", leaves), sc)
     assert isinstance(result.passed, bool)
     assert isinstance(result.explain(), str)
+
+
+# -- equal results are shared (fewer objects kept in step details) ---------------------------
+@pytest.mark.parametrize(
+    ("first", "second", "shared"),
+    [
+        ("open", "open", True),
+        ("open", "paid", False),
+        (1, 1, True),
+        (1, True, False),  # equal in Python, shown differently: never the same result
+        (1, 1.0, False),
+        ({"a": 1}, {"a": 1}, False),  # not plain: each evaluation keeps its own
+    ],
+)
+def test_equal_results_of_one_group_are_one_object(first: Any, second: Any, shared: bool) -> None:
+    group = ConditionGroup("all", (Condition("data.v", "equal_to", "open"),))
+    a, b = evaluate(group, scope({"v": first})), evaluate(group, scope({"v": second}))
+    assert (a is b) is shared
+    assert a.evaluations[0].variable_value == first
+    assert type(b.evaluations[0].variable_value) is type(second)
+    assert b.explain() == evaluate(group, scope({"v": second})).explain()

@@ -109,10 +109,40 @@ def evaluate(group: ConditionGroup | None, scope: ConditionScope) -> ConditionRe
     short-circuit and the leaves they never reached are recorded with result `None`. An empty
     group (`{"any": []}`) has no conditions and passes."""
     if group is None:
-        return ConditionResult(True, ())
+        return _NO_CONDITIONS
     out: list[Evaluation] = []
     passed = _evaluate_group(group, scope, out)
-    return ConditionResult(passed, tuple(out))
+    return _shared_result(group, passed, out)
+
+
+_NO_CONDITIONS = ConditionResult(True, ())
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+MAX_SHARED_RESULTS = 4096
+# Equal outcomes of the same condition group are one shared (immutable) result: runs keep
+# their step details, and thousands of equal results would be objects for the GC to scan.
+_SHARED: dict[tuple[Any, ...], tuple[ConditionGroup, ConditionResult]] = {}
+
+
+def _shared_result(group: ConditionGroup, passed: bool, out: list[Evaluation]) -> ConditionResult:
+    """The result of `group`, shared with an earlier equal one when every value seen is plain
+    (compared with its type: `1` and `true` stay apart)."""
+    key: list[Any] = [id(group), passed]
+    for e in out:
+        value, argument = e.variable_value, e.argument_value
+        if value is not MISSING and type(value) not in _PLAIN:
+            return ConditionResult(passed, tuple(out))
+        if argument is not MISSING and type(argument) not in _PLAIN:
+            return ConditionResult(passed, tuple(out))
+        key += (type(value), value, type(argument), argument, e.result)
+    frozen_key = tuple(key)
+    found = _SHARED.get(frozen_key)
+    if found is not None and found[0] is group:
+        return found[1]
+    result = ConditionResult(passed, tuple(out))
+    if len(_SHARED) >= MAX_SHARED_RESULTS:
+        _SHARED.clear()  # a bound on memory, not an LRU: one atomic step under threads
+    _SHARED[frozen_key] = (group, result)
+    return result
 
 
 def _evaluate_group(group: ConditionGroup, scope: ConditionScope, out: list[Evaluation]) -> bool:

@@ -286,17 +286,22 @@ class Engine:
         if status != "merged_into_batch":  # a merged run may still carry its batch on
             rs.frames.clear()  # a finished run never resumes; free its cursor
         if rs.batch_slot is None:  # in an open batch it stays until the batch closes
-            self.live.pop(rs.record.id, None)
-        self._whole.append(rs.record)
-        if len(self._whole) > self.whole_runs:
-            self._compact_oldest()
+            self.retire(rs)
         if rs.timer is not None:
             rs.timer.cancel()
             rs.timer = None
 
+    def retire(self, rs: RunState) -> None:
+        """A finished run leaves `live` (a run merged into a batch, when the batch closes) and
+        joins the line of whole runs; the oldest beyond `whole_runs` is compacted."""
+        self.live.pop(rs.record.id, None)
+        self._whole.append(rs.record)
+        if len(self._whole) > self.whole_runs:
+            self._compact_oldest()
+
     def _compact_oldest(self) -> None:
-        """Turn the oldest whole finished run into its `CompactRun` (a run still in an open
-        batch, or no longer kept, is left as it is)."""
+        """Turn the oldest whole finished run into its `CompactRun` (a run in `live` again, or
+        no longer kept, is left as it is)."""
         run = self._whole.popleft()
         if self.runs.get(run.id) is run and run.finished and run.id not in self.live:
             self.runs[run.id] = compact_run(run)

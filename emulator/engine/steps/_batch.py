@@ -158,7 +158,7 @@ def close_batch(engine: Engine, batch: OpenBatch) -> None:
         carrier = active[0]  # the opener was cancelled: the earliest remaining run goes on
     for m in batch.members:
         if m is not carrier and m.run.record.finished:  # merged: nothing of it acts any more
-            engine.live.pop(m.run.record.id, None)
+            engine.retire(m.run)
     if carrier is None:
         if batch.leading is None and batch.members:
             batch.members[0].record.detail["closed_empty"] = True

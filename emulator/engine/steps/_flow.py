@@ -6,7 +6,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from emulator.definitions import BranchStep
-from emulator.engine._conditions import evaluate
+from emulator.engine._conditions import ConditionResult, evaluate
 from emulator.engine._keys import render_key
 from emulator.engine._state import Frame, RunState
 from emulator.stores import StepRecord
@@ -35,7 +35,7 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
             break
     if chosen is None:
         chosen = next((b for b in step.branches if b.conditions is None), None)
-    record.detail["evaluated"] = tuple(tried)  # a tuple: lighter for the GC to keep
+    record.detail["evaluated"] = _shared_tried(step, tried)
     if chosen is None:
         return engine.skip(rs, record, "no branch matched and there is no default branch")
     record.branch = chosen.name
@@ -43,6 +43,30 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
         engine.observers.branch_taken(rs.workflow, step.ref, chosen.name)
     rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
     return NEXT
+
+
+MAX_SHARED_TRIED = 4096
+# What a branch step tried, shared between runs that tried the same (shared) results: each
+# run's step detail keeps it, and equal copies would be objects for the GC to scan.
+_TRIED: dict[tuple[int, ...], tuple[BranchStep, tuple[tuple[str, ConditionResult], ...]]] = {}
+
+
+def _shared_tried(
+    step: BranchStep, tried: list[tuple[str, ConditionResult]]
+) -> tuple[tuple[str, ConditionResult], ...]:
+    key = (id(step), *(id(result) for _, result in tried))
+    found = _TRIED.get(key)
+    if (
+        found is not None
+        and found[0] is step
+        and all(a[1] is b[1] for a, b in zip(found[1], tried, strict=True))
+    ):
+        return found[1]
+    made = tuple(tried)
+    if len(_TRIED) >= MAX_SHARED_TRIED:
+        _TRIED.clear()  # a bound on memory, not an LRU: one atomic step under threads
+    _TRIED[key] = (step, made)
+    return made
 
 
 def run_cohort(engine: Engine, rs: RunState, step: BranchStep, record: StepRecord) -> str:
