@@ -5,6 +5,7 @@ scope methods through `ScopeSource`). The engine's scope methods delegate here."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Protocol
 
 from emulator.definitions import knock_var
@@ -51,7 +52,7 @@ def send_vars(vars: Mapping[str, Any], tenant: Mapping[str, Any] | None) -> dict
     variables as text (`"123"` -> 123, `"true"` -> true, `"007"` stays text), whatever set them
     (the config file, `Emulator(vars=)`, `emulator.vars[...]`, the plugin's option or marker);
     then the tenant's `settings.branding` over the account's `vars.branding`."""
-    out = {key: knock_var(value) for key, value in vars.items()}
+    out = {key: _send_var(value) for key, value in vars.items()}
     settings = tenant.get("settings") if tenant else None
     branding = settings.get("branding") if isinstance(settings, Mapping) else None
     if not isinstance(branding, Mapping) or not branding:
@@ -59,6 +60,20 @@ def send_vars(vars: Mapping[str, Any], tenant: Mapping[str, Any] | None) -> dict
     account = out.get("branding")
     out["branding"] = {**(account if isinstance(account, Mapping) else {}), **branding}
     return out
+
+
+@lru_cache(maxsize=1024)
+def _decoded(text: str) -> Any:
+    return knock_var(text)
+
+
+def _send_var(value: Any) -> Any:
+    """`knock_var(value)`, text decoded once (a list or object is decoded afresh each time:
+    a message may not share it with another)."""
+    if not isinstance(value, str):
+        return knock_var(value)
+    decoded = _decoded(value)
+    return knock_var(value) if isinstance(decoded, list | dict) else decoded
 
 
 class ScopeSource(Protocol):

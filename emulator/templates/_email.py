@@ -9,6 +9,7 @@ the rendered `text_body`, or is derived from the HTML body, wrapped in the layou
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import css_inline
@@ -47,8 +48,10 @@ BUILTIN_DEFAULT_LAYOUT = Layout(
 )
 
 
+@lru_cache(maxsize=512)
 def inline_css(html: str) -> str:
-    """Move <style> rules onto the elements they match (what email clients need)."""
+    """Move <style> rules onto the elements they match (what email clients need). Cached: a
+    notification or digest often sends the same document to many recipients."""
     try:
         return str(_INLINER.inline(html))
     except css_inline.InlineError:

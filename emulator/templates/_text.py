@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import lru_cache
 
 _DROP = re.compile(r"<(head|style|script|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -37,8 +38,10 @@ def _link(match: re.Match[str]) -> str:
     return f"{match.group(3)} ({href})" if label else href
 
 
+@lru_cache(maxsize=512)
 def html_to_text(html: str) -> str:
-    """Readable text: block elements become paragraphs, links keep their URL in parentheses."""
+    """Readable text: block elements become paragraphs, links keep their URL in parentheses.
+    Cached: digests and notifications send the same body to many recipients."""
     text = _COMMENT.sub("", _DROP.sub("", html))
     text = re.sub(r"\s+", " ", text)  # source whitespace is not meaningful in HTML
     text = _LINK.sub(_link, text)
