@@ -3,6 +3,7 @@ no route outside /v1 answers CORS, and SIGTERM stops `doorstep serve` at once.""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
@@ -141,6 +142,38 @@ def test_only_known_host_names_are_answered(
         assert "--allowed-host" in body.get("error", body.get("message"))
     else:
         assert response.status_code != 403
+
+
+@pytest.mark.parametrize(
+    ("hosts", "status"),
+    [((b"localhost", b"evil.example"), 403), ((b"evil.example", b"localhost"), 200)],
+    ids=["rebinding name last", "loopback name last"],
+)
+def test_a_repeated_host_header_is_judged_by_its_last_value(
+    emu: Emulator, hosts: tuple[bytes, bytes], status: int
+) -> None:
+    """The guard reads only the Host header for most requests: the last of several decides."""
+    sent: list[Any] = []
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/messages",
+        "raw_path": b"/api/messages",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8025),
+        "headers": [(b"host", h) for h in hosts],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(create_app(emu)(scope, receive, send))
+    assert sent[0]["status"] == status
 
 
 @pytest.mark.parametrize(("host", "status"), HOSTS)

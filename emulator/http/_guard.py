@@ -62,8 +62,7 @@ class RequestGuard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        refusal = self._refusal(scope, headers)
+        refusal = self._refusal(scope)
         if refusal is None:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
@@ -71,9 +70,13 @@ class RequestGuard:
         else:
             await _refuse(*refusal, scope["path"], send)
 
-    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
-        """(status, reason) for a request to refuse, None to let it through."""
-        host = headers.get("host", "")
+    def _refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """(status, reason) for a request to refuse, None to let it through (most requests
+        need only the Host header: the others are decoded for writes outside the APIs)."""
+        host = ""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1")  # the last one, as a dict of them would keep
         if host_name(host) not in self.allowed_hosts:
             return 403, (
                 f"host {host!r} is not allowed (DNS rebinding protection); open the server as "
@@ -84,6 +87,7 @@ class RequestGuard:
             return None  # Knock: its own CORS allow-list (socket too); Resend: server-side keys
         if scope["type"] == "http" and scope["method"] not in WRITE_METHODS:
             return None
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         return _cross_origin(path, host, headers, websocket=scope["type"] == "websocket")
 
 
