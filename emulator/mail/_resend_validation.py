@@ -91,7 +91,7 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
     if not isinstance(subject, str):
         raise _invalid("Invalid `subject` field. It must be a string.")
     html_body, text_body = _string_or_none(body, "html"), _string_or_none(body, "text")
-    headers = _headers(body.get("headers") or {})
+    headers = _headers(given) if (given := body.get("headers")) else {}
     if batch and body.get("attachments"):
         raise _invalid(
             "Invalid `attachments` field. Attachments are not supported in batch emails."
@@ -141,8 +141,11 @@ def _addresses(body: dict[str, Any], key: str) -> list[str]:
     if value is None:
         return []
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+    if not isinstance(items, list):
         raise _invalid(f"Invalid `{key}` field. It must be a string or an array of strings.")
+    for item in items:
+        if not isinstance(item, str):
+            raise _invalid(f"Invalid `{key}` field. It must be a string or an array of strings.")
     for item in items:
         if not _SIMPLE.match(item) and not _valid_address(item):
             raise _invalid(f"Invalid `{key}` field. {_FORMAT_HINT}")
