@@ -229,7 +229,9 @@ def _mime(
 
 
 def _parse(r: _Raw) -> CapturedEmail:
-    """The captured form of mail kept raw (see `parse_arrived`)."""
+    """The captured form of mail kept raw (see `parse_arrived`; `make`, when given, makes it)."""
+    if r.make is not None:
+        return r.make()
     return parse_arrived(
         r.raw, r.id, r.envelope_from, r.envelope_to, r.way_in, r.received_at, r.received_wall_at
     )

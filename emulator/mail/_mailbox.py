@@ -1,13 +1,14 @@
 """The Mailbox: one thread-safe store of captured email for every way in.
 
 Every way in (SMTP, the Resend API, the engine's providers) ends in `_put`, which keeps the
-newest `retention` emails (evicting the oldest), persists to an optional `MailStore` and wakes
-`wait_for` callers. SMTP mail arrives parsed (`ingest_raw` parses it before taking the lock);
-outgoing mail arrives as an `_Outgoing` whose MIME is built when asked for; only mail a data
-dir stored unparsed comes back as a `_Raw`, parsed on the first read. Queries (`filter`,
-`wait_for`) live in `_query`; Mailpit's list, counts, tags and search in `_index` (`reading`);
-listeners in `_listeners` (with nobody listening the hot paths pay one attribute check);
-choosing a Mailbox per message for parallel tests in `_router`.
+newest `retention` emails (`_kept`: the emails in arrival order, evicting the oldest),
+persists to an optional `MailStore` and wakes `wait_for` callers. SMTP mail arrives parsed
+(`ingest_raw` parses it before taking the lock); outgoing mail arrives as an `_Outgoing` whose
+MIME is built when asked for; only mail a data dir stored unparsed comes back as a `_Raw`,
+parsed on the first read. Queries (`filter`, `wait_for`) live in `_query`; Mailpit's list,
+counts, tags and search in `_index` (`reading`); listeners in `_listeners` (with nobody
+listening the hot paths pay one attribute check); choosing a Mailbox per message for parallel
+tests in `_router`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from emulator.core import Clock, IdFactory
-from emulator.mail._capture import _parse, _Raw, capture_outgoing, parse_arrived
+from emulator.mail._capture import _Raw, capture_outgoing, parse_arrived
 from emulator.mail._failures import FailurePlan
 from emulator.mail._flags import MailFlags
 from emulator.mail._index import MailIndex
+from emulator.mail._kept import KeptEmails
 from emulator.mail._listeners import Listeners, MailEvent, MailListener
 from emulator.mail._model import (
     CapturedEmail,
@@ -66,24 +68,19 @@ class Mailbox:
         # While a journal replays: "skip" captures nothing (that mail is stored already),
         # "missing" captures only ids not kept yet (a call a crash may have cut short).
         self.replay: str | None = None
-        self._emails: dict[str, CapturedEmail | _Raw] = {}
-        self._unparsed = 0
         self._lock = threading.RLock()
-        # One bulk parse at a time, taken only without `_lock` held (see `_parse_pending`).
-        self._parsing = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._subscribers = Listeners(self._lock, name)
-        self._store: MailStore | None = None
-        if store is not None:
-            if isinstance(store, str | Path):
-                from emulator.mail._sqlite import SqliteMailStore
+        if isinstance(store, str | Path):
+            from emulator.mail._sqlite import SqliteMailStore
 
-                self._store = SqliteMailStore(store)
-            else:
-                self._store = store
-            for email in self._store.load(retention):
-                self._emails[email.id] = email
-                self._unparsed += isinstance(email, _Raw)
+            store = SqliteMailStore(store)
+        self._store: MailStore | None = store
+        # what parsing raw mail builds replaces the stored form
+        self._kept = KeptEmails(self._lock, None if store is None else store.settled)
+        self._emails = self._kept.emails  # read by every query (the same dict throughout)
+        for email in [] if store is None else store.load(retention):
+            self._kept.add(email)
         # Mailpit's Read flags and hand-set tags, and what its list and search read
         self.flags = MailFlags(self._store, lock=self._lock, known=self._emails)
         self._index = MailIndex(self._emails, self.flags)
@@ -122,18 +119,14 @@ class Mailbox:
                 return
             if email.id in self._emails:
                 raise ValueError(f"email id {email.id!r} is already in {self.name}; ids are unique")
-            self._emails[email.id] = email
+            self._kept.add(email)
             self._index.added(email.id)
             evicted: list[str] = []
             if self.retention and len(self._emails) > self.retention:
-                for old in list(self._emails)[: len(self._emails) - self.retention]:
-                    del self._emails[old]
-                    evicted.append(old)
+                evicted = self._kept.evict(self.retention)
                 self.stats.count("deleted", len(evicted))
                 self.flags.forget(evicted)
                 self._index.removed(evicted)
-            if isinstance(email, _Raw):
-                self._unparsed += 1
             if subscribers.listeners:
                 subscribers.queue(MailEvent("new", (email.id,)))
                 if evicted:
@@ -220,54 +213,21 @@ class Mailbox:
         )
         return email_id
 
-    def _settle(self) -> None:
-        """Parse whatever arrived raw; callers hold the lock (after `_parse_pending`, only
-        what arrived since)."""
-        if self._unparsed:
-            built = []
-            for key, value in self._emails.items():
-                if isinstance(value, _Raw):
-                    built.append(value.make() if value.make else _parse(value))
-                    self._emails[key] = built[-1]
-            self._unparsed = 0
-            if self._store is not None:
-                self._store.settled(built)
-
-    def _parse_pending(self) -> None:
-        """Parse what arrived raw without holding the lock, so SMTP intake and every other
-        writer go on meanwhile (a reader that wants the same mail waits for this parse).
-        Callers must not hold `_lock`."""
-        if not self._unparsed:
-            return
-        with self._parsing:
-            with self._lock:
-                pending = [v for v in self._emails.values() if isinstance(v, _Raw)]
-            built = [(raw, raw.make() if raw.make else _parse(raw)) for raw in pending]
-            with self._lock:
-                kept = []
-                for raw, email in built:
-                    if self._emails.get(raw.id) is raw:  # not deleted or cleared meanwhile
-                        self._emails[raw.id] = email
-                        self._unparsed -= 1
-                        kept.append(email)
-                if self._store is not None and kept:
-                    self._store.settled(kept)  # the built form replaces the stored one
-
     # -- reading -------------------------------------------------------------------
     def all(self) -> EmailList:
         """Every email kept, oldest first."""
-        self._parse_pending()
+        self._kept.parse_unlocked()
         with self._lock:
-            self._settle()
+            self._kept.parse()
             return EmailList(self._emails.values())  # type: ignore[arg-type]
 
     @contextmanager
     def reading(self) -> Iterator[MailIndex]:
         """Mailpit's list, counts, tags and search (`MailIndex`), every email parsed, under
         the lock: `with mailbox.reading() as index: index.newest(0, 50)`."""
-        self._parse_pending()
+        self._kept.parse_unlocked()
         with self._lock:
-            self._settle()
+            self._kept.parse()
             yield self._index
 
     def __len__(self) -> int:
@@ -279,12 +239,12 @@ class Mailbox:
     def get(self, email_id: str) -> CapturedEmail:
         """One email by id; UnknownEmailError says how many are kept."""
         if isinstance(self._emails.get(email_id), _Raw):
-            self._parse_pending()
+            self._kept.parse_unlocked()
         with self._lock:
             try:
                 found = self._emails[email_id]
                 if isinstance(found, _Raw):
-                    self._settle()
+                    self._kept.parse()
                     found = self._emails[email_id]
                 return cast(CapturedEmail, found)
             except KeyError:
@@ -295,9 +255,9 @@ class Mailbox:
 
     def latest(self) -> CapturedEmail | None:
         """The newest email, or None when the Mailbox is empty."""
-        self._parse_pending()
+        self._kept.parse_unlocked()
         with self._lock:
-            self._settle()
+            self._kept.parse()
             return cast("CapturedEmail | None", next(reversed(self._emails.values()), None))
 
     def filter(self, **filters: Any) -> EmailList:
@@ -310,10 +270,10 @@ class Mailbox:
         """The first matching email, waiting (wall time) for another thread or process."""
         check = matcher(filters)
         deadline = time.monotonic() + timeout
-        self._parse_pending()
+        self._kept.parse_unlocked()
         with self._arrived:
             while True:
-                self._settle()  # every value is a CapturedEmail now
+                self._kept.parse()  # every value is a CapturedEmail now
                 settled = cast("Iterable[CapturedEmail]", self._emails.values())
                 found = next((e for e in settled if check(e)), None)
                 if found is not None:
@@ -339,9 +299,7 @@ class Mailbox:
                     "(list ids with GET /api/v1/messages)"
                 )
             self.stats.count("deleted", len(wanted))
-            for email_id in wanted:
-                if isinstance(self._emails.pop(email_id), _Raw):
-                    self._unparsed -= 1
+            self._kept.remove(wanted)
             self.flags.forget(wanted)
             self._index.removed(wanted)
             if self._store is not None and wanted:
@@ -359,8 +317,7 @@ class Mailbox:
             if self.replay is not None:
                 return  # a replayed reset: what arrived after it is kept
             self.stats.count("deleted", len(self._emails))
-            self._emails.clear()
-            self._unparsed = 0
+            self._kept.clear()
             self.flags.clear()
             self._index.cleared()
             if self._store is not None:
