@@ -96,8 +96,9 @@ def render_email(
             )
     footer_links = [{"text": f.text, "url": f.url} for f in layout.footer_links] if layout else []
     if layout is not None:
-        layout_scope.update(content=body, footer_links=footer_links)
-        html = fr.text(f"layout {layout.key!r} html_layout", layout.html_layout, layout_scope)
+        layout_scope["footer_links"] = footer_links
+        where = f"layout {layout.key!r} html_layout"
+        html = fr.layout(where, layout.html_layout, layout_scope, body)
     else:
         html = body
     if uses_blocks:
@@ -107,8 +108,8 @@ def render_email(
     text_source = template.get("text_body")
     text = fr.text("text_body", text_source, scope) if text_source else html_to_text(body)
     if layout is not None and layout.text_layout.strip() != "{{ content }}":
-        text_scope = {**layout_scope, "content": text}
-        text = fr.text(f"layout {layout.key!r} text_layout", layout.text_layout, text_scope)
+        where = f"layout {layout.key!r} text_layout"
+        text = fr.layout(where, layout.text_layout, layout_scope, text)
     fields["text_body"] = text.strip() + "\n" if text.strip() else ""
 
     for name in EMAIL_OVERRIDES:

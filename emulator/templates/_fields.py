@@ -43,6 +43,15 @@ class FieldSource(Protocol):
         found: list[Diagnostic],
     ) -> tuple[str, dict[str, Any]]: ...
 
+    def render_layout(
+        self,
+        source: str,
+        scope: Mapping[str, Any],
+        content: str,
+        where: TemplateLocation,
+        found: list[Diagnostic],
+    ) -> str: ...
+
 
 class FieldRenderer:
     """Renders named fields of one step, collecting every diagnostic in one list."""
@@ -75,6 +84,10 @@ class FieldRenderer:
             )
         ctx = self.context if context is None else context
         return self.renderer.render_into(source, ctx, self.where(field), self.found)
+
+    def layout(self, field: str, source: str, scope: Mapping[str, Any], content: str) -> str:
+        """Render the layout `source` around `content` (its `{{ content }}`) as `field`."""
+        return self.renderer.render_layout(source, scope, content, self.where(field), self.found)
 
     def content(self, fields: dict[str, Any]) -> RenderedContent:
         return RenderedContent(fields, tuple(self.found))

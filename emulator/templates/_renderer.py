@@ -7,7 +7,7 @@ python-liquid (with babel, pytz and asyncio, which it imports) loads on the firs
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from functools import cached_property
 from io import StringIO
@@ -25,6 +25,7 @@ from emulator.templates._diagnostics import (
     TemplateLocation,
     line_of,
 )
+from emulator.templates._layouts import MARKER, hole_roots, surroundings
 
 if TYPE_CHECKING:
     from liquid import BoundTemplate
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     from emulator.templates._environment import EntityLookup, KnockEnvironment
 
+MAX_SHELLS = 1024  # layouts rendered around the marker, kept per distinct surroundings
 _FIX_SYNTAX = "correct the Liquid syntax at that position"
 
 
@@ -60,6 +62,8 @@ class TemplateRenderer:
         self.strict = strict
         self._environment_args = (translations, now, entities)
         self._compiled: dict[str, BoundTemplate] = {}
+        self._hole_roots: dict[str, tuple[str, ...] | None] = {}
+        self._shells: dict[tuple[str, Hashable], tuple[str, list[Note]]] = {}
 
     @cached_property
     def env(self) -> KnockEnvironment:
@@ -112,20 +116,55 @@ class TemplateRenderer:
         """Render and append diagnostics to `found`; strict mode raises on the first one."""
         if "{" not in source:
             return source  # plain text: nothing for Liquid to do (most static fields)
+        text, notes = self._render_noting(source, context, where)
+        if notes:
+            self._collect(notes, source, where, found)
+        return text
+
+    def render_layout(
+        self,
+        source: str,
+        scope: Mapping[str, Any],
+        content: str,
+        where: TemplateLocation,
+        found: list[Diagnostic],
+    ) -> str:
+        """Render a layout around `content` (its `{{ content }}`): once per distinct
+        surroundings when the layout allows it (`_layouts`), else in full."""
+        if source not in self._hole_roots:
+            template = self._compile(source, where)
+            self._hole_roots[source] = hole_roots(template, source) if "{" in source else None
+        roots = self._hole_roots[source]
+        around = None if roots is None else surroundings(roots, scope)
+        if around is None:
+            return self.render_into(source, {**scope, "content": content}, where, found)
+        key = (source, around)
+        shell = self._shells.get(key)
+        if shell is None:
+            shell = self._render_noting(source, {**scope, "content": MARKER}, where)
+            if len(self._shells) >= MAX_SHELLS:
+                self._shells.clear()  # a bound on memory, not an LRU: one atomic step
+            self._shells[key] = shell
+        text, notes = shell
+        if notes:
+            self._collect(notes, source, where, found)
+        return text.replace(MARKER, content)
+
+    def _render_noting(
+        self, source: str, context: Mapping[str, Any], where: TemplateLocation
+    ) -> tuple[str, list[Note]]:
+        """The rendered text and what the render noted (before it is tied to `where`)."""
         template = self._compile(source, where)
         sink: list[Note] = []
         token = SINK.set(sink)
         try:
-            text = template.render(context)
+            return template.render(context), sink
         except Exception as err:
             if not _is_liquid_error(err):
                 raise
             raise self._error(err, source, where) from None
         finally:
             SINK.reset(token)
-        if sink:
-            self._collect(sink, source, where, found)
-        return text
 
     def render_scoped(
         self,

@@ -1,0 +1,104 @@
+"""A layout renders once per distinct surroundings with its `{{ content }}` as a hole: the emails
+it makes are exactly those of rendering it in full around each body, diagnostics included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from emulator.definitions._model import Partial
+from emulator.templates import Diagnostic, TemplateError, TemplateLocation, TemplateRenderer
+from emulator.templates._layouts import hole_roots, surroundings
+
+WHERE = TemplateLocation("wf", "email_1", "layout 'default' html_layout")
+FOOTER = '{% for link in footer_links %}<a href="{{ link.url }}">{{ link.text }}</a>{% endfor %}'
+LINKS = [{"text": "Help", "url": "https://example.com/help"}]
+PARTIALS = {"sig": Partial("sig", "Sig", "html", "<p>{{ team }}</p>")}
+
+
+@pytest.mark.parametrize(
+    ("source", "roots"),
+    [
+        (f"<div>{{{{ content }}}}</div>{FOOTER}", ("footer_links",)),
+        ("<p>{{- content -}}</p>{{ vars.app_url }}", ("vars",)),
+        ('<meta name="viewport" content="width=device-width">{{ content }}', ()),
+        ("{{ content }}{{ n | plus: 1 }}{% if flag %}!{% endif %}", ("n", "flag")),
+        ("{{ content | upcase }}", None),  # the body's value matters
+        ("{% if content %}{{ content }}{% endif %}", None),
+        ("{% for c in content %}{{ c }}{% endfor %}", None),
+        ("{% capture c %}{{ content }}{% endcapture %}{{ c | upcase }}", None),
+        ('{{ "now" | date: "%Y" }}{{ content }}', None),  # the clock
+        ("{% render 'sig' %}{{ content }}", None),  # partials
+        ("{{ content }}{{ user_id | user }}", None),  # the data filters read entities
+        ("{% t %}Hello{% endt %}{{ content }}", None),  # translations
+    ],
+)
+def test_which_layouts_render_once_for_many_bodies(source: str, roots: Any) -> None:
+    renderer = TemplateRenderer(partials=PARTIALS)
+    assert hole_roots(renderer.env.from_string(source), source) == roots
+
+
+@pytest.mark.parametrize(
+    ("scope", "keyed"),
+    [
+        ({"n": 1}, True),
+        ({"n": [1, {"a": None}]}, True),
+        ({}, True),  # missing: renders empty, the same every time
+        ({"n": datetime(2024, 1, 1, tzinfo=UTC)}, False),  # not plain JSON
+        ({"n": {1: "a"}}, False),  # a key that is not a string
+        ({"n": list(range(500))}, False),  # too large to be worth keying
+    ],
+)
+def test_surroundings_key_only_plain_values(scope: dict[str, Any], keyed: bool) -> None:
+    assert (surroundings(("n",), scope) is not None) is keyed
+
+
+def test_surroundings_fall_back_to_the_wall_clock_only_when_unset() -> None:
+    assert surroundings(("now",), {}) is None
+    assert surroundings(("now",), {"now": "set by data"}) is not None
+
+
+LAYOUTS = [
+    f"<html><body>{{{{ content }}}}<hr>{FOOTER}</body></html>",
+    "{{ content }}\n\n---\n{% for link in footer_links %}{{ link.text }}: {{ link.url }}\n"
+    "{% endfor %}",
+    "[{{ n }}|{{ n | plus: 0 }}]{{ content }}{{ content }}",
+    "<p>{{ missing.name }}</p>{{ content }}{{ n | no_such_filter }}",
+    "{% if n %}{{ n | json }}{% endif %}{{- content -}}",
+    '{{ "now" | date: "%Y" }} {{ content | size }}',
+    "{% capture c %}{{ content }}{% endcapture %}{{ c | upcase }}",
+]
+# `1`, `1.0`, `true` and `-0.0` render differently and must not share a rendering.
+SCOPES = [{"n": 1}, {"n": 1.0}, {"n": True}, {"n": -0.0}, {"n": 0.0}, {"n": "1"}, {}]
+BODIES = ["<p>one</p>", "{{ n }} literal $1 \\1", "", "<p>one</p>"]
+
+
+@pytest.mark.parametrize("source", LAYOUTS)
+def test_layouts_render_as_in_full_around_every_body(source: str) -> None:
+    shared = TemplateRenderer(now=lambda: datetime(2024, 5, 1, tzinfo=UTC))
+    full = TemplateRenderer(now=lambda: datetime(2024, 5, 1, tzinfo=UTC))
+    for scope in SCOPES:
+        for body in BODIES:
+            scope_links = {**scope, "footer_links": LINKS}
+            got: list[Diagnostic] = []
+            want: list[Diagnostic] = []
+            text = shared.render_layout(source, scope_links, body, WHERE, got)
+            expected = full.render_into(source, {**scope_links, "content": body}, WHERE, want)
+            assert (text, got) == (expected, want)
+
+
+def test_a_layout_renders_once_per_distinct_surroundings() -> None:
+    renderer = TemplateRenderer()
+    for body in ("a", "b", "c"):
+        renderer.render_layout(LAYOUTS[0], {"footer_links": LINKS}, body, WHERE, [])
+    renderer.render_layout(LAYOUTS[0], {"footer_links": LINKS[:0]}, "d", WHERE, [])
+    assert len(renderer._shells) == 2  # renders made, not their output
+
+
+def test_strict_mode_raises_for_every_email_a_shared_layout_wraps() -> None:
+    renderer = TemplateRenderer(strict=True)
+    for body in ("a", "b"):
+        with pytest.raises(TemplateError, match="missing"):
+            renderer.render_layout("{{ missing }}{{ content }}", {}, body, WHERE, [])
