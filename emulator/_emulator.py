@@ -45,7 +45,7 @@ from emulator.engine import (
 )
 from emulator.engine.steps import http_responder as real_http_responder
 from emulator.mail import EmailProvider, InProcessProvider, Mailbox
-from emulator.stores import BulkOperation, Run, TriggerResult, UnknownRunError
+from emulator.stores import BulkOperation, Run, TriggerResult, UnknownRunError, facts
 
 
 class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade, GuidesFacade):
@@ -302,21 +302,20 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
     ) -> list[Run]:
         """Runs matching every given filter, in start order."""
         with self.lock:  # servers may be starting runs from their threads
+            read = self._engine.compact_runs.read
             return [
-                run if isinstance(run, Run) else run.expand()
+                read(run)
                 for run in self._engine.runs.values()
-                if (workflow is None or run.workflow == workflow)
-                and (recipient is None or run.recipient_id == recipient)
-                and (status is None or run.status == status)
+                if facts(run).matches(workflow, recipient, status)
             ]
 
     def run(self, run_id: str) -> Run:
         """One run by id; raises UnknownRunError (a KeyError) naming the id."""
         with self.lock:
             found = self._engine.runs.get(run_id)
-        if found is None:
-            raise UnknownRunError(f"no run with id {run_id!r}; list runs with emulator.runs()")
-        return found if isinstance(found, Run) else found.expand()
+            if found is None:
+                raise UnknownRunError(f"no run with id {run_id!r}; list runs with emulator.runs()")
+            return self._engine.compact_runs.read(found)
 
     # -- bulk operations -----------------------------------------------------------------
     @journaled("emulator")

@@ -7,7 +7,7 @@ import pytest
 
 from emulator import Emulator
 from emulator.http.inspect._events import stats_payload
-from emulator.stores import CompactRun
+from emulator.stores import CompactRow, CompactRuns
 
 
 def test_stats_count_runs_without_expanding_compacted_ones(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,10 +19,10 @@ def test_stats_count_runs_without_expanding_compacted_ones(monkeypatch: pytest.M
     emu.trigger("invoice-created", users, data={"invoice_id": "i1", "amount": 5})
     emu.advance(days=2)  # every run ends; all but the newest two are compacted
     assert emu.run_count() == len(emu.runs()) == 5
-    assert sum(isinstance(r, CompactRun) for r in emu._engine.runs.values()) == 3
+    assert sum(isinstance(r, tuple) for r in emu._engine.runs.values()) == 3
 
-    def expanded(run: CompactRun) -> None:
-        raise AssertionError(f"stats expanded the compacted run {run.id}")
+    def expanded(self: CompactRuns, row: CompactRow) -> None:
+        raise AssertionError(f"stats expanded the compacted run {row[0]}")
 
-    monkeypatch.setattr(CompactRun, "expand", expanded)
+    monkeypatch.setattr(CompactRuns, "expand", expanded)
     assert stats_payload(emu)["runs"] == emu.run_count() == 5

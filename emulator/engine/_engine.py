@@ -36,7 +36,8 @@ from emulator.mail import EmailProvider
 from emulator.stores import (
     Audiences,
     BulkOperations,
-    CompactRun,
+    CompactRow,
+    CompactRuns,
     Entities,
     EntityView,
     GuideEngagements,
@@ -45,14 +46,13 @@ from emulator.stores import (
     Run,
     StepRecord,
     TriggerResult,
-    compact_run,
 )
 from emulator.templates import TemplateRenderer
 
 NEXT, PAUSE, END = "next", "pause", "end"
 WHOLE_RUNS = 1000
 """How many of the newest finished runs stay whole `Run` objects (the same object on every read);
-older ones are kept as a `CompactRun` tuple with the same values (less memory, no GC cost)."""
+older ones are kept as a compact row with the same values (less memory, no GC cost)."""
 # Knock tries a failing step up to 3 times before halting the run. Fetch and AI agent steps
 # count their own attempts (with backoff), so they are not tried again on top.
 STEP_ATTEMPTS = 3
@@ -111,11 +111,12 @@ class Engine:
         # Every kept run's record, in start order; the state of the runs that may still act
         # (running, parked, or merged into a batch that is open). A finished run keeps only
         # its record: the cursor, scopes and message refs it ran with go when it ends.
-        self.runs: dict[str, Run | CompactRun] = {}
+        self.runs: dict[str, Run | CompactRow] = {}
         self.live: dict[str, RunState] = {}
         # The newest finished runs stay `Run` objects; older ones become one tuple each.
         self.whole_runs = WHOLE_RUNS
         self._whole: deque[Run] = deque()
+        self.compact_runs = CompactRuns()  # compacts, expands and releases the rows
         self.environment_preferences: dict[str, Any] | None = None
         self.batches: dict[tuple[str, ...], OpenBatch] = {}  # open batches by identity
         self.throttles: dict[tuple[str, ...], Any] = {}
@@ -300,11 +301,11 @@ class Engine:
             self._compact_oldest()
 
     def _compact_oldest(self) -> None:
-        """Turn the oldest whole finished run into its `CompactRun` (a run in `live` again, or
+        """Turn the oldest whole finished run into its compact row (a run in `live` again, or
         no longer kept, is left as it is)."""
         run = self._whole.popleft()
         if self.runs.get(run.id) is run and run.finished and run.id not in self.live:
-            self.runs[run.id] = compact_run(run)
+            self.runs[run.id] = self.compact_runs.compact(run)
 
     # -- events for wait_for_event steps ------------------------------------------------
     def emit(self, event: Event) -> None:

@@ -10,7 +10,7 @@ from emulator.core import deep_merge
 from emulator.engine._engine import Engine
 from emulator.engine._state import OpenBatch, RunState
 from emulator.engine.steps import cancel_member
-from emulator.stores import USERS, CompactRun, Ref, Run
+from emulator.stores import USERS, Ref, Run, facts, readdressed
 
 MERGE_HISTORY = timedelta(days=30)  # what a user merge moves to the primary, as Knock documents
 _STAMPS = ("id", "created_at", "updated_at", "channel_data")
@@ -23,6 +23,7 @@ def reset_state(engine: Engine) -> None:
     a wait, a schedule, a delivery retry), and one left behind would act on nothing later.
     """
     engine.runs.clear()
+    engine.compact_runs.clear()
     engine.live.clear()
     engine.batches.clear()
     engine.throttles.clear()
@@ -64,11 +65,14 @@ def forget(engine: Engine, ref: Ref) -> bool:
         engine.messages_store.remove(message.id)
     for run_id, run in list(engine.runs.items()):
         rs = engine.live.get(run_id)
-        if (run.recipient if rs is None else reference(rs.recipient_ref)) != addressed:
+        known = facts(run)
+        if (known.recipient if rs is None else reference(rs.recipient_ref)) != addressed:
             continue
-        if run.finished:
+        if known.finished:
             del engine.runs[run_id]
             engine.live.pop(run_id, None)
+            if isinstance(run, tuple):
+                engine.compact_runs.release(run)
         elif rs is not None:
             rs.recipient_deleted = True
     # A re-used id starts afresh (Knock's deletion docs): once-per-recipient too.
@@ -116,11 +120,12 @@ def _move_history(engine: Engine, secondary: str, primary: str) -> None:
     for message in recent:
         message.actors = [_moved(a, secondary, primary) for a in message.actors]
     for run_id, run in list(engine.runs.items()):
-        if run.finished and run.inserted_at >= since:
-            recipient = _moved(run.recipient, secondary, primary)
-            actor = _moved(run.actor, secondary, primary)
-            if isinstance(run, CompactRun):
-                engine.runs[run_id] = run._replace(recipient=recipient, actor=actor)
+        known = facts(run)
+        if known.finished and known.inserted_at >= since:
+            recipient = _moved(known.recipient, secondary, primary)
+            actor = _moved(known.actor, secondary, primary)
+            if isinstance(run, tuple):
+                engine.runs[run_id] = readdressed(run, recipient, actor)
                 continue
             run.recipient, run.actor = recipient, actor
             state = engine.live.get(run.id)  # merged into a batch still open

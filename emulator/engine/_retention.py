@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator.stores import CompactRun, Run, compact_run
+from emulator.stores import Run, facts
 
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
@@ -46,21 +46,25 @@ class RunRetention:
 
 def sweep(engine: Engine, retention: RunRetention) -> None:
     """Forget and compact finished runs as `retention` says; set the next sweep's threshold."""
-    runs, live = engine.runs, engine.live
+    runs, live, rows = engine.runs, engine.live, engine.compact_runs
     limit = retention.max_runs
     if limit and len(runs) > limit:
         excess = len(runs) - limit
-        for run_id in [i for i, run in runs.items() if run.finished and i not in live]:
+        for run_id in [i for i, run in runs.items() if facts(run).finished and i not in live]:
             if excess <= 0:
                 break
-            del runs[run_id]
+            gone = runs.pop(run_id)
+            if isinstance(gone, tuple):
+                rows.release(gone)
             engine.messages_store.remove_run(run_id)
             excess -= 1
     if retention.full_traces:
-        finished = [run for i, run in runs.items() if run.finished and i not in live]
-        for run in finished[: max(0, len(finished) - retention.full_traces)]:
-            if isinstance(run, CompactRun):
-                runs[run.id] = compact_run(_trimmed(run.expand()))
+        finished = [i for i, run in runs.items() if facts(run).finished and i not in live]
+        for run_id in finished[: max(0, len(finished) - retention.full_traces)]:
+            run = runs[run_id]
+            if isinstance(run, tuple):
+                runs[run_id] = rows.compact(_trimmed(rows.expand(run)))
+                rows.release(run)
             else:
                 _trimmed(run)
     smallest = (

@@ -3,7 +3,13 @@ records, messages and their metadata, guide engagement, audiences, schedules and
 
 from emulator.stores._audiences import Audiences, Membership
 from emulator.stores._bulk import BulkOperation, BulkOperations
-from emulator.stores._compact_runs import CompactRun, compact_run
+from emulator.stores._compact_runs import (
+    CompactRow,
+    CompactRuns,
+    RunFacts,
+    facts,
+    readdressed,
+)
 from emulator.stores._entities import TENANTS, USERS, Entities, EntityView, Ref, Subscription
 from emulator.stores._guides import ENGAGEMENTS, GuideEngagements, GuideMessage
 from emulator.stores._messages import (
@@ -33,7 +39,8 @@ __all__ = [
     "BatchInfo",
     "BulkOperation",
     "BulkOperations",
-    "CompactRun",
+    "CompactRow",
+    "CompactRuns",
     "DeliveryAttempt",
     "Entities",
     "EntityView",
@@ -44,11 +51,13 @@ __all__ = [
     "MessageStore",
     "Ref",
     "Run",
+    "RunFacts",
     "Schedule",
     "StepRecord",
     "Subscription",
     "TriggerResult",
     "UnknownMessageError",
     "UnknownRunError",
-    "compact_run",
+    "facts",
+    "readdressed",
 ]
