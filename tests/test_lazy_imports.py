@@ -98,3 +98,37 @@ def test_liquid_loads_on_the_first_render(code: str, liquid: bool) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == (["['babel',", "'liquid']"] if liquid else ["[]"])
+
+
+# What a fresh Emulator over loaded definitions does not need: each loads with its first use.
+ON_FIRST_USE = (
+    "smtplib",  # an SMTP provider's first send
+    "ssl",
+    "uuid",
+    "hashlib",  # cohort steps, signed fetches
+    "hmac",
+    "logging",  # a failing listener
+    "difflib",  # "did you mean" hints
+    "css_inline",  # the first email rendered
+    "html.parser",  # an email's text part or MIME
+    "email.parser",
+    "emulator.mail._mime",
+    "emulator.mail._quick_mime",  # mail arriving over SMTP
+    "emulator.core._user_tokens",
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from emulator import Emulator; Emulator.from_directory(sys.argv[1])",
+        "from emulator import Emulator; Emulator()",
+    ],
+)
+def test_an_emulator_loads_no_more_than_it_needs(code: str) -> None:
+    script = f"import sys\n{code}\nprint(sorted(set({ON_FIRST_USE!r}) & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(WORKFLOWS)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from emulator.mail import Mailbox, SmtpServer, _capture
+from emulator.mail import Mailbox, SmtpServer, _mime, _quick_mime
 from emulator.mail._mime import ParsedMime
 
 RAW = (
@@ -27,8 +27,8 @@ def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(raw: bytes) -> ParsedMime:
         raise AssertionError("a read parsed mail")
 
-    monkeypatch.setattr(_capture, "quick_parse", refuse)
-    monkeypatch.setattr(_capture, "parse_mime", refuse)
+    monkeypatch.setattr(_quick_mime, "quick_parse", refuse)
+    monkeypatch.setattr(_mime, "parse_mime", refuse)
 
 
 def test_listing_after_smtp_intake_parses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +57,7 @@ def test_a_slow_parse_holds_up_no_reader_and_no_other_intake(
     box = Mailbox(retention=0)
     box.ingest_raw(RAW, envelope_from="a@x.test", envelope_to=["ada@example.com"])
     parsing, release = threading.Event(), threading.Event()
-    real = _capture.quick_parse
+    real = _quick_mime.quick_parse
 
     def slow(raw: bytes) -> Any:
         if b"slow" in raw:
@@ -65,7 +65,7 @@ def test_a_slow_parse_holds_up_no_reader_and_no_other_intake(
             release.wait(10)
         return real(raw)
 
-    monkeypatch.setattr(_capture, "quick_parse", slow)
+    monkeypatch.setattr(_quick_mime, "quick_parse", slow)
     slow_raw = RAW.replace(b"Subject: Invoice", b"Subject: slow")
     intake = threading.Thread(
         target=box.ingest_raw,

@@ -2,6 +2,9 @@
 grammar, the one UTC timestamp formatter, the weekday table and time-zone fallback, and Knock
 user tokens (signing keys, `sign_user_token`)."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from emulator.core._calendar import DAY_SETS, WEEKDAY_NAMES, WEEKDAYS, add_months, zone_or_utc
 from emulator.core._clock import Clock, Timer
 from emulator.core._durations import (
@@ -28,13 +31,28 @@ from emulator.core._ids import IdFactory
 from emulator.core._journaling import Recorder, journaled
 from emulator.core._merge import deep_merge
 from emulator.core._timestamps import format_timestamp
-from emulator.core._user_tokens import (
-    SigningKey,
-    SigningKeyError,
-    UserTokenError,
-    check_user_token,
-    sign_user_token,
-)
+
+if TYPE_CHECKING:
+    from emulator.core._user_tokens import (
+        SigningKey,
+        SigningKeyError,
+        UserTokenError,
+        check_user_token,
+        sign_user_token,
+    )
+
+# User tokens (uuid, base64, hmac) load when first used: only servers and token tests need them.
+_LAZY = ("SigningKey", "SigningKeyError", "UserTokenError", "check_user_token", "sign_user_token")
+
+
+def __getattr__(name: str) -> Any:
+    """A user-token name, imported when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}._user_tokens"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACCEPTED_FORMS",

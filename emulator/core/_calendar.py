@@ -3,7 +3,6 @@ zone fallback and calendar-month arithmetic, written once so the layers cannot d
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +42,8 @@ def zone_or_utc(name: object) -> ZoneInfo:
 
 def add_months(when: datetime, months: int) -> datetime:
     """`when` plus whole calendar months; the day clamps to the month's end (Jan 31 -> Feb 28)."""
+    import calendar  # (and locale) on the first month arithmetic
+
     month_index = when.month - 1 + months
     year, month = when.year + month_index // 12, month_index % 12 + 1
     day = min(when.day, calendar.monthrange(year, month)[1])

@@ -7,7 +7,6 @@ them against a run is the engine's half, `emulator.engine._conditions`.
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any
 
@@ -33,6 +32,8 @@ _LEAF_KEYS = frozenset({"variable", "operator", "argument"})
 
 
 def _suggest(word: str, choices: frozenset[str] | set[str]) -> str | None:
+    import difflib  # only to suggest a name after a mistake
+
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.5)
     return close[0] if close else None
 

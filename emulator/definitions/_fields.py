@@ -6,7 +6,6 @@ wrong, how to fix it) and returns a neutral value, so one load reports everythin
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -56,6 +55,8 @@ def _under(path: str, prefix: str) -> bool:
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice most like `word`, for "did you mean" hints; None when none is close."""
+    import difflib  # only to suggest a name after a mistake
+
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return found[0] if found else None
 

@@ -8,7 +8,6 @@ logs it and moves on).
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,6 +98,8 @@ def next_rule_occurrence(rule: Mapping[str, Any], now: datetime, timezone: str |
                 return candidate.astimezone(UTC)
             candidate += timedelta(days=1)
     elif frequency == "monthly":
+        import calendar  # (and locale) for the first monthly rule
+
         day = int(rule.get("day_of_month") or 1)
         year, month = local.year, local.month
         for _ in range(14):

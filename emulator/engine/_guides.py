@@ -12,7 +12,6 @@ with `recipient`, `data`, `tenant` and `vars` (in-app-ui/guides/create-guides).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,12 +27,14 @@ from emulator.templates import TemplateLocation, build_context
 if TYPE_CHECKING:
     from emulator.engine._engine import Engine
 
-_GUIDE_IDS = uuid.UUID("3c1f6a52-8d0e-4b7a-9f21-5e6d7c8b9a01")
+_GUIDE_IDS = "3c1f6a52-8d0e-4b7a-9f21-5e6d7c8b9a01"
 
 
 def guide_id(key: str) -> str:
     """The id Knock would give a guide (stable per key: a UUID, the spec's format)."""
-    return str(uuid.uuid5(_GUIDE_IDS, f"guide:{key}"))
+    import uuid  # guides are rare: uuid (and platform) load with the first
+
+    return str(uuid.uuid5(uuid.UUID(_GUIDE_IDS), f"guide:{key}"))
 
 
 @dataclass(frozen=True, slots=True)

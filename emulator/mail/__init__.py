@@ -9,7 +9,6 @@ from emulator.mail._flags import MailFlags
 from emulator.mail._index import MailIndex
 from emulator.mail._listeners import MailEvent
 from emulator.mail._mailbox import DEFAULT_RETENTION, Mailbox
-from emulator.mail._mime import html_to_text
 from emulator.mail._model import (
     Attachment,
     CapturedAttachment,
@@ -30,11 +29,11 @@ from emulator.mail._providers import (
 )
 from emulator.mail._query import EmailList
 from emulator.mail._router import MailRouter, MailSink
-from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
 from emulator.mail._stats import MailStats
 from emulator.mail._store import MailStore
 
 if TYPE_CHECKING:
+    from emulator.mail._mime import html_to_text
     from emulator.mail._resend_account import ResendAccount
     from emulator.mail._resend_broadcasts import ResendBroadcasts
     from emulator.mail._resend_contacts import ResendContacts
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from emulator.mail._resend_topics import ResendTopics
     from emulator.mail._resend_validation import ResendApiError
     from emulator.mail._smtp_server import SmtpServer, running_smtp
+    from emulator.mail._smtp_tls import SmtpServerError, self_signed_context, tls_context_from_files
     from emulator.mail._sqlite import DataFormatError, SqliteMailStore
     from emulator.mail._webhooks import WebhookError, WebhookSender, sign
 
@@ -62,6 +62,10 @@ _LAZY = {
     "ResendService": "_resend_service",
     "ResendApiError": "_resend_validation",
     "SmtpServer": "_smtp_server",
+    "SmtpServerError": "_smtp_tls",
+    "self_signed_context": "_smtp_tls",
+    "tls_context_from_files": "_smtp_tls",
+    "html_to_text": "_mime",
     "running_smtp": "_smtp_server",
     "DataFormatError": "_sqlite",
     "SqliteMailStore": "_sqlite",

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emulator.mail._mime import build_mime, build_mime_with_headers, html_to_text, parse_mime
 from emulator.mail._model import (
     CapturedAttachment,
     CapturedEmail,
@@ -22,7 +21,9 @@ from emulator.mail._model import (
     address_of,
     addresses,
 )
-from emulator.mail._quick_mime import quick_parse
+
+if TYPE_CHECKING:
+    from emulator.mail._mime import ParsedMime
 
 PROVENANCE_HEADERS = {
     "x-doorstep-workflow": "workflow_key",
@@ -104,6 +105,8 @@ def _fill_mime(email: _Outgoing) -> None:
 
 
 def _fill_text(email: _Outgoing) -> None:
+    from emulator.mail._mime import html_to_text  # the stdlib's email and html parsers: on use
+
     _SLOTS["text"].__set__(email, html_to_text(email.html) if email.html else None)
 
 
@@ -219,6 +222,8 @@ def _mime(
     email: OutgoingEmail, when: datetime, message_id: str
 ) -> tuple[bytes, list[tuple[str, str]], list[str]]:
     """The MIME bytes, the top-level headers as a parser reads them, and the defects."""
+    from emulator.mail._mime import build_mime, build_mime_with_headers, parse_mime
+
     if email.headers:  # headers the sender wrote read back as a parser reads them (a bad Date)
         raw = build_mime(email, when=when, message_id=message_id)
         parsed = parse_mime(raw)
@@ -237,6 +242,14 @@ def _parse(r: _Raw) -> CapturedEmail:
     )
 
 
+def _parsed(raw: bytes) -> ParsedMime:
+    """The quick parse, or the stdlib's for unusual mail (loaded with the first mail to arrive)."""
+    from emulator.mail._mime import parse_mime
+    from emulator.mail._quick_mime import quick_parse
+
+    return quick_parse(raw) or parse_mime(raw)
+
+
 def parse_arrived(
     raw: bytes,
     eid: str,
@@ -248,7 +261,7 @@ def parse_arrived(
 ) -> CapturedEmail:
     """Bcc = envelope recipients missing from To/Cc; provenance from X-Doorstep-* headers.
     Well-formed mail takes the quick parse (the same result, a fraction of the cost)."""
-    parsed = quick_parse(raw) or parse_mime(raw)
+    parsed = _parsed(raw)
     prov: dict[str, str | None] = dict.fromkeys(PROVENANCE_HEADERS.values())
     x_tags = ""
     for name, value in parsed.headers:  # the last of each wins, as a dict of them keeps it

@@ -7,14 +7,11 @@ released, by one thread at a time, so a slow or failing listener never holds up 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +74,9 @@ class Listeners:
                         try:
                             listener(event)
                         except Exception:
-                            _log.exception(
+                            import logging  # only when a listener fails
+
+                            logging.getLogger(__name__).exception(
                                 "mail listener %r failed on a %r event in %s; ingestion goes on",
                                 listener,
                                 event.kind,

@@ -9,20 +9,18 @@ as `X-Doorstep-*` headers, so mail captured over SMTP or HTTP keeps its provenan
 from __future__ import annotations
 
 import base64
-import smtplib
-import ssl
-import uuid
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any, Protocol
 
 from emulator.mail._capture import PROVENANCE_HEADERS
 from emulator.mail._mailbox import Mailbox
-from emulator.mail._mime import build_mime
 from emulator.mail._model import DeliveryError, OutgoingEmail, addresses
 from emulator.mail._router import MailRouter
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 
@@ -195,6 +193,11 @@ class SmtpProvider:
 
     def send(self, email: OutgoingEmail) -> str:
         """Send MIME over one SMTP connection (STARTTLS and AUTH when configured)."""
+        import smtplib  # with ssl, uuid and the MIME builder: loaded by the first SMTP send
+        import uuid
+
+        from emulator.mail._mime import build_mime
+
         if self.provenance_headers:
             extra = provenance_headers(email)
             if extra:

@@ -7,11 +7,10 @@ reset.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-_NAMESPACE = uuid.UUID("1d3c9f55-0b7e-4f51-a1f4-6c2e8a0b9d47")
+_NAMESPACE = "1d3c9f55-0b7e-4f51-a1f4-6c2e8a0b9d47"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +31,9 @@ class BulkOperations:
 
     def record(self, name: str, rows: int, now: datetime) -> BulkOperation:
         """Store a finished operation; ids are stable for a given history (uuid5 of the count)."""
-        op_id = str(uuid.uuid5(_NAMESPACE, f"bulk_operation:{len(self._by_id)}"))
+        import uuid  # with the first bulk operation
+
+        op_id = str(uuid.uuid5(uuid.UUID(_NAMESPACE), f"bulk_operation:{len(self._by_id)}"))
         operation = BulkOperation(op_id, name, rows, now)
         self._by_id[op_id] = operation
         return operation

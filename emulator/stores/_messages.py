@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from emulator.core import DoorstepError
-
-_log = logging.getLogger(__name__)
 
 DELIVERY_STATUSES = (
     "queued",
@@ -146,7 +143,11 @@ class MessageStore:
             try:
                 listener(message)
             except Exception:
-                _log.exception("message listener %r failed on %s", listener, message.id)
+                import logging  # only when a listener fails
+
+                logging.getLogger(__name__).exception(
+                    "message listener %r failed on %s", listener, message.id
+                )
 
     def subscribe(self, listener: MessageListener) -> Callable[[], None]:
         """Call `listener(message)` for every message added from now on (they outlive

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-import css_inline
-
 from emulator.definitions import Layout
 from emulator.templates._blocks import BASE_BLOCK_CSS, render_visual_blocks
 from emulator.templates._diagnostics import TemplateError
@@ -30,10 +28,6 @@ EMAIL_OVERRIDES = (
     "json_overrides",  # Liquid that renders to a JSON object merged into the provider payload
 )
 
-# Media queries stay in a <style> tag (inline styles cannot express them); remote stylesheets
-# are never fetched, so rendering stays offline and deterministic.
-_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
-
 
 # Stands in for the account's `default` layout when the project did not pull `layouts/default`.
 BUILTIN_DEFAULT_LAYOUT = Layout(
@@ -48,12 +42,23 @@ BUILTIN_DEFAULT_LAYOUT = Layout(
 )
 
 
+@lru_cache(maxsize=1)
+def _inliner() -> Any:
+    """The one CSS inliner. Media queries stay in a <style> tag (inline styles cannot express
+    them); remote stylesheets are never fetched, so rendering stays offline and deterministic."""
+    import css_inline
+
+    return css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+
+
 @lru_cache(maxsize=512)
 def inline_css(html: str) -> str:
     """Move <style> rules onto the elements they match (what email clients need). Cached: a
     notification or digest often sends the same document to many recipients."""
+    import css_inline  # loaded by the first email rendered
+
     try:
-        return str(_INLINER.inline(html))
+        return str(_inliner().inline(html))
     except css_inline.InlineError:
         return html  # malformed CSS: send as written, as a provider would receive it
 

@@ -9,8 +9,6 @@ and halts the run, as Knock documents.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -150,6 +148,9 @@ def _render_request(engine: Engine, rs: RunState, step: FetchStep) -> FetchReque
         body = render(step.body, "body")
         headers.setdefault("Content-Type", "application/json")
     if step.signing_key:
+        import hashlib  # signed fetches are rare: loaded by the first
+        import hmac
+
         stamp = str(int(engine.clock.now.timestamp() * 1000))
         digest = hmac.new(
             step.signing_key.encode(), f"{stamp}.{body or ''}".encode(), hashlib.sha256

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
 from emulator.definitions import BranchStep
@@ -81,6 +80,8 @@ def run_cohort(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
     except ValueError as exc:
         key = rs.recipient_ref[1]
         record.detail["cohort_key_problem"] = f"{exc}; used the recipient id"
+    import hashlib  # cohort steps are rare: loaded by the first
+
     bucket = int(hashlib.sha256(f"{step.ref}:{key}".encode()).hexdigest(), 16) % 1000
     threshold = 0.0
     chosen = step.branches[-1]
