@@ -109,26 +109,21 @@ class ResendService:
         if self.api_keys is not None and key not in self.api_keys:
             raise ResendApiError(403, "invalid_api_key", "API key is invalid.")
 
-    def rate_headers(self, *, count: bool = True) -> tuple[dict[str, str], bool]:
-        """Headers for this response, and whether the request is over the limit."""
+    def rate_window(self, *, count: bool = True) -> tuple[int, int, bool]:
+        """For this response: the requests left in the window, the seconds until it resets
+        (the `ratelimit-remaining` and `ratelimit-reset` headers), and whether the request is
+        over the limit (then `retry-after` is the reset)."""
         now = time.monotonic()
         with self._lock:
             window = self._window
             while window and now - window[0] >= 1.0:
                 window.popleft()
-            over = self.enforce_rate_limit and len(self._window) >= self.rate_limit
+            over = self.enforce_rate_limit and len(window) >= self.rate_limit
             if count and not over:
-                self._window.append(now)
-            remaining = max(0, self.rate_limit - len(self._window))
-            reset = 1.0 - (now - self._window[0]) if self._window else 1.0
-        headers = {
-            "ratelimit-limit": str(self.rate_limit),
-            "ratelimit-remaining": str(remaining),
-            "ratelimit-reset": str(max(1, math.ceil(reset))),
-        }
-        if over:
-            headers["retry-after"] = str(max(1, math.ceil(reset)))
-        return headers, over
+                window.append(now)
+            remaining = max(0, self.rate_limit - len(window))
+            reset = 1.0 - (now - window[0]) if window else 1.0
+        return remaining, max(1, math.ceil(reset)), over
 
     # -- idempotency -----------------------------------------------------------------
     def idempotency_begin(self, key: str | None, route: str, body: bytes) -> dict[str, Any] | None:

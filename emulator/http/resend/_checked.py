@@ -11,6 +11,7 @@ handler still gets a `Request`, which costs nothing until it is read.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,12 +25,13 @@ Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 # What `JSONResponse` renders: compact, UTF-8, no NaN.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _JSON_TYPE = (b"content-type", b"application/json")
+_PLAIN_ID = re.compile(r"[0-9A-Za-z-]{1,64}")  # an id that JSON writes as it is
 
 
 class Checked:
     """An ASGI app: `handler` behind the key, rate-limit, body and idempotency checks."""
 
-    __slots__ = ("handler", "idempotent", "service", "status")
+    __slots__ = ("_heads", "handler", "idempotent", "service", "status")
 
     def __init__(
         self, service: ResendService, handler: Handler, *, idempotent: bool, status: int
@@ -38,13 +40,15 @@ class Checked:
         self.handler = handler
         self.idempotent = idempotent  # a send: `Idempotency-Key` replays the first answer
         self.status = status
+        self._heads: dict[tuple[int, int, int, str | None, int], list[tuple[bytes, bytes]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         service = self.service
         headers = dict(reversed(scope["headers"]))  # the first of a repeated header wins
-        rate, over = service.rate_headers()
-        request = Request(scope, receive)
-        status, body, raw = await self._outcome(request, headers, over, rate)
+        remaining, reset, over = service.rate_window()
+        status, body, raw, retry = await self._outcome(
+            Request(scope, receive), headers, over, reset
+        )
         if raw is not None:  # the key was accepted and the body read
             agent = headers.get(b"user-agent")
             service.account.logs.record(
@@ -55,12 +59,21 @@ class Checked:
                 raw,
                 body,
             )
-        await answer(send, status, body, rate)
+        content = _json_bytes(body)
+        key = (service.rate_limit, remaining, reset, retry, len(content))
+        head = self._heads.get(key)
+        if head is None:
+            head = self._heads[key] = _head(*key)
+            if len(self._heads) > 256:  # a bound: the limit, the length or the reset varied
+                self._heads = {key: head}
+        await send({"type": "http.response.start", "status": status, "headers": head})
+        await send({"type": "http.response.body", "body": content})
 
     async def _outcome(
-        self, request: Request, headers: dict[bytes, bytes], over: bool, rate: dict[str, str]
-    ) -> tuple[int, dict[str, Any], bytes | None]:
-        """The status and body of the answer, and the body read (None if refused before)."""
+        self, request: Request, headers: dict[bytes, bytes], over: bool, reset: int
+    ) -> tuple[int, dict[str, Any], bytes | None, str | None]:
+        """The status and body of the answer, the body read (None if refused before), and the
+        `retry-after` header (None: none)."""
         service = self.service
         raw: bytes | None = None
         key = _header(headers, b"idempotency-key") if self.idempotent else None
@@ -73,6 +86,7 @@ class Checked:
                     "rate_limit_exceeded",
                     f"Too many requests. You can only make {service.rate_limit} requests per "
                     "second. See rate limit response headers for more information.",
+                    retry_after=reset,
                 )
             raw = await receive_limited(
                 request.receive,
@@ -84,23 +98,22 @@ class Checked:
             if key is not None:  # a send with `Idempotency-Key`
                 cached = service.idempotency_begin(key, _url_path(request.scope["path"]), raw)
                 if cached is not None:
-                    return 200, cached, raw
+                    return 200, cached, raw, None
                 began = True
             body = await self.handler(request)
         except ResendApiError as exc:
             if began:
                 service.idempotency_end(key, None)
-            if exc.retry_after is not None:
-                rate["retry-after"] = str(max(1, round(exc.retry_after)))
-            return exc.status, exc.body(), raw
+            retry = None if exc.retry_after is None else str(max(1, round(exc.retry_after)))
+            return exc.status, exc.body(), raw, retry
         except Exception as exc:
             if began:
                 service.idempotency_end(key, None)
             error = ResendApiError(500, "application_error", f"Unexpected error: {exc!r}")
-            return 500, error.body(), raw
+            return 500, error.body(), raw, None
         if began:
             service.idempotency_end(key, body)
-        return request.scope.get("state", {}).get("status", self.status), body, raw
+        return request.scope.get("state", {}).get("status", self.status), body, raw, None
 
 
 def raw_body(request: Request) -> bytes:
@@ -110,14 +123,29 @@ def raw_body(request: Request) -> bytes:
     return raw
 
 
-async def answer(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
-    """Send `body` as JSON with `headers`, byte for byte what `JSONResponse` sends."""
-    content = _ENCODER.encode(body).encode()
-    raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    raw_headers.append((b"content-length", str(len(content)).encode()))
-    raw_headers.append(_JSON_TYPE)
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": content})
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    """`body` as `JSONResponse` renders it; a send's `{"id": <uuid>}` without the encoder."""
+    if len(body) == 1:
+        value = body.get("id")
+        if type(value) is str and _PLAIN_ID.fullmatch(value):
+            return b'{"id":"' + value.encode() + b'"}'
+    return _ENCODER.encode(body).encode()
+
+
+def _head(
+    limit: int, remaining: int, reset: int, retry: str | None, length: int
+) -> list[tuple[bytes, bytes]]:
+    """The response headers: Resend's `ratelimit-*` (and `retry-after`), then the JSON's."""
+    head = [
+        (b"ratelimit-limit", str(limit).encode()),
+        (b"ratelimit-remaining", str(remaining).encode()),
+        (b"ratelimit-reset", str(reset).encode()),
+    ]
+    if retry is not None:
+        head.append((b"retry-after", retry.encode("latin-1")))
+    head.append((b"content-length", str(length).encode()))
+    head.append(_JSON_TYPE)
+    return head
 
 
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
