@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from emulator import Emulator, OutgoingEmail
@@ -103,3 +105,47 @@ def test_info_counts_rejected_smtp_and_cleared_mail(monkeypatch: pytest.MonkeyPa
     assert info["RuntimeStats"]["SMTPAccepted"] == 1
     assert info["RuntimeStats"]["SMTPRejected"] == 1
     assert info["RuntimeStats"]["MessagesDeleted"] == 2
+
+
+SIZE_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(["outgoing", "built", "smtp", "ask"]), st.integers(0, 30)),
+        st.tuples(st.sampled_from(["delete", "clear"]), st.integers(0, 30)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=SIZE_OPS, retention=st.sampled_from([0, 3]))
+def test_database_size_in_memory_is_a_scan_of_the_raw_bytes(
+    ops: list[tuple[str, int]], retention: int
+) -> None:
+    box = Mailbox(retention=retention)
+    emu = Emulator(mailbox=box)
+    for op, n in ops:
+        if op in ("outgoing", "built"):
+            _capture(emu, "s" * n)  # subjects of every length: MIME of every size
+            if op == "built":
+                assert box.latest().raw  # type: ignore[union-attr]  # built before it is measured
+        elif op == "smtp":
+            box.ingest_raw(MESSAGE + b"x" * n, envelope_from="a@x.test", envelope_to=["b@x.test"])
+        elif op == "ask":
+            assert box.raw_size() == sum(len(e.raw) for e in box.all())
+        elif op == "delete" and len(box):
+            box.delete([box.all()[n % len(box)].id])
+        elif op == "clear":
+            box.clear()
+    with TestClient(create_app(emu), base_url=LOCAL) as web:
+        size = web.get("/api/v1/info").json()["DatabaseSize"]
+    assert size == sum(len(e.raw) for e in box.all())
+
+
+def test_database_size_counts_mail_a_data_dir_kept_raw(tmp_path: Path) -> None:
+    box = Mailbox(store=tmp_path)
+    box.ingest_raw(MESSAGE, envelope_from="a@x.test", envelope_to=["b@x.test"])
+    _capture(Emulator(mailbox=box), "kept as a recipe")
+    box.close()
+    again = Mailbox(store=tmp_path)  # raw rows and recipes come back unparsed and unbuilt
+    assert again.raw_size() == sum(len(e.raw) for e in again.all()) > len(MESSAGE)
+    again.close()

@@ -5,10 +5,12 @@ runs a queue of the ids in arrival order, so evicting the oldest costs per email
 email kept (copying the ids to find the oldest cost microseconds a send once the box was full).
 An email deleted by request leaves its id in the queue; a count of such stale entries per id lets
 eviction skip them, so an id deleted and captured again is evicted at its new place (the queue
-starts afresh from `emails` when stale entries outnumber live ones). How many
-kept emails are still raw is counted here, and they are parsed here, in place, on the next read
-(`parse_unlocked` first parses what it can outside the lock, `parse` the rest under it). Every
-method but `parse_unlocked` runs under the Mailbox's lock.
+starts afresh from `emails` when stale entries outnumber live ones). The bytes of MIME kept are
+a running total (`raw_size`, Mailpit's database size in memory): SMTP mail is measured as it
+arrives, an outgoing email on the first ask after it arrived (its MIME is built then, once).
+How many kept emails are still raw is counted here, and they are parsed here, in place, on the
+next read (`parse_unlocked` first parses what it can outside the lock, `parse` the rest under
+it). `raw_size` and `parse_unlocked` take the Mailbox's lock; the rest runs under it.
 """
 
 from __future__ import annotations
@@ -17,14 +19,24 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from threading import Lock, RLock
 
-from emulator.mail._capture import _parse, _Raw
+from emulator.mail._capture import _Outgoing, _parse, _Raw
 from emulator.mail._model import CapturedEmail
 
 
 class KeptEmails:
     """Emails by id in arrival order, with eviction of the oldest (see the module docstring)."""
 
-    __slots__ = ("_lock", "_on_parsed", "_order", "_parsing", "_stale", "emails", "unparsed")
+    __slots__ = (
+        "_lock",
+        "_on_parsed",
+        "_order",
+        "_parsing",
+        "_size",
+        "_stale",
+        "_unsized",
+        "emails",
+        "unparsed",
+    )
 
     def __init__(
         self, lock: RLock, on_parsed: Callable[[list[CapturedEmail]], None] | None = None
@@ -36,6 +48,8 @@ class KeptEmails:
         self.unparsed = 0  # how many of `emails` are `_Raw`
         self._order: deque[str] = deque()  # ids in arrival order, deleted ones included
         self._stale: Counter[str] = Counter()  # id -> its entries in `_order` left by deletion
+        self._size = 0  # bytes of MIME of the kept emails but `_unsized`
+        self._unsized: dict[str, CapturedEmail] = {}  # outgoing emails not measured yet
 
     def __len__(self) -> int:
         return len(self.emails)
@@ -44,6 +58,10 @@ class KeptEmails:
         """Keep `email` as the newest (its id must not be kept already)."""
         self.emails[email.id] = email
         self._order.append(email.id)
+        if type(email) is _Outgoing:  # measured on the first ask: its MIME is not built yet
+            self._unsized[email.id] = email
+            return
+        self._size += len(email.raw)
         if isinstance(email, _Raw):
             self.unparsed += 1
 
@@ -78,6 +96,8 @@ class KeptEmails:
         self.unparsed = 0
         self._order.clear()
         self._stale.clear()
+        self._size = 0
+        self._unsized.clear()
 
     def pending(self) -> list[_Raw]:
         """The kept emails still raw, oldest first."""
@@ -114,6 +134,22 @@ class KeptEmails:
         if kept and self._on_parsed is not None:
             self._on_parsed(kept)
 
+    def raw_size(self) -> int:
+        """The bytes of every kept email's MIME: a running total, to which outgoing emails are
+        added on the first ask after their arrival, their MIME built (once) outside the lock
+        when the caller does not hold it."""
+        with self._lock:
+            unsized = list(self._unsized.values())
+        sizes = [len(email.raw) for email in unsized]
+        with self._lock:
+            for email, size in zip(unsized, sizes, strict=True):
+                if self._unsized.get(email.id) is email:  # not deleted or cleared meanwhile
+                    del self._unsized[email.id]
+                    self._size += size
+            return self._size + sum(len(e.raw) for e in self._unsized.values())
+
     def _forget(self, email: CapturedEmail | _Raw) -> None:
+        if self._unsized.pop(email.id, None) is None:
+            self._size -= len(email.raw)
         if isinstance(email, _Raw):
             self.unparsed -= 1

@@ -233,6 +233,11 @@ class Mailbox:
     def __len__(self) -> int:
         return len(self._emails)
 
+    def raw_size(self) -> int:
+        """Bytes of MIME kept, `sum(len(e.raw) for e in mailbox)` at a cost per email that
+        arrived since the last ask (a running total; outgoing MIME built on the first ask)."""
+        return self._kept.raw_size()
+
     def __iter__(self) -> Iterator[CapturedEmail]:
         return iter(self.all())
 

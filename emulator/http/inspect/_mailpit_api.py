@@ -63,9 +63,7 @@ async def info(inspection: Inspection, request: Request) -> Any:
         "Version": VERSION,
         "LatestVersion": "disabled",
         "Database": str(path) if path is not None else "memory",
-        "DatabaseSize": _database_size(path)
-        if path is not None
-        else sum(len(e.raw) for e in outbox.all()),
+        "DatabaseSize": _database_size(path) if path is not None else outbox.raw_size(),
         "Messages": total,
         "Unread": unread,
         "Tags": inspection.tag_counts(),
