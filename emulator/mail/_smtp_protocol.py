@@ -1,10 +1,11 @@
 """aiosmtpd's SMTP session with the per-message paths made cheap, answering exactly as it does.
 
-`_Smtp` reads a plain `MAIL FROM:<a@b.c>` / `RCPT TO:<a@b.c>` path with one regular expression
-(aiosmtpd's `_getaddr` runs the stdlib's header parser and builds a `typing.Protocol` class per
-command) and reads DATA in as few pieces as the mail allows, up to the lone dot, instead of one
-line at a time. Anything else (comments, quoted or bracketed addresses, decode_data) takes
-aiosmtpd's own code. `tests/test_smtp_protocol.py` runs both on the same input.
+`_Smtp` is the session Doorstep's SMTP server runs: a connect-stage failure (a chaos rule) is
+answered before the greeting; a plain `MAIL FROM:<a@b.c>` / `RCPT TO:<a@b.c>` path is read with
+one regular expression (aiosmtpd's `_getaddr` runs the stdlib's header parser and builds a
+`typing.Protocol` class per command); DATA is read in bulk by `_smtp_data.read_data`. Anything
+else (comments, quoted or bracketed addresses, decode_data) takes aiosmtpd's own code.
+`tests/test_smtp_protocol.py` runs both on the same input.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, syntax
 
+from emulator.mail._smtp_data import read_data
+
 DEFAULT_DATA_LIMIT = 50 * 1024 * 1024  # Mailpit rejects messages over 50 MB
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_PATH = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*)>[ \t]*")
-_END = b".\r\n"  # the lone dot, when a line starts with it
-TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
-TOO_MUCH = "552 Error: Too much mail data"
 
 
 class _Smtp(SMTP):
@@ -81,7 +81,9 @@ class _Smtp(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
-            content, refusal = await self._read_data()
+            content, refusal = await read_data(
+                self._reader, self.data_size_limit or 0, self.line_length_limit
+            )
         except asyncio.CancelledError:
             self._writer.close()  # the connection went during DATA
             raise
@@ -93,59 +95,3 @@ class _Smtp(SMTP):
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push("250 OK" if status is MISSING else status)
-
-    async def _read_data(self) -> tuple[bytes, str | None]:
-        """The lines up to the lone dot, dot-unstuffed, or the refusal aiosmtpd would answer
-        (an over-long line, too much data); once refused, the rest is read and dropped."""
-        limit, reader = self.data_size_limit or 0, self._reader
-        parts: list[bytes] = []
-        size = 0  # bytes read so far (dropped ones included)
-        tail = b""  # the last bytes read, to tell whether a ".\r\n" starts a line
-        refusal: str | None = None
-        while True:
-            try:
-                chunk = await reader.readuntil(_END)
-                ended = True
-            except asyncio.LimitOverrunError as exc:  # no lone dot within the buffer's limit
-                chunk = await reader.read(exc.consumed)
-                ended = False
-            size += len(chunk)
-            tail = (tail + chunk[-5:])[-5:]
-            if refusal is None:
-                parts.append(chunk)
-            if ended and (size == 3 or tail[:2] == b"\r\n"):
-                break
-            if refusal is None and limit and size > limit:
-                refusal = self._refusal(b"".join(parts), limit, done=False)
-                if refusal is not None:
-                    parts = []
-        data = b"".join(parts)[:-3]
-        if refusal is None and (size - 3 > limit if limit else size > self.line_length_limit):
-            refusal = self._refusal(data, limit, done=True)
-        if refusal is not None:
-            return b"", refusal
-        if data[:1] == b".":
-            data = data[1:]
-        return data.replace(b"\r\n.", b"\r\n"), None
-
-    def _refusal(self, data: bytes, limit: int, done: bool) -> str | None:
-        """aiosmtpd's verdict on `data` read line by line: the first line whose content is
-        longer than `line_length_limit` (500) or that takes the total past `limit` (552);
-        None while the line deciding it has not ended (or, when `done`, when all is well)."""
-        longest = self.line_length_limit
-        if not limit:  # no size limit: only an over-long line is refused
-            at = 0
-            while at < len(data):
-                end = data.find(b"\r\n", at)
-                end = len(data) if end < 0 else end
-                if end - at > longest:
-                    return TOO_LONG
-                at = end + 2
-            return None
-        before = data.rfind(b"\r\n", 0, limit)
-        start = 0 if before < 0 else before + 2  # the line that crosses the limit
-        end = data.find(b"\r\n", start)
-        if end < 0 and not done:
-            return TOO_LONG if len(data) - start > longest else None
-        end = len(data) if end < 0 else end
-        return TOO_LONG if end - start > longest else TOO_MUCH
