@@ -362,10 +362,13 @@ class Engine:
         return run_scope(rs)
 
     def template_context(
-        self, rs: RunState, current_message: Mapping[str, Any] | None = None
+        self,
+        rs: RunState,
+        current_message: Mapping[str, Any] | None = None,
+        known: tuple[dict[str, Any], dict[str, Any] | None] | None = None,
     ) -> dict[str, Any]:
         """Knock's template scope for this run (`_scopes.template_context`)."""
-        return template_context(self, rs, current_message)
+        return template_context(self, rs, current_message, known)
 
     def run_preferences(self, rs: RunState) -> dict[str, Any] | None:
         """The preference set this run evaluates; None when nothing is set at any level."""

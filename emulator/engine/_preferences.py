@@ -101,10 +101,14 @@ def run_preference_set(
 def template_preferences(merged: Mapping[str, Any] | None, set_id: str) -> dict[str, Any]:
     """`recipient.preferences`: the resolved set in Knock's PreferenceSet shape (variables.mdx:
     "a completely resolved PreferenceSet object, including tenant and environment defaults")."""
-    out: dict[str, Any] = {"__typename": "PreferenceSet", "id": set_id}
-    out.update(dict.fromkeys(_SECTIONS))
-    out.update({k: v for k, v in (merged or {}).items() if k not in ("id", "__typename")})
+    out = dict(_EMPTY_SET)
+    out["id"] = set_id
+    if merged:
+        out.update({k: v for k, v in merged.items() if k not in ("id", "__typename")})
     return out
+
+
+_EMPTY_SET: dict[str, Any] = {"__typename": "PreferenceSet", "id": None, **dict.fromkeys(_SECTIONS)}
 
 
 def _merge_over(higher: Mapping[str, Any], lower: Mapping[str, Any]) -> dict[str, Any]:

@@ -88,16 +88,20 @@ class ScopeSource(Protocol):
 
 
 def template_context(
-    engine: ScopeSource, rs: RunState, current_message: Mapping[str, Any] | None
+    engine: ScopeSource,
+    rs: RunState,
+    current_message: Mapping[str, Any] | None,
+    known: tuple[dict[str, Any], dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
     """Knock's template scope for one run (template-editor/variables.mdx): `recipient` carries
-    `preferences`, the run's resolved PreferenceSet; after a batch, the batch variables."""
+    `preferences`, the run's resolved PreferenceSet; after a batch, the batch variables.
+    `known`: the recipient scope and run preferences when the caller has just built them."""
     batch = rs.batch
     actor = engine.actor_scope(rs)
     tenant = engine.tenant_scope(rs)
-    recipient = engine.recipient_scope(rs)
+    recipient, preferences = known or (engine.recipient_scope(rs), engine.run_preferences(rs))
     set_id = rs.tenant_id if rs.tenant_id else "default"
-    recipient["preferences"] = template_preferences(engine.run_preferences(rs), set_id)
+    recipient["preferences"] = template_preferences(preferences, set_id)
     return build_context(
         data=rs.data,
         recipient=recipient,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from emulator.core import format_timestamp
@@ -56,6 +57,12 @@ def iso_timestamp(when: datetime | str | None) -> str | None:
     """Knock's ISO-8601 form (`2023-12-31T19:30:00Z`); strings pass through untouched."""
     if when is None or isinstance(when, str):
         return when
+    return _formatted(when)
+
+
+@lru_cache(maxsize=1024)
+def _formatted(when: datetime) -> str:
+    """A run's timestamp is read by every message it renders: formatted once."""
     return format_timestamp(when)
 
 

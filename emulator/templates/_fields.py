@@ -7,6 +7,7 @@ It reaches the renderer through `FieldSource`, the few members it uses, so that
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Protocol
 
 from emulator.definitions import Layout, Partial
@@ -70,7 +71,7 @@ class FieldRenderer:
         self.found: list[Diagnostic] = []
 
     def where(self, field: str) -> TemplateLocation:
-        return TemplateLocation(self.workflow, self.step, field)
+        return _location(self.workflow, self.step, field)
 
     def text(self, field: str, source: Any, context: Mapping[str, Any] | None = None) -> str:
         """Render `source` (a Liquid string) as the field `field`; absent renders as ""."""
@@ -91,3 +92,9 @@ class FieldRenderer:
 
     def content(self, fields: dict[str, Any]) -> RenderedContent:
         return RenderedContent(fields, tuple(self.found))
+
+
+@lru_cache(maxsize=4096)
+def _location(workflow: str, step: str, field: str) -> TemplateLocation:
+    """Every message of a step renders the same fields: one (immutable) location each."""
+    return TemplateLocation(workflow, step, field)

@@ -32,8 +32,9 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
     missing = _missing_channel_data(step, recipient)
     if missing:
         return engine.skip(rs, record, missing)
+    preferences = engine.run_preferences(rs)
     if not rs.workflow.settings.override_preferences:
-        blocked = _preference_block(engine, rs, step, record)
+        blocked = _preference_block(engine, rs, step, record, preferences)
         if blocked:
             return engine.skip(rs, record, f"preferences: {blocked}")
     channel = engine.channels.resolve(step.channel_key, step.channel_type)
@@ -41,7 +42,7 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
     message_id = engine.ids.ksuid()  # known before rendering: templates read current_message
     stamp = now.isoformat()
     current = {"id": message_id, "inserted_at": stamp, "updated_at": stamp}
-    context = engine.template_context(rs, current_message=current)
+    context = engine.template_context(rs, current, (recipient, preferences))
     rendered = engine.templates.render_channel(
         step.channel_type,
         step.template,
@@ -132,9 +133,12 @@ def _missing_channel_data(step: ChannelStep, recipient: dict[str, Any]) -> str |
 
 
 def _preference_block(
-    engine: Engine, rs: RunState, step: ChannelStep, record: StepRecord
+    engine: Engine,
+    rs: RunState,
+    step: ChannelStep,
+    record: StepRecord,
+    merged: dict[str, Any] | None,
 ) -> str | None:
-    merged = engine.run_preferences(rs)
     if merged is None:
         return None  # nothing set anywhere: everything defaults to true
     decision = evaluate_preferences(
