@@ -152,10 +152,11 @@ def _runs(draw: st.DrawFn) -> Run:
 
 def _read(run: Run) -> Any:
     """Everything a reader sees of a run, detail and batch included."""
+    steps = run.steps
     return (
         run,
         facts(run),
-        [(s.message_ids, s.skipped_because, s.branch, s.batch, s.error, s.detail) for s in run.steps],
+        [(s.message_ids, s.skipped_because, s.branch, s.batch, s.error, s.detail) for s in steps],
     )
 
 
@@ -197,3 +198,15 @@ def test_forgetting_compacted_runs_releases_what_they_shelved(emu: Emulator) -> 
     assert any(x is not None for x in shelf)  # the batch and the steps' details
     emu.delete_user("u1")
     assert shelf == [None] * len(shelf)
+
+
+def test_messages_of_one_instant_share_their_event_entries(emu: Emulator) -> None:
+    data = {"invoice_id": "i1", "amount": 5}
+    emu.trigger("invoice-created", ["u1", "u2"], data=data)
+    first, second = emu.messages(channel_type="email")
+    assert first.events == second.events
+    assert [e[0] for e in first.events][:2] == ["message.created", "message.queued"]
+    assert all(a is b for a, b in zip(first.events, second.events, strict=True))
+    emu.advance(minutes=1)
+    first.set_engagement("seen", True, emu.clock.now)
+    assert first.events[-1] == ("message.seen", emu.clock.now) != second.events[-1]

@@ -3,6 +3,7 @@ builds no MIME until raw bytes or headers are asked for, and then builds it once
 
 from __future__ import annotations
 
+import gc
 import pickle
 from dataclasses import fields
 from email.utils import parseaddr
@@ -130,3 +131,39 @@ def test_every_field_of_a_captured_outgoing_email_reads(derive: bool) -> None:
     assert values["envelope_to"] == ["b@x.test", "c@x.test"]
     assert values["text"] == ("x" if derive else None)
     assert b"From: A <a@x.test>" in values["raw"]
+
+
+_LISTS = ("to", "cc", "bcc", "reply_to", "tags")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"attachments": [], "text": None},  # as the engine sends: no headers, no attachments
+        {"attachments": [], "cc": ["c@x.test"], "bcc": ["d@x.test"], "reply_to": ["r@x.test"]},
+        {"attachments": [], "tags": [{"name": "k", "value": "v"}], "batch": {"key": "b"}},
+        {"headers": {"X-Doorstep-Run-Id": "r1", "X-Tags": "a"}},  # kept whole
+        {"workflow_key": "w", "run_id": "r", "step_ref": "s", "message_id": "m"},
+    ],
+    ids=["engine", "addresses", "tags", "headers", "provenance"],
+)
+def test_a_captured_email_reads_as_the_email_sent(extra: dict[str, Any]) -> None:
+    sent = _email(**extra)
+    copy = _email(**extra)  # what the capture must give back (the sender may reuse its lists)
+    email = Mailbox().capture_outgoing(sent, email_id="e3")
+    assert isinstance(email, _capture._Outgoing)
+    assert email.source == copy
+    assert [getattr(email, n) for n in _LISTS] == [getattr(copy, n) for n in _LISTS]
+    assert all(type(getattr(email, n)) is list for n in (*_LISTS, "envelope_to"))
+    assert all(getattr(email, n) is getattr(email, n) for n in _LISTS)  # one list, kept
+    assert email.envelope_to == [parseaddr(a)[1] for a in copy.to + copy.cc + copy.bcc]
+    when = email.received_at or email.received_wall_at
+    assert email.raw == _capture._mime(copy, when, "<e3@doorstep.local>")[0]
+
+
+def test_an_engine_email_keeps_its_lists_out_of_the_collectors_view() -> None:
+    email = Mailbox().capture_outgoing(_email(attachments=[], cc=["c@x.test"]))
+    gc.collect()
+    kept = [vars(CapturedEmail)[n].__get__(email, CapturedEmail) for n in (*_LISTS, "envelope_to")]
+    assert not any(gc.is_tracked(x) for x in kept)
+    assert not gc.is_tracked(email.sent)  # no headers or attachments: only the text is kept

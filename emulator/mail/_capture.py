@@ -64,12 +64,38 @@ class _Outgoing(CapturedEmail):
 
     Building is deterministic (boundaries named after the Message-ID), so two threads that
     race to fill a field fill it with equal values, and a store can keep the recipe instead
-    of the bytes. The address and tag lists are the sent email's own (its sender built them
-    for this one email and lets go of them): copying seven lists per email cost more than the
-    rest of the capture, most of it in the collector's time over the lists kept."""
+    of the bytes. The email sent is kept whole only when it carried headers or attachments;
+    otherwise only its `text`, and `source` makes it again from the fields. The address and
+    tag lists are kept as tuples (the empty ones as the one empty tuple) and become lists on
+    first read: an email the engine sends keeps one object the collector tracks, not nine."""
 
-    __slots__ = ("source",)
-    source: OutgoingEmail
+    __slots__ = ("sent",)
+    sent: OutgoingEmail | str | None  # the email sent, or (no headers, no attachments) its text
+
+    @property
+    def source(self) -> OutgoingEmail:
+        """The email as it was sent (made again from the fields when not kept whole)."""
+        sent = self.sent
+        if isinstance(sent, OutgoingEmail):
+            return sent
+        prov = {attr: getattr(self, attr) for attr in PROVENANCE_HEADERS.values()}
+        return OutgoingEmail(
+            *(self.from_, self.to, self.subject, self.html, sent),
+            *(self.cc, self.bcc, self.reply_to),
+            tags=self.tags,
+            batch=self.batch,
+            **prov,
+        )
+
+    @property
+    def sent_headers(self) -> dict[str, str]:
+        """The headers the sender wrote (none unless the email sent is kept whole)."""
+        return self.sent.headers if isinstance(self.sent, OutgoingEmail) else {}
+
+    @property
+    def sent_text(self) -> str | None:
+        """The `text` the sender wrote."""
+        return self.sent.text if isinstance(self.sent, OutgoingEmail) else self.sent
 
     @property
     def built(self) -> bool:
@@ -88,7 +114,7 @@ _SLOTS: dict[str, Any] = {
 
 def derives_text(email: _Outgoing) -> bool:
     """Whether the email's `text` is (or will be) made from its `html`, as Resend does."""
-    if email.source.text is not None:
+    if email.sent_text is not None:
         return False
     try:
         return _SLOTS["text"].__get__(email, CapturedEmail) is not None
@@ -123,7 +149,9 @@ def _fill_attachments(email: _Outgoing) -> None:
                 a.content_id,
                 "inline" if a.content_id else "attachment",
             )
-            for i, a in enumerate(email.source.attachments)
+            for i, a in enumerate(
+                email.sent.attachments if isinstance(email.sent, OutgoingEmail) else ()
+            )
         ],
     )
 
@@ -155,6 +183,24 @@ _FILLS: dict[str, Callable[[_Outgoing], None]] = {
 for _name, _fill in _FILLS.items():  # properties over the slots the dataclass made
     setattr(_Outgoing, _name, _later(_name, _fill))
 
+
+def _listed(name: str) -> property:
+    """A list field kept as a tuple: a list (the same one from then on) when first read."""
+    slot = vars(CapturedEmail)[name]
+
+    def get(email: _Outgoing) -> Any:
+        value = slot.__get__(email, CapturedEmail)
+        if type(value) is tuple:
+            value = list(value)
+            slot.__set__(email, value)
+        return value
+
+    return property(get, slot.__set__)
+
+
+for _name in ("envelope_to", "to", "cc", "bcc", "reply_to", "tags"):
+    setattr(_Outgoing, _name, _listed(_name))
+
 # An `_Outgoing` is made by setting its slots directly, in this order: the dataclass's frozen
 # `__init__` (27 keyword arguments, one `object.__setattr__` each) cost twice as much. The
 # slots filled later (`_FILLS`) stay empty until first read; `text` is set when it is known.
@@ -163,7 +209,7 @@ _EAGER = (
     "from_", "to", "cc", "bcc", "reply_to", "subject", "html", "tags",
     *PROVENANCE_HEADERS.values(), "batch", "resend_request",
 )  # fmt: skip
-_PUTS = (*(vars(CapturedEmail)[n].__set__ for n in _EAGER), vars(_Outgoing)["source"].__set__)
+_PUTS = (*(vars(CapturedEmail)[n].__set__ for n in _EAGER), vars(_Outgoing)["sent"].__set__)
 _new_outgoing = object.__new__
 
 
@@ -184,19 +230,19 @@ def capture_outgoing(
         wall,
         way_in,
         address_of(email.from_),
-        addresses([*email.to, *email.cc, *email.bcc]),
+        tuple(addresses([*email.to, *email.cc, *email.bcc])),
         email.from_,
-        email.to,  # shared with the email sent, not copied (see `_Outgoing`)
-        email.cc,
-        email.bcc,
-        email.reply_to,
+        tuple(email.to),  # lists on first read (see `_Outgoing`)
+        tuple(email.cc),
+        tuple(email.bcc),
+        tuple(email.reply_to),
         email.subject,
         email.html,
-        email.tags,
+        tuple(email.tags),
         *_provenance(email),
         email.batch,
         resend_request,
-        email,
+        email if email.headers or email.attachments else email.text,
     )
     captured = _new_outgoing(_Outgoing)
     for put, value in zip(_PUTS, values, strict=True):

@@ -19,7 +19,7 @@ def message_id_of(email: CapturedEmail) -> str:
 def default_tags(email: CapturedEmail) -> list[str]:
     """Mailpit's tags of an email nobody has retagged: its `X-Tags` header (comma-separated, as
     Mailpit reads it) and its Resend tags as `name=value` (`name` alone when the value is empty)."""
-    if isinstance(email, _Outgoing) and all(k.lower() != "x-tags" for k in email.source.headers):
+    if isinstance(email, _Outgoing) and all(k.lower() != "x-tags" for k in email.sent_headers):
         values: list[str] = []  # the builder writes no X-Tags: its MIME need not be built
     else:
         values = [v for k, v in email.headers if k.lower() == "x-tags"]

@@ -18,6 +18,7 @@ from emulator.stores._messages import (
     Message,
     MessageStore,
     UnknownMessageError,
+    message_event,
 )
 from emulator.stores._runs import (
     Activity,
@@ -59,5 +60,6 @@ __all__ = [
     "UnknownMessageError",
     "UnknownRunError",
     "facts",
+    "message_event",
     "readdressed",
 ]

@@ -199,10 +199,12 @@ class CompactRuns:
 
 def _key(value: Any) -> Any:
     """The key a shelved value is found by while it is shelved: a tuple (a detail's or data's
-    keys and values) by its items' identities, so equal ones share one place (the details of
-    the runs of one batch, a branch's shared evaluations); anything else (a batch) by its own
-    identity."""
-    return tuple(map(id, value)) if type(value) is tuple else id(value)
+    keys and values) by its strings' values and its other items' identities, so equal ones
+    share one place (the details of the runs of one batch, a branch's shared evaluations);
+    anything else (a batch) by its own identity."""
+    if type(value) is not tuple:
+        return id(value)
+    return tuple([v if type(v) is str else id(v) for v in value])
 
 
 def _plain(value: Any) -> bool:

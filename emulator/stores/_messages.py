@@ -21,6 +21,19 @@ DELIVERY_STATUSES = (
 ENGAGEMENT_STATUSES = ("seen", "read", "interacted", "link_clicked", "archived")
 
 
+_EVENTS: dict[str, tuple[str, datetime]] = {}  # per event key, the last one made
+
+
+def message_event(key: str, at: datetime) -> tuple[str, datetime]:
+    """The entry `(key, at)` of `Message.events`: one tuple shared by every message that
+    records the same event at the same instant (most of a trigger's messages do), where one
+    per message made the collector run more often."""
+    last = _EVENTS.get(key)
+    if last is None or last[1] is not at:
+        last = _EVENTS[key] = (key, at)
+    return last
+
+
 class UnknownMessageError(DoorstepError, KeyError):
     """No message with that id."""
 
@@ -93,7 +106,7 @@ class Message:
         if status != self.status:
             self.status = status
             self.updated_at = at
-            self.events += ((f"message.{status}", at),)
+            self.events += (message_event(f"message.{status}", at),)
             if self.listener is not None:
                 self.listener(self, status)
 
@@ -107,7 +120,7 @@ class Message:
         self.updated_at = at
         negated = {"seen": "unseen", "read": "unread", "archived": "unarchived"}
         key = status if on else negated.get(status, status)
-        self.events += ((f"message.{key}", at),)
+        self.events += (message_event(f"message.{key}", at),)
         if self.listener is not None:
             self.listener(self, key)
 

@@ -11,7 +11,7 @@ from emulator.engine._conditions import ConditionScope
 from emulator.engine._preferences import evaluate_preferences
 from emulator.engine._state import RunState
 from emulator.engine.steps._sendwindow import next_send_time
-from emulator.stores import USERS, Message, StepRecord
+from emulator.stores import USERS, Message, StepRecord, message_event
 from emulator.templates import RenderedContent
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
         step=step.ref,
     )
     message = _message(rs, step, channel.key, message_id, rendered, now)
-    message.events = (("message.created", now), ("message.queued", now))
+    message.events = (message_event("message.created", now), message_event("message.queued", now))
     message.listener = engine.message_listener
     engine.messages_store.add(message)
     rs.refs.setdefault(step.ref, []).append(message.id)
