@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import fields, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from emulator.core._clock import Clock
 from emulator.mail import (
     Attachment,
+    CapturedEmail,
     InProcessProvider,
     Mailbox,
     MailRouter,
@@ -191,6 +193,39 @@ def test_sqlite_survives_reopen_and_honours_retention(tmp_path: Path) -> None:
     again.clear()
     again.close()
     assert len(Mailbox(store=tmp_path)) == 0
+
+
+def test_sqlite_keeps_every_field_of_a_parsed_email(tmp_path: Path) -> None:
+    sent = _email(
+        1,
+        cc=["Cc <cc@example.com>"],
+        bcc=["bcc@example.com"],
+        reply_to=["reply@acme.test"],
+        headers={"X-Custom": "yes"},
+        attachments=[
+            Attachment("f.txt", b"data", "text/plain"),
+            Attachment("i.png", b"png", "image/png", "logo"),
+        ],
+        tags=[{"name": "kind", "value": "welcome"}],
+        workflow_key="welcome",
+        workflow_run_id="run-1",
+        run_id="r-1",
+        step_ref="email_1",
+        recipient_id="user-1",
+        message_id="msg-1",
+        batch={"total": 2},
+    )
+    built = Mailbox().capture_outgoing(sent, resend_request={"from": "a@acme.test"})
+    # a plain CapturedEmail: kept as a parsed document (an outgoing one not built as its recipe)
+    email = CapturedEmail(**{f.name: getattr(built, f.name) for f in fields(CapturedEmail)})
+    assert len(email.attachments) == 2
+    email = replace(email, defects=["a defect"], received_at=None)
+    box = Mailbox(store=tmp_path)
+    box.add(email)
+    box.close()
+    again = Mailbox(store=tmp_path)
+    assert again.get(email.id) == email
+    again.close()
 
 
 @pytest.mark.parametrize(("missing_ok", "left"), [(False, ["a", "b"]), (True, ["b"])])

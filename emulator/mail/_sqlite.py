@@ -15,7 +15,9 @@ import json
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -257,44 +259,25 @@ class SqliteMailStore:
             self._db.close()
 
 
+# The fields of a `doc` row kept as they are (JSON values already); the rest are converted
+# by `_to_doc` / `_from_doc` (times, header pairs, attachments without their bytes) or, `raw`,
+# kept in a column of their own.
+_AS_IS = tuple(
+    f.name
+    for f in fields(CapturedEmail)
+    if f.name not in ("received_at", "received_wall_at", "headers", "attachments", "raw")
+)
+_as_is = attrgetter(*_AS_IS)
+_ATTACHMENT_KEYS = ("id", "filename", "content_type", "content_id", "disposition")
+
+
 def _to_doc(e: CapturedEmail) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "received_at": e.received_at.isoformat() if e.received_at else None,
-        "received_wall_at": e.received_wall_at.isoformat(),
-        "way_in": e.way_in,
-        "envelope_from": e.envelope_from,
-        "envelope_to": e.envelope_to,
-        "headers": [[k, v] for k, v in e.headers],
-        "from_": e.from_,
-        "to": e.to,
-        "cc": e.cc,
-        "bcc": e.bcc,
-        "reply_to": e.reply_to,
-        "subject": e.subject,
-        "html": e.html,
-        "text": e.text,
-        "attachments": [
-            {
-                "id": a.id,
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "content_id": a.content_id,
-                "disposition": a.disposition,
-            }
-            for a in e.attachments
-        ],
-        "tags": e.tags,
-        "workflow_key": e.workflow_key,
-        "workflow_run_id": e.workflow_run_id,
-        "run_id": e.run_id,
-        "step_ref": e.step_ref,
-        "recipient_id": e.recipient_id,
-        "message_id": e.message_id,
-        "batch": e.batch,
-        "resend_request": e.resend_request,
-        "defects": e.defects,
-    }
+    doc = dict(zip(_AS_IS, _as_is(e), strict=True))
+    doc["received_at"] = e.received_at.isoformat() if e.received_at else None
+    doc["received_wall_at"] = e.received_wall_at.isoformat()
+    doc["headers"] = [[k, v] for k, v in e.headers]
+    doc["attachments"] = [{k: getattr(a, k) for k in _ATTACHMENT_KEYS} for a in e.attachments]
+    return doc
 
 
 def _unescaped(value: Any) -> Any:
@@ -312,33 +295,12 @@ def _unescaped(value: Any) -> Any:
 def _from_doc(d: dict[str, Any], raw: bytes) -> CapturedEmail:
     received = d["received_at"]
     return CapturedEmail(
-        id=d["id"],
+        **{name: d[name] for name in _AS_IS},
         received_at=datetime.fromisoformat(received) if received else None,
         received_wall_at=datetime.fromisoformat(d["received_wall_at"]),
-        way_in=d["way_in"],
-        envelope_from=d["envelope_from"],
-        envelope_to=d["envelope_to"],
         headers=[(k, v) for k, v in d["headers"]],
-        from_=d["from_"],
-        to=d["to"],
-        cc=d["cc"],
-        bcc=d["bcc"],
-        reply_to=d["reply_to"],
-        subject=d["subject"],
-        html=d["html"],
-        text=d["text"],
         attachments=_attachments(d["attachments"], raw),
-        tags=d["tags"],
         raw=raw,
-        workflow_key=d["workflow_key"],
-        workflow_run_id=d["workflow_run_id"],
-        run_id=d["run_id"],
-        step_ref=d["step_ref"],
-        recipient_id=d["recipient_id"],
-        message_id=d["message_id"],
-        batch=d["batch"],
-        resend_request=d["resend_request"],
-        defects=d["defects"],
     )
 
 
@@ -353,14 +315,5 @@ def _attachments(docs: list[dict[str, Any]], raw: bytes) -> list[CapturedAttachm
         key = (a["filename"], a["content_id"])
         i = next((i for i, p in enumerate(parts) if (p.filename, p.content_id) == key), None)
         content = b"" if i is None else parts.pop(i).content
-        found.append(
-            CapturedAttachment(
-                a["id"],
-                a["filename"],
-                a["content_type"],
-                content,
-                a["content_id"],
-                a["disposition"],
-            )
-        )
+        found.append(CapturedAttachment(**{k: a[k] for k in _ATTACHMENT_KEYS}, content=content))
     return found
