@@ -8,9 +8,10 @@ data dir stored unparsed before SMTP mail was parsed at intake), parsed on first
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from emulator.mail._model import (
@@ -252,11 +253,15 @@ def capture_outgoing(
     return captured
 
 
-def _provenance(email: OutgoingEmail) -> list[Any]:
+_PROVENANCE_OF = attrgetter(*PROVENANCE_HEADERS.values())
+
+
+def _provenance(email: OutgoingEmail) -> Sequence[Any]:
     """The provenance fields in `PROVENANCE_HEADERS` order, each from its attribute or else
     its `X-Doorstep-*` header."""
     if not email.headers:
-        return [getattr(email, attr) for attr in PROVENANCE_HEADERS.values()]
+        found: tuple[Any, ...] = _PROVENANCE_OF(email)
+        return found
     lookup = {k.lower(): v for k, v in email.headers.items()}
     return [
         getattr(email, attr) if getattr(email, attr) is not None else lookup.get(h)

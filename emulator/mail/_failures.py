@@ -68,6 +68,11 @@ class FailurePlan:
         self._seed = seed
         self._random: random.Random | None = None  # seeded on first use: most plans stay empty
 
+    @property
+    def armed(self) -> bool:
+        """Whether any rule is armed (read without the lock: hot paths skip the rest when not)."""
+        return bool(self._rules)
+
     def fail_smtp(
         self,
         stage: SmtpStage,

@@ -92,11 +92,6 @@ def _service(request: Request) -> ResendService:
     return service
 
 
-async def send_email(request: Request) -> dict[str, Any]:
-    """`POST /emails`: validate, capture (or schedule) one email."""
-    return _service(request).send(_json(request))
-
-
 async def send_batch(request: Request) -> dict[str, Any]:
     """`POST /emails/batch`: up to 100 emails; `x-batch-validation: permissive` keeps the good."""
     mode = request.headers.get("x-batch-validation", "strict").lower()
@@ -234,6 +229,10 @@ def create_resend_app(service: ResendService) -> Starlette:
 
     def checked(handler: Handler, *, send: bool = False, status: int = 200) -> Checked:
         return Checked(service, handler, idempotent=send, status=status)
+
+    async def send_email(request: Request) -> dict[str, Any]:
+        """`POST /emails`: validate, capture (or schedule) one email."""
+        return service.send(_json(request))
 
     send_one = checked(send_email, send=True)
     table: list[tuple[str, str, ASGIApp]] = [
