@@ -8,13 +8,20 @@ from typing import Any
 
 import pytest
 
-from emulator.definitions._model import Partial
+from emulator.definitions._model import FooterLink, Layout, Partial
 from emulator.templates import Diagnostic, TemplateError, TemplateLocation, TemplateRenderer
 from emulator.templates._layouts import hole_roots, surroundings
 
 WHERE = TemplateLocation("wf", "email_1", "layout 'default' html_layout")
 FOOTER = '{% for link in footer_links %}<a href="{{ link.url }}">{{ link.text }}</a>{% endfor %}'
 LINKS = [{"text": "Help", "url": "https://example.com/help"}]
+HELP = (FooterLink("Help", "https://example.com/help"),)
+
+
+def _layout(source: str, links: tuple[FooterLink, ...] = HELP) -> Layout:
+    return Layout("default", "Default", html_layout=source, footer_links=links)
+
+
 PARTIALS = {"sig": Partial("sig", "Sig", "html", "<p>{{ team }}</p>")}
 
 
@@ -81,24 +88,28 @@ def test_layouts_render_as_in_full_around_every_body(source: str) -> None:
     full = TemplateRenderer(now=lambda: datetime(2024, 5, 1, tzinfo=UTC))
     for scope in SCOPES:
         for body in BODIES:
-            scope_links = {**scope, "footer_links": LINKS}
             got: list[Diagnostic] = []
             want: list[Diagnostic] = []
-            text = shared.render_layout(source, scope_links, body, WHERE, got)
-            expected = full.render_into(source, {**scope_links, "content": body}, WHERE, want)
+            text = shared.render_layout(_layout(source), "html_layout", scope, body, WHERE, got)
+            whole = {**scope, "footer_links": LINKS, "content": body}
+            expected = full.render_into(source, whole, WHERE, want)
             assert (text, got) == (expected, want)
 
 
 def test_a_layout_renders_once_per_distinct_surroundings() -> None:
     renderer = TemplateRenderer()
     for body in ("a", "b", "c"):
-        renderer.render_layout(LAYOUTS[0], {"footer_links": LINKS}, body, WHERE, [])
-    renderer.render_layout(LAYOUTS[0], {"footer_links": LINKS[:0]}, "d", WHERE, [])
-    assert len(renderer._shells) == 2  # renders made, not their output
+        renderer.render_layout(_layout(LAYOUTS[0]), "html_layout", {}, body, WHERE, [])
+    renderer.render_layout(_layout(LAYOUTS[0], ()), "html_layout", {}, "d", WHERE, [])
+    renderer.render_layout(_layout(LAYOUTS[1]), "html_layout", {"n": 1}, "e", WHERE, [])
+    renderer.render_layout(_layout(LAYOUTS[1]), "html_layout", {"n": 1}, "f", WHERE, [])
+    assert len(renderer._shells) == 3  # renders made, not their output
 
 
 def test_strict_mode_raises_for_every_email_a_shared_layout_wraps() -> None:
     renderer = TemplateRenderer(strict=True)
     for body in ("a", "b"):
         with pytest.raises(TemplateError, match="missing"):
-            renderer.render_layout("{{ missing }}{{ content }}", {}, body, WHERE, [])
+            renderer.render_layout(
+                _layout("{{ missing }}{{ content }}"), "html_layout", {}, body, WHERE, []
+            )

@@ -99,13 +99,7 @@ def render_email(
                 fr.where("settings.layout_key"),
                 fix="add layouts/<key>/layout.json, fix the key, or remove layout_key for none",
             )
-    footer_links = [{"text": f.text, "url": f.url} for f in layout.footer_links] if layout else []
-    if layout is not None:
-        layout_scope["footer_links"] = footer_links
-        where = f"layout {layout.key!r} html_layout"
-        html = fr.layout(where, layout.html_layout, layout_scope, body)
-    else:
-        html = body
+    html = body if layout is None else fr.layout(layout, "html_layout", layout_scope, body)
     if uses_blocks:
         html = _inject_head_css(html, BASE_BLOCK_CSS)
     fields["html_body"] = inline_css(html)
@@ -113,8 +107,7 @@ def render_email(
     text_source = template.get("text_body")
     text = fr.text("text_body", text_source, scope) if text_source else html_to_text(body)
     if layout is not None and layout.text_layout.strip() != "{{ content }}":
-        where = f"layout {layout.key!r} text_layout"
-        text = fr.layout(where, layout.text_layout, layout_scope, text)
+        text = fr.layout(layout, "text_layout", layout_scope, text)
     fields["text_body"] = text.strip() + "\n" if text.strip() else ""
 
     for name in EMAIL_OVERRIDES:

@@ -46,7 +46,8 @@ class FieldSource(Protocol):
 
     def render_layout(
         self,
-        source: str,
+        layout: Layout,
+        part: str,
         scope: Mapping[str, Any],
         content: str,
         where: TemplateLocation,
@@ -86,9 +87,10 @@ class FieldRenderer:
         ctx = self.context if context is None else context
         return self.renderer.render_into(source, ctx, self.where(field), self.found)
 
-    def layout(self, field: str, source: str, scope: Mapping[str, Any], content: str) -> str:
-        """Render the layout `source` around `content` (its `{{ content }}`) as `field`."""
-        return self.renderer.render_layout(source, scope, content, self.where(field), self.found)
+    def layout(self, layout: Layout, part: str, scope: Mapping[str, Any], content: str) -> str:
+        """Render `layout`'s `part` (`html_layout`, `text_layout`) around `content`."""
+        where = self.where(f"layout {layout.key!r} {part}")
+        return self.renderer.render_layout(layout, part, scope, content, where, self.found)
 
     def content(self, fields: dict[str, Any]) -> RenderedContent:
         return RenderedContent(fields, tuple(self.found))

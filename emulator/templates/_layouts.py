@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Hashable, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from emulator.definitions import Layout
 
 if TYPE_CHECKING:
     from liquid import BoundTemplate
@@ -58,6 +61,12 @@ def hole_roots(template: BoundTemplate, source: str) -> tuple[str, ...] | None:
     if not set(analysis.tags) <= _PURE_TAGS or not set(analysis.filters) <= _PURE_FILTERS:
         return None
     return tuple(name for name in analysis.globals if name != "content")
+
+
+@lru_cache(maxsize=256)
+def footer_links(layout: Layout) -> list[dict[str, str]]:
+    """`footer_links` as layouts read them (one list per layout: templates cannot change it)."""
+    return [{"text": link.text, "url": link.url} for link in layout.footer_links]
 
 
 class _Unfit(Exception):

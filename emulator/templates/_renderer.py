@@ -25,7 +25,7 @@ from emulator.templates._diagnostics import (
     TemplateLocation,
     line_of,
 )
-from emulator.templates._layouts import MARKER, hole_roots, surroundings
+from emulator.templates._layouts import MARKER, footer_links, hole_roots, surroundings
 
 if TYPE_CHECKING:
     from liquid import BoundTemplate
@@ -63,7 +63,7 @@ class TemplateRenderer:
         self._environment_args = (translations, now, entities)
         self._compiled: dict[str, BoundTemplate] = {}
         self._hole_roots: dict[str, tuple[str, ...] | None] = {}
-        self._shells: dict[tuple[str, Hashable], tuple[str, list[Note]]] = {}
+        self._shells: dict[tuple[str, Hashable, Hashable], tuple[str, list[Note]]] = {}
 
     @cached_property
     def env(self) -> KnockEnvironment:
@@ -123,25 +123,34 @@ class TemplateRenderer:
 
     def render_layout(
         self,
-        source: str,
+        layout: Layout,
+        part: str,
         scope: Mapping[str, Any],
         content: str,
         where: TemplateLocation,
         found: list[Diagnostic],
     ) -> str:
-        """Render a layout around `content` (its `{{ content }}`): once per distinct
-        surroundings when the layout allows it (`_layouts`), else in full."""
+        """Render `layout`'s `part` (`html_layout`, `text_layout`) around `content` (its
+        `{{ content }}`), with its `footer_links`: once per distinct surroundings when the
+        layout allows it (`_layouts`), else in full."""
+        source: str = getattr(layout, part)
+        links = footer_links(layout)
         if source not in self._hole_roots:
             template = self._compile(source, where)
-            self._hole_roots[source] = hole_roots(template, source) if "{" in source else None
+            roots = hole_roots(template, source) if "{" in source else None
+            self._hole_roots[source] = (
+                None if roots is None else tuple(r for r in roots if r != "footer_links")
+            )
         roots = self._hole_roots[source]
         around = None if roots is None else surroundings(roots, scope)
         if around is None:
-            return self.render_into(source, {**scope, "content": content}, where, found)
-        key = (source, around)
+            full = {**scope, "footer_links": links, "content": content}
+            return self.render_into(source, full, where, found)
+        key = (source, layout.footer_links, around)
         shell = self._shells.get(key)
         if shell is None:
-            shell = self._render_noting(source, {**scope, "content": MARKER}, where)
+            marked = {**scope, "footer_links": links, "content": MARKER}
+            shell = self._render_noting(source, marked, where)
             if len(self._shells) >= MAX_SHELLS:
                 self._shells.clear()  # a bound on memory, not an LRU: one atomic step
             self._shells[key] = shell
