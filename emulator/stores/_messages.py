@@ -143,7 +143,8 @@ class MessageStore:
         # Indexes (dicts keep insertion order, so each is oldest first): the recipient and
         # run never change once stored, except through `readdress`.
         self._by_recipient: dict[str, dict[str, Message]] = {}
-        self._by_run: dict[str, dict[str, Message]] = {}
+        # A run's message ids as a tuple: untracked by the collector, unlike a dict per run.
+        self._by_run: dict[str, tuple[str, ...]] = {}
         self._listeners: tuple[MessageListener, ...] = ()
 
     def add(self, message: Message) -> None:
@@ -151,7 +152,7 @@ class MessageStore:
         others still hear it and the engine goes on)."""
         self._by_id[message.id] = message
         self._by_recipient.setdefault(message.recipient_id, {})[message.id] = message
-        self._by_run.setdefault(message.run_id, {})[message.id] = message
+        self._by_run[message.run_id] = (*self._by_run.get(message.run_id, ()), message.id)
         for listener in self._listeners:
             try:
                 listener(message)
@@ -188,7 +189,11 @@ class MessageStore:
         message = self.get(message_id)
         del self._by_id[message_id]
         _unindex(self._by_recipient, message.recipient_id, message_id)
-        _unindex(self._by_run, message.run_id, message_id)
+        kept = tuple(i for i in self._by_run.get(message.run_id, ()) if i != message_id)
+        if kept:
+            self._by_run[message.run_id] = kept
+        else:
+            self._by_run.pop(message.run_id, None)
         return message
 
     def remove_run(self, run_id: str) -> int:
@@ -235,7 +240,7 @@ class MessageStore:
         if recipient is not None:
             candidates = self._by_recipient.get(recipient, {}).values()
         elif run_id is not None:
-            candidates = self._by_run.get(run_id, {}).values()
+            candidates = [self._by_id[i] for i in self._by_run.get(run_id, ())]
         else:
             candidates = self._by_id.values()
         return [
