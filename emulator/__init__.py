@@ -16,8 +16,9 @@ user tokens a browser sends with a `pk_` key (Knock's enhanced security), like `
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from emulator._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from emulator._emulator import Emulator
@@ -219,138 +220,120 @@ __all__ = [
 
 # `import emulator` loads nothing more: each public name is imported from its home module on
 # first use (PEP 562), so `from emulator.coverage import ...` or the pytest plugin's start does
-# not pay for the engine, the templates and their dependencies.
-_HOMES: dict[str, tuple[str, ...]] = {
-    "emulator._emulator": ("Emulator",),
-    "emulator._environments": (
-        "Environment",
-        "Environments",
-        "PromotionError",
-        "UnknownCommitError",
-        "UnknownEnvironmentError",
-    ),
-    "emulator._feed": ("Feed",),
-    "emulator._journal": (
-        "COMPACT_EVERY",
-        "Journal",
-        "JournalError",
-    ),
-    "emulator._snapshot": ("SnapshotError",),
-    "emulator.core": (
-        "WEEKDAYS",
-        "Clock",
-        "ClockError",
-        "DefinitionError",
-        "DefinitionWarning",
-        "DoorstepError",
-        "DurationError",
-        "Problem",
-        "SigningKey",
-        "SigningKeyError",
-        "Span",
-        "Timer",
-        "TriggerError",
-        "UserTokenError",
-        "check_user_token",
-        "format_duration",
-        "format_timestamp",
-        "parse_duration",
-        "sign_user_token",
-    ),
-    "emulator.definitions": (
-        "Channel",
-        "Definitions",
-        "EmulatorConfig",
-        "EnvironmentConfig",
-        "Guide",
-        "Layout",
-        "Partial",
-        "Workflow",
-        "YamlError",
-        "compose_yaml",
-        "load_config",
-        "load_definitions",
-        "not_utf8",
-        "parse_document",
-        "parse_workflow",
-        "validate_preference_set",
-        "yaml_constructor",
-    ),
-    "emulator.engine": (
-        "RESOURCE_TYPES",
-        "AiRequest",
-        "AiResponder",
-        "ConditionResult",
-        "ContentCommit",
-        "ContentStore",
-        "EligibleGuide",
-        "FetchError",
-        "FetchRequest",
-        "FetchResponse",
-        "GuideList",
-        "GuideStepView",
-        "IneligibleGuide",
-        "Responder",
-        "RunObserver",
-        "observe_every_emulator",
-    ),
-    "emulator.lint": (
-        "Finding",
-        "Promotion",
-        "Report",
-        "check_before_serving",
-        "compare_promotion",
-        "format_promotion",
-        "format_report",
-        "validate",
-    ),
-    "emulator.mail": (
-        "CapturedEmail",
-        "DeliveryError",
-        "Mailbox",
-        "OutgoingEmail",
-    ),
-    "emulator.stores": (
-        "DELIVERY_STATUSES",
-        "TENANTS",
-        "USERS",
-        "Activity",
-        "BatchInfo",
-        "BulkOperation",
-        "DeliveryAttempt",
-        "GuideMessage",
-        "Membership",
-        "Message",
-        "Run",
-        "Schedule",
-        "StepRecord",
-        "Subscription",
-        "TriggerResult",
-        "UnknownMessageError",
-        "UnknownRunError",
-    ),
-    "emulator.templates": ("TemplateError",),
-}
-_HOME = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """A public name (imported from its home module) or a subpackage, on first use."""
-    home = _HOME.get(name)
-    if home is not None:
-        from emulator._method_cache import cached_dataclass_methods
-
-        with cached_dataclass_methods():  # our dataclasses' methods are compiled once a machine
-            value = getattr(importlib.import_module(home), name)
-        globals()[name] = value
-        return value
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+# not pay for the engine, the templates and their dependencies; `from emulator import Emulator`
+# loads the facade, whose engine loads with the first `Emulator()` (the packages are lazy too).
+if not TYPE_CHECKING:  # (mypy reads the imports above)
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "_emulator": ("Emulator",),
+            "_environments": (
+                "Environment",
+                "Environments",
+                "PromotionError",
+                "UnknownCommitError",
+                "UnknownEnvironmentError",
+            ),
+            "_feed": ("Feed",),
+            "_journal": (
+                "COMPACT_EVERY",
+                "Journal",
+                "JournalError",
+            ),
+            "_snapshot": ("SnapshotError",),
+            "core": (
+                "WEEKDAYS",
+                "Clock",
+                "ClockError",
+                "DefinitionError",
+                "DefinitionWarning",
+                "DoorstepError",
+                "DurationError",
+                "Problem",
+                "SigningKey",
+                "SigningKeyError",
+                "Span",
+                "Timer",
+                "TriggerError",
+                "UserTokenError",
+                "check_user_token",
+                "format_duration",
+                "format_timestamp",
+                "parse_duration",
+                "sign_user_token",
+            ),
+            "definitions": (
+                "Channel",
+                "Definitions",
+                "EmulatorConfig",
+                "EnvironmentConfig",
+                "Guide",
+                "Layout",
+                "Partial",
+                "Workflow",
+                "YamlError",
+                "compose_yaml",
+                "load_config",
+                "load_definitions",
+                "not_utf8",
+                "parse_document",
+                "parse_workflow",
+                "validate_preference_set",
+                "yaml_constructor",
+            ),
+            "engine": (
+                "RESOURCE_TYPES",
+                "AiRequest",
+                "AiResponder",
+                "ConditionResult",
+                "ContentCommit",
+                "ContentStore",
+                "EligibleGuide",
+                "FetchError",
+                "FetchRequest",
+                "FetchResponse",
+                "GuideList",
+                "GuideStepView",
+                "IneligibleGuide",
+                "Responder",
+                "RunObserver",
+                "observe_every_emulator",
+            ),
+            "lint": (
+                "Finding",
+                "Promotion",
+                "Report",
+                "check_before_serving",
+                "compare_promotion",
+                "format_promotion",
+                "format_report",
+                "validate",
+            ),
+            "mail": (
+                "CapturedEmail",
+                "DeliveryError",
+                "Mailbox",
+                "OutgoingEmail",
+            ),
+            "stores": (
+                "DELIVERY_STATUSES",
+                "TENANTS",
+                "USERS",
+                "Activity",
+                "BatchInfo",
+                "BulkOperation",
+                "DeliveryAttempt",
+                "GuideMessage",
+                "Membership",
+                "Message",
+                "Run",
+                "Schedule",
+                "StepRecord",
+                "Subscription",
+                "TriggerResult",
+                "UnknownMessageError",
+                "UnknownRunError",
+            ),
+            "templates": ("TemplateError",),
+        },
+    )

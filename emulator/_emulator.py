@@ -14,38 +14,35 @@ import threading
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import emulator.core
+import emulator.definitions
+import emulator.engine
+import emulator.mail
+import emulator.stores
 from emulator._facade_content import ContentFacade
 from emulator._facade_guides import GuidesFacade
 from emulator._facade_messages import MessagesFacade
 from emulator._facade_recipients import RecipientsFacade
 from emulator._facade_schedules import SchedulesFacade
-from emulator.core import Clock, DefinitionWarning, DoorstepError, IdFactory, Recorder, journaled
-from emulator.definitions import (
-    Channel,
-    Channels,
-    Definitions,
-    EmulatorConfig,
-    load_config,
-    validate_preference_set,
-)
-from emulator.engine import (
-    IDEMPOTENCY_WINDOW,
-    AiResponder,
-    Engine,
-    Responder,
-    RunObserver,
-    RunRetention,
-    cancel_runs,
-    parse_entity,
-    reset_state,
-    start_trigger,
-    wire,
-)
-from emulator.engine.steps import http_responder as real_http_responder
-from emulator.mail import EmailProvider, InProcessProvider, Mailbox
-from emulator.stores import BulkOperation, Run, TriggerResult, UnknownRunError, facts
+from emulator.core import journaled
+
+if TYPE_CHECKING:
+    from emulator.core import Clock, Recorder
+    from emulator.definitions import (
+        Channel,
+        Definitions,
+        EmulatorConfig,
+    )
+    from emulator.engine import (
+        AiResponder,
+        Responder,
+        RunObserver,
+        RunRetention,
+    )
+    from emulator.mail import EmailProvider, Mailbox
+    from emulator.stores import BulkOperation, Run, TriggerResult
 
 
 class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade, GuidesFacade):
@@ -71,30 +68,32 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         require_identified_actor: bool = True,
         ai_responder: AiResponder | None = None,
     ) -> None:
-        if config is not None and not isinstance(config, EmulatorConfig):
-            config = load_config(config)
+        if config is not None and not isinstance(config, emulator.definitions.EmulatorConfig):
+            config = emulator.definitions.load_config(config)
         if config is not None:  # explicit arguments win over the config file
             start = start or config.start
             vars = {**config.vars, **(vars or {})}
             channels = {**config.channels, **(channels or {})}
-        self.clock = clock or Clock(start)
+        self.clock = clock or emulator.core.Clock(start)
         self.seed = seed  # what every id stream is seeded with (`doorstep serve`: per start)
         # In-process capture keeps every email: a test must never lose mail to retention.
         self.outbox = (
-            mailbox if mailbox is not None else Mailbox(clock=self.clock, retention=0, seed=seed)
+            mailbox
+            if mailbox is not None
+            else emulator.mail.Mailbox(clock=self.clock, retention=0, seed=seed)
         )
-        self._engine = engine = Engine(
-            definitions or Definitions(),
+        self._engine = engine = emulator.engine.Engine(
+            definitions or emulator.definitions.Definitions(),
             clock=self.clock,
-            channels=Channels(channels),
-            email_provider=email_provider or InProcessProvider(self.outbox),
+            channels=emulator.definitions.Channels(channels),
+            email_provider=email_provider or emulator.mail.InProcessProvider(self.outbox),
             seed=seed,
             vars=vars,
             strict=strict,
         )
         self._reset_hooks: list[Callable[[], None]] = []
         self._retention: RunRetention | None = None
-        wire(engine)
+        emulator.engine.wire(engine)
         engine.require_identified_actor = require_identified_actor
         if ai_responder is not None:
             engine.ai_responder = ai_responder
@@ -106,7 +105,9 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         if http_responder is not None:
             engine.http_responder = http_responder
         elif allow_hosts:
-            engine.http_responder = real_http_responder(set(allow_hosts))
+            from emulator.engine.steps import http_responder as allow_listed
+
+            engine.http_responder = allow_listed(set(allow_hosts))
 
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str], **options: Any) -> Emulator:
@@ -118,7 +119,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
 
         definitions = load_definitions(path)
         for problem in definitions.warnings:
-            warnings.warn(str(problem), DefinitionWarning, stacklevel=2)
+            warnings.warn(str(problem), emulator.core.DefinitionWarning, stacklevel=2)
         return cls(definitions, **options)
 
     # -- configuration -------------------------------------------------------------------
@@ -192,12 +193,12 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
             try:
                 content = json.loads(content)
             except ValueError as exc:
-                raise DoorstepError(
+                raise emulator.core.DoorstepError(
                     f"the {locale!r} translation for tenant {tenant_id!r} is not valid JSON "
                     f"({exc}); pass a mapping or a JSON object string"
                 ) from None
         if not isinstance(content, Mapping):
-            raise DoorstepError(
+            raise emulator.core.DoorstepError(
                 f"the {locale!r} translation for tenant {tenant_id!r} must be an object of keys "
                 "to text, like {'greeting': 'Hello from Acme'}"
             )
@@ -210,7 +211,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
     def set_environment_preferences(self, preference_set: Mapping[str, Any] | None) -> None:
         """The environment default set (the lowest level of Knock's merge hierarchy)."""
         if preference_set is not None:
-            validate_preference_set(preference_set, "environment preferences")
+            emulator.definitions.validate_preference_set(preference_set, "environment preferences")
         with self.lock:
             stored = None if preference_set is None else dict(preference_set)
             self._engine.environment_preferences = stored
@@ -235,7 +236,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         trigger's result instead of starting runs again.
         """
         with self.lock:
-            result = start_trigger(
+            result = emulator.engine.start_trigger(
                 self._engine,
                 key,
                 recipients,
@@ -255,7 +256,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         returns again), or None: how the Knock API tells a replay from a first call."""
         with self.lock:
             seen = self._engine.idempotency.get(idempotency_key)
-            if seen is None or self.clock.now - seen[1] >= IDEMPOTENCY_WINDOW:
+            if seen is None or self.clock.now - seen[1] >= emulator.engine.IDEMPOTENCY_WINDOW:
                 return None
             return seen[2]
 
@@ -270,10 +271,12 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
             only = None
             if recipients is not None:
                 only = {
-                    parse_entity(r, f"recipients[{i}]", engine.entities, self.clock.now)
+                    emulator.engine.parse_entity(
+                        r, f"recipients[{i}]", engine.entities, self.clock.now
+                    )
                     for i, r in enumerate(recipients)
                 }
-            return cancel_runs(engine, key, cancellation_key, only)
+            return emulator.engine.cancel_runs(engine, key, cancellation_key, only)
 
     # -- time ----------------------------------------------------------------------------
     @journaled("emulator")
@@ -306,7 +309,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
             return [
                 read(run)
                 for run in self._engine.runs.values()
-                if facts(run).matches(workflow, recipient, status)
+                if emulator.stores.facts(run).matches(workflow, recipient, status)
             ]
 
     def run(self, run_id: str) -> Run:
@@ -314,7 +317,9 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         with self.lock:
             found = self._engine.runs.get(run_id)
             if found is None:
-                raise UnknownRunError(f"no run with id {run_id!r}; list runs with emulator.runs()")
+                raise emulator.stores.UnknownRunError(
+                    f"no run with id {run_id!r}; list runs with emulator.runs()"
+                )
             return self._engine.compact_runs.read(found)
 
     # -- bulk operations -----------------------------------------------------------------
@@ -336,10 +341,12 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         finished runs older than the newest `full_traces` keep a compact record (status, path,
         step outcomes and times). 0 means no limit; checked as runs start and time moves."""
         if max_runs < 0 or full_traces < 0:
-            raise DoorstepError("max_runs and full_traces are counts: 0 (no limit) or more")
+            raise emulator.core.DoorstepError(
+                "max_runs and full_traces are counts: 0 (no limit) or more"
+            )
         with self.lock:
             first = self._retention is None
-            self._retention = RunRetention(max_runs, full_traces)
+            self._retention = emulator.engine.RunRetention(max_runs, full_traces)
             if first:
                 self.clock.on_move(self._sweep_runs)
 
@@ -358,7 +365,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         """Draw run, message and email ids from `seed`'s streams (a journal replaying the calls
         of an earlier start seeds them as that start did)."""
         with self.lock:
-            self._engine.ids = IdFactory(seed)
+            self._engine.ids = emulator.core.IdFactory(seed)
             self.outbox.reseed(seed)
 
     # -- reset ---------------------------------------------------------------------------
@@ -373,7 +380,7 @@ class Emulator(RecipientsFacade, MessagesFacade, SchedulesFacade, ContentFacade,
         subscriptions, preferences, audiences, schedules, idempotency and bulk records, parked
         timers and captured mail (and whatever `on_reset` hooks hold)."""
         with self.lock:
-            reset_state(self._engine)
+            emulator.engine.reset_state(self._engine)
             self.outbox.clear()
             for hook in self._reset_hooks:
                 hook()

@@ -10,12 +10,16 @@ changes content only through the methods marked `@journaled` here, so `serve --d
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from emulator.core import Recorder, journaled
-from emulator.definitions import Definitions
-from emulator.engine import ContentCommit, ContentStore, Engine, check_document, use_definitions
-from emulator.stores import TriggerResult
+import emulator.engine
+from emulator.core import journaled
+
+if TYPE_CHECKING:
+    from emulator.core import Recorder
+    from emulator.definitions import Definitions
+    from emulator.engine import ContentCommit, ContentStore, Engine
+    from emulator.stores import TriggerResult
 
 
 class _Host(Protocol):
@@ -41,10 +45,12 @@ class ContentFacade:
         with self._engine.lock:
             if self._content is None:
                 engine = self._engine
-                self._content = ContentStore(  # ids from the engine's stream as it is reseeded
-                    engine.definitions,
-                    now=lambda: engine.clock.now,
-                    new_id=lambda: engine.ids.uuid4(),
+                self._content = (
+                    emulator.engine.ContentStore(  # ids from the engine's stream as it is reseeded
+                        engine.definitions,
+                        now=lambda: engine.clock.now,
+                        new_id=lambda: engine.ids.uuid4(),
+                    )
                 )
                 cast(_Host, self).on_reset(self._reset_content)
             return self._content
@@ -55,12 +61,14 @@ class ContentFacade:
         """What is wrong with a Management API document (`workflow`, `email_layout`, `partial`,
         `translation`), as (JSON path, message) pairs: its shape and its Liquid syntax."""
         with self._engine.lock:
-            return check_document((resource_type, key), document, self._engine.templates)
+            return emulator.engine.check_document(
+                (resource_type, key), document, self._engine.templates
+            )
 
     def use_definitions(self, definitions: Definitions) -> None:
         """Run `definitions` from now on (runs already started keep their workflow)."""
         with self._engine.lock:
-            use_definitions(self._engine, definitions)
+            emulator.engine.use_definitions(self._engine, definitions)
 
     def use_committed_content(self) -> None:
         """Run what `content` has committed (after a commit or a promotion)."""
@@ -121,7 +129,9 @@ class ContentFacade:
         """Promotion: make a commit of the environment below's change here, and run it."""
         with self._engine.lock:
             now = self._engine.clock.now
-            made = self.content.apply(ContentCommit("", resource_type, key, document, message, now))
+            made = self.content.apply(
+                emulator.engine.ContentCommit("", resource_type, key, document, message, now)
+            )
             self._run_committed()
             return made
 
@@ -151,4 +161,4 @@ class ContentFacade:
         if self._content is not None:
             self._content.reset()
             self._content_changed = False
-            use_definitions(self._engine, self._content.initial)
+            emulator.engine.use_definitions(self._engine, self._content.initial)

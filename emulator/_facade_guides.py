@@ -5,19 +5,20 @@ and `@knocklabs/client`'s guide client read and write them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emulator.core import DoorstepError, Recorder, journaled
-from emulator.engine import (
-    Engine,
-    GuideList,
-    engage,
-    find_guide,
-    reset_engagement,
-    select_guides,
-    unarchive,
-)
-from emulator.stores import ENGAGEMENTS, GuideMessage
+import emulator.core
+import emulator.engine
+import emulator.stores
+from emulator.core import journaled
+
+if TYPE_CHECKING:
+    from emulator.core import Recorder
+    from emulator.engine import (
+        Engine,
+        GuideList,
+    )
+    from emulator.stores import GuideMessage
 
 
 class GuidesFacade:
@@ -40,7 +41,7 @@ class GuidesFacade:
         ineligible ones with Knock's reason (`guide_not_active`, `marked_as_archived`,
         `not_in_target_audience`, `target_conditions_not_met`)."""
         with self._engine.lock:
-            return select_guides(
+            return emulator.engine.select_guides(
                 self._engine, user_id, channel=channel, tenant=tenant, data=data, type=type
             )
 
@@ -70,25 +71,28 @@ class GuidesFacade:
         (`step`: its ref, default the first) at the current virtual time. `details` holds what
         Knock's client sends: `channel_id`, `tenant`, `content`, `data`, `metadata`,
         `unthrottled` (archiving then opens no new throttle window)."""
-        if status not in ENGAGEMENTS:
-            raise DoorstepError(
-                f"unknown guide engagement {status!r}; use one of {', '.join(ENGAGEMENTS)}"
+        known = emulator.stores.ENGAGEMENTS
+        if status not in known:
+            raise emulator.core.DoorstepError(
+                f"unknown guide engagement {status!r}; use one of {', '.join(known)}"
             )
         with self._engine.lock:
             if step is None:
-                guide = find_guide(self._engine, guide_key)
+                guide = emulator.engine.find_guide(self._engine, guide_key)
                 step = guide.steps[0].ref if guide.steps else ""
-            return engage(self._engine, user_id, status, guide_key, step, details or {})
+            return emulator.engine.engage(
+                self._engine, user_id, status, guide_key, step, details or {}
+            )
 
     @journaled("emulator")
     def unarchive_guide(self, user_id: str, guide_key: str) -> list[GuideMessage]:
         """Undo `archived` on every step of a guide for `user_id` (it is eligible again)."""
         with self._engine.lock:
-            return unarchive(self._engine, user_id, guide_key)
+            return emulator.engine.unarchive(self._engine, user_id, guide_key)
 
     @journaled("emulator")
     def reset_guide_engagement(self, user_id: str, guide_key: str) -> int:
         """Forget `user_id`'s engagement with a guide, as Knock's engagement reset does; how
         many step records went."""
         with self._engine.lock:
-            return reset_engagement(self._engine, user_id, guide_key)
+            return emulator.engine.reset_engagement(self._engine, user_id, guide_key)

@@ -4,13 +4,16 @@ email a message becomes, and the in-app feed."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emulator._feed import Feed
-from emulator.core import Recorder, journaled
-from emulator.engine import Engine
-from emulator.mail import OutgoingEmail
-from emulator.stores import Message
+from emulator.core import journaled
+
+if TYPE_CHECKING:
+    from emulator._feed import Feed
+    from emulator.core import Recorder
+    from emulator.engine import Engine
+    from emulator.mail import OutgoingEmail
+    from emulator.stores import Message
 
 
 class MessagesFacade:
@@ -94,4 +97,6 @@ class MessagesFacade:
 
     def feed(self, user_id: str, channel_key: str | None = None) -> Feed:
         """The user's in-app feed (optionally one in-app channel), as Knock's feed API lists it."""
+        from emulator._feed import Feed  # with the first feed read
+
         return Feed(self, user_id, channel_key)

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emulator.core import Recorder, journaled
-from emulator.engine import (
-    Engine,
-    add_to_audience,
-    forget,
-    identify,
-    merge_preferences,
-    merge_users,
-    remove_from_audience,
-    send_event,
-    set_channel_data,
-    set_preferences,
-    set_tenant,
-    subscribe,
-    unsubscribe,
-)
-from emulator.stores import TENANTS, USERS, Membership, Ref, Subscription
+import emulator.engine
+from emulator.core import TENANTS, USERS, journaled
+
+if TYPE_CHECKING:
+    from emulator.core import Recorder
+    from emulator.engine import (
+        Engine,
+    )
+    from emulator.stores import Membership, Ref, Subscription
 
 
 def _copy(entity: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -44,7 +36,7 @@ class RecipientsFacade:
     def identify(self, user_id: str, /, **properties: Any) -> dict[str, Any]:
         """Create or deep-merge a user, like Knock's identify (`preferences` merge into sets)."""
         with self._engine.lock:
-            return copy.deepcopy(identify(self._engine, user_id, properties))
+            return copy.deepcopy(emulator.engine.identify(self._engine, user_id, properties))
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         """The stored user (id, properties, `created_at`, `updated_at`), or None."""
@@ -65,7 +57,7 @@ class RecipientsFacade:
         sending (Knock's docs on merging users). Returns whether the user existed.
         """
         with self._engine.lock:
-            return forget(self._engine, (USERS, user_id))
+            return emulator.engine.forget(self._engine, (USERS, user_id))
 
     @journaled("emulator")
     def merge_users(self, user_id: str, from_user_id: str) -> dict[str, Any]:
@@ -73,7 +65,7 @@ class RecipientsFacade:
         last 30 days of messages and finished runs move to `user_id` (which wins conflicts),
         then `from_user_id` is deleted. Returns the merged user."""
         with self._engine.lock:
-            return copy.deepcopy(merge_users(self._engine, user_id, from_user_id))
+            return copy.deepcopy(emulator.engine.merge_users(self._engine, user_id, from_user_id))
 
     # -- objects -------------------------------------------------------------------------
     @journaled("emulator")
@@ -100,7 +92,7 @@ class RecipientsFacade:
         """Delete an object the way `delete_user` deletes a user; its subscribers are
         unsubscribed too. Returns whether the object existed."""
         with self._engine.lock:
-            return forget(self._engine, (collection, object_id))
+            return emulator.engine.forget(self._engine, (collection, object_id))
 
     # -- tenants -------------------------------------------------------------------------
     @journaled("emulator")
@@ -108,7 +100,7 @@ class RecipientsFacade:
         """Create or merge a tenant; `settings={"preference_set": {...}}` merges into its
         default set (`"__persistence_strategy__": "replace"` overwrites it, None removes it)."""
         with self._engine.lock:
-            return copy.deepcopy(set_tenant(self._engine, tenant_id, properties))
+            return copy.deepcopy(emulator.engine.set_tenant(self._engine, tenant_id, properties))
 
     def tenant(self, tenant_id: str) -> dict[str, Any] | None:
         """The stored tenant (with `settings.preference_set`, its default set), or None."""
@@ -142,7 +134,9 @@ class RecipientsFacade:
         properties and stamps it afresh, as Knock does.
         """
         with self._engine.lock:
-            return subscribe(self._engine, collection, object_id, recipients, properties)
+            return emulator.engine.subscribe(
+                self._engine, collection, object_id, recipients, properties
+            )
 
     @journaled("emulator")
     def unsubscribe(
@@ -151,7 +145,7 @@ class RecipientsFacade:
         """Remove subscriptions (recipients as `subscribe` takes them); returns those that
         existed."""
         with self._engine.lock:
-            return unsubscribe(self._engine, collection, object_id, recipients)
+            return emulator.engine.unsubscribe(self._engine, collection, object_id, recipients)
 
     def subscriptions(self, collection: str, object_id: str) -> list[Subscription]:
         """The object's subscriptions, in the order they were made."""
@@ -179,7 +173,9 @@ class RecipientsFacade:
         Returns the stored set.
         """
         with self._engine.lock:
-            return set_preferences(self._engine, collection, user_id, set_id, preference_set)
+            return emulator.engine.set_preferences(
+                self._engine, collection, user_id, set_id, preference_set
+            )
 
     @journaled("emulator")
     def merge_preferences(
@@ -193,7 +189,9 @@ class RecipientsFacade:
         """Deep-merge into one set, as inline `preferences` of an identify do (a set carrying
         `"__persistence_strategy__": "replace"` replaces it). Not validated: check it first."""
         with self._engine.lock:
-            merge_preferences(self._engine, collection, user_id, set_id, preference_set)
+            emulator.engine.merge_preferences(
+                self._engine, collection, user_id, set_id, preference_set
+            )
 
     def preference_sets(self, user_id: str, *, collection: str = USERS) -> dict[str, Any]:
         """Every stored preference set of a user or object, by set id (`default`, tenant ids)."""
@@ -220,7 +218,9 @@ class RecipientsFacade:
         """Set (a mapping) or unset (None) the channel data of a user or object, by channel key,
         where push and chat steps read it; creates a missing user or object. Returns it."""
         with self._engine.lock:
-            stored = set_channel_data(self._engine, collection, entity_id, channel_data)
+            stored = emulator.engine.set_channel_data(
+                self._engine, collection, entity_id, channel_data
+            )
             return copy.deepcopy(stored)
 
     # -- audiences -----------------------------------------------------------------------
@@ -234,7 +234,7 @@ class RecipientsFacade:
         wait for. Users are identified (upserted) if they do not exist, as Knock does.
         """
         with self._engine.lock:
-            return add_to_audience(self._engine, audience_key, user_ids, tenant)
+            return emulator.engine.add_to_audience(self._engine, audience_key, user_ids, tenant)
 
     @journaled("emulator")
     def remove_from_audience(
@@ -242,7 +242,9 @@ class RecipientsFacade:
     ) -> list[str]:
         """Remove users from a static audience (idempotent); returns who exited."""
         with self._engine.lock:
-            return remove_from_audience(self._engine, audience_key, user_ids, tenant)
+            return emulator.engine.remove_from_audience(
+                self._engine, audience_key, user_ids, tenant
+            )
 
     def audiences(self) -> list[str]:
         """Keys of the audiences that ever had a member, in the order they got one."""
@@ -266,4 +268,4 @@ class RecipientsFacade:
     ) -> None:
         """An integration-source event for `recipient`: resolves matching wait_for_event steps."""
         with self._engine.lock:
-            send_event(self._engine, event_key, recipient, data, source_key)
+            emulator.engine.send_event(self._engine, event_key, recipient, data, source_key)

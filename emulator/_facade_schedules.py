@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emulator.core import Recorder, journaled
-from emulator.engine import Engine, new_schedules, schedule_changes
-from emulator.stores import Schedule
+import emulator.engine
+from emulator.core import journaled
+
+if TYPE_CHECKING:
+    from emulator.core import Recorder
+    from emulator.engine import Engine
+    from emulator.stores import Schedule
 
 
 class SchedulesFacade:
@@ -34,7 +38,7 @@ class SchedulesFacade:
         """One schedule per recipient, like Knock's `POST /v1/schedules`; the virtual clock runs
         them. Recurring with `repeats`, or once at `scheduled_at`."""
         with self._engine.lock:
-            made = new_schedules(
+            made = emulator.engine.new_schedules(
                 self._engine,
                 workflow,
                 recipients,
@@ -53,7 +57,7 @@ class SchedulesFacade:
         `scheduled_at`, `ending_at`), like Knock's `PUT /v1/schedules`."""
         with self._engine.lock:
             store = self._engine.schedules_store
-            update = schedule_changes(self._engine, changes)
+            update = emulator.engine.schedule_changes(self._engine, changes)
             found = [store.get(i) for i in schedule_ids]
             for schedule in found:
                 for name, value in update.items():

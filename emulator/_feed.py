@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from emulator.core import DoorstepError
-from emulator.stores import Message
+import emulator.core
+
+if TYPE_CHECKING:
+    from emulator.stores import Message
 
 
 class MessageSource(Protocol):
@@ -34,7 +36,9 @@ class Feed:
     def items(self, *, archived: str = "exclude") -> list[Message]:
         """`archived` is Knock's filter: exclude (default), include or only."""
         if archived not in ("exclude", "include", "only"):
-            raise DoorstepError(f"archived={archived!r}: use 'exclude', 'include' or 'only'")
+            raise emulator.core.DoorstepError(
+                f"archived={archived!r}: use 'exclude', 'include' or 'only'"
+            )
         listed = self._source.messages(channel_type="in_app_feed", recipient=self.user_id)
         found = [m for m in listed if self.channel_key is None or m.channel_key == self.channel_key]
         if archived == "exclude":
@@ -76,7 +80,7 @@ class Feed:
     def _mark(self, message_id: str, status: str) -> Message:
         message = self._source.message(message_id)
         if message.recipient_id != self.user_id:
-            raise DoorstepError(
+            raise emulator.core.DoorstepError(
                 f"message {message_id} belongs to {message.recipient_id!r}, not "
                 f"to {self.user_id!r}; use emulator.feed({message.recipient_id!r})"
             )

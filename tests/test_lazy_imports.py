@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -132,3 +133,38 @@ def test_an_emulator_loads_no_more_than_it_needs(code: str) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+LAZY_PACKAGES = (
+    "emulator",
+    "emulator.core",
+    "emulator.definitions",
+    "emulator.engine",
+    "emulator.stores",
+    "emulator.mail",
+    "emulator.templates",
+)
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_every_public_name_of_a_lazy_package_loads(package: str) -> None:
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing
+    assert set(module.__all__) <= set(dir(module))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_by_that_name'"):
+        getattr(module, "nothing_by_that_name")  # noqa: B009
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES[1:])
+def test_importing_a_package_loads_none_of_its_modules(package: str) -> None:
+    loaded = _loaded_after(f"import {package}")
+    assert [m for m in loaded if m.startswith(f"{package}.")] == []
+
+
+def test_the_engine_loads_with_the_first_emulator() -> None:
+    facade = _loaded_after("from emulator import Emulator")
+    assert "emulator.engine._engine" not in facade
+    assert not [m for m in facade if m.startswith(("emulator.stores.", "emulator.templates."))]
+    built = _loaded_after("from emulator import Emulator; Emulator()")
+    assert {"emulator.engine._engine", "emulator.stores._runs"} <= set(built)

@@ -2,37 +2,37 @@
 grammar, the one UTC timestamp formatter, the weekday table and time-zone fallback, and Knock
 user tokens (signing keys, `sign_user_token`)."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from emulator.core._calendar import DAY_SETS, WEEKDAY_NAMES, WEEKDAYS, add_months, zone_or_utc
-from emulator.core._clock import Clock, Timer
-from emulator.core._durations import (
-    ACCEPTED_FORMS,
-    MICROSECONDS,
-    SHORT,
-    UNITS,
-    DurationError,
-    DurationPart,
-    Span,
-    duration_parts,
-    format_duration,
-    parse_duration,
-)
-from emulator.core._errors import (
-    ClockError,
-    DefinitionError,
-    DefinitionWarning,
-    DoorstepError,
-    Problem,
-    TriggerError,
-)
-from emulator.core._ids import IdFactory
-from emulator.core._journaling import Recorder, journaled
-from emulator.core._merge import deep_merge
-from emulator.core._timestamps import format_timestamp
+from emulator._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from emulator.core._calendar import DAY_SETS, WEEKDAY_NAMES, WEEKDAYS, add_months, zone_or_utc
+    from emulator.core._clock import Clock, Timer
+    from emulator.core._durations import (
+        ACCEPTED_FORMS,
+        MICROSECONDS,
+        SHORT,
+        UNITS,
+        DurationError,
+        DurationPart,
+        Span,
+        duration_parts,
+        format_duration,
+        parse_duration,
+    )
+    from emulator.core._errors import (
+        ClockError,
+        DefinitionError,
+        DefinitionWarning,
+        DoorstepError,
+        Problem,
+        TriggerError,
+    )
+    from emulator.core._ids import TENANTS, USERS, IdFactory
+    from emulator.core._journaling import Recorder, journaled
+    from emulator.core._merge import deep_merge
+    from emulator.core._timestamps import format_timestamp
     from emulator.core._user_tokens import (
         SigningKey,
         SigningKeyError,
@@ -41,25 +41,56 @@ if TYPE_CHECKING:
         sign_user_token,
     )
 
-# User tokens (uuid, base64, hmac) load when first used: only servers and token tests need them.
-_LAZY = ("SigningKey", "SigningKeyError", "UserTokenError", "check_user_token", "sign_user_token")
-
-
-def __getattr__(name: str) -> Any:
-    """A user-token name, imported when first asked for."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}._user_tokens"), name)
-    globals()[name] = value
-    return value
-
+# Each name is imported from its module on first use (PEP 562), so a module that needs the
+# clock or an error does not load the duration grammar, time zones or user tokens.
+if not TYPE_CHECKING:  # (mypy reads the imports above)
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "_calendar": ("DAY_SETS", "WEEKDAYS", "WEEKDAY_NAMES", "add_months", "zone_or_utc"),
+            "_clock": ("Clock", "Timer"),
+            "_durations": (
+                "ACCEPTED_FORMS",
+                "MICROSECONDS",
+                "SHORT",
+                "UNITS",
+                "DurationError",
+                "DurationPart",
+                "Span",
+                "duration_parts",
+                "format_duration",
+                "parse_duration",
+            ),
+            "_errors": (
+                "ClockError",
+                "DefinitionError",
+                "DefinitionWarning",
+                "DoorstepError",
+                "Problem",
+                "TriggerError",
+            ),
+            "_ids": ("TENANTS", "USERS", "IdFactory"),
+            "_journaling": ("Recorder", "journaled"),
+            "_merge": ("deep_merge",),
+            "_timestamps": ("format_timestamp",),
+            "_user_tokens": (
+                "SigningKey",
+                "SigningKeyError",
+                "UserTokenError",
+                "check_user_token",
+                "sign_user_token",
+            ),
+        },
+    )
 
 __all__ = [
     "ACCEPTED_FORMS",
     "DAY_SETS",
     "MICROSECONDS",
     "SHORT",
+    "TENANTS",
     "UNITS",
+    "USERS",
     "WEEKDAYS",
     "WEEKDAY_NAMES",
     "Clock",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+USERS = "$users"  # Knock's collection name for users in gids and object references
+TENANTS = "$tenants"  # and for tenants
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # Byte -> base62 character. 256 is not a multiple of 62, so the first 8 characters are a little
 # more likely; test ids need uniqueness (about 160 random bits), not a uniform alphabet.

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from emulator.core import TENANTS as TENANTS
+from emulator.core import USERS as USERS
 from emulator.core import TriggerError
 from emulator.core import deep_merge as deep_merge
 
-USERS = "$users"  # Knock's collection name for users in gids and object references
-TENANTS = "$tenants"  # and for tenants
 Ref = tuple[str, str]  # (collection, id) of a user, object or tenant
 
 
