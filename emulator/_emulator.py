@@ -16,11 +16,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+# binds `emulator`: the other packages load on first use (the engine with the first Emulator)
 import emulator.core
-import emulator.definitions
-import emulator.engine
-import emulator.mail
-import emulator.stores
 from emulator._facade_content import ContentFacade
 from emulator._facade_guides import GuidesFacade
 from emulator._facade_messages import MessagesFacade
@@ -29,18 +26,13 @@ from emulator._facade_schedules import SchedulesFacade
 from emulator.core import journaled
 
 if TYPE_CHECKING:
+    import emulator.definitions
+    import emulator.engine
+    import emulator.mail
+    import emulator.stores
     from emulator.core import Clock, Recorder
-    from emulator.definitions import (
-        Channel,
-        Definitions,
-        EmulatorConfig,
-    )
-    from emulator.engine import (
-        AiResponder,
-        Responder,
-        RunObserver,
-        RunRetention,
-    )
+    from emulator.definitions import Channel, Definitions, EmulatorConfig
+    from emulator.engine import AiResponder, Responder, RunObserver, RunRetention
     from emulator.mail import EmailProvider, Mailbox
     from emulator.stores import BulkOperation, Run, TriggerResult
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import emulator.engine
+# binds `emulator`: the other packages load on first use (the engine with the first Emulator)
+import emulator.core
 from emulator.core import journaled
 
 if TYPE_CHECKING:
+    import emulator.engine
     from emulator.core import Recorder
     from emulator.definitions import Definitions
     from emulator.engine import ContentCommit, ContentStore, Engine

@@ -7,17 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+# binds `emulator`: the other packages load on first use (the engine with the first Emulator)
 import emulator.core
-import emulator.engine
-import emulator.stores
 from emulator.core import journaled
 
 if TYPE_CHECKING:
+    import emulator.engine
+    import emulator.stores
     from emulator.core import Recorder
-    from emulator.engine import (
-        Engine,
-        GuideList,
-    )
+    from emulator.engine import Engine, GuideList
     from emulator.stores import GuideMessage
 
 

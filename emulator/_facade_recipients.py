@@ -10,14 +10,14 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import emulator.engine
+# binds `emulator`: the other packages load on first use (the engine with the first Emulator)
+import emulator.core
 from emulator.core import TENANTS, USERS, journaled
 
 if TYPE_CHECKING:
+    import emulator.engine
     from emulator.core import Recorder
-    from emulator.engine import (
-        Engine,
-    )
+    from emulator.engine import Engine
     from emulator.stores import Membership, Ref, Subscription
 
 

@@ -7,10 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import emulator.engine
+# binds `emulator`: the other packages load on first use (the engine with the first Emulator)
+import emulator.core
 from emulator.core import journaled
 
 if TYPE_CHECKING:
+    import emulator.engine
     from emulator.core import Recorder
     from emulator.engine import Engine
     from emulator.stores import Schedule
