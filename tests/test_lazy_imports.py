@@ -168,3 +168,4 @@ def test_the_engine_loads_with_the_first_emulator() -> None:
     assert not [m for m in facade if m.startswith(("emulator.stores.", "emulator.templates."))]
     built = _loaded_after("from emulator import Emulator; Emulator()")
     assert {"emulator.engine._engine", "emulator.stores._runs"} <= set(built)
+    assert "yaml" not in built  # YAML loads with the first config or directory loaded

@@ -24,8 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from emulator.core import DefinitionError, DoorstepError, Problem
 from emulator.definitions._channels import Channel, parse_channel
 from emulator.definitions._environments import (
@@ -73,6 +71,8 @@ def knock_var(value: Any) -> Any:
 
 def load_config(path: str | os.PathLike[str]) -> EmulatorConfig:
     """Read and validate a config file; every problem names the file and the key path."""
+    import yaml  # an Emulator built without a config or a directory never loads it
+
     file = Path(path)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
