@@ -10,7 +10,8 @@ import pytest
 
 from emulator.definitions._model import FooterLink, Layout, Partial
 from emulator.templates import Diagnostic, TemplateError, TemplateLocation, TemplateRenderer
-from emulator.templates._layouts import hole_roots, surroundings
+from emulator.templates._layouts import hole_roots
+from emulator.templates._memo import surroundings
 
 WHERE = TemplateLocation("wf", "email_1", "layout 'default' html_layout")
 FOOTER = '{% for link in footer_links %}<a href="{{ link.url }}">{{ link.text }}</a>{% endfor %}'
@@ -82,34 +83,43 @@ SCOPES = [{"n": 1}, {"n": 1.0}, {"n": True}, {"n": -0.0}, {"n": 0.0}, {"n": "1"}
 BODIES = ["<p>one</p>", "{{ n }} literal $1 \\1", "", "<p>one</p>"]
 
 
+def _full(renderer: TemplateRenderer, source: str, scope: dict[str, Any]) -> Any:
+    """Rendered in full, past every shared rendering (what the engine made before)."""
+    found: list[Diagnostic] = []
+    text, notes = renderer._render_noting(renderer.env.from_string(source), source, scope, WHERE)
+    if notes:
+        renderer._collect(notes, source, WHERE, found)
+    return text, found
+
+
 @pytest.mark.parametrize("source", LAYOUTS)
 def test_layouts_render_as_in_full_around_every_body(source: str) -> None:
-    shared = TemplateRenderer(now=lambda: datetime(2024, 5, 1, tzinfo=UTC))
-    full = TemplateRenderer(now=lambda: datetime(2024, 5, 1, tzinfo=UTC))
+    renderer = TemplateRenderer(now=lambda: datetime(2024, 5, 1, tzinfo=UTC))
     for scope in SCOPES:
         for body in BODIES:
             got: list[Diagnostic] = []
-            want: list[Diagnostic] = []
-            text = shared.render_layout(_layout(source), "html_layout", scope, body, WHERE, got)
+            text = renderer.render_layout(_layout(source), "html_layout", scope, body, WHERE, got)
             whole = {**scope, "footer_links": LINKS, "content": body}
-            expected = full.render_into(source, whole, WHERE, want)
-            assert (text, got) == (expected, want)
+            assert (text, got) == _full(renderer, source, whole)
 
 
-def test_a_layout_renders_once_per_distinct_surroundings() -> None:
+def test_a_layout_renders_once_per_distinct_surroundings(monkeypatch: pytest.MonkeyPatch) -> None:
     renderer = TemplateRenderer()
+    renders: list[str] = []
+    full = renderer._render_noting
+    monkeypatch.setattr(renderer, "_render_noting", lambda *a: renders.append(a[1]) or full(*a))
+    source = "{% comment %}once per surroundings{% endcomment %}" + LAYOUTS[0]
     for body in ("a", "b", "c"):
-        renderer.render_layout(_layout(LAYOUTS[0]), "html_layout", {}, body, WHERE, [])
-    renderer.render_layout(_layout(LAYOUTS[0], ()), "html_layout", {}, "d", WHERE, [])
-    renderer.render_layout(_layout(LAYOUTS[1]), "html_layout", {"n": 1}, "e", WHERE, [])
-    renderer.render_layout(_layout(LAYOUTS[1]), "html_layout", {"n": 1}, "f", WHERE, [])
-    assert len(renderer._shells) == 3  # renders made, not their output
+        renderer.render_layout(_layout(source), "html_layout", {}, body, WHERE, [])
+    renderer.render_layout(_layout(source, ()), "html_layout", {}, "d", WHERE, [])
+    other = TemplateRenderer()  # another Emulator's renderer: the same shells
+    other.render_layout(_layout(source), "html_layout", {}, "e", WHERE, [])
+    assert len(renders) == 2  # one per footer: the bodies and the other renderer share it
 
 
 def test_strict_mode_raises_for_every_email_a_shared_layout_wraps() -> None:
-    renderer = TemplateRenderer(strict=True)
     for body in ("a", "b"):
         with pytest.raises(TemplateError, match="missing"):
-            renderer.render_layout(
+            TemplateRenderer(strict=True).render_layout(
                 _layout("{{ missing }}{{ content }}"), "html_layout", {}, body, WHERE, []
             )

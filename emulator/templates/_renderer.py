@@ -25,7 +25,14 @@ from emulator.templates._diagnostics import (
     TemplateLocation,
     line_of,
 )
-from emulator.templates._layouts import MARKER, footer_links, hole_roots, surroundings
+from emulator.templates._layouts import (
+    MARKER,
+    MAX_SHELLS,
+    SHELLS,
+    footer_links,
+    layout_surroundings,
+)
+from emulator.templates._memo import MEMO
 
 if TYPE_CHECKING:
     from liquid import BoundTemplate
@@ -33,7 +40,6 @@ if TYPE_CHECKING:
 
     from emulator.templates._environment import EntityLookup, KnockEnvironment
 
-MAX_SHELLS = 1024  # layouts rendered around the marker, kept per distinct surroundings
 _FIX_SYNTAX = "correct the Liquid syntax at that position"
 
 
@@ -62,8 +68,6 @@ class TemplateRenderer:
         self.strict = strict
         self._environment_args = (translations, now, entities)
         self._compiled: dict[str, BoundTemplate] = {}
-        self._hole_roots: dict[str, tuple[str, ...] | None] = {}
-        self._shells: dict[tuple[str, Hashable, Hashable], tuple[str, list[Note]]] = {}
 
     @cached_property
     def env(self) -> KnockEnvironment:
@@ -80,6 +84,13 @@ class TemplateRenderer:
         env.add_tag(TranslateTag)
         register_knock_filters(env)
         return env
+
+    @cached_property
+    def _flavour(self) -> Hashable:
+        """What a pure render's output depends on besides its source and values: environments
+        of the same class and tags render alike (`_memo`, `_layouts` share renders by it)."""
+        env = self.env
+        return (type(env), tuple(env.tags))
 
     # -- public API -------------------------------------------------------------------------------
     def check_syntax(self, source: str, where: TemplateLocation) -> None:
@@ -116,7 +127,14 @@ class TemplateRenderer:
         """Render and append diagnostics to `found`; strict mode raises on the first one."""
         if "{" not in source:
             return source  # plain text: nothing for Liquid to do (most static fields)
-        text, notes = self._render_noting(source, context, where)
+        template = self._compile(source, where)
+        key = MEMO.key(self._flavour, source, template, context)
+        made = None if key is None else MEMO.get(key)
+        if made is None:
+            made = self._render_noting(template, source, context, where)
+            if key is not None:
+                MEMO.put(key, made)
+        text, notes = made
         if notes:
             self._collect(notes, source, where, found)
         return text
@@ -135,35 +153,32 @@ class TemplateRenderer:
         layout allows it (`_layouts`), else in full."""
         source: str = getattr(layout, part)
         links = footer_links(layout)
-        if source not in self._hole_roots:
-            template = self._compile(source, where)
-            roots = hole_roots(template, source) if "{" in source else None
-            self._hole_roots[source] = (
-                None if roots is None else tuple(r for r in roots if r != "footer_links")
-            )
-        roots = self._hole_roots[source]
-        around = None if roots is None else surroundings(roots, scope)
+        template = self._compile(source, where)
+        around = layout_surroundings(self._flavour, source, template, scope)
         if around is None:
             full = {**scope, "footer_links": links, "content": content}
             return self.render_into(source, full, where, found)
-        key = (source, layout.footer_links, around)
-        shell = self._shells.get(key)
+        key = (self._flavour, source, layout.footer_links, around)
+        shell = SHELLS.get(key)
         if shell is None:
             marked = {**scope, "footer_links": links, "content": MARKER}
-            shell = self._render_noting(source, marked, where)
-            if len(self._shells) >= MAX_SHELLS:
-                self._shells.clear()  # a bound on memory, not an LRU: one atomic step
-            self._shells[key] = shell
+            shell = self._render_noting(template, source, marked, where)
+            if len(SHELLS) >= MAX_SHELLS:
+                SHELLS.clear()  # a bound on memory, not an LRU: one atomic step under threads
+            SHELLS[key] = shell
         text, notes = shell
         if notes:
             self._collect(notes, source, where, found)
         return text.replace(MARKER, content)
 
     def _render_noting(
-        self, source: str, context: Mapping[str, Any], where: TemplateLocation
+        self,
+        template: BoundTemplate,
+        source: str,
+        context: Mapping[str, Any],
+        where: TemplateLocation,
     ) -> tuple[str, list[Note]]:
         """The rendered text and what the render noted (before it is tied to `where`)."""
-        template = self._compile(source, where)
         sink: list[Note] = []
         token = SINK.set(sink)
         try:
