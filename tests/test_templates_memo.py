@@ -126,3 +126,11 @@ def test_a_template_that_never_repeats_is_given_up() -> None:
         renderer.render_into(repeating, {"m": n % 2}, WHERE, [])
     assert MEMO.given_up(renderer._flavour, changing)
     assert not MEMO.given_up(renderer._flavour, repeating)
+
+
+def test_a_template_whose_values_cannot_be_keyed_is_given_up() -> None:
+    renderer = TemplateRenderer()
+    source = "{{ data | size }} (too many values)"
+    for _ in range(TRIAL):
+        renderer.render_into(source, {"data": list(range(500))}, WHERE, [])
+    assert MEMO.given_up(renderer._flavour, source)

@@ -61,7 +61,10 @@ def layout_surroundings(
         roots = hole_roots(template, source) if "{" in source else None
         _HOLES[key] = None if roots is None else tuple(r for r in roots if r != "footer_links")
     roots = _HOLES[key]
-    return None if roots is None else surroundings(roots, scope)
+    around = None if roots is None else surroundings(roots, scope)
+    if around is None:
+        _HOLES[key] = None  # values it cannot be keyed by: it renders in full from now on
+    return around
 
 
 # Per process, as parse trees are (`_environment`): what a layout reads, and its shells by

@@ -178,18 +178,24 @@ class RenderMemo:
         if plan is None:
             return None
         values = values_at(plan.paths, scope)
-        return None if values is None else (flavour, source, values)
+        if values is None:
+            self._tried(flavour, source, plan, hit=False)  # keying it failed: a try that missed
+            return None
+        return (flavour, source, values)
 
     def get(self, key: tuple[Hashable, str, Hashable]) -> tuple[str, list[Note]] | None:
         """What was made under `key`, or None; a template that rarely repeats is given up."""
         made = self._made.get(key)
         plan = self._plans.get((key[0], key[1]))
-        if isinstance(plan, _Plan):
-            plan.tries += 1
-            plan.hits += made is not None
-            if plan.tries >= TRIAL and plan.hits * 4 < plan.tries:
-                self._plans[key[0], key[1]] = None  # its values keep changing: render in full
+        if plan is not None:
+            self._tried(key[0], key[1], plan, hit=made is not None)
         return made
+
+    def _tried(self, flavour: Hashable, source: str, plan: _Plan, *, hit: bool) -> None:
+        plan.tries += 1
+        plan.hits += hit
+        if plan.tries >= TRIAL and plan.hits * 4 < plan.tries:
+            self._plans[flavour, source] = None  # its values keep changing: render in full
 
     def put(self, key: tuple[Hashable, str, Hashable], made: tuple[str, list[Note]]) -> None:
         if len(self._made) >= MAX_REMEMBERED:
