@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import subprocess
@@ -169,3 +170,36 @@ def test_the_engine_loads_with_the_first_emulator() -> None:
     built = _loaded_after("from emulator import Emulator; Emulator()")
     assert {"emulator.engine._engine", "emulator.stores._runs"} <= set(built)
     assert "yaml" not in built  # YAML loads with the first config or directory loaded
+
+
+def _name_lists(package: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str]]:
+    """A lazy package root's three lists of its names, read from its source: what mypy imports
+    (under TYPE_CHECKING), what `lazy_exports` loads, and `__all__` (each as (module, name))."""
+    module = importlib.import_module(package)
+    assert module.__file__ is not None
+    tree = ast.parse(Path(module.__file__).read_text())
+    typed: set[tuple[str, str]] = set()
+    lazy: set[tuple[str, str]] = set()
+    listed: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom)
+                assert imp.module is not None
+                typed |= {(imp.module, alias.asname or alias.name) for alias in imp.names}
+        elif isinstance(node, ast.If) and ast.unparse(node.test) == "not TYPE_CHECKING":
+            assign = node.body[0]
+            assert isinstance(assign, ast.Assign)
+            assert isinstance(assign.value, ast.Call)
+            homes = ast.literal_eval(assign.value.args[1])
+            lazy |= {(f"{package}.{home}", name) for home, names in homes.items() for name in names}
+        elif isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "__all__":
+            listed |= set(ast.literal_eval(node.value))
+    return typed, lazy, listed
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_a_lazy_package_lists_each_name_alike_for_mypy_loading_and_all(package: str) -> None:
+    typed, lazy, listed = _name_lists(package)
+    assert typed == lazy, "names mypy imports (under TYPE_CHECKING) vs names lazy_exports loads"
+    assert {name for _, name in lazy} == listed, "names lazy_exports loads vs __all__"
