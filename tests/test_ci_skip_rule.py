@@ -57,7 +57,9 @@ def test_real_client_skips_fail_only_in_ci(
         "markers =\n    browser: drives Chromium\n"
     )
     pytester.makepyfile(TESTS)
-    result = pytester.runpytest("-rfEs", "-p", "no:cacheprovider", "-p", "no:xdist")
+    # no:benchmark: pytest-benchmark, where a machine has it, warns in every inner run under xdist
+    plugins = ("-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:benchmark")
+    result = pytester.runpytest("-rfEs", *plugins)
     result.assert_outcomes(**outcomes)
     if outcomes.get("failed"):
         result.stdout.fnmatch_lines(
