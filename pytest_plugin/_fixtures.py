@@ -40,13 +40,15 @@ class DefinitionsCache:
         return found
 
     def get(self, path: Path, origin: str) -> Definitions:
-        """The definitions in `path`, parsed once per session; a failing load fails the test."""
+        """The definitions in `path`, parsed once per session (and, while the files and the
+        code are unchanged, taken from the last session's load kept on disk: errors are never
+        kept); a failing load fails the test."""
         found = self._loaded.get(path)
         if found is None:
             from emulator import DoorstepError, load_definitions
 
             try:
-                found = load_definitions(path)
+                found = load_definitions(path, cache=True)
             except DoorstepError as exc:
                 found = exc
             self._loaded[path] = found

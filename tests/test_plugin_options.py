@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,25 @@ def test_missing_config_file_is_a_usage_error(pytester: pytest.Pytester) -> None
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest_subprocess("--doorstep-config=nope.yaml")
     result.stderr.fnmatch_lines(["*--doorstep-config='nope.yaml': no such file*doorstep.yaml*"])
+
+
+def test_sessions_reuse_a_load_kept_on_disk_and_never_a_stale_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # the suite runs without bytecode
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "prefix"))
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
+    )
+    workflows = pytester.path / "fixtures" / "workflows"
+    shutil.copytree(WORKFLOWS, workflows)
+    pytester.makepyfile("def test_it(emulator):\n    assert emulator.definitions.guides\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+    [kept] = (tmp_path / "prefix").rglob("definitions-*.pickle")
+    (workflows / "bad.yaml").write_text("steps:\n  - ref: x\n    type: nope\n")
+    broken = pytester.runpytest()
+    broken.assert_outcomes(errors=1)
+    broken.stdout.fnmatch_lines(["*Doorstep could not load the workflows in *", "*bad.yaml*"])
+    (workflows / "bad.yaml").unlink()
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert list((tmp_path / "prefix").rglob("definitions-*.pickle")) == [kept]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from emulator.definitions._fields import iter_strings
     from emulator.definitions._guide_model import Guide, GuideStep, UrlPattern, UrlRule
     from emulator.definitions._knock_dir import parse_document
-    from emulator.definitions._load import load_definitions
+    from emulator.definitions._load_cache import load_definitions
     from emulator.definitions._model import (
         TRIGGER_WORKFLOW_DEFAULTS,
         AiAgentStep,
@@ -93,7 +93,7 @@ if not TYPE_CHECKING:  # (mypy reads the imports above)
             "_fields": ("iter_strings",),
             "_guide_model": ("Guide", "GuideStep", "UrlPattern", "UrlRule"),
             "_knock_dir": ("parse_document",),
-            "_load": ("load_definitions",),
+            "_load_cache": ("load_definitions",),
             "_model": (
                 "TRIGGER_WORKFLOW_DEFAULTS",
                 "AiAgentStep",

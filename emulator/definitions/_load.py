@@ -1,4 +1,5 @@
-"""`load_definitions`: find every definition under a path, load them all, check them together.
+"""`load_all` (what `load_definitions` runs): find every definition under a path, load them
+all, check them together.
 
 Accepts a YAML file, a directory of YAML files (recursively), a Knock CLI project (`knock.json`
 with `knockDir`, or any directory holding `workflows/<key>/workflow.json`, `layouts/<key>/
@@ -34,7 +35,7 @@ _RENDER = re.compile(r"\{%-?\s*render\s+['\"]([^'\"]+)['\"]")
 BUILTIN_LAYOUTS = ("default",)  # every Knock account has it; the templates module provides it
 
 
-def load_definitions(path: str | os.PathLike[str]) -> Definitions:
+def load_all(path: str | os.PathLike[str]) -> Definitions:
     """Load all workflows, layouts and partials under `path`; one error lists every problem."""
     root = Path(path)
     loaded: list[Loaded] = []
