@@ -23,13 +23,12 @@ if TYPE_CHECKING:
     from emulator.engine import ContentCommit, ContentStore, Engine
     from emulator.stores import TriggerResult
 
+    class _Host(Protocol):  # for mypy only: a Protocol class costs more to make than a plain one
+        """What the mixin uses of `Emulator` itself."""
 
-class _Host(Protocol):
-    """What the mixin uses of `Emulator` itself."""
+        def on_reset(self, hook: Callable[[], None]) -> None: ...
 
-    def on_reset(self, hook: Callable[[], None]) -> None: ...
-
-    def trigger(self, key: str, recipients: Sequence[Any], **options: Any) -> TriggerResult: ...
+        def trigger(self, key: str, recipients: Sequence[Any], **options: Any) -> TriggerResult: ...
 
 
 class ContentFacade:
@@ -54,7 +53,7 @@ class ContentFacade:
                         new_id=lambda: engine.ids.uuid4(),
                     )
                 )
-                cast(_Host, self).on_reset(self._reset_content)
+                cast("_Host", self).on_reset(self._reset_content)
             return self._content
 
     def check_content(
@@ -155,7 +154,7 @@ class ContentFacade:
             committed = self._engine.definitions
             self.use_definitions(self.content.definitions(drafts=True))
             try:
-                return cast(_Host, self).trigger(key, recipients, **options)
+                return cast("_Host", self).trigger(key, recipients, **options)
             finally:
                 self.use_definitions(committed)
 

@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 # binds `emulator`: the other packages load on first use (the engine with the first Emulator)
 import emulator.core
-from emulator.core import TENANTS, USERS, journaled
+from emulator.core import journaled
 
 if TYPE_CHECKING:
     import emulator.engine
     from emulator.core import Recorder
     from emulator.engine import Engine
     from emulator.stores import Membership, Ref, Subscription
+
+# Knock's collection names, `emulator.core.USERS` and `TENANTS` (a test checks they agree),
+# written out: importing their module for two strings costs `from emulator import Emulator` a
+# module more to find and read.
+USERS = "$users"
+TENANTS = "$tenants"
 
 
 def _copy(entity: dict[str, Any] | None) -> dict[str, Any] | None:

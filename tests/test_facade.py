@@ -52,6 +52,17 @@ def test_every_public_name_has_a_docstring() -> None:
     assert undocumented == []
 
 
+def test_the_facade_spells_knocks_collection_names_as_core_does() -> None:
+    from emulator import _facade_recipients
+
+    assert (_facade_recipients.USERS, _facade_recipients.TENANTS) == (
+        emulator.USERS,
+        emulator.TENANTS,
+    )
+    default = inspect.signature(Emulator.preference_sets).parameters["collection"].default
+    assert default == emulator.USERS
+
+
 def test_the_engine_owns_the_lock_and_the_clock_fires_under_it() -> None:
     emu, other = Emulator(), Emulator()
     assert emu.lock is emu.clock.lock

@@ -27,3 +27,9 @@ def test_ksuids_are_27_base62_characters_unique_and_seeded() -> None:
     alphabet = set(string.digits + string.ascii_letters)
     assert all(len(k) == 27 and set(k) <= alphabet for k in made)
     assert set("".join(made)) == alphabet  # every character is reachable
+
+
+def test_a_ksuid_is_its_random_bytes_each_mapped_to_the_alphabet_modulo_62() -> None:
+    alphabet = string.digits + string.ascii_uppercase + string.ascii_lowercase
+    drawn = random.Random(3).randbytes(27)  # what IdFactory(3) draws for its first ksuid
+    assert IdFactory(3).ksuid() == "".join(alphabet[b % 62] for b in drawn)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from emulator._method_cache import MethodCache
+from emulator._lazy import MethodCache
 
 FIELDS: list[Any] = [("a", int), ("b", str, dataclasses.field(default="x"))]
 
@@ -105,10 +105,10 @@ def test_a_read_only_place_only_costs_the_compile(tmp_path: Path) -> None:
 
 def test_importing_the_emulator_fills_the_cache_once(tmp_path: Path) -> None:
     script = (
-        "import emulator._method_cache as m\n"
+        "import emulator._lazy as m\n"
         "from emulator import Emulator\n"
         "Emulator()\n"  # the engine (its dataclasses) loads with the first Emulator
-        "print(m._DEFAULT.compiled)\n"
+        "print(m._default().compiled)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(tmp_path)  # a fresh bytecode cache: nothing cached yet

@@ -7,9 +7,10 @@ import random
 USERS = "$users"  # Knock's collection name for users in gids and object references
 TENANTS = "$tenants"  # and for tenants
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-# Byte -> base62 character. 256 is not a multiple of 62, so the first 8 characters are a little
-# more likely; test ids need uniqueness (about 160 random bits), not a uniform alphabet.
-_BYTE_TO_BASE62 = bytes(ord(_BASE62[b % 62]) for b in range(256))
+# Byte -> base62 character (`_BASE62[byte % 62]`, written as the alphabet repeated: no loop at
+# import). 256 is not a multiple of 62, so the first 8 characters are a little more likely; test
+# ids need uniqueness (about 160 random bits), not a uniform alphabet.
+_BYTE_TO_BASE62 = (_BASE62 * 5)[:256].encode("ascii")
 _VERSION_4 = (0x4 << 76) | (0x2 << 62)  # RFC 4122: version 4, variant 10
 _VERSION_MASK = ~((0xF << 76) | (0x3 << 62))
 

@@ -127,7 +127,7 @@ def _code_stamp() -> bytes:
 def _read(entry: Path) -> Definitions | None:
     import pickle
 
-    from emulator._method_cache import cached_dataclass_methods
+    from emulator._lazy import cached_dataclass_methods
 
     try:
         with open(entry, "rb") as file, cached_dataclass_methods():
