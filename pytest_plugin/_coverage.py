@@ -17,8 +17,7 @@ so `-n 2` reports the numbers a single process would.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
@@ -67,8 +66,7 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("doorstep_cov_fail_under", _HELP["cov_fail_under"], default=None)
 
 
-@dataclass(frozen=True)
-class CoverageSettings:
+class CoverageSettings(NamedTuple):
     """Resolved: whether coverage is on, which reports, and the fail-under percentage."""
 
     enabled: bool

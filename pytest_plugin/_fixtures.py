@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -182,3 +182,20 @@ def frozen_clock(emulator: Emulator) -> Iterator[Clock]:
     """The virtual clock, shown to application code through freezegun while the test runs."""
     with emulator.clock.freeze():
         yield emulator.clock
+
+
+@pytest.fixture
+def message_snapshot(request: pytest.FixtureRequest) -> Callable[[Any], None]:
+    """`message_snapshot(message_or_email)` asserts the normalised value against syrupy's
+    snapshot; run `pytest --snapshot-update` to write or refresh the stored snapshots."""
+    try:
+        snapshot = request.getfixturevalue("snapshot")
+    except pytest.FixtureLookupError:
+        pytest.fail(
+            "message_snapshot needs syrupy: pip install syrupy (it provides the `snapshot` "
+            "fixture and the --snapshot-update flag)",
+            pytrace=False,
+        )
+    from pytest_plugin._snapshot import checker  # its regexes compile with the first snapshot
+
+    return checker(snapshot)

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -54,9 +54,9 @@ MARKER_HELP = (
 _KEY_STARTS = ("-----BEGIN", "LS0tLS1CRUdJTi")  # a PEM, or a PEM base64-encoded on one line
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One configurable value and its three spellings."""
+class Setting(NamedTuple):
+    """One configurable value and its three spellings (a NamedTuple: a frozen dataclass costs
+    every session ~0.5 ms to build)."""
 
     name: str
     help: str

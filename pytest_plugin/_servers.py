@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,35 +19,10 @@ from pytest_plugin._options import Settings
 if TYPE_CHECKING:
     from emulator import Emulator
     from emulator.http import ServerThread
-    from emulator.mail import Mailbox, MailRouter, ResendService, SmtpServer
+    from emulator.mail import MailRouter, ResendService, SmtpServer
+    from pytest_plugin._handles import KnockHandle, ResendHandle, SmtpHandle
 
 RESEND_API_KEY = "re_doorstep_test"
-
-
-@dataclass(frozen=True)
-class SmtpHandle:
-    """What a test needs to point its code at the server: `host`, `port` and its `outbox`."""
-
-    host: str
-    port: int
-    outbox: Mailbox
-    server: SmtpServer
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """(host, port) for smtplib or the app under test."""
-        return (self.host, self.port)
-
-
-@dataclass(frozen=True)
-class ResendHandle:
-    """`base_url` and `api_key` for the `resend` SDK or httpx, and the test's `outbox`."""
-
-    base_url: str
-    api_key: str
-    outbox: Mailbox
-    service: ResendService
-    server: ServerThread
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +42,7 @@ def smtp_server(
 ) -> Iterator[SmtpHandle]:
     """The shared SMTP server, capturing this test's mail into a fresh `outbox`."""
     from emulator.mail import Mailbox
+    from pytest_plugin._handles import SmtpHandle
 
     server, router = doorstep_smtp_session
     mailbox = Mailbox(name=f"smtp:{request.node.nodeid}")
@@ -97,6 +72,7 @@ def resend_server(
     """The shared Resend API with a fresh `outbox` for this test; `RESEND_API_URL` and, when
     the `resend` SDK is installed, `resend.api_url`/`resend.api_key` point at it meanwhile."""
     from emulator.mail import Mailbox
+    from pytest_plugin._handles import ResendHandle
 
     server, router, service = doorstep_resend_session
     mailbox = Mailbox(name=f"resend:{request.node.nodeid}")
@@ -120,7 +96,6 @@ def _optional(name: str) -> Any:
 
 
 KNOCK_API_KEY = "sk_test_doorstep"
-KNOCK_PUBLIC_KEY = "pk_test_doorstep"
 
 
 class _CurrentApp:
@@ -139,31 +114,6 @@ class _CurrentApp:
             await send({"type": "http.response.body", "body": body})
             return
         await app(scope, receive, send)
-
-
-@dataclass(frozen=True)
-class KnockHandle:
-    """The Knock API over this test's emulator: `base_url`, `api_key`, `client()`; for browser
-    clients `public_key`, `signing_key` (base64-encoded PEM) and `user_token(user_id)`."""
-
-    base_url: str
-    api_key: str
-    emulator: Emulator
-    public_key: str = KNOCK_PUBLIC_KEY
-    signing_key: str | None = None
-    enhanced_security: bool = False
-
-    def client(self) -> Any:
-        """An official `knockapi.Knock` client pointed at the emulator (no retries)."""
-        from knockapi import Knock
-
-        return Knock(api_key=self.api_key, base_url=self.base_url, max_retries=0)
-
-    def user_token(self, user_id: str, expires_in: int = 3600) -> str:
-        """A user token for `user_id` signed with this API's key (`X-Knock-User-Token`)."""
-        from emulator import sign_user_token
-
-        return sign_user_token(user_id, self.signing_key, expires_in=expires_in)
 
 
 @pytest.fixture(scope="session")
@@ -212,6 +162,7 @@ def knock_api(
     signs user tokens finds it. With the `enhanced_security` setting every `pk_` request needs
     a user token (`knock_api.user_token("u1")`)."""
     from emulator.http import knock_app
+    from pytest_plugin._handles import KnockHandle
 
     server, current = doorstep_knock_session
     key = _signing_key(doorstep_settings)

@@ -16,8 +16,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import pytest
-
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 _BOUNDARY = re.compile(r"={5,}\d+={2,}")
@@ -74,18 +72,9 @@ def _clean(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
-@pytest.fixture
-def message_snapshot(request: pytest.FixtureRequest) -> Callable[[Any], None]:
-    """`message_snapshot(message_or_email)` asserts the normalised value against syrupy's
-    snapshot; run `pytest --snapshot-update` to write or refresh the stored snapshots."""
-    try:
-        snapshot = request.getfixturevalue("snapshot")
-    except pytest.FixtureLookupError:
-        pytest.fail(
-            "message_snapshot needs syrupy: pip install syrupy (it provides the `snapshot` "
-            "fixture and the --snapshot-update flag)",
-            pytrace=False,
-        )
+def checker(snapshot: Any) -> Callable[[Any], None]:
+    """What the `message_snapshot` fixture returns: asserts the normalised value against
+    syrupy's `snapshot` (here, so pytest rewrites the assertion and shows syrupy's diff)."""
 
     def check(value: Any) -> None:
         __tracebackhide__ = True

@@ -18,6 +18,7 @@ from pytest_plugin._fixtures import (
     doorstep_settings,
     emulator,
     frozen_clock,
+    message_snapshot,
     outbox,
 )
 from pytest_plugin._servers import (
@@ -28,7 +29,6 @@ from pytest_plugin._servers import (
     resend_server,
     smtp_server,
 )
-from pytest_plugin._snapshot import message_snapshot
 
 __all__ = [
     "clock",

@@ -1,7 +1,8 @@
 """`TemplateRenderer`: compile once, render many, and report what could not be resolved.
 
 python-liquid (with babel, pytz and asyncio, which it imports) loads on the first render: an
-`Emulator` that renders nothing, and importing one, do not pay for it.
+`Emulator` that renders nothing, and importing one, do not pay for it. So do the channel
+renderers (email assembly, visual blocks, `html`), with the first channel step rendered.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from io import StringIO
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from emulator.definitions import Layout, Partial
-from emulator.templates._channels import render_channel
 from emulator.templates._diagnostics import (
     SINK,
     Diagnostic,
@@ -114,6 +114,8 @@ class TemplateRenderer:
         step: str,
     ) -> RenderedContent:
         """Render every field of a channel step's template into Knock's message content."""
+        from emulator.templates._channels import render_channel  # (see the module docstring)
+
         return render_channel(self, channel_type, template, overrides, context, workflow, step)
 
     # -- building blocks shared by the channel renderers ------------------------------------------
