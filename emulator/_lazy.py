@@ -44,7 +44,9 @@ def lazy_exports(
     """The `__getattr__` and `__dir__` of `package`, whose names live in the modules `homes`
     lists by name relative to the package (`{"_clock": ("Clock", "Timer")}`); any other name is
     imported as a subpackage or module of `package` if there is one."""
-    home = {name: f"{package}.{module}" for module, names in homes.items() for name in names}
+    home: dict[str, str] = {}
+    for module, names in homes.items():
+        home.update(dict.fromkeys(names, f"{package}.{module}"))
     namespace = sys.modules[package].__dict__  # the package, as it is being initialised
 
     def __getattr__(name: str) -> Any:

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
         TriggerError,
     )
     from emulator.core._ids import TENANTS, USERS, IdFactory
-    from emulator.core._journaling import Recorder, journaled
+    from emulator.core._journaling import journaled
     from emulator.core._merge import deep_merge
+    from emulator.core._recorder import Recorder
     from emulator.core._timestamps import format_timestamp
     from emulator.core._user_tokens import (
         SigningKey,
@@ -70,8 +71,9 @@ if not TYPE_CHECKING:  # (mypy reads the imports above)
                 "TriggerError",
             ),
             "_ids": ("TENANTS", "USERS", "IdFactory"),
-            "_journaling": ("Recorder", "journaled"),
+            "_journaling": ("journaled",),
             "_merge": ("deep_merge",),
+            "_recorder": ("Recorder",),
             "_timestamps": ("format_timestamp",),
             "_user_tokens": (
                 "SigningKey",

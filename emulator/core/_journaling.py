@@ -9,24 +9,14 @@ memory-only `serve`) a call costs one attribute read more.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: no typing work when the facade's classes are made
     from typing import TypeVar
 
+    from emulator.core._recorder import Recorder
+
     F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Recorder(Protocol):
-    """Where `@journaled` calls are recorded (`emulator.Journal`)."""
-
-    def recording(
-        self, target: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> AbstractContextManager[None]:
-        """Record the call (unless it is nested in a recorded one or replayed) and hold the
-        lock while it runs."""
-        ...
 
 
 def journaled(target: str) -> Callable[[F], F]:
