@@ -84,11 +84,14 @@ def start_trigger(
     return result
 
 
-def _lineage(parent: RunState | None, key: str, count: int) -> tuple[int, Lineage]:
-    """The new runs' nesting depth and family; refuse a trigger that goes past either bound."""
+def _lineage(parent: RunState | None, key: str, count: int) -> tuple[int, Lineage | None]:
+    """The new runs' nesting depth and family; refuse a trigger that goes past either bound.
+    A lone run from outside has no family object until it triggers (one object fewer per run)."""
     if parent is None:
-        return 0, Lineage()
+        return 0, Lineage() if count > 1 else None
     depth, lineage = parent.depth + 1, parent.lineage
+    if lineage is None:
+        lineage = parent.lineage = Lineage()
     if depth > MAX_TRIGGER_DEPTH:
         raise TriggerError(
             "trigger_depth_exceeded",

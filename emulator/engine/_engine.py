@@ -31,7 +31,7 @@ from emulator.engine._scopes import (
     template_context,
     workflow_scope,
 )
-from emulator.engine._state import Frame, OpenBatch, RunState
+from emulator.engine._state import FRAME, OpenBatch, RunState, push_frame
 from emulator.mail import EmailProvider
 from emulator.stores import (
     Audiences,
@@ -143,7 +143,7 @@ class Engine:
         """Register a new run and queue it; call `drain()` to execute."""
         self.runs[rs.record.id] = rs.record
         self.live[rs.record.id] = rs
-        rs.frames.append(Frame(rs.workflow.steps))
+        push_frame(rs, rs.workflow.steps)
         self._ready.append((rs, _GATE))
         if self.waits:
             self._workflow_event(rs, "started")
@@ -179,15 +179,17 @@ class Engine:
             if not frames:
                 self.finish(rs, "completed")
                 return
-            frame = frames[-1]
-            if frame.index >= len(frame.steps):
-                frames.pop()
-                if frame.terminates:
-                    self.finish(rs, "terminated", f"branch {frame.branch!r} terminates the run")
+            top = len(frames) - FRAME
+            steps, index = frames[top], frames[top + 1]
+            if index >= len(steps):
+                terminates, branch = frames[top + 2], frames[top + 3]
+                del frames[top:]
+                if terminates:
+                    self.finish(rs, "terminated", f"branch {branch!r} terminates the run")
                     return
                 continue
-            step = frame.steps[frame.index]
-            frame.index += 1
+            step = steps[index]
+            frames[top + 1] = index + 1
             current = self.definitions.workflows.get(workflow.key)
             if current is not None and not current.active:
                 self.finish(rs, "terminated", "the workflow is inactive")

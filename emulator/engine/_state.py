@@ -25,20 +25,26 @@ class Lineage:
     """Runs descended from one outside trigger through trigger_workflow steps.
 
     Shared by every run of that family, so a cycle (A -> A, A -> B -> A) or a fan-out that grows
-    each level is stopped by a count instead of running until memory is gone.
+    each level is stopped by a count instead of running until memory is gone. Made when first
+    needed: by a trigger with several recipients (their runs are one family), else by the first
+    trigger_workflow step of a run that has none.
     """
 
     nested_runs: int = 0
 
 
-@dataclass(slots=True)
-class Frame:
-    """A step list being run: the workflow's top level or the chosen branch of a branch step."""
+FRAME = 4
+"""Slots per frame in `RunState.frames`: a step list being run (the workflow's top level or the
+chosen branch of a branch step) as its steps, the index of the next one, whether finishing it
+terminates the run, and its branch name. One flat list per run instead of a list of frame
+objects: parked runs are most of what the garbage collector scans while triggers arrive."""
 
-    steps: tuple[Step, ...]
-    index: int = 0
-    terminates: bool = False
-    branch: str | None = None
+
+def push_frame(
+    rs: RunState, steps: tuple[Step, ...], terminates: bool = False, branch: str | None = None
+) -> None:
+    """Run `steps` next (until they are done, then go on with the enclosing list)."""
+    rs.frames.extend((steps, 0, terminates, branch))
 
 
 @dataclass(slots=True)
@@ -52,7 +58,7 @@ class RunState:
     tenant_id: str | None
     data: dict[str, Any]
     settings: dict[str, Any]
-    frames: list[Frame] = field(default_factory=list)
+    frames: list[Any] = field(default_factory=list)  # FRAME slots per frame, innermost last
     batch: BatchInfo | None = None
     refs: dict[str, list[str]] = field(default_factory=dict)  # step ref -> message ids
     timer: Timer | None = None  # the run's own timer (delay); batch timers belong to the batch
@@ -63,7 +69,7 @@ class RunState:
     batch_slot: Any = None  # the open batch this run waits on, if any
     wait_results: Mapping[str, dict[str, Any]] = field(default_factory=lambda: NO_RESULTS)
     depth: int = 0  # trigger_workflow nesting: 0 for a run started from outside
-    lineage: Lineage = field(default_factory=Lineage)
+    lineage: Lineage | None = None  # see Lineage: None until needed
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from emulator.definitions import BranchStep
 from emulator.engine._conditions import ConditionResult, evaluate
 from emulator.engine._keys import render_key
-from emulator.engine._state import Frame, RunState
+from emulator.engine._state import RunState, push_frame
 from emulator.stores import StepRecord
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
     record.branch = chosen.name
     if engine.observers:
         engine.observers.branch_taken(rs.workflow, step.ref, chosen.name)
-    rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
+    push_frame(rs, chosen.steps, chosen.terminates, chosen.name)
     return NEXT
 
 
@@ -94,5 +94,5 @@ def run_cohort(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
     record.branch = chosen.name
     if engine.observers:
         engine.observers.branch_taken(rs.workflow, step.ref, chosen.name)
-    rs.frames.append(Frame(chosen.steps, terminates=chosen.terminates, branch=chosen.name))
+    push_frame(rs, chosen.steps, chosen.terminates, chosen.name)
     return NEXT
