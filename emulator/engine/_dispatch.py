@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.core import TriggerError
 from emulator.definitions import Workflow
-from emulator.engine._state import MAX_NESTED_RUNS, MAX_TRIGGER_DEPTH, Lineage, RunState
+from emulator.engine._state import (
+    MAX_NESTED_RUNS,
+    MAX_TRIGGER_DEPTH,
+    NO_SETTINGS,
+    Lineage,
+    RunState,
+)
 from emulator.engine._targets import parse_entity, parse_targets, parse_tenant
 from emulator.stores import USERS, Run, Schedule, TriggerResult
 
@@ -64,7 +70,10 @@ def start_trigger(
             recipient=_reference(target.ref),
             actor=None if actor_ref is None else _reference(actor_ref),
             tenant=tenant_id,
-            data={**payload, **target.trigger_data},
+            # a lone run owns the trigger's copy of the data; several each get their own
+            data=payload
+            if len(targets) == 1 and not target.trigger_data
+            else {**payload, **target.trigger_data},
             cancellation_key=cancellation_key,
             inserted_at=now,
             updated_at=now,
@@ -72,7 +81,7 @@ def start_trigger(
             schedule_id=None if schedule is None else schedule.get("id"),
         )
         rs = RunState(
-            record, workflow, target.ref, actor_ref, tenant_id, record.data, settings
+            record, workflow, target.ref, actor_ref, tenant_id, record.data, settings or NO_SETTINGS
         )  # steps replace rs.data, never change it in place: sharing the record's is safe
         rs.subscription, rs.depth, rs.lineage = target.subscription, depth, lineage
         rs.schedule = None if schedule is None else dict(schedule)

@@ -31,7 +31,7 @@ from emulator.engine._scopes import (
     template_context,
     workflow_scope,
 )
-from emulator.engine._state import FRAME, OpenBatch, RunState, push_frame
+from emulator.engine._state import FRAME, OpenBatch, RunState, push_frame, ref_ids
 from emulator.mail import EmailProvider
 from emulator.stores import (
     Audiences,
@@ -269,7 +269,7 @@ class Engine:
         if self.observers:
             self.observers.step_outcome(rs.workflow, record.ref, "skipped", reason)
         if record.type == "channel":
-            rs.refs.setdefault(record.ref, [])
+            ref_ids(rs, record.ref)
         return NEXT
 
     def park(self, rs: RunState, record: StepRecord) -> str:

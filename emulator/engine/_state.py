@@ -18,6 +18,10 @@ MAX_NESTED_RUNS = 5000
 """How many runs trigger_workflow steps may start, in all, below one outside trigger."""
 NO_RESULTS: Mapping[str, dict[str, Any]] = MappingProxyType({})
 """A run's wait step outputs before it has any (shared: a run replaces it, never mutates it)."""
+NO_REFS: Mapping[str, list[str]] = MappingProxyType({})
+"""A run's message ids per channel step before it reaches one (shared, see `ref_ids`)."""
+NO_SETTINGS: Mapping[str, Any] = MappingProxyType({})
+"""The trigger settings of runs triggered without any (shared: never changed)."""
 
 
 @dataclass(slots=True)
@@ -57,10 +61,11 @@ class RunState:
     actor_ref: tuple[str, str] | None
     tenant_id: str | None
     data: dict[str, Any]
-    settings: dict[str, Any]
+    settings: Mapping[str, Any]
     frames: list[Any] = field(default_factory=list)  # FRAME slots per frame, innermost last
     batch: BatchInfo | None = None
-    refs: dict[str, list[str]] = field(default_factory=dict)  # step ref -> message ids
+    # step ref -> message ids; shared and empty until the first channel step (see `ref_ids`)
+    refs: Mapping[str, list[str]] = field(default_factory=lambda: NO_REFS)
     timer: Timer | None = None  # the run's own timer (delay); batch timers belong to the batch
     waiting: StepRecord | None = None
     subscription: dict[str, Any] | None = None
@@ -96,3 +101,11 @@ class OpenBatch:
     continuing: Member | None = None  # the run that goes on at close
     actors: dict[str, dict[str, Any]] = field(default_factory=dict)  # shared actor snapshots
     leading: Member | None = None  # flush_leading: the run that went on at once
+
+
+def ref_ids(rs: RunState, ref: str) -> list[str]:
+    """The message ids of `rs`'s channel step `ref`, to add to (a run's own dict from now on)."""
+    refs = rs.refs
+    if not isinstance(refs, dict):
+        refs = rs.refs = {}
+    return refs.setdefault(ref, [])

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.definitions import ChannelStep
 from emulator.engine._conditions import ConditionScope
 from emulator.engine._preferences import evaluate_preferences
-from emulator.engine._state import RunState
+from emulator.engine._state import RunState, ref_ids
 from emulator.engine.steps._sendwindow import next_send_time
 from emulator.stores import USERS, Message, StepRecord, message_event
 from emulator.templates import RenderedContent
@@ -55,7 +55,7 @@ def run_channel(engine: Engine, rs: RunState, step: ChannelStep, record: StepRec
     message.events = (message_event("message.created", now), message_event("message.queued", now))
     message.listener = engine.message_listener
     engine.messages_store.add(message)
-    rs.refs.setdefault(step.ref, []).append(message.id)
+    ref_ids(rs, step.ref).append(message.id)
     record.message_ids += (message.id,)
     if rendered.diagnostics:
         record.detail["diagnostics"] = list(rendered.diagnostics)
