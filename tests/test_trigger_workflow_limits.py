@@ -75,6 +75,16 @@ def test_a_cycle_that_fans_out_stops_at_the_run_cap() -> None:
     assert any("trigger_runs_exceeded" in (r.ended_because or "") for r in runs)
 
 
+def test_runs_of_one_trigger_for_several_recipients_share_the_run_cap() -> None:
+    # Their descendants are one family: each root counting alone would let 2x the cap run.
+    recipients = '["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]'
+    emu = make_emulator(workflow("fan", trigger("fan", recipients=recipients)))
+    emu.trigger("fan", ["u1", "u2"])
+    runs = emu.runs()
+    assert NESTED_RUNS - 10 <= len(runs) - 2 <= NESTED_RUNS
+    assert any("trigger_runs_exceeded" in (r.ended_because or "") for r in runs)
+
+
 def test_a_chain_within_the_limit_runs_to_the_end() -> None:
     chain = [workflow(f"wf-{i}", trigger(f"wf-{i + 1}")) for i in range(DEPTH)]
     emu = make_emulator(*chain, workflow(f"wf-{DEPTH}", in_app()))
