@@ -16,7 +16,7 @@ from emulator.engine._state import (
     Lineage,
     RunState,
 )
-from emulator.engine._targets import parse_entity, parse_targets, parse_tenant
+from emulator.engine._targets import Target, parse_entity, parse_targets, parse_tenant
 from emulator.stores import USERS, Run, Schedule, TriggerResult
 
 if TYPE_CHECKING:
@@ -70,10 +70,7 @@ def start_trigger(
             recipient=_reference(target.ref),
             actor=None if actor_ref is None else _reference(actor_ref),
             tenant=tenant_id,
-            # a lone run owns the trigger's copy of the data; several each get their own
-            data=payload
-            if len(targets) == 1 and not target.trigger_data
-            else {**payload, **target.trigger_data},
+            data=_run_data(payload, target, len(targets)),
             cancellation_key=cancellation_key,
             inserted_at=now,
             updated_at=now,
@@ -91,6 +88,13 @@ def start_trigger(
     if idempotency_key is not None:
         engine.idempotency[idempotency_key] = (fingerprint, now, result)
     return result
+
+
+def _run_data(payload: dict[str, Any], target: Target, count: int) -> dict[str, Any]:
+    """A lone run owns the trigger's copy of the data; several runs each get their own."""
+    if count == 1 and not target.trigger_data:
+        return payload
+    return {**payload, **target.trigger_data}
 
 
 def _lineage(parent: RunState | None, key: str, count: int) -> tuple[int, Lineage | None]:

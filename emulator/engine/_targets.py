@@ -15,6 +15,22 @@ MAX_RECIPIENTS = 1000
 TENANTS = "$tenants"
 PERSISTENCE = "__persistence_strategy__"
 Ref = tuple[str, str]
+MAX_SHARED_REFS = 4096
+# One `(USERS, id)` tuple per user id, shared by the runs that name it (a parked run keeps its
+# recipient's and actor's): a bounded cache keyed by content, cleared whole when full.
+_USER_REFS: dict[str, Ref] = {}
+
+
+def user_ref(user_id: str) -> Ref:
+    """`(USERS, user_id)`, the same tuple for the same id while the cache keeps it."""
+    if type(user_id) is not str:  # a str subclass stays the object it was
+        return (USERS, user_id)
+    ref = _USER_REFS.get(user_id)
+    if ref is None:
+        if len(_USER_REFS) >= MAX_SHARED_REFS:
+            _USER_REFS.clear()  # a bound on memory, not an LRU: one atomic step under threads
+        ref = _USER_REFS[user_id] = (USERS, user_id)
+    return ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +45,7 @@ class Target:
 def parse_entity(raw: Any, where: str, entities: Entities, now: datetime) -> Ref:
     """A user id, an `{id, collection}` reference, or an inline user/object (upserted)."""
     if isinstance(raw, str) and raw:
-        return (USERS, raw)
+        return user_ref(raw)
     if isinstance(raw, Mapping):
         entity_id = raw.get("id")
         if not isinstance(entity_id, str) or not entity_id:
@@ -87,7 +103,7 @@ def parse_targets(
     unless `fan_out` is false."""
     one = recipients[0] if type(recipients) is list and len(recipients) == 1 else None
     if type(one) is str and one:  # the common case, one user id: nothing else to check
-        return [Target((USERS, one), {})]
+        return [Target(user_ref(one), {})]
     if isinstance(recipients, (str, Mapping)) or not isinstance(recipients, Sequence):
         raise TriggerError(
             "invalid_params",
