@@ -14,6 +14,9 @@ from emulator.core import DoorstepError
 
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
+    """What a fetch step sends, as rendered: the responder (`Emulator(http_responder=...)`)
+    answers it in place of the network."""
+
     method: str
     url: str
     headers: dict[str, str]
@@ -22,6 +25,9 @@ class FetchRequest:
 
 @dataclass(frozen=True, slots=True)
 class FetchResponse:
+    """A responder's answer to a fetch step: status, body (on success a JSON object, merged
+    into the run's `data`), headers; `timeout=True` stands for a request that timed out."""
+
     status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
@@ -45,6 +51,9 @@ def no_responder(request: FetchRequest) -> FetchResponse:
 
 @dataclass(frozen=True, slots=True)
 class AiRequest:
+    """What an AI agent step asks the model, as rendered: the responder
+    (`Emulator(ai_responder=...)`) answers in place of the model."""
+
     step_ref: str
     model: str
     prompt: str

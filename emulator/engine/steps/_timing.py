@@ -85,6 +85,8 @@ def run_delay(engine: Engine, rs: RunState, step: DelayStep, record: StepRecord)
 
 @dataclass(slots=True)
 class ThrottleWindow:
+    """One throttle key's window: when it ends and how many runs it has let through."""
+
     ends_at: datetime
     passed: int
 
