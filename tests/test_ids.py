@@ -18,6 +18,13 @@ def test_uuid4_matches_the_standard_library_for_the_same_bits(seed: int) -> None
         assert uuid.UUID(made).version == 4
 
 
+@given(st.integers(min_value=0, max_value=2**32))
+def test_uuid4_bits_written_later_are_the_uuid4_of_the_same_draw(seed: int) -> None:
+    ids, later = IdFactory(seed, kind="k"), IdFactory(seed, kind="k")
+    drawn = [later.uuid4_bits() for _ in range(5)]
+    assert [ids.uuid4() for _ in range(5)] == [IdFactory.uuid4_text(b) for b in drawn]
+
+
 def test_ksuids_are_27_base62_characters_unique_and_seeded() -> None:
     first = [IdFactory(7).ksuid() for _ in range(1)] + [IdFactory(7).ksuid()]
     assert first[0] == first[1]  # same seed, same id: snapshots stay stable

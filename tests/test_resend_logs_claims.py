@@ -13,7 +13,7 @@ import resend.exceptions as rex
 
 from emulator.core._clock import Clock
 from emulator.http import ServerThread, create_resend_app
-from emulator.mail import Mailbox, ResendService
+from emulator.mail import Mailbox, ResendApiError, ResendService
 
 AUTH = {"Authorization": "Bearer re_sdk"}
 CSV = (
@@ -121,3 +121,26 @@ def test_contact_imports(env: Env) -> None:
     assert len(listed) == 2
     refused = env.call("POST", "/contacts/imports", json={"file": "x"})
     assert (refused.status_code, refused.json()["name"]) == (422, "validation_error")
+
+
+def test_log_ids_are_the_stream_the_log_draws_from_however_many_were_dropped() -> None:
+    """Ids are written when read: the same ids, in the same order, as drawing each at once,
+    also for logs kept after older ones dropped out and after a reseed."""
+    from emulator.core import IdFactory
+    from emulator.mail._resend_logs import ResendLogs
+
+    logs = ResendLogs(Clock(), seed=3, keep=5)
+    for n in range(12):
+        logs.record("POST", f"/emails/{n}", 200, None, b"{}", {"id": str(n)})
+    stream = IdFactory(3, kind="resend_logs")
+    expected = [stream.uuid4() for _ in range(12)][-5:][::-1]  # newest first
+    listed = logs.list(20, None, None)["data"]
+    assert [e["id"] for e in listed] == expected
+    assert [e["endpoint"] for e in listed] == [f"/emails/{n}" for n in range(11, 6, -1)]
+    assert logs.get(expected[2])["response_body"] == {"id": "9"}
+    logs._ids = IdFactory(4, kind="resend_logs")  # what `ResendAccount.reseed` does
+    logs.record("GET", "/domains", 200, None, b"", None)
+    assert logs.list(1, None, None)["data"][0]["id"] == IdFactory(4, kind="resend_logs").uuid4()
+    for wrong in (expected[2].upper(), expected[2].replace("-", "_"), "nope", ""):
+        with pytest.raises(ResendApiError, match="Log not found"):
+            logs.get(wrong)

@@ -120,3 +120,17 @@ def test_answer_is_what_jsonresponse_sends_after_the_ratelimit_headers(
         (b"ratelimit-reset", b"1"),
         *expected.raw_headers,
     ]
+
+
+def test_a_checked_endpoint_has_a_handler_or_a_body_handler() -> None:
+    from emulator.http.resend._checked import Checked
+
+    service = ResendService(Mailbox())
+    with pytest.raises(ValueError, match="handler or an on_body"):
+        Checked(service, None, idempotent=False, status=200)
+
+    async def handler(request: Any) -> dict[str, Any]:
+        return {}
+
+    with pytest.raises(ValueError, match="handler or an on_body"):
+        Checked(service, handler, idempotent=False, status=200, on_body=lambda raw: {})

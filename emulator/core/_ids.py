@@ -42,7 +42,18 @@ class IdFactory:
         return self._random
 
     def uuid4(self) -> str:
-        h = "%032x" % ((self._random.getrandbits(128) & _VERSION_MASK) | _VERSION_4)
+        h = ((self._random.getrandbits(128) & _VERSION_MASK) | _VERSION_4).to_bytes(16).hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def uuid4_bits(self) -> int:
+        """The next `uuid4()` as its 128 bits, to write with `uuid4_text` only when read (the
+        stream moves on as `uuid4()` moves it)."""
+        return (self._random.getrandbits(128) & _VERSION_MASK) | _VERSION_4
+
+    @staticmethod
+    def uuid4_text(bits: int) -> str:
+        """The id `uuid4()` would have returned for these `uuid4_bits()`."""
+        h = bits.to_bytes(16).hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def ksuid(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
+from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -22,15 +22,15 @@ from emulator.mail._resend_validation import ResendApiError
 KEEP = 1000
 
 
-# One log entry, kept as a tuple (a send's log costs a tuple, formatted when read):
-# (id, created_at, method, endpoint, status, user_agent, request body, response body).
-_Entry = tuple[str, datetime, str, str, int, str | None, bytes, dict[str, Any] | None]
+# One log entry, kept as a tuple (a send's log costs a tuple, formatted when read): (id as its
+# `uuid4_bits`, created_at, method, endpoint, status, user_agent, request body, response body).
+_Entry = tuple[int, datetime, str, str, int, str | None, bytes, dict[str, Any] | None]
 
 
 def _summary(entry: _Entry) -> Record:
-    log_id, created_at, method, endpoint, status, user_agent = entry[:6]
+    bits, created_at, method, endpoint, status, user_agent = entry[:6]
     return {
-        "id": log_id,
+        "id": IdFactory.uuid4_text(bits),
         "created_at": pg_time(created_at),
         "endpoint": endpoint,
         "method": method,
@@ -54,7 +54,7 @@ class ResendLogs:
         self.clock, self.keep = clock, keep
         self._ids = IdFactory(seed, kind="resend_logs")
         self._lock = threading.Lock()
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._entries: deque[_Entry] = deque(maxlen=keep)  # oldest first; the oldest drop
 
     def clear(self) -> None:
         """Forget every log."""
@@ -74,31 +74,30 @@ class ResendLogs:
         if endpoint.startswith("/logs") or method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             return
         with self._lock:
-            log_id = self._ids.uuid4()
-            entries = self._entries
-            entries[log_id] = (
-                log_id,
-                self.clock.now,
-                method,
-                endpoint,
-                status,
-                user_agent,
-                request,
-                response,
+            self._entries.append(
+                (
+                    self._ids.uuid4_bits(),  # the id's draw, in order; written when read
+                    self.clock.now,
+                    method,
+                    endpoint,
+                    status,
+                    user_agent,
+                    request,
+                    response,
+                )
             )
-            while len(entries) > self.keep:
-                entries.popitem(last=False)
 
     def list(self, limit: int, after: str | None, before: str | None) -> Record:
         """`GET /logs`: newest first."""
         with self._lock:
-            items = [_summary(e) for e in reversed(self._entries.values())]
+            items = [_summary(e) for e in reversed(self._entries)]
         return page(items, limit, after, before)
 
     def get(self, log_id: str) -> Record:
         """`GET /logs/{id}`: with the request and response bodies."""
+        bits = _bits(log_id)
         with self._lock:
-            entry = self._entries.get(log_id)
+            entry = next((e for e in self._entries if e[0] == bits), None)
         if entry is None:
             raise ResendApiError(404, "not_found", "Log not found")
         return {
@@ -107,6 +106,18 @@ class ResendLogs:
             "request_body": _object_or_none(entry[6]),
             "response_body": entry[7],
         }
+
+
+def _bits(log_id: str) -> int | None:
+    """The `uuid4_bits` a log id was written from (None: no log has this id)."""
+    digits = log_id.replace("-", "")
+    if len(log_id) != 36 or len(digits) != 32:
+        return None
+    try:
+        bits = int(digits, 16)
+    except ValueError:
+        return None
+    return bits if IdFactory.uuid4_text(bits) == log_id else None  # the written form only
 
 
 class ResendOAuthGrants:

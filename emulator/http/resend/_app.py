@@ -17,8 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.http._json_body import JsonBodyError, decode_json
-from emulator.http.resend._checked import Checked, Handler, raw_body, too_large
+from emulator.http.resend._checked import Checked, Handler, json_body, raw_body, too_large
 from emulator.http.resend._resources import received_file, receiving_handlers, resource_handlers
 from emulator.mail import AttachmentRecord, EmailRecord, ResendApiError, ResendService
 
@@ -230,11 +229,11 @@ def create_resend_app(service: ResendService) -> Starlette:
     def checked(handler: Handler, *, send: bool = False, status: int = 200) -> Checked:
         return Checked(service, handler, idempotent=send, status=status)
 
-    async def send_email(request: Request) -> dict[str, Any]:
+    def send_email(raw: bytes) -> dict[str, Any]:
         """`POST /emails`: validate, capture (or schedule) one email."""
-        return service.send(_json(request))
+        return service.send(json_body(raw))
 
-    send_one = checked(send_email, send=True)
+    send_one = Checked(service, None, idempotent=True, status=200, on_body=send_email)
     table: list[tuple[str, str, ASGIApp]] = [
         ("/emails", "POST", send_one),  # `_ResendApp` calls it without routing
         *(  # before `/emails/{email_id}`, which would take `receiving` for an id
@@ -273,15 +272,7 @@ def create_resend_app(service: ResendService) -> Starlette:
 
 
 def _json(request: Request) -> Any:
-    raw = raw_body(request)
-    if not raw.strip():
-        raise ResendApiError(422, "validation_error", "The request body is empty; send JSON.")
-    try:
-        return decode_json(raw)
-    except JsonBodyError as exc:
-        raise ResendApiError(
-            400, "validation_error", f"{exc.message[0].upper()}{exc.message[1:]}."
-        ) from None
+    return json_body(raw_body(request))
 
 
 def _page(request: Request) -> tuple[int, str | None, str | None]:

@@ -4,8 +4,8 @@ It refuses a missing or bad key and a request over the rate limit, reads the bod
 size limit, honours `Idempotency-Key` on sends, runs the handler, logs the request in the
 account's log and answers Resend's JSON with the `ratelimit-*` headers. Plain ASGI because a
 send is the API's hot path: Starlette's request and response objects (URL parsing, header
-objects, the response class, an async generator per body) cost as much as the handler. The
-handler still gets a `Request`, which costs nothing until it is read.
+objects, the response class, an async generator per body) cost as much as the handler. A
+handler gets a `Request`, which costs nothing until it is read; a send's, the body alone.
 """
 
 from __future__ import annotations
@@ -13,15 +13,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from emulator.http._json_body import JsonBodyError, decode_json
 from emulator.http._limits import receive_limited
 from emulator.mail import ResendApiError, ResendService
 
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
+# A handler that needs only the body read (a send): called without making a `Request`.
+BodyHandler = Callable[[bytes], dict[str, Any]]
 # What `JSONResponse` renders: compact, UTF-8, no NaN.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _JSON_TYPE = (b"content-type", b"application/json")
@@ -31,13 +34,22 @@ _PLAIN_ID = re.compile(r"[0-9A-Za-z-]{1,64}")  # an id that JSON writes as it is
 class Checked:
     """An ASGI app: `handler` behind the key, rate-limit, body and idempotency checks."""
 
-    __slots__ = ("_heads", "handler", "idempotent", "service", "status")
+    __slots__ = ("_heads", "handler", "idempotent", "on_body", "service", "status")
 
     def __init__(
-        self, service: ResendService, handler: Handler, *, idempotent: bool, status: int
+        self,
+        service: ResendService,
+        handler: Handler | None,
+        *,
+        idempotent: bool,
+        status: int,
+        on_body: BodyHandler | None = None,
     ) -> None:
         self.service = service
         self.handler = handler
+        self.on_body = on_body  # answers from the body alone, without a `Request` (a send)
+        if (handler is None) == (on_body is None):
+            raise ValueError("Checked needs a handler or an on_body, not both")
         self.idempotent = idempotent  # a send: `Idempotency-Key` replays the first answer
         self.status = status
         self._heads: dict[tuple[int, int, int, str | None, int], list[tuple[bytes, bytes]]] = {}
@@ -46,9 +58,7 @@ class Checked:
         service = self.service
         headers = dict(reversed(scope["headers"]))  # the first of a repeated header wins
         remaining, reset, over = service.rate_window()
-        status, body, raw, retry = await self._outcome(
-            Request(scope, receive), headers, over, reset
-        )
+        status, body, raw, retry = await self._outcome(scope, receive, headers, over, reset)
         if raw is not None:  # the key was accepted and the body read
             agent = headers.get(b"user-agent")
             service.account.logs.record(
@@ -70,7 +80,7 @@ class Checked:
         await send({"type": "http.response.body", "body": content})
 
     async def _outcome(
-        self, request: Request, headers: dict[bytes, bytes], over: bool, reset: int
+        self, scope: Scope, receive: Receive, headers: dict[bytes, bytes], over: bool, reset: int
     ) -> tuple[int, dict[str, Any], bytes | None, str | None]:
         """The status and body of the answer, the body read (None if refused before), and the
         `retry-after` header (None: none)."""
@@ -89,18 +99,18 @@ class Checked:
                     retry_after=reset,
                 )
             raw = await receive_limited(
-                request.receive,
-                _header(headers, b"content-length"),
-                service.max_body_bytes,
-                too_large,
+                receive, _header(headers, b"content-length"), service.max_body_bytes, too_large
             )
-            request.scope.setdefault("state", {})["raw"] = raw  # what `request.state` reads
             if key is not None:  # a send with `Idempotency-Key`
-                cached = service.idempotency_begin(key, _url_path(request.scope["path"]), raw)
+                cached = service.idempotency_begin(key, _url_path(scope["path"]), raw)
                 if cached is not None:
                     return 200, cached, raw, None
                 began = True
-            body = await self.handler(request)
+            if self.on_body is not None:
+                body = self.on_body(raw)
+            else:  # `__init__` made sure there is a handler
+                scope.setdefault("state", {})["raw"] = raw  # what `request.state` reads
+                body = await cast(Handler, self.handler)(Request(scope, receive))
         except ResendApiError as exc:
             if began:
                 service.idempotency_end(key, None)
@@ -113,7 +123,7 @@ class Checked:
             return 500, error.body(), raw, None
         if began:
             service.idempotency_end(key, body)
-        return request.scope.get("state", {}).get("status", self.status), body, raw, None
+        return scope.get("state", {}).get("status", self.status), body, raw, None
 
 
 def raw_body(request: Request) -> bytes:
@@ -121,6 +131,18 @@ def raw_body(request: Request) -> bytes:
     `request.state` reads it)."""
     raw: bytes = request.scope["state"]["raw"]
     return raw
+
+
+def json_body(raw: bytes) -> Any:
+    """The JSON body of a request, or Resend's 422 (empty) or 400 (not JSON)."""
+    if not raw.strip():
+        raise ResendApiError(422, "validation_error", "The request body is empty; send JSON.")
+    try:
+        return decode_json(raw)
+    except JsonBodyError as exc:
+        raise ResendApiError(
+            400, "validation_error", f"{exc.message[0].upper()}{exc.message[1:]}."
+        ) from None
 
 
 def _json_bytes(body: dict[str, Any]) -> bytes:
