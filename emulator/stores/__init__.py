@@ -11,11 +11,11 @@ if TYPE_CHECKING:
     from emulator.stores._compact_runs import CompactRow, CompactRuns, RunFacts, facts, readdressed
     from emulator.stores._entities import TENANTS, USERS, Entities, EntityView, Ref, Subscription
     from emulator.stores._guides import ENGAGEMENTS, GuideEngagements, GuideMessage
+    from emulator.stores._message_store import MessageStore
     from emulator.stores._messages import (
         DELIVERY_STATUSES,
         DeliveryAttempt,
         Message,
-        MessageStore,
         UnknownMessageError,
         message_event,
     )
@@ -43,10 +43,10 @@ if not TYPE_CHECKING:  # (mypy reads the imports above)
                 "DELIVERY_STATUSES",
                 "DeliveryAttempt",
                 "Message",
-                "MessageStore",
                 "UnknownMessageError",
                 "message_event",
             ),
+            "_message_store": ("MessageStore",),
             "_runs": (
                 "Activity",
                 "BatchInfo",
