@@ -51,6 +51,7 @@ _WIRING: dict[str, frozenset[str]] = {
             "http_responder",
             "ai_responder",
             "step_handlers",
+            "missing_handler",
             "delivery",
             "observers",
             "message_listener",

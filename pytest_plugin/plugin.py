@@ -47,10 +47,25 @@ __all__ = [
 ]
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     """Register the `--doorstep-*` options and ini values."""
     _options.add_options(parser)
     _coverage.add_options(parser)
+    leave_the_library_unrewritten(pluginmanager)
+
+
+def leave_the_library_unrewritten(pluginmanager: pytest.PytestPluginManager) -> None:
+    """pytest rewrites the asserts of every module in a plugin's distribution, and ours ships
+    the `emulator` library too: each session then read its ~80 modules back through the rewrite
+    hook (~40 ms CPU). Its few asserts are invariants, not test assertions, so it is unmarked
+    here, before anything imports it; the plugin's helpers stay rewritten (`pytest_plugin`).
+    pytest offers no public way to unmark: where its hook differs, nothing changes."""
+    hook = getattr(pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    cache = getattr(hook, "_marked_for_rewrite_cache", None)
+    if isinstance(marked, set) and isinstance(cache, dict) and "emulator" in marked:
+        marked.discard("emulator")
+        cache.clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:

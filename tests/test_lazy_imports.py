@@ -128,6 +128,9 @@ ON_FIRST_USE = (
     "emulator.core._user_tokens",
     "emulator.templates._channels",  # the first channel step rendered (email assembly, html)
     "html",
+    "emulator.engine.steps",  # the first step a run executes
+    "emulator.engine._dispatch",  # the first trigger or due schedule
+    "emulator.definitions._config",  # a config file
 )
 
 
@@ -214,3 +217,24 @@ def test_a_lazy_package_lists_each_name_alike_for_mypy_loading_and_all(package: 
     typed, lazy, listed = _name_lists(package)
     assert typed == lazy, "names mypy imports (under TYPE_CHECKING) vs names lazy_exports loads"
     assert {name for _, name in lazy} == listed, "names lazy_exports loads vs __all__"
+
+
+def test_step_executors_load_with_the_first_step_and_keep_handlers_set_before() -> None:
+    from emulator import Emulator
+    from emulator.engine._wiring import load_step_handlers
+
+    emu = Emulator.from_directory(WORKFLOWS)
+    engine = emu._engine
+    assert engine.missing_handler is load_step_handlers
+    seen: list[str] = []
+
+    def delay(engine: object, rs: object, step: object, record: object) -> str:
+        seen.append("mine")
+        return "pause"
+
+    engine.step_handlers["delay"] = delay  # set before any run: it stays the delay executor
+    emu.identify("u1", email="u1@example.com")
+    emu.trigger("unseen-fallback", ["u1"])
+    assert engine.missing_handler is not load_step_handlers
+    assert seen == ["mine"]
+    assert {"channel", "batch", "branch"} <= engine.step_handlers.keys()

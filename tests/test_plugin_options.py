@@ -314,3 +314,21 @@ def test_sessions_reuse_a_load_kept_on_disk_and_never_a_stale_one(
     (workflows / "bad.yaml").unlink()
     pytester.runpytest().assert_outcomes(passed=1)
     assert list((tmp_path / "prefix").rglob("definitions-*.pickle")) == [kept]
+
+
+def test_the_library_is_not_assertion_rewritten_the_plugin_is(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _pytest.assertion.rewrite import AssertionRewritingHook, assertstate_key
+
+    from pytest_plugin.plugin import leave_the_library_unrewritten
+
+    hook = AssertionRewritingHook(pytestconfig)
+    hook.mark_rewrite("emulator", "pytest_plugin")  # what pytest marks for our distribution
+    state = pytestconfig.stash[assertstate_key]
+    assert hook._is_marked_for_rewrite("emulator.engine._engine", state)  # (now cached)
+    monkeypatch.setattr(pytestconfig.pluginmanager, "rewrite_hook", hook)
+    leave_the_library_unrewritten(pytestconfig.pluginmanager)
+    assert not hook._is_marked_for_rewrite("emulator.engine._engine", state)
+    assert not hook._is_marked_for_rewrite("emulator", state)
+    assert hook._is_marked_for_rewrite("pytest_plugin.assertions", state)

@@ -12,7 +12,7 @@ from emulator._lazy import lazy_exports
 if TYPE_CHECKING:
     from emulator.definitions._channels import Channel, Channels
     from emulator.definitions._conditions import PREFIXES, parse_conditions
-    from emulator.definitions._config import EmulatorConfig, knock_var, load_config
+    from emulator.definitions._config import EmulatorConfig, load_config
     from emulator.definitions._durations import parse_duration
     from emulator.definitions._environments import DEFAULT_ENVIRONMENTS, EnvironmentConfig
     from emulator.definitions._fields import iter_strings
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         construct_yaml,
         yaml_constructor,
     )
+    from emulator.definitions._vars import knock_var
     from emulator.definitions._windows import (
         InvalidWindowError,
         add_duration,
@@ -87,7 +88,7 @@ if not TYPE_CHECKING:  # (mypy reads the imports above)
         {
             "_channels": ("Channel", "Channels"),
             "_conditions": ("PREFIXES", "parse_conditions"),
-            "_config": ("EmulatorConfig", "knock_var", "load_config"),
+            "_config": ("EmulatorConfig", "load_config"),
             "_durations": ("parse_duration",),
             "_environments": ("DEFAULT_ENVIRONMENTS", "EnvironmentConfig"),
             "_fields": ("iter_strings",),
@@ -140,6 +141,7 @@ if not TYPE_CHECKING:  # (mypy reads the imports above)
                 "construct_yaml",
                 "yaml_constructor",
             ),
+            "_vars": ("knock_var",),
             "_windows": (
                 "InvalidWindowError",
                 "add_duration",

@@ -16,7 +16,6 @@ from a small YAML (or JSON) file, `doorstep.yaml` by convention:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,16 +56,6 @@ class EmulatorConfig:
     tenant_translations: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     # `doorstep serve`'s Knock environments, in promotion order (development ... production).
     environments: tuple[EnvironmentConfig, ...] = field(default_factory=default_environments)
-
-
-def knock_var(value: Any) -> Any:
-    """Knock stores variables as text and JSON-decodes them at send time (`"123"` -> 123)."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def load_config(path: str | os.PathLike[str]) -> EmulatorConfig:

@@ -71,6 +71,11 @@ _GATE = _gate_marker
 StepHandler = Callable[["Engine", RunState, Any, StepRecord], str]
 
 
+def not_emulated(engine: Engine, step: Step) -> StepHandler:
+    """The loader refuses unknown step types; this guards against a hand-built model."""
+    raise DoorstepError(f"step {step.ref!r}: type {step.type!r} is not emulated")
+
+
 class Engine:
     """State and execution. The `Emulator` facade holds one and offers its public surface.
 
@@ -124,6 +129,7 @@ class Engine:
         self._ready: deque[tuple[RunState, Callable[[], str] | None]] = deque()
         self._draining = False
         self.step_handlers: dict[str, StepHandler] = {}
+        self.missing_handler: Callable[[Engine, Step], StepHandler] = not_emulated  # see wire
         self.channels = channels
         self.idempotency: dict[str, tuple[str, datetime, TriggerResult]] = {}
         # Knock answers `actor_missing` when an actor id was never identified.
@@ -222,9 +228,7 @@ class Engine:
                 self.observers.condition_evaluated(rs.workflow, step.ref, "step", result.passed)
             if not result.passed:
                 return self.skip(rs, record, "conditions are false: " + result.explain())
-        handler = self.step_handlers.get(step.type)
-        if handler is None:  # the loader refuses these; guard against a hand-built model
-            raise DoorstepError(f"step {step.ref!r}: type {step.type!r} is not emulated")
+        handler = self.step_handlers.get(step.type) or self.missing_handler(self, step)
         attempt = 1
         while True:
             try:
