@@ -211,7 +211,23 @@ _EAGER = (
     *PROVENANCE_HEADERS.values(), "batch", "resend_request",
 )  # fmt: skip
 _PUTS = (*(vars(CapturedEmail)[n].__set__ for n in _EAGER), vars(_Outgoing)["sent"].__set__)
-_new_outgoing = object.__new__
+
+
+def _maker() -> Callable[..., _Outgoing]:
+    """`make(*values)`: a new `_Outgoing` with `_EAGER` and `sent` set to `values`, one
+    setter call per slot written out (as `dataclasses` writes `__init__`): a loop over the
+    setters cost a third more."""
+    params = ", ".join(f"v{i}" for i in range(len(_PUTS)))
+    body = "".join(f"    put{i}(email, v{i})\n" for i in range(len(_PUTS)))
+    code = f"def make({params}):\n    email = new(Outgoing)\n{body}    return email\n"
+    scope: dict[str, Any] = {f"put{i}": put for i, put in enumerate(_PUTS)}
+    scope.update(new=object.__new__, Outgoing=_Outgoing)
+    exec(code, scope)  # code made above from slot positions only
+    make: Callable[..., _Outgoing] = scope["make"]
+    return make
+
+
+_make = _maker()
 
 
 def capture_outgoing(
@@ -225,7 +241,7 @@ def capture_outgoing(
 ) -> CapturedEmail:
     """The captured form of an outgoing email, without building its MIME (see `_Outgoing`);
     `derive_text` fills a missing `text` from `html` (on first read), as Resend does."""
-    values = (
+    captured = _make(
         eid,
         received,
         wall,
@@ -245,9 +261,6 @@ def capture_outgoing(
         resend_request,
         email if email.headers or email.attachments else email.text,
     )
-    captured = _new_outgoing(_Outgoing)
-    for put, value in zip(_PUTS, values, strict=True):
-        put(captured, value)
     if email.text is not None or not (derive_text and email.html):
         _SLOTS["text"].__set__(captured, email.text)  # else derived on first read
     return captured

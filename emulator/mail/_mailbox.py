@@ -70,6 +70,7 @@ class Mailbox:
         self.replay: str | None = None
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
+        self._waiting = 0  # `wait_for` callers waiting on `_arrived` (none: no one to wake)
         self._subscribers = Listeners(self._lock, name)
         if isinstance(store, str | Path):
             from emulator.mail._sqlite import SqliteMailStore
@@ -136,7 +137,8 @@ class Mailbox:
                     self._store.save_pending(email, evicted)
                 else:
                     self._store.save(email, evicted)
-            self._arrived.notify_all()
+            if self._waiting:
+                self._arrived.notify_all()
         if subscribers.pending:
             subscribers.deliver()
 
@@ -287,7 +289,11 @@ class Mailbox:
                 if left <= 0:
                     message = timeout_message(self.name, self.all(), timeout, filters)
                     raise MailTimeoutError(message)
-                self._arrived.wait(left)
+                self._waiting += 1
+                try:
+                    self._arrived.wait(left)
+                finally:
+                    self._waiting -= 1
 
     def delete(self, ids: Iterable[str], *, missing_ok: bool = False) -> int:
         """Remove these emails; an unknown id raises and nothing is removed, unless `missing_ok`

@@ -196,25 +196,49 @@ _PLAIN = re.compile(r"^[\w.+'-]+@[\w-]+(?:\.[\w-]+)+$")
 _NAMED = re.compile(r"^[\w .'-]*<([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>$")
 
 
+# Each header-style value's bare addresses, as `addresses` and `address_of` read them: pure
+# caches keyed by the value, emptied when full. Senders and recipients repeat, and matching the
+# expressions again cost a third of capturing an email.
+_MANY: dict[str, tuple[str, ...]] = {}
+_ONE: dict[str, str] = {}
+_CACHED = 4096
+
+
 def addresses(values: list[str]) -> list[str]:
     """Bare addresses (`a@b.c`) out of header-style values such as `Name <a@b.c>`."""
     out: list[str] = []
     for value in values:
-        if _PLAIN.match(value):
-            out.append(value)
-            continue
-        named = _NAMED.match(value)
-        if named:
-            out.append(named.group(1))
-        else:  # quoted names, groups, comments: the stdlib knows the grammar
-            out.extend(addr for _, addr in getaddresses([value]) if addr)
+        found = _MANY.get(value)
+        if found is None:
+            found = _many(value)
+            if len(_MANY) >= _CACHED:
+                _MANY.clear()
+            _MANY[value] = found
+        out += found
     return out
+
+
+def _many(value: str) -> tuple[str, ...]:
+    if _PLAIN.match(value):
+        return (value,)
+    named = _NAMED.match(value)
+    if named:
+        return (named.group(1),)
+    # quoted names, groups, comments: the stdlib knows the grammar
+    return tuple(addr for _, addr in getaddresses([value]) if addr)
 
 
 def address_of(value: str) -> str:
     """The bare address of one header-style value, exactly `parseaddr(value)[1]` (quicker for
     the usual `a@b.c` and `Name <a@b.c>`)."""
-    if _PLAIN.fullmatch(value):
-        return value
-    named = _NAMED.fullmatch(value)
-    return named.group(1) if named else parseaddr(value)[1]
+    found = _ONE.get(value)
+    if found is None:
+        if _PLAIN.fullmatch(value):
+            found = value
+        else:
+            named = _NAMED.fullmatch(value)
+            found = named.group(1) if named else parseaddr(value)[1]
+        if len(_ONE) >= _CACHED:
+            _ONE.clear()
+        _ONE[value] = found
+    return found
