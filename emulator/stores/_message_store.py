@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from emulator.stores._messages import Message, UnknownMessageError
 from emulator.stores._packed_messages import ROW_INDEX, Row, pack, recipient_id, unpack
@@ -22,9 +22,19 @@ __all__ = ["MessageListener", "MessageStore"]
 
 MessageListener = Callable[[Message], None]
 _SETTLE = 8  # adds after which a message is offered for packing
-# Only CPython's reference counts tell that nothing else holds a message.
-_PACKS = sys.implementation.name == "cpython"
 _Entry = Message | Row
+
+
+def _references(entries: dict[str, Any], key: str) -> int:
+    """The reference count `_pack` reads of `entries[key]` (the dict's, this frame's, the
+    call's: how many depends on the interpreter, so `_ALONE` is measured the same way)."""
+    return sys.getrefcount(entries.get(key))
+
+
+# What `_references` reads of a value only a dict holds; a message counting more is held.
+# Only CPython's reference counts tell that nothing else holds a message.
+_ALONE = _references({"probe": object()}, "probe")
+_PACKS = sys.implementation.name == "cpython"
 
 
 class MessageStore:
@@ -71,14 +81,12 @@ class MessageStore:
             self._pack(fresh.popleft())
 
     def _pack(self, message_id: str) -> None:
-        entry = self._by_id.get(message_id)
-        if not _PACKS or type(entry) is not Message:
+        if not _PACKS or type(self._by_id.get(message_id)) is not Message:
             return  # gone, packed already, or of a subclass (which a row would not give back)
-        # References: the store's dict, `entry`, getrefcount's argument; any more is a holder.
-        if sys.getrefcount(entry) > 3:
-            self._fresh.append(message_id)  # offered again once the queue comes round
+        if _references(self._by_id, message_id) > _ALONE:
+            self._fresh.append(message_id)  # held: offered again once the queue comes round
             return
-        row = pack(entry, self._message_listeners, self._shapes)
+        row = pack(cast(Message, self._by_id[message_id]), self._message_listeners, self._shapes)
         if row is not None:
             self._by_id[message_id] = row
 
