@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -134,3 +135,28 @@ def test_a_checked_endpoint_has_a_handler_or_a_body_handler() -> None:
 
     with pytest.raises(ValueError, match="handler or an on_body"):
         Checked(service, handler, idempotent=False, status=200, on_body=lambda raw: {})
+
+
+def test_enforced_rate_limit_counts_down_then_refuses_with_retry_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import emulator.mail._resend_service as service_module
+
+    clock = iter([100.0, 100.2, 100.4, 101.3])  # the window is the last second
+    monkeypatch.setattr(service_module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    app = create_resend_app(ResendService(Mailbox(), rate_limit=2, enforce_rate_limit=True))
+    body = b'{"from":"a@acme.test","to":"b@example.com","subject":"Hi","text":"x"}'
+    seen = []
+    for _ in range(4):
+        status, headers, _content = _post(app, body)
+        named = dict(headers)
+        seen.append(
+            (status, named[b"ratelimit-remaining"], named[b"ratelimit-reset"])
+            + ((named[b"retry-after"],) if b"retry-after" in named else ())
+        )
+    assert seen == [
+        (200, b"1", b"1"),
+        (200, b"0", b"1"),
+        (429, b"0", b"1", b"1"),
+        (200, b"1", b"1"),  # 100.0 and 100.2 left the window (the refused one never joined)
+    ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 import time
 from collections import deque
@@ -114,16 +113,18 @@ class ResendService:
         (the `ratelimit-remaining` and `ratelimit-reset` headers), and whether the request is
         over the limit (then `retry-after` is the reset)."""
         now = time.monotonic()
+        limit = self.rate_limit
         with self._lock:
             window = self._window
             while window and now - window[0] >= 1.0:
                 window.popleft()
-            over = self.enforce_rate_limit and len(window) >= self.rate_limit
+            over = self.enforce_rate_limit and len(window) >= limit
             if count and not over:
                 window.append(now)
-            remaining = max(0, self.rate_limit - len(window))
-            reset = 1.0 - (now - window[0]) if window else 1.0
-        return remaining, max(1, math.ceil(reset)), over
+            left = limit - len(window)
+        # The window is the last second: the oldest request in it leaves within a second, so
+        # the reset, rounded up to whole seconds as the header carries it, is always 1.
+        return (left if left > 0 else 0), 1, over
 
     # -- idempotency -----------------------------------------------------------------
     def idempotency_begin(self, key: str | None, route: str, body: bytes) -> dict[str, Any] | None:
@@ -235,7 +236,9 @@ class ResendService:
         return validate_send(self.account.templates.expand(body), now=now, batch=batch)
 
     def _event(self, record: EmailRecord, kind: str) -> None:
-        self.account.contacts.email_event(kind, record, self.clock.now, also=self.webhooks)
+        contacts, also = self.account.contacts, self.webhooks
+        if also is not None or contacts.webhooks:  # else nobody to tell (most sends)
+            contacts.email_event(kind, record, self.clock.now, also=also)
 
     # -- reading and changing ----------------------------------------------------------
     def get(self, email_id: str) -> EmailRecord:

@@ -145,6 +145,8 @@ class ResendSuppressions:
 
     def without_suppressed(self, email: OutgoingEmail) -> OutgoingEmail | None:
         """`email` without its suppressed recipients; None when none is left."""
+        if not self.suppressions:  # one read, no lock: the list is empty for most sends
+            return email
         with self._lock:
             if not self.suppressions:
                 return email
