@@ -172,8 +172,6 @@ def _delay_definitions() -> Definitions:
 def _timer_cost(parked: int, measured: int) -> float:
     """CPU us per delay step (which sets the timer) with `parked` timers already set."""
     emu = Emulator(_delay_definitions())
-    handlers = emu._engine.step_handlers  # the bench times the delay step handler in place
-    delay = handlers["delay"]
     spent = [0.0]
 
     def timed(*args: Any, **kwargs: Any) -> Any:
@@ -185,6 +183,9 @@ def _timer_cost(parked: int, measured: int) -> float:
 
     for n in range(parked):
         emu.trigger("wait", [f"u{n}"])
+    # the step handlers load with a run's first step; the bench times the delay one in place
+    handlers = emu._engine.step_handlers
+    delay = handlers["delay"]
     handlers["delay"] = timed
     gc.collect()
     for n in range(parked, parked + measured):
