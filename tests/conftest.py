@@ -18,10 +18,16 @@ import jwt.algorithms  # noqa: F401  (see below)
 import pytest
 from hypothesis import settings
 
+import emulator.templates._renderer  # noqa: F401  (see below)
+
 # pytester's in-process runs forget every module first imported inside them. cryptography's Rust
 # core cannot be loaded twice: a re-imported `padding` module is "not supported by this backend".
 # So the RS256 stack (PyJWT with cryptography) is imported here, before any pytester run, and
 # the plugin tests pass in whatever order a worker gets them.
+# The template renderer too: after a pytester run that built an Emulator without rendering, the
+# next run re-imported part of the template modules and strict mode let an undefined value pass
+# (its notes go through a ContextVar in `templates._diagnostics`): the plugin's strict-templates
+# test failed whenever it ran after test_marker_closest_wins in one process.
 
 # Hypothesis: the `ci` profile (loaded when CI is set) draws the same bounded examples every run,
 # so a CI failure reproduces and the slowest property tests cost the same each time.
