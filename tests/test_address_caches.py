@@ -63,8 +63,8 @@ def test_cached_answers_are_the_expressions_answers(values: list[str]) -> None:
 
 
 def test_the_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_model, "_CACHED", 8)
-    monkeypatch.setattr(validation, "_SIMPLE_CACHED", 8)
+    for cache in (_model._MANY, _model._ONE, validation._SIMPLE_SEEN):
+        monkeypatch.setattr(cache, "limit", 8)
     for n in range(50):
         value = f"u{n} <u{n}@example.com>"
         assert addresses([value]) == [f"u{n}@example.com"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from emulator._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from emulator.core._bounded import BoundedCache
     from emulator.core._calendar import DAY_SETS, WEEKDAY_NAMES, WEEKDAYS, add_months, zone_or_utc
     from emulator.core._clock import Clock, Timer
     from emulator.core._durations import (
@@ -48,6 +49,7 @@ if not TYPE_CHECKING:  # (mypy reads the imports above)
     __getattr__, __dir__ = lazy_exports(
         __name__,
         {
+            "_bounded": ("BoundedCache",),
             "_calendar": ("DAY_SETS", "WEEKDAYS", "WEEKDAY_NAMES", "add_months", "zone_or_utc"),
             "_clock": ("Clock", "Timer"),
             "_durations": (
@@ -95,6 +97,7 @@ __all__ = [
     "USERS",
     "WEEKDAYS",
     "WEEKDAY_NAMES",
+    "BoundedCache",
     "Clock",
     "ClockError",
     "DefinitionError",

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from emulator.core import BoundedCache
 from emulator.definitions import (
     COMPARISONS,
     MISSING,
@@ -120,7 +121,9 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 MAX_SHARED_RESULTS = 4096
 # Equal outcomes of the same condition group are one shared (immutable) result: runs keep
 # their step details, and thousands of equal results would be objects for the GC to scan.
-_SHARED: dict[tuple[Any, ...], tuple[ConditionGroup, ConditionResult]] = {}
+_SHARED: BoundedCache[tuple[Any, ...], tuple[ConditionGroup, ConditionResult]] = BoundedCache(
+    MAX_SHARED_RESULTS
+)
 
 
 def _shared_result(group: ConditionGroup, passed: bool, out: list[Evaluation]) -> ConditionResult:
@@ -139,9 +142,7 @@ def _shared_result(group: ConditionGroup, passed: bool, out: list[Evaluation]) -
     if found is not None and found[0] is group:
         return found[1]
     result = ConditionResult(passed, tuple(out))
-    if len(_SHARED) >= MAX_SHARED_RESULTS:
-        _SHARED.clear()  # a bound on memory, not an LRU: one atomic step under threads
-    _SHARED[frozen_key] = (group, result)
+    _SHARED.keep(frozen_key, (group, result))
     return result
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emulator.core import DefinitionError, TriggerError
+from emulator.core import BoundedCache, DefinitionError, TriggerError
 from emulator.definitions import validate_preference_set
 from emulator.stores import USERS, Entities
 
@@ -18,7 +18,7 @@ Ref = tuple[str, str]
 MAX_SHARED_REFS = 4096
 # One `(USERS, id)` tuple per user id, shared by the runs that name it (a parked run keeps its
 # recipient's and actor's): a bounded cache keyed by content, cleared whole when full.
-_USER_REFS: dict[str, Ref] = {}
+_USER_REFS: BoundedCache[str, Ref] = BoundedCache(MAX_SHARED_REFS)
 
 
 def user_ref(user_id: str) -> Ref:
@@ -26,11 +26,7 @@ def user_ref(user_id: str) -> Ref:
     if type(user_id) is not str:  # a str subclass stays the object it was
         return (USERS, user_id)
     ref = _USER_REFS.get(user_id)
-    if ref is None:
-        if len(_USER_REFS) >= MAX_SHARED_REFS:
-            _USER_REFS.clear()  # a bound on memory, not an LRU: one atomic step under threads
-        ref = _USER_REFS[user_id] = (USERS, user_id)
-    return ref
+    return _USER_REFS.keep(user_id, (USERS, user_id)) if ref is None else ref
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from email.utils import getaddresses, parseaddr
 from typing import Any, Literal
 
-from emulator.core import DoorstepError
+from emulator.core import BoundedCache, DoorstepError
 
 WayIn = Literal["engine", "smtp", "resend"]
 
@@ -199,9 +199,8 @@ _NAMED = re.compile(r"^[\w .'-]*<([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>$")
 # Each header-style value's bare addresses, as `addresses` and `address_of` read them: pure
 # caches keyed by the value, emptied when full. Senders and recipients repeat, and matching the
 # expressions again cost a third of capturing an email.
-_MANY: dict[str, tuple[str, ...]] = {}
-_ONE: dict[str, str] = {}
-_CACHED = 4096
+_MANY: BoundedCache[str, tuple[str, ...]] = BoundedCache(4096)
+_ONE: BoundedCache[str, str] = BoundedCache(4096)
 
 
 def addresses(values: list[str]) -> list[str]:
@@ -210,10 +209,7 @@ def addresses(values: list[str]) -> list[str]:
     for value in values:
         found = _MANY.get(value)
         if found is None:
-            found = _many(value)
-            if len(_MANY) >= _CACHED:
-                _MANY.clear()
-            _MANY[value] = found
+            found = _MANY.keep(value, _many(value))
         out += found
     return out
 
@@ -238,7 +234,5 @@ def address_of(value: str) -> str:
         else:
             named = _NAMED.fullmatch(value)
             found = named.group(1) if named else parseaddr(value)[1]
-        if len(_ONE) >= _CACHED:
-            _ONE.clear()
-        _ONE[value] = found
+        _ONE.keep(value, found)
     return found

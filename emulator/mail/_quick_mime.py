@@ -18,6 +18,7 @@ import re
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 
+from emulator.core import BoundedCache
 from emulator.mail._mime import _DEFAULT, ParsedMime, ParsedPart, unescape_8bit
 
 _NAME = re.compile(rb"[!-9;-~]+\Z")
@@ -123,17 +124,13 @@ class _Head:
             raise _Unsure(f"transfer encoding {self.cte!r}")
 
 
-_HEADS: dict[bytes, _Head] = {}
+_MEMO_SIZE = 4096
+_HEADS: BoundedCache[bytes, _Head] = BoundedCache(_MEMO_SIZE)
 
 
 def _head(block: bytes) -> _Head:
     found = _HEADS.get(block)
-    if found is None:
-        found = _Head(block)
-        if len(_HEADS) >= _MEMO_SIZE:
-            _HEADS.clear()
-        _HEADS[block] = found
-    return found
+    return _HEADS.keep(block, _Head(block)) if found is None else found
 
 
 class _Part:
@@ -241,8 +238,8 @@ def _headers(block: bytes) -> list[Header]:
     return [_header(group) for group in grouped]
 
 
-_MEMO: dict[tuple[bytes, bytes], Header] = {}  # header lines repeat: From, parts' types
-_MEMO_SIZE = 4096
+# header lines repeat: From, parts' types
+_MEMO: BoundedCache[tuple[bytes, bytes], Header] = BoundedCache(_MEMO_SIZE)
 
 
 def _header(group: list[bytes]) -> Header:
@@ -251,9 +248,7 @@ def _header(group: list[bytes]) -> Header:
     found = _MEMO.get((name_b, value_b))
     if found is None:
         found = _render(name_b.decode("ascii"), value_b.decode("ascii", "surrogateescape"))
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.clear()
-        _MEMO[name_b, value_b] = found
+        _MEMO.keep((name_b, value_b), found)
     name, shown, addrs = found
     return name, shown, None if addrs is None else list(addrs)
 

@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from functools import cached_property
 from typing import Any
 
-from emulator.core import DoorstepError
+from emulator.core import BoundedCache, DoorstepError
 from emulator.mail._mime import html_to_text
 from emulator.mail._model import Attachment, OutgoingEmail
 
@@ -81,17 +81,13 @@ def validate_send(body: Any, *, now: datetime, batch: bool = False) -> ValidEmai
 _PLAIN_FIELDS = frozenset({"from", "to", "subject", "html", "text"})
 # Whether `_SIMPLE` matches a value: a pure cache keyed by the value, emptied when full (senders
 # and recipients repeat; matching again cost a fifth of validating a send).
-_SIMPLE_SEEN: dict[str, bool] = {}
-_SIMPLE_CACHED = 4096
+_SIMPLE_SEEN: BoundedCache[str, bool] = BoundedCache(4096)
 
 
 def _simple(value: str) -> bool:
     seen = _SIMPLE_SEEN.get(value)
     if seen is None:
-        seen = _SIMPLE.match(value) is not None
-        if len(_SIMPLE_SEEN) >= _SIMPLE_CACHED:
-            _SIMPLE_SEEN.clear()
-        _SIMPLE_SEEN[value] = seen
+        seen = _SIMPLE_SEEN.keep(value, _SIMPLE.match(value) is not None)
     return seen
 
 

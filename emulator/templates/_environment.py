@@ -25,6 +25,7 @@ from liquid.loader import BaseLoader, TemplateSource
 from liquid.tag import Tag
 from liquid.token import TOKEN_TAG
 
+from emulator.core import BoundedCache
 from emulator.definitions import Partial
 from emulator.templates._diagnostics import note
 from emulator.templates._keywords import with_keyword_properties
@@ -239,10 +240,7 @@ class KnockEnvironment(Environment):
         key = (type(self), tuple(self.tags), source)
         nodes = _PARSED.get(key)
         if nodes is None:
-            nodes = super()._parse(source)
-            if len(_PARSED) >= MAX_SHARED_PARSES:
-                _PARSED.clear()  # a bound on memory, not an LRU: one atomic step under threads
-            _PARSED[key] = nodes
+            nodes = _PARSED.keep(key, super()._parse(source))
         return nodes
 
 
@@ -250,4 +248,6 @@ class KnockEnvironment(Environment):
 # rendering), so environments with the same tags share them; bounded.
 MAX_SHARED_PARSES = 10_000
 _BUILTINS: dict[tuple[type[Environment], bool], tuple[dict[str, Tag], dict[str, Any]]] = {}
-_PARSED: dict[tuple[type[Environment], tuple[str, ...], str], list[Node]] = {}
+_PARSED: BoundedCache[tuple[type[Environment], tuple[str, ...], str], list[Node]] = BoundedCache(
+    MAX_SHARED_PARSES
+)

@@ -18,6 +18,7 @@ from collections.abc import Hashable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from emulator.core import BoundedCache
 from emulator.definitions import Layout
 from emulator.templates._memo import is_pure, shared_analysis, surroundings
 
@@ -70,5 +71,7 @@ def layout_surroundings(
 # Per process, as parse trees are (`_environment`): what a layout reads, and its shells by
 # (flavour, source, footer links, surroundings). Bounded.
 MAX_SHELLS = 1024
-SHELLS: dict[tuple[Hashable, str, Hashable, Hashable], tuple[str, list[Note]]] = {}
+SHELLS: BoundedCache[tuple[Hashable, str, Hashable, Hashable], tuple[str, list[Note]]] = (
+    BoundedCache(MAX_SHELLS)
+)
 _HOLES: dict[tuple[Hashable, str], tuple[str, ...] | None] = {}

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from emulator.core import BoundedCache
+
 if TYPE_CHECKING:
     from liquid import BoundTemplate
     from liquid.static_analysis import TemplateAnalysis
@@ -60,15 +62,12 @@ def shared_analysis(template: BoundTemplate, source: str) -> TemplateAnalysis:
     key = (type(env), tuple(env.tags), source)
     found = _ANALYSES.get(key)
     if found is None:
-        found = template.analyze(include_partials=False)
-        if len(_ANALYSES) >= MAX_ANALYSES:
-            _ANALYSES.clear()  # a bound on memory, not an LRU: one atomic step under threads
-        _ANALYSES[key] = found
+        found = _ANALYSES.keep(key, template.analyze(include_partials=False))
     return found
 
 
 MAX_ANALYSES = 10_000
-_ANALYSES: dict[tuple[Any, ...], TemplateAnalysis] = {}
+_ANALYSES: BoundedCache[tuple[Any, ...], TemplateAnalysis] = BoundedCache(MAX_ANALYSES)
 
 
 def read_paths(template: BoundTemplate, source: str) -> tuple[tuple[str, ...], ...] | None:
@@ -161,8 +160,10 @@ class RenderMemo:
     """What pure templates made, by environment flavour, source and the values they read."""
 
     def __init__(self) -> None:
-        self._plans: dict[tuple[Hashable, str], _Plan | None] = {}
-        self._made: dict[tuple[Hashable, str, Hashable], tuple[str, list[Note]]] = {}
+        self._plans: BoundedCache[tuple[Hashable, str], _Plan | None] = BoundedCache(MAX_REMEMBERED)
+        self._made: BoundedCache[tuple[Hashable, str, Hashable], tuple[str, list[Note]]] = (
+            BoundedCache(MAX_REMEMBERED)
+        )
 
     def key(
         self, flavour: Hashable, source: str, template: BoundTemplate, scope: Mapping[str, Any]
@@ -171,10 +172,7 @@ class RenderMemo:
         plan = self._plans.get((flavour, source), _NEW)
         if plan is _NEW:
             paths = read_paths(template, source)
-            plan = None if paths is None else _Plan(paths)
-            if len(self._plans) >= MAX_REMEMBERED:
-                self._plans.clear()
-            self._plans[(flavour, source)] = plan
+            plan = self._plans.keep((flavour, source), None if paths is None else _Plan(paths))
         if plan is None:
             return None
         values = values_at(plan.paths, scope)
@@ -198,9 +196,7 @@ class RenderMemo:
             self._plans[flavour, source] = None  # its values keep changing: render in full
 
     def put(self, key: tuple[Hashable, str, Hashable], made: tuple[str, list[Note]]) -> None:
-        if len(self._made) >= MAX_REMEMBERED:
-            self._made.clear()  # a bound on memory, not an LRU: one atomic step under threads
-        self._made[key] = made
+        self._made.keep(key, made)
 
     def given_up(self, flavour: Hashable, source: str) -> bool:
         """Whether `source` renders in full now (impure, or its values never repeated)."""

@@ -27,7 +27,6 @@ from emulator.templates._diagnostics import (
 )
 from emulator.templates._layouts import (
     MARKER,
-    MAX_SHELLS,
     SHELLS,
     footer_links,
     layout_surroundings,
@@ -164,10 +163,7 @@ class TemplateRenderer:
         shell = SHELLS.get(key)
         if shell is None:
             marked = {**scope, "footer_links": links, "content": MARKER}
-            shell = self._render_noting(template, source, marked, where)
-            if len(SHELLS) >= MAX_SHELLS:
-                SHELLS.clear()  # a bound on memory, not an LRU: one atomic step under threads
-            SHELLS[key] = shell
+            shell = SHELLS.keep(key, self._render_noting(template, source, marked, where))
         text, notes = shell
         if notes:
             self._collect(notes, source, where, found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from emulator.core import BoundedCache
 from emulator.definitions import BranchStep
 from emulator.engine._conditions import ConditionResult, evaluate
 from emulator.engine._keys import render_key
@@ -47,7 +48,9 @@ def run_branch(engine: Engine, rs: RunState, step: BranchStep, record: StepRecor
 MAX_SHARED_TRIED = 4096
 # What a branch step tried, shared between runs that tried the same (shared) results: each
 # run's step detail keeps it, and equal copies would be objects for the GC to scan.
-_TRIED: dict[tuple[int, ...], tuple[BranchStep, tuple[tuple[str, ConditionResult], ...]]] = {}
+_TRIED: BoundedCache[
+    tuple[int, ...], tuple[BranchStep, tuple[tuple[str, ConditionResult], ...]]
+] = BoundedCache(MAX_SHARED_TRIED)
 
 
 def _shared_tried(
@@ -62,9 +65,7 @@ def _shared_tried(
     ):
         return found[1]
     made = tuple(tried)
-    if len(_TRIED) >= MAX_SHARED_TRIED:
-        _TRIED.clear()  # a bound on memory, not an LRU: one atomic step under threads
-    _TRIED[key] = (step, made)
+    _TRIED.keep(key, (step, made))
     return made
 
 
