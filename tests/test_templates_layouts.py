@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from full_render import rendered_in_full
 
 from emulator.definitions._model import FooterLink, Layout, Partial
 from emulator.templates import Diagnostic, TemplateError, TemplateLocation, TemplateRenderer
@@ -84,12 +85,7 @@ BODIES = ["<p>one</p>", "{{ n }} literal $1 \\1", "", "<p>one</p>"]
 
 
 def _full(renderer: TemplateRenderer, source: str, scope: dict[str, Any]) -> Any:
-    """Rendered in full, past every shared rendering (what the engine made before)."""
-    found: list[Diagnostic] = []
-    text, notes = renderer._render_noting(renderer.env.from_string(source), source, scope, WHERE)
-    if notes:
-        renderer._collect(notes, source, WHERE, found)
-    return text, found
+    return rendered_in_full(renderer, source, scope, WHERE)
 
 
 @pytest.mark.parametrize("source", LAYOUTS)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from full_render import rendered_in_full
 
 from emulator.templates import Diagnostic, TemplateError, TemplateLocation, TemplateRenderer
 from emulator.templates._memo import MEMO, TRIAL, read_paths, values_at
@@ -93,12 +94,7 @@ SCOPES: list[dict[str, Any]] = [
 
 
 def _full(renderer: TemplateRenderer, source: str, scope: dict[str, Any]) -> Any:
-    """Rendered in full, past the memo (what the engine made before)."""
-    found: list[Diagnostic] = []
-    text, notes = renderer._render_noting(renderer.env.from_string(source), source, scope, WHERE)
-    if notes:
-        renderer._collect(notes, source, WHERE, found)
-    return text, found
+    return rendered_in_full(renderer, source, scope, WHERE)
 
 
 @pytest.mark.parametrize("source", TEMPLATES)
